@@ -1,0 +1,5 @@
+import sys
+
+from medfast.cli import main
+
+sys.exit(main())

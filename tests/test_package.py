@@ -1,0 +1,64 @@
+"""The package as built: compiled kernels present, errors shaped as promised, CLI answers."""
+import subprocess
+import sys
+
+import pytest
+
+import medfast
+from medfast import _kernels
+from medfast.errors import (
+    InvalidArgumentError,
+    InvalidFileError,
+    MedfastError,
+    UnsupportedError,
+    file_error,
+    reading,
+)
+
+
+def test_compiled_kernels_loaded_unless_pure_python_asked():
+    # A missing build must fail loudly, never fall back silently.
+    if _kernels.PURE_PYTHON:
+        assert not _kernels.COMPILED
+    else:
+        assert _kernels.COMPILED, "compiled kernels did not load; set MEDFAST_PURE_PYTHON=1 to test the twins"
+
+
+def test_every_kernel_name_is_bound():
+    for name in _kernels.KERNELS:
+        assert callable(getattr(_kernels, name))
+    impl = "compiled" if _kernels.COMPILED else "_reference"
+    for name in _kernels.KERNELS:
+        module = getattr(_kernels, name).__module__ or ""
+        assert (impl == "_reference") == module.endswith("_reference"), (name, module)
+
+
+def test_errors_inherit_builtins():
+    assert issubclass(InvalidFileError, ValueError) and issubclass(InvalidFileError, MedfastError)
+    assert issubclass(UnsupportedError, NotImplementedError)
+    assert issubclass(InvalidArgumentError, ValueError)
+
+
+def test_file_error_names_file_field_value():
+    err = file_error("x.dcm", "BitsAllocated", 7, "must be 1, 8, 12, 16, 32 or 64")
+    assert str(err) == "x.dcm: BitsAllocated=7: must be 1, 8, 12, 16, 32 or 64"
+
+
+def test_reading_wraps_foreign_errors_and_chains():
+    with pytest.raises(InvalidFileError, match="bad.nii") as info:
+        with reading("bad.nii"):
+            raise IndexError("boom")
+    assert isinstance(info.value.__cause__, IndexError)
+    with pytest.raises(FileNotFoundError):
+        with reading("gone.nii"):
+            raise FileNotFoundError("gone.nii")
+
+
+def test_version_command():
+    out = subprocess.run([sys.executable, "-m", "medfast", "version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith(f"medfast {medfast.__version__}")
+
+
+def test_unknown_command_is_a_usage_error():
+    out = subprocess.run([sys.executable, "-m", "medfast", "nope"], capture_output=True, text=True)
+    assert out.returncode == 2 and "unknown command" in out.stderr
