@@ -38,9 +38,13 @@ def corpus():
     return corpus_root()
 
 
+# Debian installs some oracles under a prefixed name.
+_TOOL_ALIASES = {"unu": ("unu", "teem-unu")}
+
+
 def require_tool(name):
-    """Path of a command-line oracle such as teem's ``unu``."""
-    path = shutil.which(name)
+    """Path of a command-line oracle such as teem's ``unu`` (Debian: ``teem-unu``)."""
+    path = next(filter(None, map(shutil.which, _TOOL_ALIASES.get(name, (name,)))), None)
     if path is None:
         missing(f"command {name!r} not found (Debian package teem-apps for unu)")
     return path
