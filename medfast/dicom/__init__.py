@@ -1,0 +1,1 @@
+"""DICOM series: discovery, grouping, sorting, geometry, pixels."""
