@@ -1,0 +1,259 @@
+"""dcm2niix's output names: the ``-f`` template, its suffixes and its name-conflict rule.
+
+Pure functions of a series' name fields (``name_fields``): no file is read here.
+The rules follow dcm2niix's ``nii_createFilename``: template tokens are
+substituted, then the suffixes dcm2niix appends to keep series apart (``_e2``,
+``_ph``, ``_real``, ``_imaginary``, ``_fieldmaphz``, ``_c<coil>``, ``_t<delay>``,
+``_i<image>``, ``_Raw``, ``_PS``), then characters that are unsafe in file names
+become ``_`` and runs of ``_`` collapse to one.
+"""
+from __future__ import annotations
+
+import os
+
+# first two letters of Manufacturer (0008,0070) -> (%m, %v); dcm2niix's dcmStrManufacturer
+_VENDORS = {
+    "SI": ("Si", "Siemens"), "CP": ("Si", "Siemens"), "GE": ("GE", "GE"), "PH": ("Ph", "Philips"),
+    "TO": ("To", "Toshiba"), "CA": ("Ca", "Canon"), "UI": ("UI", "UIH"), "BR": ("Br", "Bruker"),
+    "HI": ("NA", "NA"), "ME": ("NA", "NA"), "MR": ("NA", "NA"), "HY": ("NA", "NA"),
+}
+VENDOR_NAMES = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
+                "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine"}
+
+# characters dcm2niix replaces by "_" in names (it masks Windows' reserved ones on every OS)
+_UNSAFE = set('\\/ <>:;"*|?')
+# ISO 8859-1 letters with accents -> ASCII, as dcm2niix's cleanISO8859
+_LATIN1 = {**{c: "A" for c in range(192, 199)}, 199: "C", **{c: "E" for c in range(200, 204)},
+           **{c: "I" for c in range(204, 208)}, 208: "D", 209: "N", **{c: "O" for c in range(210, 215)},
+           215: "x", 216: "O", **{c: "O" for c in range(217, 221)}, 221: "Y",
+           **{c: "a" for c in range(224, 231)}, 231: "c", **{c: "e" for c in range(232, 236)},
+           **{c: "i" for c in range(236, 240)}, 240: "o", 241: "n", **{c: "o" for c in range(242, 247)},
+           248: "o", **{c: "u" for c in range(249, 253)}, 253: "y", 255: "y"}
+_SEP = "\a"  # stands for a path separator written in the template while values are substituted
+
+NAME_CONFLICT_SKIP, NAME_CONFLICT_OVERWRITE, NAME_CONFLICT_SUFFIX = 0, 1, 2
+OUTPUT_EXTENSIONS = (".nii", ".nii.gz", ".nrrd", ".nhdr")
+
+
+def vendor_key(manufacturer):
+    """The two-letter key dcm2niix derives from Manufacturer, or '' when unknown.
+
+    Examples
+    --------
+    >>> vendor_key("SIEMENS"), vendor_key("Philips Medical Systems"), vendor_key("Acme")
+    ('SI', 'PH', '')
+    """
+    key = str(manufacturer or "")[:2].upper()
+    return key if key in _VENDORS else ""
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    text = str(value)
+    return text[:-1] if text.endswith(" ") else text
+
+
+def _int(value, default=0):
+    try:
+        return int(float(str(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def name_fields(header, meta=None, *, indir_parent="", source_name=""):
+    """The values the ``-f`` tokens and the suffixes need, from a series' first header and its meta.
+
+    ``header`` is a pydicom Dataset (or any mapping-like object with ``get``);
+    ``meta`` the series' ``Volume.meta``, whose keys win over the header's:
+    echo number, multi-echo, image components (phase, real, imaginary,
+    magnitude, field map in Hz), trigger delay, coil, non-parallel slices.
+
+    Examples
+    --------
+    >>> f = name_fields({"ProtocolName": "T1 w", "SeriesNumber": 3, "Manufacturer": "SIEMENS"})
+    >>> f["p"], f["s"], f["m"], f["v"]
+    ('T1 w', 3, 'Si', 'Siemens')
+    """
+    meta = meta or {}
+    get = header.get
+    short, long_ = _VENDORS.get(vendor_key(meta.get("Manufacturer") or get("Manufacturer")), ("NA", "NA"))
+    study_date, study_time = _text(get("StudyDate")), _text(get("StudyTime"))
+    try:
+        date_time = float(study_date or 0) * 1_000_000 + float(study_time or 0)
+    except ValueError:
+        date_time = 0.0
+    echo = meta.get("EchoNumber", get("EchoNumbers"))
+    run = meta.get("raw_data_run_number")
+    if run is None:
+        run = _int(get((0x0019, 0x10A2)) and get((0x0019, 0x10A2)).value, -1) if vendor_key(get("Manufacturer")) == "GE" \
+            else _int(get("TemporalPositionIdentifier"), -1)
+    coil = meta.get("coil_name")
+    if coil is None:
+        coil = _text(get((0x0051, 0x100F)).value) if get((0x0051, 0x100F)) is not None else ""
+    return {
+        "a": coil, "b": source_name, "c": _text(get("ImageComments")),
+        "d": _text(meta.get("SeriesDescription", get("SeriesDescription"))),
+        "e": _int(echo, 1) if echo not in (None, "") else 1,
+        "f": indir_parent, "g": _text(get("AccessionNumber")), "i": _text(get("PatientID")),
+        "j": _text(get("SeriesInstanceUID")), "k": _text(get("StudyInstanceUID")),
+        "l": _text(get("PerformedProcedureStepDescription")), "m": short, "v": long_,
+        "n": _text(get("PatientName")), "o": _text(get("SOPInstanceUID")),
+        "p": _text(meta.get("ProtocolName", get("ProtocolName"))), "q": _text(get("ScanningSequence")),
+        "r": _int(get("InstanceNumber")), "s": _int(meta.get("SeriesNumber", get("SeriesNumber"))),
+        "t": date_time, "u": _int(get("AcquisitionNumber")), "x": _text(get("StudyID")), "y": run,
+        "z": _text(get("SequenceName")),
+        # suffix rules
+        "multi_echo": bool(meta.get("multi_echo", False)),
+        "coil_varies": bool(meta.get("coil_varies", False)),
+        "phase": bool(meta.get("is_phase", False)), "real": bool(meta.get("is_real", False)),
+        "imaginary": bool(meta.get("is_imaginary", False)), "magnitude": bool(meta.get("is_magnitude", False)),
+        "fieldmap_hz": bool(meta.get("real_is_fieldmap_hz", False)),
+        "trigger_delay": float(meta.get("trigger_delay_time", 0.0) or 0.0),
+        "asl": bool(meta.get("asl", False)), "vendor": vendor_key(get("Manufacturer")),
+        "non_parallel": bool(meta.get("non_parallel_slices", False)),
+        "raw_storage": bool(meta.get("raw_data_storage", False)), "gsps": bool(meta.get("presentation_state", False)),
+    }
+
+
+def format_name(template, fields, *, add_postfixes=True):
+    """Expand a dcm2niix ``-f`` template into a relative output path without extension.
+
+    Examples
+    --------
+    >>> f = name_fields({"ProtocolName": "EPI PE=AP", "SeriesNumber": 3})
+    >>> format_name("%p_%s", f)
+    'EPI_PE=AP_3'
+    >>> format_name("%3s/%p", dict(f, e=2, multi_echo=True))
+    '003/EPI_PE=AP_e2'
+    """
+    template = str(template or "T%t_N%n_S%s")
+    dcm_ext = template.lower().endswith(".dcm")
+    if dcm_ext:
+        template = template[:-4]
+    template = template.replace("\\", _SEP).replace("/", _SEP)
+    out, pos, n = [], 0, len(template)
+    reported = set()
+    while pos < n:
+        ch = template[pos]
+        if ch != "%":
+            out.append(ch)
+            pos += 1
+            continue
+        pos += 1
+        f = template[pos].upper() if pos < n else "P"
+        if "0" <= f <= "9" and pos + 1 < n and template[pos + 1].upper() in "SRY":
+            key = template[pos + 1].upper()
+            value = {"S": fields["s"], "R": fields["r"], "Y": fields["y"]}[key]
+            if key != "Y" or value >= 0:
+                out.append(f"{value:0{f}d}")
+            reported.add(key.lower())
+            pos += 2
+            continue
+        out.append(_token(f, fields, reported, add_postfixes))
+        pos += 1
+    name = "".join(out)
+    add = add_postfixes and not ("o" in reported and fields["o"])
+    name += _suffixes(fields, reported, add)
+    if dcm_ext:
+        name += ".dcm"
+    return _clean(name)
+
+
+def _token(f, fields, reported, add_postfixes):
+    key = f.lower()
+    if key in ("a", "e", "s", "r", "o"):
+        reported.add(key)
+    if key == "t":
+        return f"{fields['t']:.0f}"
+    if key == "y":
+        return str(fields["y"]) if fields["y"] >= 0 else ""
+    if key in fields and key not in ("h", "w"):
+        return str(fields[key])
+    return ""
+
+
+def _suffixes(fields, reported, add):
+    out = ""
+    echo_reported = "e" in reported
+    if add and "a" not in reported and fields["coil_varies"]:
+        out += "_c" + fields["a"]
+    if add and not echo_reported and (fields["multi_echo"] or fields["e"] > 1):
+        out += f"_e{fields['e']}"
+        echo_reported = True
+    if fields["non_parallel"] and "r" not in reported:
+        out += f"_i{fields['r']:05d}"
+    if add and fields["imaginary"]:
+        out += "_imaginary"
+    if add and fields["real"]:
+        out += "_fieldmaphz" if fields["fieldmap_hz"] else "_real"
+    if add and fields["phase"]:
+        out += "_phMag" if fields["magnitude"] else "_ph"
+    if add and not fields["asl"] and fields["trigger_delay"] >= 1 and fields["vendor"] != "GE":
+        out += f"_t{int(_round_half_away(fields['trigger_delay']))}"
+    if fields["raw_storage"]:
+        out += "_Raw"
+    if fields["gsps"]:
+        out += "_PS"
+    return out
+
+
+def _round_half_away(x):
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+
+
+def _clean(name):
+    if not name:
+        name = "dcm2nii_invalidName"
+    if name[0] == ".":
+        name = "_" + name[1:]
+    chars = []
+    for ch in name:
+        if ch in _UNSAFE:
+            ch = "_"
+        elif ord(ch) >= 128:
+            ch = _LATIN1.get(ord(ch), ch) if ord(ch) < 256 else ch
+        if ch == _SEP:
+            ch = "/"
+        elif ord(ch) < 32:
+            ch = "_"
+        if ch == "_" and chars and chars[-1] == "_":
+            continue
+        chars.append(ch)
+    return "".join(chars)
+
+
+def exists(base):
+    """True when dcm2niix would see ``base`` as taken: any of its image extensions exists."""
+    return any(os.path.exists(base + ext) for ext in OUTPUT_EXTENSIONS)
+
+
+def resolve_conflict(base, taken=exists, behaviour=NAME_CONFLICT_SUFFIX):
+    """The output base path dcm2niix picks for ``base``, or None to skip (``-w 0``).
+
+    ``taken(path)`` says whether a base path is in use (files on disk, or names
+    already planned in this run). ``-w 2`` (default) appends ``a``, ``b`` ... ``z``.
+
+    Examples
+    --------
+    >>> used = {"out/T1", "out/T1a"}
+    >>> resolve_conflict("out/T1", used.__contains__)
+    'out/T1b'
+    >>> resolve_conflict("out/T1", used.__contains__, NAME_CONFLICT_SKIP) is None
+    True
+    """
+    if not taken(base):
+        return base
+    if behaviour == NAME_CONFLICT_SKIP:
+        return None
+    if behaviour == NAME_CONFLICT_OVERWRITE:
+        return base
+    for i in range(26):
+        candidate = base + chr(ord("a") + i)
+        if not taken(candidate):
+            return candidate
+    from ..errors import ConversionError
+
+    raise ConversionError(f"{base}: too many outputs with this name (a..z taken)")

@@ -1,0 +1,429 @@
+"""The BIDS JSON sidecar dcm2niix writes beside each NIfTI.
+
+Table-driven: ``_TABLE`` maps DICOM keywords to BIDS keys with a conversion,
+in dcm2niix's key order; the derived keys (phase encoding, echo spacing,
+slice timing, the Siemens protocol values from the ASCII "Phoenix" block of
+the CSA series header) are computed after it. ``to_json`` formats the dict
+exactly as dcm2niix prints it (tabs, ``%g`` numbers, numeric arrays one item a line).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from .naming import VENDOR_NAMES, vendor_key
+
+# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
+# "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
+_TABLE_ID = (
+    ("ManufacturersModelName", "ManufacturerModelName", "str"),
+    ("InstitutionName", "InstitutionName", "str"),
+    ("InstitutionalDepartmentName", "InstitutionalDepartmentName", "str"),
+    ("InstitutionAddress", "InstitutionAddress", "str"),
+    ("DeviceSerialNumber", "DeviceSerialNumber", "str"),
+    ("StationName", "StationName", "str"),
+)
+_TABLE_PATIENT = (  # written only with -ba n
+    ("SeriesInstanceUID", "SeriesInstanceUID", "str"),
+    ("StudyInstanceUID", "StudyInstanceUID", "str"),
+    ("ReferringPhysicianName", "ReferringPhysicianName", "str"),
+    ("StudyID", "StudyID", "str"),
+    ("PatientName", "PatientName", "str"),
+    ("PatientID", "PatientID", "str"),
+    ("AccessionNumber", "AccessionNumber", "str"),
+)
+_TABLE_SERIES = (
+    ("BodyPart", "BodyPartExamined", "str"),
+    ("PatientPosition", "PatientPosition", "str"),
+    ("ProcedureStepDescription", "PerformedProcedureStepDescription", "str"),
+    ("SoftwareVersions", "SoftwareVersions", "str"),
+    ("MRAcquisitionType", "MRAcquisitionType", "str"),
+    ("StudyDescription", "StudyDescription", "str"),
+    ("SeriesDescription", "SeriesDescription", "str"),
+    ("ProtocolName", "ProtocolName", "str"),
+    ("ScanningSequence", "ScanningSequence", "str"),
+    ("SequenceVariant", "SequenceVariant", "str"),
+    ("ScanOptions", "ScanOptions", "str"),
+    ("SequenceName", "SequenceName", "str"),
+)
+_TABLE_ACQ = (
+    ("SliceThickness", "SliceThickness", "pos"),
+    ("SpacingBetweenSlices", "SpacingBetweenSlices", "pos"),
+    ("SAR", "SAR", "pos"),
+)
+_TABLE_MR = (
+    ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
+    ("PercentSampling", "PercentSampling", "pos"),
+)
+_MODALITIES = ("CR", "CT", "MR", "PT", "US")
+
+
+def _find(ds, keyword):
+    """A value from the dataset, or from the first item of an enhanced file's functional groups."""
+    if ds is None:
+        return None
+    value = ds.get(keyword) if hasattr(ds, "get") else None
+    if value not in (None, ""):
+        return value
+    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        seq = ds.get(groups) if hasattr(ds, "get") else None
+        if not seq:
+            continue
+        for elem in seq[0]:
+            if elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
+                return elem.value[0].get(keyword)
+    return None
+
+
+def _str(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value).rstrip(" \0")
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _put(out, key, value, kind):
+    if kind == "str":
+        text = _str(value)
+        if text:
+            out[key] = text
+        return
+    x = _float(value)
+    if kind == "s":
+        x /= 1000.0
+    if kind == "num" and math.isfinite(x):
+        out[key] = x
+    elif math.isfinite(x) and x > 0:
+        out[key] = int(x) if kind == "int" else x
+
+
+def _table(out, ds, table):
+    for key, keyword, kind in table:
+        _put(out, key, _find(ds, keyword), kind)
+
+
+def image_type(ds, meta):
+    """ImageType as dcm2niix lists it: split at backslashes and underscores, component appended."""
+    raw = _find(ds, "ImageType") or _find(ds, "FrameType")
+    items = [p for v in (raw or []) for p in str(v).split("_") if p]
+    flags = [("is_phase", "PHASE"), ("is_real", "REAL"), ("is_imaginary", "IMAGINARY")]
+    extra = [name for flag, name in flags if meta.get(flag) and name not in items]
+    if meta.get("real_is_fieldmap_hz"):
+        extra = [e for e in extra if e != "REAL"] + ["FIELDMAPHZ"]
+    if meta.get("is_magnitude", not extra) and "MAGNITUDE" not in items and not extra:
+        extra.append("MAGNITUDE")
+    return items + extra
+
+
+def phoenix(ds):
+    """The ASCII protocol ("### ASCCONV BEGIN" ... "END") of a Siemens CSA series header, or ''."""
+    for tag in ((0x0029, 0x1020), (0x0021, 0x1019)):
+        elem = ds.get(tag) if ds is not None and hasattr(ds, "get") else None
+        if elem is None:
+            continue
+        raw = bytes(elem.value) if isinstance(elem.value, (bytes, bytearray)) else str(elem.value).encode("latin-1", "replace")
+        start = raw.find(b"### ASCCONV BEGIN")
+        if start >= 0:
+            end = raw.find(b"### ASCCONV END", start)
+            return raw[start:end if end > 0 else None].decode("latin-1")
+    for groups in ("SharedFunctionalGroupsSequence",):
+        seq = ds.get(groups) if ds is not None and hasattr(ds, "get") else None
+        if seq:
+            for elem in seq[0]:
+                if elem.VR == "SQ" and len(elem.value):
+                    text = phoenix(elem.value[0])
+                    if text:
+                        return text
+    return ""
+
+
+def _key_line(block, key):
+    i = block.find(key)
+    if i < 0:
+        return None
+    j = block.find("\n", i)
+    return block[i + len(key):j if j >= 0 else None]
+
+
+def _key_int(block, key, missing=0):
+    # dcm2niix keeps every digit on the line: "0x10" reads as 10
+    line = _key_line(block, key)
+    if line is None:
+        return missing
+    digits = "".join(c for c in line if c.isdigit())
+    return int(digits) if digits else 0
+
+
+def _key_float(block, key, missing=0.0):
+    line = _key_line(block, key)
+    if line is None:
+        return missing
+    text = "".join(c for c in line if c.isdigit() or c in ".-")
+    try:
+        return float(text)
+    except ValueError:
+        return missing
+
+
+def _key_str(block, key):
+    line = _key_line(block, key)
+    if line is None:
+        return ""
+    m = re.search(r'"+([^"]*)"', line)
+    return m.group(1) if m else ""
+
+
+def _siemens(out, block, meta, ds):
+    pf = {1: 0.5, 2: 0.625, 4: 0.75, 8: 0.875}.get(_key_int(block, "sKSpace.ucPhasePartialFourier"))
+    if pf is not None:
+        out["PartialFourier"] = pf
+    base = _key_int(block, "sKSpace.lBaseResolution")
+    if base > 0:
+        out["BaseResolution"] = base
+    shims = [_key_float(block, f"sGRADSPEC.asGPAData[0].lOffset{a}") for a in "XYZ"]
+    for i, a in enumerate("XYZ"):
+        if shims[i] == 0.0:
+            shims[i] = _key_float(block, f"sGRADSPEC.lOffset{a}")
+    shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
+    if shims[0] != 0.0:
+        out["ShimSetting"] = shims
+    if meta.get("diffusion") or _find(ds, "DiffusionBValue") is not None:
+        scheme = _key_int(block, "sDiffusion.dsScheme")
+        if scheme == 0:
+            mode = _key_int(block, "ucReadOutMode")
+            scheme = 3 - mode if mode in (1, 2) else mode
+        if scheme in (1, 2):
+            out["DiffusionScheme"] = "Bipolar" if scheme == 1 else "Monopolar"
+    delay = _key_float(block, "lDelayTimeInTR", -0.001)
+    if delay > 0:
+        out["DelayTime"] = delay / 1e6
+    amp = _key_float(block, "sTXSPEC.asNucleusInfo[0].flReferenceAmplitude")
+    if amp > 0:
+        out["TxRefAmp"] = amp
+    res = _key_float(block, "sKSpace.dPhaseResolution")
+    if res > 0:
+        out["PhaseResolution"] = res
+    over = _key_float(block, "sKSpace.dPhaseOversamplingForDialog")
+    if over > 0:
+        out["PhaseOversampling"] = over
+    coil = _key_str(block, "sCoilElementID.tCoilID")
+    if coil:
+        out["ReceiveCoilName"] = coil
+    elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
+    if elements:
+        out["ReceiveCoilActiveElements"] = elements
+    coil_string = _str(ds.get((0x0051, 0x100F)).value) if ds.get((0x0051, 0x100F)) is not None else ""
+    if coil_string and coil_string != elements:
+        out["CoilString"] = coil_string
+    for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
+        text = _key_str(block, key)
+        if text:
+            out[name] = text
+    ref = _key_int(block, "sPat.lRefLinesPE")
+    if ref > 0:
+        out["RefLinesPE"] = ref
+    combine = _key_int(block, "ucCoilCombineMode", -1)
+    if combine in (1, 2):
+        out["CoilCombinationMethod"] = "Sum of Squares" if combine == 1 else "Adaptive Combine"
+    consistency = _key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
+    if consistency:
+        out["ConsistencyInfo"] = consistency
+    if _key_int(block, "sPat.lAccelFactPE") > 0:
+        mode = _key_int(block, "sPat.ucPATMode", -1)
+        if mode in (1, 2):
+            out["MatrixCoilMode"] = "SENSE" if mode == 1 else "GRAPPA"
+    return over
+
+
+def build_sidecar(vol, header=None, *, anonymize=True):
+    """The sidecar dict dcm2niix writes for ``vol`` (keys in dcm2niix's order).
+
+    Parameters
+    ----------
+    vol : Volume
+        The series; its ``meta`` gives the image components, slice times and TR.
+    header : pydicom.Dataset, optional
+        The series' first header; defaults to ``vol.meta["header"]``.
+    anonymize : bool
+        dcm2niix's ``-ba y`` (default): leave out patient and study identifiers.
+
+    Examples
+    --------
+    >>> import numpy as np, pydicom
+    >>> from medfast.volume import Volume
+    >>> ds = pydicom.Dataset()
+    >>> ds.Modality, ds.Manufacturer, ds.SeriesNumber, ds.EchoTime = "MR", "SIEMENS", 3, 30
+    >>> side = build_sidecar(Volume(np.zeros((2, 2, 2), np.int16), np.eye(4)), ds)
+    >>> side["Modality"], side["Manufacturer"], side["SeriesNumber"], side["EchoTime"]
+    ('MR', 'Siemens', 3, 0.03)
+    """
+    meta = vol.meta
+    ds = header if header is not None else meta.get("header")
+    out = {}
+    modality = _str(_find(ds, "Modality"))
+    if modality in _MODALITIES:
+        out["Modality"] = modality
+    _put(out, "MagneticFieldStrength", _find(ds, "MagneticFieldStrength"), "pos")
+    freq = _float(_find(ds, "ImagingFrequency"))
+    if freq < 9_000_000:
+        _put(out, "ImagingFrequency", freq, "pos")
+    vendor = vendor_key(_find(ds, "Manufacturer"))
+    if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
+        out["Manufacturer"] = VENDOR_NAMES[vendor]
+    _table(out, ds, _TABLE_ID)
+    if not anonymize:
+        _table(out, ds, _TABLE_PATIENT)
+        birth = _str(_find(ds, "PatientBirthDate"))
+        if len(birth) == 8 and birth.isdigit():
+            out["PatientBirthDate"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
+        sex = _str(_find(ds, "PatientSex"))
+        if sex:
+            out["PatientSex"] = sex[0]
+        _put(out, "PatientWeight", _find(ds, "PatientWeight"), "pos")
+    _table(out, ds, _TABLE_SERIES)
+    kinds = image_type(ds, meta)
+    if kinds:
+        out["ImageType"] = kinds
+    series = int(_float(_find(ds, "SeriesNumber")) or 0) if math.isfinite(_float(_find(ds, "SeriesNumber"))) else 0
+    if series > 0:
+        out["SeriesNumber"] = series
+    acq_time = _str(_find(ds, "AcquisitionTime"))
+    if acq_time and _str(_find(ds, "AcquisitionDate") or _find(ds, "StudyDate")):
+        out["AcquisitionTime"] = _iso_time(acq_time)
+    _put(out, "AcquisitionNumber", _find(ds, "AcquisitionNumber"), "int")
+    _put(out, "ImageComments", _find(ds, "ImageComments"), "str")
+    _table(out, ds, _TABLE_ACQ)
+    echo = int(_float(meta.get("EchoNumber", _find(ds, "EchoNumbers") or 1)))
+    if echo > 1 or meta.get("multi_echo"):
+        out["EchoNumber"] = echo
+    te = _float(meta.get("EchoTime", _find(ds, "EchoTime") or _find(ds, "EffectiveEchoTime")))
+    if te > 0 and modality not in ("CT", "CR", "DX"):
+        out["EchoTime"] = te / 1000.0
+    tr = meta.get("repetition_time")
+    tr = float(tr) if tr else _float(_find(ds, "RepetitionTime")) / 1000.0
+    if tr > 0:
+        out["RepetitionTime"] = tr
+    _put(out, "InversionTime", _find(ds, "InversionTime"), "s")
+    _put(out, "FlipAngle", _find(ds, "FlipAngle"), "pos")
+    block = phoenix(ds) if vendor == "SI" else ""
+    oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    _table(out, ds, _TABLE_MR)
+    _phase_encoding(out, vol, ds, vendor, oversampling)
+    return out
+
+
+def _iso_time(text):
+    text = text.replace(":", "")
+    hh, mm, ss = text[:2], text[2:4], float(text[4:] or 0)
+    return f"{int(hh):02d}:{int(mm):02d}:{ss:09.6f}"
+
+
+def _phase_encoding(out, vol, ds, vendor, oversampling):
+    shape = vol.stored.shape
+    meta = vol.meta
+    rc = _str(_find(ds, "InPlanePhaseEncodingDirection"))[:1]
+    acq = [int(v) for v in (_find(ds, "AcquisitionMatrix") or []) if str(v).strip()]
+    # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
+    lines = acq[2] + acq[3] if len(acq) == 4 else 0
+    if lines > 0 and _str(_find(ds, "Modality")) == "MR":
+        out["AcquisitionMatrixPE"] = lines
+    recon = lines
+    if len(shape) >= 2 and shape[0] > 0 and shape[1] > 0:
+        recon = shape[1] if shape[0] == shape[1] or rc == "C" else shape[0] if rc == "R" else lines
+    if _str(_find(ds, "Modality")) == "MR" and recon > 0:
+        out["ReconMatrixPE"] = recon
+    bw = _float(meta.get("bandwidth_per_pixel_phase_encode"))
+    if not bw > 0:
+        bw = _siemens_csa_float(ds, "BandwidthPerPixelPhaseEncode")
+    if bw > 0:
+        out["BandwidthPerPixelPhaseEncode"] = bw
+    accel = _float(meta.get("parallel_reduction_in_plane", math.nan))
+    if accel > 1:
+        out["ParallelReductionFactorInPlane"] = accel
+    if recon > 0 and bw > 0:
+        ees = 1.0 / (bw * recon)
+        out["EffectiveEchoSpacing"] = ees
+        factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
+        out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
+        out["TotalReadoutTime"] = ees * (recon - 1.0)
+    _put(out, "PixelBandwidth", _find(ds, "PixelBandwidth"), "pos")
+    positive = meta.get("phase_encoding_positive", -1)
+    skip_axis = _str(_find(ds, "MRAcquisitionType")) == "3D" and int(_float(_find(ds, "EchoTrainLength") or 0) or 0) <= 1
+    if rc in ("R", "C") and not skip_axis:
+        axis = "j" if rc == "C" else "i"
+        if positive is None or positive < 0:
+            out["PhaseEncodingAxis"] = axis
+        else:
+            # NIfTI rows run opposite to DICOM rows: a positive column direction is "j-"
+            negative = positive == 1 if rc == "C" else positive == 0
+            out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
+    times = meta.get("slice_times")
+    if times is not None and _str(_find(ds, "Modality")) not in ("CT", "PT") and _str(_find(ds, "MRAcquisitionType")) != "3D":
+        out["SliceTiming"] = [float(t) for t in times]
+    orient = _find(ds, "ImageOrientationPatient")
+    if orient is not None and max(abs(_float(v)) for v in orient) > 0:
+        out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
+    if rc == "C":
+        out["InPlanePhaseEncodingDirectionDICOM"] = "COL"
+    elif rc == "R":
+        out["InPlanePhaseEncodingDirectionDICOM"] = "ROW"
+
+
+def _siemens_csa_float(ds, name):
+    """A float from the Siemens CSA image header (0029,1010), read with nibabel's CSA reader."""
+    elem = ds.get((0x0029, 0x1010)) if ds is not None and hasattr(ds, "get") else None
+    if elem is None:
+        return math.nan
+    try:
+        from nibabel.nicom import csareader
+
+        tags = csareader.read(bytes(elem.value))["tags"]
+        items = tags.get(name, {}).get("items") or []
+        return float(items[0]) if items else math.nan
+    except Exception:  # noqa: BLE001 - a malformed private header only loses this key
+        return math.nan
+
+
+def _g(x):
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    text = f"{x:g}"
+    return text
+
+
+def to_json(sidecar, version="medfast"):
+    """The sidecar as dcm2niix prints it, with ConversionSoftware keys appended.
+
+    Examples
+    --------
+    >>> text = to_json({"Modality": "MR", "EchoTime": 0.03, "ImageType": ["ORIGINAL", "M"], "Shim": [1.0, -2.0]})
+    >>> text.splitlines()[1:7]
+    ['\t"Modality": "MR",', '\t"EchoTime": 0.03,', '\t"ImageType": ["ORIGINAL", "M"],', '\t"Shim": [', '\t\t1,', '\t\t-2\t],']
+    """
+    import json
+
+    items = dict(sidecar)
+    items["ConversionSoftware"] = "medfast"
+    items["ConversionSoftwareVersion"] = version
+    lines = []
+    for key, value in items.items():
+        if isinstance(value, str):
+            text = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            text = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+        elif isinstance(value, list):
+            text = "[\n" + ",\n".join(f"\t\t{_g(v)}" for v in value) + "\t]"
+        else:
+            text = _g(value)
+        lines.append(f'\t"{key}": {text}')
+    return "{\n" + ",\n".join(lines) + "\n}\n"
