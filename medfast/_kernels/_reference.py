@@ -21,20 +21,283 @@ def _kernel(func):
 
 # ---- _byteswap ---------------------------------------------------------------
 
+@_kernel
+def swap_bytes(src, dst, itemsize):
+    """Reverse the bytes of each ``itemsize``-byte item of ``src`` into ``dst`` (which may be ``src``)."""
+    dt = np.dtype(f"u{itemsize}")
+    swapped = np.frombuffer(src, np.uint8).view(dt).byteswap()
+    dst.view(dt)[:] = swapped
+
 
 # ---- _bits -------------------------------------------------------------------
+
+@_kernel
+def unpack_1bit(src, dst, bit_offset):
+    """Bits ``bit_offset`` .. ``bit_offset + len(dst)`` of ``src``, least significant bit first, into uint8 ``dst``."""
+    bits = np.unpackbits(np.frombuffer(src, np.uint8), bitorder="little")
+    dst[:] = bits[bit_offset : bit_offset + len(dst)]
+
+
+@_kernel
+def unpack_12bit(src, dst):
+    """Two 12-bit pixels from each three bytes of ``src`` into uint16 ``dst``, as GDCM's Unpacker12Bits."""
+    b = np.frombuffer(src, np.uint8).astype(np.uint16)
+    pairs = len(dst) // 2
+    b0, b1, b2 = b[0 : 3 * pairs : 3], b[1 : 3 * pairs : 3], b[2 : 3 * pairs : 3]
+    dst[0 : 2 * pairs : 2] = ((b1 & 0xF) << 8) | b0
+    dst[1 : 2 * pairs : 2] = (b1 >> 4) | (b2 << 4)
+    if len(dst) % 2:
+        dst[-1] = ((b[3 * pairs + 1] & 0xF) << 8) | b[3 * pairs]
+
+
+@_kernel
+def fix_stored_bits(arr, bits_stored, shift, signed):
+    """In place on unsigned ``arr``: shift down, keep ``bits_stored`` bits, sign-extend when ``signed``."""
+    t = arr.dtype.type
+    v = (arr >> t(shift)) & t((1 << bits_stored) - 1)
+    if signed:
+        sign = t(1 << (bits_stored - 1))
+        v = (v ^ sign) - sign  # wraps: the two's complement bits of the negative value
+    arr[:] = v
 
 
 # ---- _rescale ----------------------------------------------------------------
 
+def _scale_float(src, dst, slope, intercept):
+    """One frame of ``rescale_float``; the identity is a plain cast (keeps -0.0 and NaN bits)."""
+    ft = dst.dtype.type
+    if slope == 1 and intercept == 0:
+        dst[:] = src.astype(ft)
+    else:
+        dst[:] = src.astype(ft) * ft(slope) + ft(intercept)
+
+
+def _scale_int(src, dst, slope, intercept):
+    """One frame of ``rescale_int``: int64 arithmetic (wrapping), then a wrapping cast."""
+    dst[:] = (src.astype(np.int64) * np.int64(slope) + np.int64(intercept)).astype(dst.dtype)
+
+
+@_kernel
+def rescale_float(src, dst, slope, intercept, frame_len):
+    """``src * slope[f] + intercept[f]`` for each frame f of ``frame_len`` items, in ``dst``'s float type."""
+    for f in range(len(slope)):
+        part = slice(f * frame_len, (f + 1) * frame_len)
+        _scale_float(src[part], dst[part], slope[f], intercept[f])
+
+
+@_kernel
+def rescale_int(src, dst, slope, intercept, frame_len):
+    """``src * slope[f] + intercept[f]`` with int64 ``slope``/``intercept``, cast to ``dst``'s integer type."""
+    for f in range(len(slope)):
+        part = slice(f * frame_len, (f + 1) * frame_len)
+        _scale_int(src[part], dst[part], slope[f], intercept[f])
+
 
 # ---- _stack ------------------------------------------------------------------
+
+@_kernel
+def place_frame(src, offset, dst, itemsize, kind, swap, bits_stored, shift, slope, intercept):
+    """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass.
+
+    ``kind`` is ``'u'``, ``'i'`` or ``'f'``; the steps are: byte swap when ``swap``,
+    stored-bits fix when ``bits_stored`` > 0, then ``rescale_float``/``rescale_int``'s
+    arithmetic for one frame.
+    """
+    raw = np.frombuffer(src, np.dtype(f"u{itemsize}"), count=len(dst), offset=offset)
+    if swap:
+        raw = raw.byteswap()
+    if bits_stored:
+        raw = raw.copy()
+        fix_stored_bits(raw, bits_stored, shift, kind == "i")
+    values = raw.view(np.dtype(f"{kind}{itemsize}"))
+    if dst.dtype.kind == "f":
+        _scale_float(values, dst, slope, intercept)
+    elif slope == 1 and intercept == 0:
+        dst[:] = values.astype(dst.dtype)
+    else:
+        _scale_int(values, dst, slope, intercept)
 
 
 # ---- _rle --------------------------------------------------------------------
 
+def _packbits(segment, limit):
+    """Decode one PackBits segment as pydicom does, stopping at ``limit`` bytes."""
+    out = bytearray()
+    pos = 0
+    while pos < len(segment) and len(out) < limit:
+        header = segment[pos]
+        pos += 1
+        if header < 128:  # literal run of header + 1 bytes (fewer if the segment ends)
+            out += segment[pos : pos + header + 1]
+            pos += header + 1
+        elif header > 128:  # one byte repeated 257 - header times
+            out += segment[pos : pos + 1] * (257 - header)
+            pos += 1
+    return out[:limit]
+
+
+@_kernel
+def rle_decode_frame(src, dst, offsets, plane_len, bytes_per_sample):
+    """Decode the RLE segments ``src[offsets[i]:offsets[i + 1]]`` into ``dst``.
+
+    ``dst`` gets pydicom's layout: one plane a sample, little-endian items;
+    segment i holds byte ``bytes_per_sample - 1 - i % bytes_per_sample`` of sample
+    ``i // bytes_per_sample``. Returns the index of the first segment that decodes
+    to fewer than ``plane_len`` bytes, or -1.
+    """
+    data = bytes(src)
+    for i in range(len(offsets) - 1):
+        seg = _packbits(data[offsets[i] : offsets[i + 1]], plane_len)
+        if len(seg) < plane_len:
+            return i
+        sample, byte = divmod(i, bytes_per_sample)
+        start = sample * plane_len * bytes_per_sample + bytes_per_sample - 1 - byte
+        dst[start : start + plane_len * bytes_per_sample : bytes_per_sample] = np.frombuffer(seg, np.uint8)
+    return -1
+
 
 # ---- _photometric ------------------------------------------------------------
 
+@_kernel
+def invert_monochrome1(arr, bits_stored, signed):
+    """In place on unsigned ``arr``: ``-1 - x`` when ``signed``, else ``2**bits_stored - 1 - x`` (both wrap)."""
+    if signed:
+        np.invert(arr, out=arr)
+    else:
+        np.subtract(arr.dtype.type((1 << bits_stored) - 1), arr, out=arr)
+
+
+# pydicom's YBR_FULL -> RGB matrix, in float32 as pydicom builds it.
+_YBR = np.asarray(
+    [[1.000, 1.000, 1.000], [0.000, -0.114 * 1.772 / 0.587, 1.772], [1.402, -0.299 * 1.402 / 0.587, 0.000]],
+    dtype=np.float32,
+)
+
+
+@_kernel
+def ybr_full_to_rgb(src, dst):
+    """Interleaved 8-bit YBR_FULL to RGB: float32 ``floor(M @ (y, cb - 128, cr - 128) + 0.5)`` clipped to 0..255."""
+    a = np.frombuffer(src, np.uint8).reshape(-1, 3).astype(np.float32)
+    a[:, 1:] -= np.float32(128)
+    out = dst.reshape(-1, 3)
+    for j in range(3):
+        v = a[:, 0] * _YBR[0, j] + a[:, 1] * _YBR[1, j] + a[:, 2] * _YBR[2, j]
+        out[:, j] = np.clip(np.floor(v + np.float32(0.5)), 0, 255).astype(np.uint8)
+
+
+@_kernel
+def planar_to_interleaved(src, dst, samples):
+    """Planes ``src`` (sample-major) to interleaved ``dst`` (pixel-major), ``samples`` a pixel."""
+    dst.reshape(-1, samples)[:] = src.reshape(samples, -1).T
+
+
+@_kernel
+def apply_palette(src, dst, luts, nluts, first_map):
+    """``dst[p, c] = luts[c, clip(src[p] - first_map, 0, entries - 1)]`` for the ``nluts`` tables in ``luts``."""
+    table = luts.reshape(nluts, -1)
+    index = np.clip(src.astype(np.int64) - first_map, 0, table.shape[1] - 1)
+    dst.reshape(-1, nluts)[:] = table[:, index].T
+
 
 # ---- _scan -------------------------------------------------------------------
+
+# Status codes of scan_elements (the same in src/_scan.pyx).
+SCAN_FOUND_PIXELS, SCAN_END, SCAN_END_OF_GROUP = 0, 1, 2
+SCAN_TRUNCATED, SCAN_MALFORMED, SCAN_UNSUPPORTED = -1, -2, -3
+_SCAN_MAX_DEPTH = 64
+_VR_LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_VR_SHORT = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO",
+             b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+
+@_kernel
+def scan_elements(buf, start, explicit_vr, big_endian, meta_only, wanted, out):
+    """Walk data elements from ``start``; rows of ``out`` get (value offset, length, VR, tag) of each wanted tag, the last row where the walk stopped; return the status."""
+    data = bytes(buf)
+    n = len(data)
+    index = {int(tag): i for i, tag in enumerate(wanted)}
+    stop = len(wanted)
+    out[:] = 0
+    out[:, 0] = -1
+
+    def finish(status, a, b=0, c=0, d=0):
+        out[stop] = (a, b, c, d)
+        return status
+
+    def u16(i, big):
+        return int.from_bytes(data[i:i + 2], "big" if big else "little")
+
+    def u32(i, big):
+        return int.from_bytes(data[i:i + 4], "big" if big else "little")
+
+    pos, depth, implicit_from = int(start), 0, 0
+    while True:
+        # Inside an undefined-length UN the content is implicit VR little endian (PS3.5 6.2.2).
+        expl = bool(explicit_vr) and (implicit_from == 0 or depth < implicit_from)
+        big = bool(big_endian) and expl
+        if depth == 0 and pos == n:
+            return finish(SCAN_END, n)
+        if pos + 8 > n:
+            return finish(SCAN_TRUNCATED, pos + 8)
+        group = u16(pos, big)
+        tag = (group << 16) | u16(pos + 2, big)
+        if group == 0xFFFE:
+            length = u32(pos + 4, big)
+            if depth % 2 == 1 and tag == 0xFFFEE000 and length == 0xFFFFFFFF:
+                if depth >= _SCAN_MAX_DEPTH:
+                    return finish(SCAN_UNSUPPORTED, pos, 0, 0, tag)
+                depth, pos = depth + 1, pos + 8
+            elif depth % 2 == 1 and tag == 0xFFFEE000:
+                pos += 8 + length
+            elif depth % 2 == 1 and tag == 0xFFFEE0DD:
+                depth, pos = depth - 1, pos + 8
+                if depth < implicit_from:
+                    implicit_from = 0
+            elif depth % 2 == 0 and depth > 0 and tag == 0xFFFEE00D:
+                depth, pos = depth - 1, pos + 8
+            else:
+                return finish(SCAN_MALFORMED, pos, 0, 0, tag)
+            continue
+        if depth % 2 == 1:
+            return finish(SCAN_MALFORMED, pos, 0, 0, tag)
+        if expl:
+            vr_bytes = data[pos + 4:pos + 6]
+            vr = int.from_bytes(vr_bytes, "big")
+            if vr_bytes in _VR_LONG:
+                if pos + 12 > n:
+                    return finish(SCAN_TRUNCATED, pos + 12)
+                length, vpos = u32(pos + 8, big), pos + 12
+            elif vr_bytes in _VR_SHORT:
+                length, vpos = u16(pos + 6, big), pos + 8
+            else:
+                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+        else:
+            vr, length, vpos = 0, u32(pos + 4, big), pos + 8
+        i = -1
+        if depth == 0:
+            if meta_only and group != 0x0002:
+                return finish(SCAN_END_OF_GROUP, pos, 0, vr, tag)
+            if tag in _PIXEL_TAGS:
+                return finish(SCAN_FOUND_PIXELS, vpos, length, vr, tag)
+            i = index.get(tag, -1)
+        if length == 0xFFFFFFFF:
+            if i >= 0 or depth >= _SCAN_MAX_DEPTH:
+                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+            if expl and vr == 0x554E and not big_endian:  # UN
+                implicit_from = implicit_from or depth + 1
+            elif expl and vr != 0x5351:  # not SQ
+                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+            elif not expl:
+                if vpos + 4 > n:
+                    return finish(SCAN_TRUNCATED, vpos + 4)
+                following = (u16(vpos, big) << 16) | u16(vpos + 2, big)
+                if following not in (0xFFFEE000, 0xFFFEE0DD):
+                    return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+            depth, pos = depth + 1, vpos
+            continue
+        if i >= 0:
+            if vpos + length > n:
+                return finish(SCAN_TRUNCATED, vpos + length)
+            out[i] = (vpos, length, vr, tag)
+        pos = vpos + length
