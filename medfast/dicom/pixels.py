@@ -1,0 +1,490 @@
+"""Decode the pixels of one DICOM file: ``pixel_array(ds)`` and ``decode_into``.
+
+``pixel_array(ds)`` is a drop-in for pydicom 3's ``ds.pixel_array`` with its
+default options: the same dtype (including the big-endian dtype pydicom gives
+for Explicit VR Big Endian), shape and values; YBR_FULL and YBR_FULL_422 come
+back as RGB, MONOCHROME1 is not inverted and PALETTE COLOR is not looked up, as
+in pydicom. Native (uncompressed) Pixel Data is viewed in place and decoded in
+one pass by ``medfast.kernels`` (byte order, stored bits); encapsulated transfer
+syntaxes go through pydicom's decoders, with medfast's RLE kernel registered as
+the ``medfast`` plugin. BitsAllocated 12 (packed, two pixels in three bytes),
+which pydicom refuses, is decoded as GDCM does, to uint16 (int16 when signed,
+sign-extended from BitsStored).
+
+``decode_into(header, raw, out, index, *, slope=1.0, intercept=0.0)`` is the
+lower level the series reader uses: it decodes the Pixel Data value ``raw`` of
+one file (a bytes-like; pass a ``memoryview`` slice of the file's bytes to
+avoid a copy) described by ``header`` (a ``PixelHeader``, from
+``PixelHeader.from_dataset(ds)`` or built from scanned tag values) straight
+into ``out[index : index + header.frames]``, applying ``stored * slope +
+intercept`` in the same pass. ``out`` is C-contiguous with frames along axis 0,
+each frame shaped ``header.frame_shape``; its dtype is the caller's choice
+(``rescale`` semantics of ``medfast.kernels``). The slow steps (bit unpacking,
+planar configuration 1, YBR to RGB) use a temporary; monochrome and
+interleaved RGB data go from ``raw`` to ``out`` with no intermediate array.
+
+Stored bits follow pydicom: values are masked (or sign-extended) to BitsStored
+counted from bit 0, whatever HighBit says, so garbage in the unused high bits
+never reaches the result.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import warnings
+
+import numpy as np
+
+from .. import kernels
+from ..errors import InvalidArgumentError, InvalidFileError, UnsupportedError, file_error, reading
+
+__all__ = ["PixelHeader", "decode_into", "pixel_array"]
+
+# Pixel data element tag -> keyword; a dataset holds exactly one of them.
+_PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
+_FLOAT_DTYPES = {"FloatPixelData": "f4", "DoubleFloatPixelData": "f8"}
+_YBR = ("YBR_FULL", "YBR_FULL_422")
+_PHOTOMETRIC = frozenset(
+    ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK",
+     "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422", "YBR_ICT", "YBR_RCT", "XYB")
+)
+# pydicom's options that ds.pixel_array uses when the user set none.
+_DEFAULT_OPTIONS = ({"use_pdh": False}, {"use_pdh": False, "decoding_plugin": ""})
+
+
+@functools.lru_cache(maxsize=64)
+def _syntax(uid):
+    """(little endian, encapsulated) of a transfer syntax UID."""
+    from pydicom.uid import UID
+
+    uid = UID(uid)
+    if not uid.is_transfer_syntax:
+        raise ValueError(f"{uid} is not a known transfer syntax")
+    return uid.is_little_endian, uid.is_encapsulated
+
+
+@dataclasses.dataclass(frozen=True)
+class PixelHeader:
+    """What decoding one file's Pixel Data needs: the Image Pixel module and the transfer syntax.
+
+    Values are validated on construction; a bad one raises ``InvalidFileError``
+    naming ``path``, the field and the value.
+
+    Examples
+    --------
+    >>> h = PixelHeader(rows=2, columns=3, bits_allocated=16, bits_stored=12)
+    >>> h.frame_shape, h.dtype, h.frame_bytes
+    ((2, 3), dtype('uint16'), 12)
+    """
+
+    rows: int
+    columns: int
+    bits_allocated: int
+    bits_stored: int = 0  # 0: same as bits_allocated
+    pixel_representation: int = 0
+    samples_per_pixel: int = 1
+    photometric: str = "MONOCHROME2"
+    planar_configuration: int = 0
+    frames: int = 1
+    transfer_syntax: str = "1.2.840.10008.1.2.1"
+    keyword: str = "PixelData"
+    vr: str = "OW"
+    path: str | None = None
+
+    def __post_init__(self):
+        if not self.bits_stored:
+            object.__setattr__(self, "bits_stored", self.bits_allocated)
+        try:
+            little, encapsulated = _syntax(self.transfer_syntax)
+        except ValueError as err:
+            raise self._error("TransferSyntaxUID", self.transfer_syntax, str(err), UnsupportedError) from err
+        object.__setattr__(self, "little_endian", little)
+        object.__setattr__(self, "encapsulated", encapsulated)
+        ba = self.bits_allocated
+        if not (ba in (1, 12) or (0 < ba <= 64 and ba % 8 == 0)) or (ba == 12 and encapsulated):
+            raise self._error("BitsAllocated", ba, "must be 1, 12 (native only) or a multiple of 8 up to 64")
+        checks = (
+            ("Rows", self.rows, 0 < self.rows < 2**16),
+            ("Columns", self.columns, 0 < self.columns < 2**16),
+            ("BitsStored", self.bits_stored, 0 < self.bits_stored <= ba),
+            ("PixelRepresentation", self.pixel_representation, self.pixel_representation in (0, 1)),
+            ("SamplesPerPixel", self.samples_per_pixel, self.samples_per_pixel in (1, 3)),
+            ("PlanarConfiguration", self.planar_configuration, self.planar_configuration in (0, 1)),
+            ("NumberOfFrames", self.frames, self.frames >= 1),
+            ("PhotometricInterpretation", self.photometric, self.photometric in _PHOTOMETRIC),
+            ("pixel keyword", self.keyword, self.keyword in _PIXEL_TAGS.values()),
+        )
+        for field, value, ok in checks:
+            if not ok:
+                raise self._error(field, value, "out of range")
+        if self.keyword != "PixelData" and ba != int(_FLOAT_DTYPES[self.keyword][1]) * 8:
+            raise self._error("BitsAllocated", ba, f"must be {int(_FLOAT_DTYPES[self.keyword][1]) * 8} for {self.keyword}")
+
+    def _error(self, field, value, reason, cls=InvalidFileError):
+        return file_error(self.path, field, value, reason, cls)
+
+    @classmethod
+    def from_dataset(cls, ds, path=None):
+        """The header of a pydicom ``Dataset`` (its file meta gives the transfer syntax).
+
+        Examples
+        --------
+        >>> import pydicom
+        >>> from pydicom.data import get_testdata_file
+        >>> ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        >>> PixelHeader.from_dataset(ds).frame_shape
+        (128, 128)
+        """
+        from pydicom.pixels.utils import as_pixel_options
+
+        path = path if path is not None else getattr(ds, "filename", None)
+        path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+        keywords = [kw for tag, kw in _PIXEL_TAGS.items() if tag in ds._dict]
+        if len(keywords) != 1:
+            raise file_error(path, "PixelData", keywords, "need exactly one of Pixel Data, Float or Double Float Pixel Data")
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        if syntax is None:
+            raise file_error(path, "TransferSyntaxUID", None, "missing from the file meta information")
+        with reading(path, "Image Pixel module"):
+            opts = as_pixel_options(ds)
+        required = ("rows", "columns", "bits_allocated", "photometric_interpretation", "samples_per_pixel")
+        if keywords[0] == "PixelData":
+            required += ("bits_stored", "pixel_representation")
+        for name in required:
+            if opts.get(name) is None:
+                raise file_error(path, name.title().replace("_", ""), None, "missing")
+        samples = opts["samples_per_pixel"]
+        planar = opts.get("planar_configuration")
+        if samples > 1 and planar is None:
+            if not _syntax(syntax)[1]:
+                raise file_error(path, "PlanarConfiguration", None, "missing")
+            planar = 0
+        return cls(
+            rows=opts["rows"],
+            columns=opts["columns"],
+            bits_allocated=opts["bits_allocated"],
+            bits_stored=opts.get("bits_stored") or 0,
+            pixel_representation=opts.get("pixel_representation") or 0,
+            samples_per_pixel=samples,
+            photometric=str(opts["photometric_interpretation"]),
+            planar_configuration=planar or 0,
+            frames=opts["number_of_frames"],
+            transfer_syntax=str(syntax),
+            keyword=keywords[0],
+            vr=ds[keywords[0]].VR,
+            path=path,
+        )
+
+    @property
+    def frame_shape(self):
+        """Shape of one decoded frame: (rows, columns) or (rows, columns, samples)."""
+        if self.samples_per_pixel == 1:
+            return (self.rows, self.columns)
+        return (self.rows, self.columns, self.samples_per_pixel)
+
+    @property
+    def frame_pixels(self):
+        """Samples in one frame."""
+        return self.rows * self.columns * self.samples_per_pixel
+
+    @property
+    def frame_bytes(self):
+        """Bytes of one native frame (a float for 1-bit frames that end inside a byte)."""
+        n = self.frame_pixels
+        if self.bits_allocated == 1:
+            return n // 8 if n % 8 == 0 else n / 8
+        length = n * 3 // 2 if self.bits_allocated == 12 else n * (self.bits_allocated // 8)
+        return length // 3 * 2 if self.photometric == "YBR_FULL_422" else length
+
+    @property
+    def dtype(self):
+        """Native dtype of the decoded stored values (what pydicom returns, in native byte order)."""
+        if self.keyword != "PixelData":
+            return np.dtype(_FLOAT_DTYPES[self.keyword])
+        if self.bits_allocated == 1:
+            return np.dtype("u1")
+        size = 2 if self.bits_allocated == 12 else self.bits_allocated // 8
+        return np.dtype(f"{'ui'[self.pixel_representation]}{size}")
+
+    @property
+    def stored_dtype(self):
+        """Dtype of the stored values in the Pixel Data bytes, with their byte order."""
+        return self.dtype.newbyteorder("<" if self.little_endian else ">")
+
+    def required_bytes(self, frames=None):
+        """Bytes of native Pixel Data that ``frames`` frames (default all) need."""
+        return math.ceil(self.frame_bytes * (self.frames if frames is None else frames))
+
+
+def pixel_array(ds):
+    """Decode a dataset's pixels as pydicom's ``ds.pixel_array`` does, faster.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+        A dataset with Pixel Data (or Float / Double Float Pixel Data) and file meta.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shaped (rows, columns[, samples]) or (frames, rows, columns[, samples]),
+        the same dtype, shape and values as ``ds.pixel_array``, C-contiguous and writeable.
+
+    Raises
+    ------
+    InvalidFileError
+        The Image Pixel attributes are missing or out of range, or Pixel Data is
+        shorter than Rows x Columns x Samples x Number of Frames need.
+    UnsupportedError
+        The transfer syntax has no decoder (a missing optional plugin).
+
+    Examples
+    --------
+    >>> import pydicom
+    >>> from pydicom.data import get_testdata_file
+    >>> ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    >>> arr = pixel_array(ds)
+    >>> arr.dtype, arr.shape, bool((arr == ds.pixel_array).all())
+    (dtype('int16'), (128, 128), True)
+    """
+    if getattr(ds, "_pixel_array_opts", _DEFAULT_OPTIONS[0]) not in _DEFAULT_OPTIONS:
+        # The user chose pydicom options (pixel_array_options): honour them.
+        return ds.pixel_array
+    header = PixelHeader.from_dataset(ds)
+    raw = ds[header.keyword].value
+    if raw is None or not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise file_error(header.path, header.keyword, type(raw).__name__, "no pixel bytes to decode")
+    if header.encapsulated:
+        return _encapsulated(header, ds)
+    header = _with_excess_frames(header, len(raw))
+    out = np.empty((header.frames, *header.frame_shape), dtype=header.dtype)
+    decode_into(header, raw, out, 0)
+    if header.frames == 1:
+        out = out[0]
+    if not header.little_endian and out.dtype.itemsize > 1:
+        # pydicom keeps the file's byte order in the dtype.
+        out = out.byteswap().view(out.dtype.newbyteorder())
+    return out
+
+
+def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
+    """Decode one file's Pixel Data straight into ``out[index : index + header.frames]``.
+
+    Parameters
+    ----------
+    header : PixelHeader
+        The file's pixel attributes and transfer syntax.
+    raw : bytes-like
+        The Pixel Data element's value (native or encapsulated); bytes past what
+        the frames need are ignored.
+    out : numpy.ndarray
+        C-contiguous, frames along axis 0, each frame ``header.frame_shape``.
+    index : int
+        Slot of the file's first frame in ``out``.
+    slope, intercept : float or 1-D array
+        Rescale applied in the same pass: ``out = stored * slope + intercept``;
+        arrays give one value a frame.
+
+    Returns
+    -------
+    int
+        The number of frames written.
+
+    Raises
+    ------
+    InvalidFileError
+        ``raw`` is shorter than the frames need (the message names the file and PixelData).
+    InvalidArgumentError
+        ``out`` has the wrong shape or layout, or ``index`` leaves no room.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = PixelHeader(rows=1, columns=2, bits_allocated=16, bits_stored=12)
+    >>> out = np.zeros((3, 1, 2), np.float32)
+    >>> decode_into(h, b"\\x01\\xf0\\x02\\x00", out, 1, slope=2.0, intercept=-1.0)
+    1
+    >>> out[1]
+    array([[1., 3.]], dtype=float32)
+    """
+    frames = header.frames
+    if (
+        not isinstance(out, np.ndarray)
+        or not out.flags.c_contiguous
+        or out.shape[1:] != header.frame_shape
+        or not 0 <= index <= out.shape[0] - frames
+    ):
+        raise InvalidArgumentError(
+            f"{header.path or '<buffer>'}: out must be C-contiguous, shaped (n, {', '.join(map(str, header.frame_shape))}) "
+            f"with room for {frames} frame(s) at index {index}; got {getattr(out, 'shape', type(out).__name__)} "
+        )
+    slot = out[index : index + frames]
+    scaled = not (np.all(np.asarray(slope) == 1) and np.all(np.asarray(intercept) == 0))
+    if header.encapsulated:
+        stored = _encapsulated(header, raw)
+        _store(stored.reshape(slot.shape), slot, slope, intercept, scaled)
+        return frames
+    raw = memoryview(raw).cast("B")
+    needed = header.required_bytes()
+    if len(raw) < needed:
+        raise file_error(
+            header.path, header.keyword, f"{len(raw)} bytes",
+            f"{frames} frame(s) of {header.rows} x {header.columns} x {header.samples_per_pixel} "
+            f"at {header.bits_allocated} bits allocated need {needed}",
+        )
+    if _direct(header) and np.ndim(slope) == 0 and np.ndim(intercept) == 0:
+        # Monochrome or interleaved colour: raw bytes -> out in one kernel pass.
+        kernels.place_frame(raw, 0, slot.reshape(1, -1), 0, **_stored_args(header), slope=slope, intercept=intercept)
+        return frames
+    if not scaled and slot.dtype == header.dtype:
+        _native(header, raw, slot)
+    else:
+        _store(_native(header, raw, None), slot, slope, intercept, scaled)
+    return frames
+
+
+def _direct(header):
+    """True when raw bytes map one to one onto the output's layout."""
+    return (
+        header.bits_allocated not in (1, 12)
+        and (header.samples_per_pixel == 1 or (header.planar_configuration == 0 and header.photometric not in _YBR))
+        and not _be_swap_ow(header)
+    )
+
+
+def _stored_args(header):
+    bits = header.bits_stored if header.keyword == "PixelData" and header.bits_stored < header.bits_allocated else None
+    return {"stored_dtype": header.stored_dtype, "bits_stored": bits, "high_bit": None if bits is None else bits - 1}
+
+
+def _be_swap_ow(header):
+    """Big endian 8-bit Pixel Data encoded as OW: bytes are swapped in pairs (as pydicom reads it)."""
+    return not header.little_endian and header.bits_allocated == 8 and header.keyword == "PixelData" and header.vr == "OW"
+
+
+def _to_rgb(header):
+    return header.samples_per_pixel == 3 and header.photometric in _YBR
+
+
+def _native(header, raw, dest):
+    """Stored values of all frames of native ``raw``, shaped (frames, *frame_shape), into ``dest`` or a new array."""
+    target = np.empty((header.frames, *header.frame_shape), header.dtype) if dest is None else dest
+    count = header.frames * header.frame_pixels
+    ba = header.bits_allocated
+    if ba == 1:
+        kernels.unpack_1bit(raw, count, 0, out=target.reshape(-1))
+    elif ba == 12:
+        kernels.unpack_12bit(raw, count, out=target.reshape(-1).view(np.uint16))
+        if header.pixel_representation or header.bits_stored < 12:
+            kernels.fix_stored_bits(target, header.bits_stored, header.bits_stored - 1, header.pixel_representation)
+    elif _be_swap_ow(header) or header.photometric == "YBR_FULL_422":
+        _unusual(header, raw, target)
+    elif header.samples_per_pixel == 3 and header.planar_configuration == 1:
+        planes = np.empty((header.frames, 3, header.rows, header.columns), header.dtype)
+        kernels.place_frame(raw, 0, planes.reshape(1, -1), 0, **_stored_args(header))
+        kernels.planar_to_interleaved(planes, out=target)
+    else:
+        kernels.place_frame(raw, 0, target.reshape(1, -1), 0, **_stored_args(header))
+    if _to_rgb(header):
+        # pydicom's default as_rgb=True
+        if target.dtype != np.uint8:
+            raise file_error(header.path, "BitsAllocated", ba, "YBR to RGB conversion needs 8 bits", UnsupportedError)
+        kernels.ybr_full_to_rgb(target, out=target)
+    return target
+
+
+def _unusual(header, raw, target):
+    """8-bit big endian OW (bytes swapped in pairs) and native YBR_FULL_422 (chroma shared by two pixels)."""
+    size = header.required_bytes()
+    values = np.frombuffer(raw, np.uint8, count=size)
+    if _be_swap_ow(header):
+        even = np.frombuffer(raw, np.uint8, count=min(len(raw), size + size % 2))
+        values = np.append(even, np.uint8(0)) if even.size % 2 else even.copy()
+        values = kernels.swap_bytes(values, 2)[:size]
+    values = values.view(header.stored_dtype).astype(header.dtype)
+    if header.photometric == "YBR_FULL_422":
+        # Y1 Y2 Cb Cr -> Y1 Cb Cr Y2 Cb Cr, as PS3.3 C.7.6.3.1.2 and pydicom
+        full = np.empty(values.size // 2 * 3, header.dtype)
+        full[0::6], full[3::6] = values[0::4], values[1::4]
+        full[1::6], full[4::6] = values[2::4], values[2::4]
+        full[2::6], full[5::6] = values[3::4], values[3::4]
+        values = full
+    if header.samples_per_pixel == 3 and header.planar_configuration == 1:
+        kernels.planar_to_interleaved(values.reshape(header.frames, 3, header.rows, header.columns), out=target)
+    else:
+        target.reshape(-1)[...] = values
+    if header.keyword == "PixelData" and header.bits_stored < header.bits_allocated:
+        kernels.fix_stored_bits(target, header.bits_stored, header.bits_stored - 1, header.pixel_representation)
+
+
+def _store(stored, slot, slope, intercept, scaled):
+    """Copy or rescale decoded stored values into their slot of the output."""
+    if scaled or slot.dtype != stored.dtype:
+        kernels.rescale(stored, slope, intercept, dtype=slot.dtype, out=slot)
+    else:
+        slot[...] = stored
+
+
+def _with_excess_frames(header, available):
+    """pydicom's default ``allow_excess_frames``: whole frames past Number of Frames are returned too."""
+    padded = header.required_bytes() + header.required_bytes() % 2
+    if available <= padded or header.photometric == "YBR_FULL_422":
+        return header
+    whole = int(available // header.frame_bytes)
+    if whole <= header.frames:
+        return header
+    warnings.warn(
+        f"{header.path or '<buffer>'}: Pixel Data holds {whole} frames, more than NumberOfFrames="
+        f"{header.frames}; returning all of them, as pydicom does",
+        UserWarning,
+        stacklevel=3,
+    )
+    return dataclasses.replace(header, frames=whole)
+
+
+def _encapsulated(header, src):
+    """Decode compressed Pixel Data with pydicom's decoder (medfast's plugin for RLE).
+
+    ``src`` is the dataset (pixel_array) or the encapsulated bytes (decode_into).
+    """
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import RLELossless
+
+    try:
+        decoder = get_decoder(header.transfer_syntax)
+    except NotImplementedError as err:
+        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, "no pixel decoder", UnsupportedError) from err
+    if not decoder.is_available:
+        missing = "; ".join(decoder.missing_dependencies)
+        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, f"decoder needs: {missing}", UnsupportedError)
+    plugin = ""
+    if header.transfer_syntax == RLELossless:
+        from . import rle_plugin
+
+        rle_plugin.register()
+        plugin = rle_plugin.LABEL
+    options = {} if not isinstance(src, (bytes, bytearray, memoryview)) else _options(header)
+    try:
+        with reading(header.path, "Pixel Data"):
+            return decoder.as_array(src, decoding_plugin=plugin, **options)[0]
+    except RuntimeError as err:  # pydicom: every plugin failed on this data
+        raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
+
+
+def _options(header):
+    """pydicom decoding options equivalent to ``header``, for a buffer source."""
+    return {
+        "rows": header.rows,
+        "columns": header.columns,
+        "samples_per_pixel": header.samples_per_pixel,
+        "bits_allocated": header.bits_allocated,
+        "bits_stored": header.bits_stored,
+        "pixel_representation": header.pixel_representation,
+        "photometric_interpretation": header.photometric,
+        "planar_configuration": header.planar_configuration,
+        "number_of_frames": header.frames,
+        "pixel_keyword": header.keyword,
+        "allow_excess_frames": False,
+    }
