@@ -402,7 +402,7 @@ def _g(x):
 
 
 def to_json(sidecar, version="medfast"):
-    """The sidecar as dcm2niix prints it, with ConversionSoftware keys appended.
+    r"""The sidecar as dcm2niix prints it, with ConversionSoftware keys appended.
 
     Examples
     --------

@@ -1,0 +1,217 @@
+"""b-values and b-vectors per vendor, in dcm2niix's image frame (``.bval``/``.bvec``).
+
+Each volume's gradient is read from the header of its first frame: the
+standard MR diffusion attributes (classic or enhanced per-frame groups), the
+Siemens CSA image header, Philips' private (2001,1003)/(2005,10B0-B2) or GE's
+(0043,1039)/(0019,10BB-BD). Siemens, Philips, Canon-enhanced and UIH give
+vectors in patient space and are projected on the image axes (row, column,
+normal) with the row axis flipped as NIfTI flips it; GE gives them in the
+frequency/phase/slice frame and is reoriented the GE way.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .naming import vendor_key
+
+_EPS = np.finfo(np.float32).eps
+
+
+def _private(ds, tag):
+    elem = ds.get(tag)
+    return None if elem is None else elem.value
+
+
+def _floats(value):
+    if value is None:
+        return []
+    if isinstance(value, (bytes, bytearray)):
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [float(v) for v in value]
+    return [float(value)]
+
+
+def _csa(ds):
+    elem = ds.get((0x0029, 0x1010))
+    if elem is None:
+        return {}
+    from nibabel.nicom import csareader
+
+    try:
+        return csareader.read(bytes(elem.value))["tags"]
+    except Exception:  # noqa: BLE001 - a malformed private header carries no gradient
+        return {}
+
+
+def frame_gradient(ds, frame=None):
+    """(b, [x, y, z]) of one frame as the scanner reports it, or None when it reports none.
+
+    Examples
+    --------
+    >>> import pydicom
+    >>> ds = pydicom.Dataset()
+    >>> ds.DiffusionBValue, ds.DiffusionGradientOrientation = 1000.0, [0.0, 1.0, 0.0]
+    >>> frame_gradient(ds)
+    (1000.0, [0.0, 1.0, 0.0])
+    """
+    if frame is not None and "PerFrameFunctionalGroupsSequence" in ds:
+        item = ds.PerFrameFunctionalGroupsSequence[frame]
+        seq = item.get("MRDiffusionSequence")
+        if seq:
+            d = seq[0]
+            b = float(d.get("DiffusionBValue", 0.0) or 0.0)
+            vec = [0.0, 0.0, 0.0]
+            gseq = d.get("DiffusionGradientDirectionSequence")
+            if gseq and "DiffusionGradientOrientation" in gseq[0]:
+                vec = _floats(gseq[0].DiffusionGradientOrientation)
+            return b, vec
+    vendor = vendor_key(ds.get("Manufacturer"))
+    if vendor == "GE":
+        raw = _private(ds, (0x0043, 0x1039))
+        bvals = _floats(raw) if raw is not None and not isinstance(raw, (bytes, bytearray)) else []
+        if bvals:
+            b = bvals[0] % 1e9 if bvals[0] >= 1e9 else bvals[0]
+            vec = [(_floats(_private(ds, (0x0019, t))) or [0.0])[0] for t in (0x10BB, 0x10BC, 0x10BD)]
+            return b, vec
+    if "DiffusionBValue" in ds:
+        b = float(ds.DiffusionBValue or 0.0)
+        vec = _floats(ds.get("DiffusionGradientOrientation")) or [0.0, 0.0, 0.0]
+        return b, vec
+    if vendor == "SI":
+        tags = _csa(ds)
+        items = (tags.get("B_value") or {}).get("items") or []
+        if items:
+            vec_items = (tags.get("DiffusionGradientDirection") or {}).get("items") or []
+            vec = [float(v) for v in vec_items[:3]] if len(vec_items) >= 3 else [0.0, 0.0, 0.0]
+            return max(float(items[0]), 0.0), vec
+    if vendor == "PH":
+        b = _floats(_private(ds, (0x2001, 0x1003)))
+        if b:
+            vec = [(_floats(_private(ds, (0x2005, t))) or [0.0])[0] for t in (0x10B0, 0x10B1, 0x10B2)]
+            return b[0], vec
+    return None
+
+
+def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_dir=3, patient_position="HFS"):
+    """Project scanner gradients on the NIfTI image axes as dcm2niix does.
+
+    Examples
+    --------
+    >>> b, v = to_image_frame([0, 1000], [[0, 0, 0], [0, 1, 0]], [1, 0, 0, 0, 1, 0], "SI")
+    >>> b.tolist(), v.tolist()
+    ([0.0, 1000.0], [[0.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+    """
+    b = np.asarray(bvals, dtype=np.float64)
+    v = np.asarray(vecs, dtype=np.float64).reshape(-1, 3).copy()
+    if vendor in ("GE",):
+        return _ge(b, v, phase_row, slice_dir)
+    row = np.asarray(orientation[:3], dtype=np.float64)
+    col = np.asarray(orientation[3:6], dtype=np.float64)
+    normal = np.cross(row, col)
+    axes = np.stack([a / np.linalg.norm(a) for a in (row, col, normal)])
+    out = v.copy()
+    for i in range(len(b)):
+        length = np.sqrt((v[i] ** 2).sum())
+        if b[i] <= _EPS or length <= _EPS:
+            continue  # b=0: dcm2niix keeps what the scanner wrote
+        new = axes @ v[i]
+        new /= np.linalg.norm(new)
+        new[1] = -new[1]
+        out[i] = new
+    out[out == 0] = 0.0  # no negative zeros in the text files
+    return b, out
+
+
+def _ge(b, v, phase_row, slice_dir):
+    flip = {1: [1, 1, 0], 2: [0, 1, 1], 3: [0, 0, 1]}.get(abs(slice_dir), [0, 0, 1])
+    if slice_dir < 0:
+        flip[2] = 1 - flip[2]
+    out = v.copy()
+    bout = b.copy()
+    for i in range(len(b)):
+        length = np.sqrt((v[i] ** 2).sum())
+        if b[i] <= _EPS or length <= _EPS:
+            out[i] = 0.0
+            continue
+        if 0.03 < length < 0.97:  # b scaled by |g|^2: round to 5
+            scaled = b[i] * length * length
+            nb = 5.0 if 0 < scaled < 5 else float(int((scaled + 2.5) / 5) * 5)
+            scale = 0.0 if nb == 0 else math.sqrt(b[i] / nb)
+            bout[i] = nb
+            out[i] = v[i] * scale
+        if phase_row:
+            out[i] = [out[i][1], -out[i][0], out[i][2]]
+        for k in range(3):
+            if flip[k]:
+                out[i][k] = -out[i][k]
+        out[i][1] = -out[i][1]
+    out = -out
+    out[out == 0] = 0.0
+    return bout, out
+
+
+def series_gradients(vol, read_header):
+    """(bvals, bvecs) of a 4-D series, or None when it carries no diffusion gradients.
+
+    ``read_header(path)`` returns the pydicom header of a file (cached by the caller).
+    """
+    meta = vol.meta
+    shape = vol.stored.shape
+    frames = meta.get("frames") or []
+    if len(shape) < 4 or not frames:
+        return None
+    nz, nt = shape[2], int(np.prod(shape[3:]))
+    per_volume = len(frames) // nt if len(frames) >= nt else 1
+    bvals, vecs, found = [], [], False
+    for t in range(nt):
+        path, frame = frames[min(t * per_volume, len(frames) - 1)]
+        ds = read_header(path)
+        got = frame_gradient(ds, frame if "PerFrameFunctionalGroupsSequence" in ds else None)
+        if got is None:
+            got = (0.0, [0.0, 0.0, 0.0])
+        else:
+            found = True
+        bvals.append(got[0])
+        vecs.append(got[1])
+    if not found or nt < 2:
+        return None
+    first = meta.get("header") or read_header(frames[0][0])
+    orient = [float(x) for x in (_find_orientation(first) or [1, 0, 0, 0, 1, 0])]
+    vendor = vendor_key(first.get("Manufacturer"))
+    phase_row = str(first.get("InPlanePhaseEncodingDirection", "")).strip() == "ROW"
+    return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
+                          slice_dir=int(meta.get("slice_dir", 3)))
+
+
+def _find_orientation(ds):
+    if "ImageOrientationPatient" in ds:
+        return ds.ImageOrientationPatient
+    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        seq = ds.get(groups)
+        if seq and "PlaneOrientationSequence" in seq[0]:
+            return seq[0].PlaneOrientationSequence[0].ImageOrientationPatient
+    return None
+
+
+def _fmt(x):
+    return f"{float(np.float32(x)):g}"
+
+
+def bval_text(bvals):
+    """The ``.bval`` file text: one line, values as ``%g``.
+
+    Examples
+    --------
+    >>> bval_text([0, 1000.0, 2500])
+    '0 1000 2500\\n'
+    """
+    return " ".join(_fmt(b) for b in bvals) + "\n"
+
+
+def bvec_text(bvecs):
+    """The ``.bvec`` file text: three lines (x, y, z), values as ``%g``."""
+    v = np.asarray(bvecs, dtype=np.float64).reshape(-1, 3)
+    return "".join(" ".join(_fmt(x) for x in v[:, k]) + "\n" for k in range(3))
