@@ -1,0 +1,154 @@
+"""Moving voxel bytes between files and arrays: the part every format shares.
+
+Headers are parsed elsewhere (nibabel, pynrrd, h5py); these functions take
+what a header says (offset, shape, dtype, order) and move the data, reading
+straight into the output array and checking the file can hold what the header
+claims before anything is allocated.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+from .. import _gzip
+from ..errors import file_error
+
+# Deflate cannot expand data more than 1032 to 1 (RFC 1951 maximum ratio).
+_DEFLATE_MAX_RATIO = 1032
+#: Elements per chunk for chunked conversion: the intermediates stay in cache.
+CHUNK = 1 << 18
+
+
+def nbytes(shape, dtype):
+    """Bytes an array of ``shape`` and ``dtype`` needs (Python int, no overflow)."""
+    n = np.dtype(dtype).itemsize
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def head(path, size=512):
+    """The first ``size`` bytes of a file, decompressed when it is gzip."""
+    with open(path, "rb") as f:
+        first = f.read(size)
+    if _gzip.is_gzip(first):
+        with contextlib.suppress(EOFError, OSError), _gzip.open_read(path) as f:
+            return f.read(size)
+    return first
+
+
+@contextlib.contextmanager
+def open_data(path, offset, need, what="data"):
+    """Open ``path`` positioned at ``offset``, after checking it can hold ``need`` bytes.
+
+    Gzip files are opened decompressing (ISA-L); their size bound is deflate's
+    maximum ratio, so a header claiming more than the file could hold fails
+    before the output is allocated.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as raw:
+        gz = _gzip.is_gzip(raw.read(2))
+        raw.seek(0)
+        limit = size * _DEFLATE_MAX_RATIO if gz else size
+        if offset + need > limit:
+            raise file_error(
+                path, what, f"{need} bytes at offset {offset}",
+                f"the file holds {'at most ' if gz else ''}{limit} bytes",
+            )
+        if not gz:
+            raw.seek(offset)
+            yield raw
+            return
+        with _gzip.open_read(raw) as f:
+            skip(f, offset, path)
+            yield f
+
+
+def skip(f, count, path):
+    """Advance a (possibly non-seekable) stream by ``count`` bytes."""
+    while count > 0:
+        got = len(f.read(min(count, 1 << 20)))
+        if not got:
+            raise file_error(path, "offset", count, "file ends before the data starts")
+        count -= got
+
+
+def read_array(path, offset, shape, dtype, order="F", what="data"):
+    """Read an array of ``dtype`` (byte order included) at ``offset``; return it in native order.
+
+    The data go straight from the file (or the gzip stream) into the output
+    array; non-native byte order is swapped in place by the kernel.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.raw")
+    >>> np.arange(6, dtype=">i2").tofile(p)
+    >>> read_array(p, 0, (2, 3), ">i2", order="C").tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    dtype = np.dtype(dtype)
+    need = nbytes(shape, dtype)
+    with open_data(path, offset, need, what) as f:
+        out = np.empty(shape, dtype.newbyteorder("="), order=order)
+        _gzip.readinto_exact(f, _flat(out), path, what)
+    return to_native(out, dtype)
+
+
+def _flat(arr):
+    """A 1-D view of a C- or F-contiguous array in its memory order."""
+    return arr.reshape(-1, order="F" if not arr.flags.c_contiguous else "C")
+
+
+def to_native(arr, file_dtype):
+    """Swap ``arr`` (holding bytes of ``file_dtype``) in place into native order."""
+    file_dtype = np.dtype(file_dtype)
+    # complex numbers swap each of their two parts
+    unit = file_dtype.itemsize // 2 if file_dtype.kind == "c" else file_dtype.itemsize
+    if unit > 1 and not file_dtype.isnative and file_dtype.kind != "V":
+        from ..kernels import swap_bytes
+
+        swap_bytes(_flat(arr).view(np.uint8), unit)
+    return arr
+
+
+def write_fortran(f, data, out_dtype):
+    """Write ``data`` in Fortran order as ``out_dtype`` (byte order included), copying only when needed.
+
+    An F-contiguous array already in ``out_dtype`` is written from its own
+    buffer; anything else is converted in slabs along the last axis, so the
+    extra memory is one slab, not a second volume.
+    """
+    out_dtype = np.dtype(out_dtype)
+    if data.dtype == out_dtype and data.flags.f_contiguous:
+        _gzip.write_buffer(f, data.T)
+        return
+    if data.ndim == 0:
+        _gzip.write_buffer(f, np.asarray(data, out_dtype).reshape(1))
+        return
+    per_slab = max(1, nbytes(data.shape[:-1], out_dtype))
+    step = max(1, (8 << 20) // per_slab)
+    for k in range(0, data.shape[-1], step):
+        slab = np.asarray(data[..., k : k + step], dtype=out_dtype, order="F")
+        _gzip.write_buffer(f, slab.T)
+
+
+@contextlib.contextmanager
+def open_output(path, compress):
+    """A binary writer on a temporary file renamed to ``path`` when the block ends."""
+    from .._atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        if compress:
+            with _gzip.open_write(raw) as f:
+                yield f
+        else:
+            yield raw
+
+
+def is_gz_name(path):
+    """True when the file name ends in ``.gz``."""
+    return os.fspath(path).lower().endswith(".gz")
+
