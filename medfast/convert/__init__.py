@@ -1,0 +1,217 @@
+"""Conversion engine: ``plan`` (read, group, name) then ``execute`` (write).
+
+``medfast convert`` and ``medfast dcm2niix`` share it. ``plan`` reads the
+sources with ``medfast.read_dicom`` and gives every series its output base
+name from the ``-f`` template and dcm2niix's conflict rule; ``execute`` writes
+each job (image, JSON sidecar, ``.bval``/``.bvec``), each file atomically. A
+job is a plain record, so a later bulk engine can store, resume or distribute
+the plan.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import InvalidArgumentError
+
+FORMATS = {"nii.gz": ".nii.gz", "nii": ".nii", "nrrd": ".nrrd", "mnc": ".mnc"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What dcm2niix's options decide (defaults: dcm2niix's, with gzip output and ``%p_%s``)."""
+
+    template: str = "%p_%s"
+    to: str = "nii.gz"
+    sidecar: bool = True
+    image: bool = True  # False: dcm2niix -b o (sidecar only)
+    anonymize: bool = True
+    conflict: int = 2  # dcm2niix -w: 0 skip, 1 overwrite, 2 add a suffix
+    ignore_derived: bool = False
+    add_postfixes: bool = True
+
+    def __post_init__(self):
+        if self.to not in FORMATS:
+            raise InvalidArgumentError(f"convert: output format {self.to!r} not one of {sorted(FORMATS)}")
+        if self.conflict not in (0, 1, 2):
+            raise InvalidArgumentError(f"convert: name-conflict behaviour {self.conflict!r} not 0, 1 or 2")
+
+
+@dataclass
+class Job:
+    """One output: a series and the base path (no extension) its files get."""
+
+    volume: object
+    base: str
+    indir_parent: str = ""
+    written: list = field(default_factory=list)
+
+
+def _indir_parent(source):
+    path = os.path.abspath(os.fspath(source))
+    if os.path.isfile(path):
+        path = os.path.dirname(path)
+    return os.path.basename(path.rstrip(os.sep))
+
+
+def plan(sources, out_dir, options=None):
+    """Read the DICOM series under ``sources`` and name their outputs in ``out_dir``.
+
+    Returns the list of ``Job`` in dcm2niix's conversion order; a name already
+    on disk (or planned earlier in the list) follows ``options.conflict``.
+    """
+    from ..dicom import read_dicom
+    from ..dicom.naming import exists, format_name, name_fields, resolve_conflict
+
+    options = options or Options()
+    sources = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    planned = set()
+    jobs = []
+    for source in sources:
+        parent = _indir_parent(source)
+        for vol in read_dicom(source, ignore_derived=options.ignore_derived):
+            header = vol.meta.get("header") or {}
+            fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))
+            rel = format_name(options.template, fields, add_postfixes=options.add_postfixes)
+            base = os.path.join(os.fspath(out_dir), rel)
+            base = resolve_conflict(base, lambda p: p in planned or exists(p), options.conflict)
+            if base is None:
+                continue
+            planned.add(base)
+            jobs.append(Job(vol, base, parent))
+    return jobs
+
+
+def _source_name(vol):
+    frames = vol.meta.get("frames") or []
+    if not frames:
+        return ""
+    name = os.path.basename(os.fspath(frames[0][0]))
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def execute(jobs, options=None, *, threads=1):
+    """Write every job's files; return the paths written, in job order."""
+    options = options or Options()
+    if threads > 1 and len(jobs) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            done = list(pool.map(lambda job: write_job(job, options), jobs))
+    else:
+        done = [write_job(job, options) for job in jobs]
+    return [path for paths in done for path in paths]
+
+
+def write_job(job, options):
+    """Write one series: image, sidecar, bval/bvec; return the paths written."""
+    from .._atomic import atomic_path
+
+    vol, base = job.volume, job.base
+    os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
+    written = []
+    if options.image:
+        path = base + FORMATS[options.to]
+        _write_image(vol, path, options.to)
+        written.append(path)
+    header = vol.meta.get("header")
+    if options.sidecar and header is not None:
+        from ..dicom.sidecar import build_sidecar, to_json
+
+        path = base + ".json"
+        text = to_json(build_sidecar(vol, header, anonymize=options.anonymize))
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        written.append(path)
+    if options.image:
+        written += _write_gradients(vol, base)
+    job.written = written
+    return written
+
+
+def _write_image(vol, path, to):
+    if to in ("nrrd", "mnc"):
+        from .. import formats
+
+        formats.write(vol, path)
+        return
+    import nibabel as nib
+
+    from ..dicom.nifti_header import build_header
+
+    header = build_header(vol)
+    img = nib.Nifti1Image(vol.stored, None, header)
+    from ..formats.nifti import save_nifti
+
+    save_nifti(img, path)
+
+
+def _write_gradients(vol, base):
+    from .._atomic import atomic_path
+    from ..dicom.diffusion import bval_text, bvec_text, series_gradients
+
+    cache = {}
+
+    def read_header(path):
+        if path not in cache:
+            import pydicom
+
+            cache[path] = pydicom.dcmread(path, stop_before_pixels=True)
+        return cache[path]
+
+    got = series_gradients(vol, read_header)
+    if got is None:
+        return []
+    paths = []
+    for ext, text in ((".bval", bval_text(got[0])), (".bvec", bvec_text(got[1]))):
+        with atomic_path(base + ext) as tmp, open(tmp, "w") as f:
+            f.write(text)
+        paths.append(base + ext)
+    return paths
+
+
+def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, anonymize=True,
+            conflict=2, ignore_derived=False, jobs=1):
+    """Convert DICOM series to NIfTI (or NRRD, MINC2) with dcm2niix's names and sidecars.
+
+    Parameters
+    ----------
+    sources : path or list of paths
+        Files or folders holding DICOM.
+    out_dir : path
+        Output folder (created when missing).
+    to : {"nii.gz", "nii", "nrrd", "mnc"}
+        Output format.
+    template : str
+        dcm2niix's ``-f`` name template.
+    sidecar, anonymize : bool
+        Write the BIDS JSON sidecar; leave out patient identifiers.
+    conflict : {0, 1, 2}
+        dcm2niix's ``-w``: skip, overwrite, or add ``a``, ``b`` ... to the name.
+    ignore_derived : bool
+        dcm2niix's ``-i y``.
+    jobs : int
+        Series written at once.
+
+    Returns
+    -------
+    list of str
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile, medfast
+    >>> from medfast.synth import write_ct_series
+    >>> src, out = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> _ = write_ct_series(src, (32, 32, 8))
+    >>> files = medfast.convert(src, out)
+    >>> sorted(os.path.basename(f).split(".", 1)[1] for f in files)
+    ['json', 'nii.gz']
+    """
+    options = Options(template=template, to=to, sidecar=sidecar, anonymize=anonymize, conflict=conflict,
+                      ignore_derived=ignore_derived)
+    os.makedirs(out_dir, exist_ok=True)
+    return execute(plan(sources, out_dir, options), options, threads=jobs)
+
+
+__all__ = ["FORMATS", "Job", "Options", "convert", "execute", "plan", "write_job"]
