@@ -1,0 +1,107 @@
+"""Geometry of a stack: sort by position along the slice normal, slice spacing, the NIfTI affine.
+
+The affine is the one dcm2niix writes: columns i along the DICOM row direction,
+rows j reversed (dcm2niix flips the row order so that the image is not upside
+down in tools that ignore the affine), k along the sorted slice positions, in
+RAS+ millimetres.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import file_error
+
+_SAME_POSITION_MM = 1e-3
+_UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
+
+
+def normal(iop):
+    """Unit slice normal: DICOM row direction x column direction."""
+    iop = np.asarray(iop, dtype=np.float64)
+    n = np.cross(iop[:3], iop[3:])
+    length = np.linalg.norm(n)
+    return n / length if length > 0 else n
+
+
+def arrange(slices):
+    """Sort a stack: ``(ordered, nz, nt)`` with ``ordered[t * nz + k]``.
+
+    Slices are sorted by their distance along the normal (ascending); images at
+    the same position go to successive volumes in acquisition order (instance
+    number, then frame). Raises ``InvalidFileError`` when positions repeat
+    unequally (an incomplete 4-D series), naming a file of the short position.
+    """
+    n = normal(slices[0].iop)
+    dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
+    order = np.argsort(dist, kind="stable")
+    positions = []  # list of lists of indices
+    for i in order:
+        if positions and abs(dist[i] - dist[positions[-1][0]]) <= _SAME_POSITION_MM:
+            positions[-1].append(i)
+        else:
+            positions.append([i])
+    nt = len(positions[0])
+    for members in positions:
+        if len(members) != nt:
+            short = min(positions, key=len)
+            s = slices[short[0]]
+            raise file_error(s.path, "ImagePositionPatient", list(np.round(s.ipp, 4)),
+                             f"{len(short)} images at this position but {max(map(len, positions))} at another: "
+                             "the series is incomplete")
+    nz = len(positions)
+    ordered = [None] * (nz * nt)
+    for k, members in enumerate(positions):
+        members.sort(key=lambda i: (slices[i].order, slices[i].path))
+        for t, i in enumerate(members):
+            ordered[t * nz + k] = slices[i]
+    return ordered, nz, nt
+
+
+def spacing_report(first_volume):
+    """Slice spacing and its irregularities: spacing, uneven, missing slices, gantry tilt, warnings."""
+    s0 = first_volume[0]
+    nz = len(first_volume)
+    out = {"slice_spacing": None, "uneven_spacing": False, "missing_slices": 0, "gantry_tilt": 0.0, "warnings": []}
+    if nz < 2:
+        out["slice_spacing"] = s0.between or s0.thickness or 1.0
+        return out
+    n = normal(s0.iop)
+    pos = np.array([s.ipp for s in first_volume])
+    steps = np.diff(pos @ n)
+    span = pos[-1] - pos[0]
+    spacing = float(np.linalg.norm(span)) / (nz - 1)
+    along = abs(float(np.dot(span, n))) / (nz - 1)
+    out["slice_spacing"] = along
+    tilt = float(np.degrees(np.arccos(min(1.0, along / spacing)))) if spacing > 0 else 0.0
+    if tilt > 0.01:
+        out["gantry_tilt"] = round(tilt, 4)
+        out["warnings"].append(f"gantry tilt of {tilt:.3g} degrees: slices are sheared, not orthogonal")
+    low = float(steps.min())
+    if np.abs(steps - steps.mean()).max() > _UNEVEN_TOL * max(abs(steps.mean()), 1e-6):
+        out["uneven_spacing"] = True
+        missing = int(round(float((steps / low).round().sum()))) - (nz - 1) if low > 0 else 0
+        out["missing_slices"] = max(missing, 0)
+        text = f"uneven slice spacing ({low:.4g} to {float(steps.max()):.4g} mm)"
+        if missing > 0:
+            text += f": {missing} slice(s) appear to be missing"
+        out["warnings"].append(text)
+    return out
+
+
+def affine(first_volume, rows):
+    """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice)."""
+    s0 = first_volume[0]
+    iop = np.asarray(s0.iop, dtype=np.float64)
+    row_spacing, col_spacing = s0.spacing
+    m = np.eye(4)
+    m[:3, 0] = iop[:3] * col_spacing
+    m[:3, 1] = iop[3:] * row_spacing
+    if len(first_volume) > 1:
+        m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (len(first_volume) - 1)
+    else:
+        m[:3, 2] = normal(iop) * (s0.between or s0.thickness or 1.0)
+    m[:3, 3] = s0.ipp
+    m[:2] *= -1  # LPS -> RAS
+    m[:3, 3] += (rows - 1) * m[:3, 1]
+    m[:3, 1] *= -1
+    return m

@@ -1,0 +1,53 @@
+"""Which images form one output volume: dcm2niix's criteria for splitting a series.
+
+Images are stacked together only when they share the series (SeriesInstanceUID
+and SeriesNumber), the matrix (rows, columns, bits allocated, samples, mosaic
+slice count), the echo (number and time), the complex component (magnitude,
+phase, real, imaginary, field map), the receive coil and, within 1e-4, the
+orientation (ImageOrientationPatient).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_ORIENT_TOL = 1e-4
+
+
+def _key(s):
+    echo_time = None if s.echo_time is None else round(s.echo_time, 4)
+    return (s.series_number, s.series_uid, s.rows, s.cols, s.bits, s.mosaic[0] if s.mosaic else 0,
+            s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.coil)
+
+
+def group(slices):
+    """Split ``Slice`` records into stacks, in order of series number then first appearance.
+
+    Examples
+    --------
+    >>> group([])
+    []
+    """
+    buckets = {}
+    for s in slices:
+        stacks = buckets.setdefault(_key(s), [])
+        iop = np.asarray(s.iop)
+        for ref, members in stacks:
+            if np.all(np.abs(ref - iop) <= _ORIENT_TOL):
+                members.append(s)
+                break
+        else:
+            stacks.append((iop, [s]))
+    out = [members for stacks in buckets.values() for _, members in stacks]
+    out.sort(key=lambda members: members[0].series_number)
+    return out
+
+
+def varies(groups):
+    """For each stack, which of echo and coil take more than one value within its series."""
+    seen = {}
+    for members in groups:
+        s = members[0]
+        entry = seen.setdefault((s.series_number, s.series_uid), (set(), set()))
+        entry[0].add((s.echo_number, None if s.echo_time is None else round(s.echo_time, 4)))
+        entry[1].add(s.coil)
+    return {k: (len(e) > 1, len(c) > 1) for k, (e, c) in seen.items()}

@@ -1,0 +1,259 @@
+"""One record a 2-D image (a classic file, a frame of an enhanced file, a tile of a mosaic).
+
+Grouping, sorting and geometry work on these records only; the pixel reader
+uses ``path``, ``frame`` and ``tile`` to find the pixels again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import file_error
+from . import enhanced, mosaic
+
+# ImageType value 3 (Siemens, GE, Philips classic) -> complex component
+_COMPONENTS = {"M": "MAGNITUDE", "P": "PHASE", "R": "REAL", "I": "IMAGINARY", "PHASE": "PHASE",
+               "MAGNITUDE": "MAGNITUDE", "REAL": "REAL", "IMAGINARY": "IMAGINARY"}
+_GE_COMPONENTS = {0: "MAGNITUDE", 1: "PHASE", 2: "REAL", 3: "IMAGINARY"}
+
+
+class Slice:
+    """A 2-D image with what grouping, sorting, geometry and scaling need."""
+
+    __slots__ = (
+        "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
+        "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
+        "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order",
+    )
+
+    def __init__(self, **kw):
+        for name in self.__slots__:
+            setattr(self, name, kw.get(name))
+
+    @property
+    def derived(self):
+        """True for DERIVED images and localizers (dcm2niix ``-i y`` drops them)."""
+        types = [str(v).upper() for v in self.image_type or ()]
+        return bool(types) and (types[0] == "DERIVED" or "LOCALIZER" in types)
+
+
+def _floats(value, n, path, field):
+    if value is None:
+        raise file_error(path, field, None, "missing")
+    try:
+        out = [float(v) for v in (value if not isinstance(value, (str, bytes)) else str(value).split("\\"))]
+    except (TypeError, ValueError) as err:
+        raise file_error(path, field, value, "not numbers") from err
+    if len(out) != n or not all(np.isfinite(out)):
+        raise file_error(path, field, value, f"must be {n} finite numbers")
+    return out
+
+
+def _float(value, default=None):
+    try:
+        return float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _int(value, default=None):
+    try:
+        return int(float(value)) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _seconds(tm):
+    """DICOM TM 'HHMMSS.frac' (or a DT's time part) in seconds; None when absent."""
+    text = str(tm or "").strip()
+    if len(text) > 14:  # DT: YYYYMMDDHHMMSS...
+        text = text[8:]
+    if len(text) < 2:
+        return None
+    try:
+        return int(text[0:2]) * 3600 + int(text[2:4] or 0) * 60 + float(text[4:] or 0)
+    except ValueError:
+        return None
+
+
+def _private(ds, tag):
+    elem = ds.get(tag)
+    return None if elem is None else elem.value
+
+
+def _component(image_type, ds, manufacturer):
+    if manufacturer.startswith("GE"):
+        value = _int(_private(ds, (0x0043, 0x102F)))
+        if value in _GE_COMPONENTS and value != 0:
+            return _GE_COMPONENTS[value]
+    types = [str(v).upper() for v in image_type or ()]
+    for value in types[2:]:
+        head = value.split("_")[0]
+        if head in _COMPONENTS:
+            return _COMPONENTS[head]
+    return "MAGNITUDE"
+
+
+def _coil(ds, manufacturer):
+    if manufacturer.startswith("SIEMENS"):
+        value = _private(ds, (0x0051, 0x100F))
+        return str(value).strip() if value is not None else ""
+    return ""
+
+
+def _philips_scale(ds, slope, inter, scale):
+    """Philips' floating-point scale (dcm2niix's default ``-p y``): FP = stored / SS + RI / (RS * SS)."""
+    scale = _float(scale)
+    if not scale or not np.isfinite(scale):
+        return slope, inter
+    return 1.0 / scale, inter / (slope * scale)
+
+
+def slices_of(path, ds):
+    """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile."""
+    if "Rows" not in ds or "Columns" not in ds:
+        return []
+    manufacturer = str(ds.get("Manufacturer") or "").upper()
+    rows, cols = _int(ds.Rows, 0), _int(ds.Columns, 0)
+    if rows <= 0 or cols <= 0:
+        raise file_error(path, "Rows x Columns", (ds.Rows, ds.Columns), "must be positive")
+    image_type = list(ds.get("ImageType") or [])
+    common = dict(
+        path=path, ds=ds, series_uid=str(ds.get("SeriesInstanceUID") or ""),
+        series_number=_int(ds.get("SeriesNumber"), 0), instance=_int(ds.get("InstanceNumber"), 0),
+        bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
+        coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
+        acq_time=_seconds(ds.get("AcquisitionTime")),
+    )
+    if enhanced.is_enhanced(ds):
+        return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
+    iop = _floats(ds.get("ImageOrientationPatient"), 6, path, "ImageOrientationPatient")
+    spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
+    slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
+    if manufacturer.startswith("PHILIPS"):
+        slope, inter = _philips_scale(ds, slope, inter, _private(ds, (0x2005, 0x100E)))
+    base = dict(
+        common, iop=iop, spacing=spacing, thickness=_float(ds.get("SliceThickness")),
+        between=_float(ds.get("SpacingBetweenSlices")), slope=slope, inter=inter, image_type=image_type,
+        echo_number=_int(ds.get("EchoNumbers")), echo_time=_float(ds.get("EchoTime")),
+        component=_component(image_type, ds, manufacturer), fieldmap_hz=False, enhanced=False,
+    )
+    if mosaic.is_mosaic(ds):
+        csa = mosaic.csa_image_header(ds)
+        layout = mosaic.mosaic_layout(ds, csa, path)
+        _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
+        positions = mosaic.tile_positions(ds, csa, layout)
+        return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
+                      order=(common["instance"], k)) for k in range(layout[0])]
+    ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
+    return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
+                  order=(common["instance"], 0))]
+
+
+def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
+    out = []
+    top_slope, top_inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
+    for i, f in enumerate(enhanced.frames(ds)):
+        field = f"frame {i + 1}: "
+        ipp = np.asarray(_floats(f.get("ImagePositionPatient"), 3, path, field + "ImagePositionPatient"))
+        iop = _floats(f.get("ImageOrientationPatient"), 6, path, field + "ImageOrientationPatient")
+        spacing = _floats(f.get("PixelSpacing"), 2, path, field + "PixelSpacing") if f.get("PixelSpacing") else [1.0, 1.0]
+        slope = _float(f.get("RescaleSlope"), top_slope) or 1.0
+        inter = _float(f.get("RescaleIntercept"), top_inter)
+        if manufacturer.startswith("PHILIPS"):
+            slope, inter = _philips_scale(ds, slope, inter, f.get("philips_scale_slope"))
+        component = str(f.get("ComplexImageComponent") or "").upper()
+        if component not in ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY"):
+            component = _component(f.get("FrameType") or image_type, ds, manufacturer)
+        frame_type = list(f.get("FrameType") or image_type)
+        fieldmap_hz = str(f.get("philips_image_type") or "").upper() == "B0" or "FIELD_MAP" in [str(v).upper() for v in frame_type]
+        echo_time = _float(f.get("EffectiveEchoTime"), _float(ds.get("EchoTime")))
+        out.append(Slice(
+            **common, frame=i, tile=None, rows=rows, cols=cols, ipp=ipp, iop=iop, spacing=spacing,
+            thickness=_float(f.get("SliceThickness")), between=_float(f.get("SpacingBetweenSlices")),
+            slope=slope, inter=inter, image_type=image_type, mosaic=None, enhanced=True,
+            echo_number=_int(f.get("philips_EchoNumbers"), _int(ds.get("EchoNumbers"))), echo_time=echo_time,
+            component=component, fieldmap_hz=fieldmap_hz,
+            order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),
+        ))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Volume.meta: the contract the sidecar and naming code relies on.
+#
+#   frames            list of (path, frame_index) in array order: entry t * nz + k
+#                     (frame_index: frame of a multi-frame file; tile index of a mosaic)
+#   header            pydicom Dataset (no pixels) of the first file of the series
+#   Modality, Manufacturer, SeriesNumber, SeriesInstanceUID, ProtocolName,
+#   SeriesDescription, EchoNumber, EchoTime (ms), ImageType (list of str)
+#   image_component   'MAGNITUDE' | 'PHASE' | 'REAL' | 'IMAGINARY'
+#   is_phase, is_real, is_imaginary, is_magnitude, real_is_fieldmap_hz   bools
+#   multi_echo, coil_varies, coil_name
+#   slice_spacing (mm along the normal), uneven_spacing, missing_slices, gantry_tilt (degrees)
+#   warnings          list of str
+#   slice_times       seconds from the first slice, one per slice k, where known
+#   repetition_time   seconds, where known
+#   mosaic, enhanced  bools
+#   scaling           {'slope', 'inter', 'varies'}: varies -> the array is float32 real-world values
+#   qform_code, sform_code   1 and 1 (scanner anatomical), as dcm2niix writes
+#   files             number of files; non_dicom_files: files skipped in the same call
+# ---------------------------------------------------------------------------
+
+
+def _slice_times(first_volume, s0):
+    """Slice acquisition times (s), relative to the first acquired slice, per slice k."""
+    ds = s0.ds
+    if s0.mosaic:
+        csa = mosaic.csa_image_header(ds)
+        times = csa.get("MosaicRefAcqTimes") or []
+        if len(times) >= s0.mosaic[0]:
+            values = [float(times[s.tile]) / 1000.0 for s in first_volume]
+            return values
+        return None
+    times = [s.acq_time for s in first_volume]
+    if None in times or len(set(times)) < 2:
+        return None
+    start = min(times)
+    return [round(t - start, 6) for t in times]
+
+
+def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
+    """The ``Volume.meta`` dict of a stack (see the contract above)."""
+    s0 = ordered[0]
+    ds = s0.ds
+    tr = _float(ds.get("RepetitionTime"))
+    component = s0.component
+    meta = {
+        "frames": [(s.path, s.tile if s.mosaic else s.frame) for s in ordered],
+        "header": ds,
+        "Modality": str(ds.get("Modality") or ""),
+        "Manufacturer": str(ds.get("Manufacturer") or ""),
+        "SeriesNumber": s0.series_number,
+        "SeriesInstanceUID": s0.series_uid,
+        "ProtocolName": str(ds.get("ProtocolName") or ""),
+        "SeriesDescription": str(ds.get("SeriesDescription") or ""),
+        "EchoNumber": s0.echo_number,
+        "EchoTime": s0.echo_time,
+        "ImageType": [str(v) for v in s0.image_type or ()],
+        "image_component": component,
+        "is_phase": component == "PHASE",
+        "is_real": component == "REAL" or bool(s0.fieldmap_hz),
+        "is_imaginary": component == "IMAGINARY",
+        "is_magnitude": component == "MAGNITUDE",
+        "real_is_fieldmap_hz": bool(s0.fieldmap_hz),
+        "multi_echo": multi_echo,
+        "coil_varies": coil_varies,
+        "coil_name": s0.coil,
+        "slice_times": _slice_times(ordered[:nz], s0),
+        "repetition_time": tr / 1000.0 if tr else None,
+        "mosaic": bool(s0.mosaic),
+        "enhanced": bool(s0.enhanced),
+        "scaling": scaling or {"slope": 1.0, "inter": 0.0, "varies": False},
+        "qform_code": 1,
+        "sform_code": 1,
+        "files": len({s.path for s in ordered}),
+        "shape_nz_nt": (nz, nt),
+    }
+    meta.update(geometry_report)
+    meta["warnings"] = list(geometry_report.get("warnings", []))
+    return meta

@@ -1,0 +1,93 @@
+"""read_dicom against the NIfTI files dcm2niix wrote for the corpus (``$MEDFAST_CORPUS/*/Ref``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import medfast
+from medfast.errors import InvalidFileError
+
+# corpus folder -> the In sub-folders dcm2niix was run on, one run each
+RUNS = {
+    "dcm_qa": ["In"], "dcm_qa_12bit": ["In"], "dcm_qa_enh": ["In"], "dcm_qa_fmap": ["In"],
+    "dcm_qa_mosaic": ["In"], "dcm_qa_nih": ["In"], "dcm_qa_philips_dwi": ["In/enh", "In/cl"],
+    "dcm_qa_ts": ["In"], "dcm_qa_xa30": ["In"],
+}
+
+
+def _component(image_type):
+    last = str(image_type[-1]).upper() if image_type else ""
+    return {"PHASE": "is_phase", "FIELDMAPHZ": "real_is_fieldmap_hz", "REAL": "is_real",
+            "IMAGINARY": "is_imaginary"}.get(last, "is_magnitude")
+
+
+def match(ref_json, vols):
+    """The one volume a Ref NIfTI came from, by series number, image component and echo time; or a reason."""
+    side = json.loads(Path(ref_json).read_text())
+    found = [v for v in vols if v.meta["SeriesNumber"] == side["SeriesNumber"]]
+    flag = _component(side.get("ImageType"))
+    found = [v for v in found if v.meta.get(flag)] if len(found) > 1 else found
+    if len(found) > 1 and "EchoTime" in side:
+        found = [v for v in found if v.meta["EchoTime"] is not None
+                 and abs(v.meta["EchoTime"] - side["EchoTime"] * 1000) < 0.01]
+    if len(found) != 1:
+        return None, f"{len(found)} volumes match series {side['SeriesNumber']} {flag}"
+    return found[0], ""
+
+
+def compare(vol, ref_nii):
+    """'' when ``vol`` has the Ref's shape, values and affines (sform and qform, 1e-4 mm); else why not."""
+    import nibabel as nib
+
+    img = nib.load(ref_nii)
+    if vol.shape != img.shape:
+        return f"shape {vol.shape} != {img.shape}"
+    for name, ref_affine in (("sform", img.header.get_sform()), ("qform", img.header.get_qform())):
+        if not np.allclose(vol.affine, ref_affine, atol=1e-4, rtol=0):
+            return f"{name} differs:\n{np.round(vol.affine, 4)}\n!=\n{np.round(ref_affine, 4)}"
+    ref = img.get_fdata(dtype=np.float64)
+    got = np.asarray(vol.array, dtype=np.float64)
+    tol = 1e-6 * np.abs(ref).max() if img.get_data_dtype().kind == "f" or vol.meta["scaling"]["varies"] else 1e-3
+    if img.dataobj.slope != 1 or img.dataobj.inter != 0:
+        tol = max(tol, 1e-5 * np.abs(ref).max())
+    bad = np.abs(got - ref) > tol
+    if bad.any():
+        return f"{int(bad.sum())} voxels differ, first at {tuple(int(i[0]) for i in np.nonzero(bad))}"
+    return ""
+
+
+def corpus_report(root, folder):
+    """(matched, problems) over every Ref NIfTI of a corpus folder."""
+    base = Path(root) / folder
+    vols = [v for sub in RUNS[folder] for v in medfast.read_dicom(base / sub)]
+    problems, matched = [], 0
+    for nii in sorted((base / "Ref").glob("*.nii")):
+        vol, why = match(nii.with_suffix(".json"), vols)
+        why = why or compare(vol, nii)
+        if why:
+            problems.append(f"{nii.name}: {why}")
+        else:
+            matched += 1
+    return matched, problems
+
+
+@pytest.mark.parametrize("folder", sorted(RUNS))
+def test_corpus_matches_dcm2niix(corpus, folder):
+    refs = sorted((corpus / folder / "Ref").glob("*.nii"))
+    matched, problems = corpus_report(corpus, folder)
+    assert not problems, "\n".join(problems)
+    assert matched == len(refs) > 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    root = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/corpus"
+    for name in sys.argv[2:] or sorted(RUNS):
+        m, p = corpus_report(root, name)
+        print(f"{name}: {m} matched, {len(p)} problems")
+        for line in p:
+            print("   ", line)
