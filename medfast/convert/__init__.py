@@ -86,8 +86,7 @@ def _source_name(vol):
     frames = vol.meta.get("frames") or []
     if not frames:
         return ""
-    name = os.path.basename(os.fspath(frames[0][0]))
-    return name.rsplit(".", 1)[0] if "." in name else name
+    return os.path.basename(os.fspath(frames[0][0]))
 
 
 def execute(jobs, options=None, *, threads=1):

@@ -250,7 +250,7 @@ def resolve_conflict(base, taken=exists, behaviour=NAME_CONFLICT_SUFFIX):
         return None
     if behaviour == NAME_CONFLICT_OVERWRITE:
         return base
-    for i in range(26):
+    for i in range(25):  # dcm2niix gives up before using "z"
         candidate = base + chr(ord("a") + i)
         if not taken(candidate):
             return candidate

@@ -1,0 +1,174 @@
+"""``medfast dcm2niix`` against what dcm2niix v1.0.20260724 wrote (``$MEDFAST_CORPUS/*/Ref``).
+
+Each corpus is converted once, with the command of the corpus README, into a
+temporary folder; then every Ref file is compared with medfast's: the set of
+names, the NIfTI header fields and voxels, bval/bvec, and the JSON sidecar's
+acquisition keys.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import corpus_root
+
+# corpus -> (template, inputs below the corpus folder), as in the corpus README
+COMMANDS = {
+    "dcm_qa": ("%p_%s", ["In"]),
+    "dcm_qa_12bit": ("%s", ["In"]),
+    "dcm_qa_enh": ("%v_%p_%s", ["In"]),
+    "dcm_qa_fmap": ("%m_%s_%p", ["In"]),
+    "dcm_qa_mosaic": ("%s_%p", ["In"]),
+    "dcm_qa_nih": ("%p_%s", ["In"]),
+    "dcm_qa_philips_dwi": ("%s_%p_%f", ["In/enh", "In/cl"]),
+    "dcm_qa_ts": ("%s", ["In"]),
+    "dcm_qa_xa30": ("%s_%p", ["In"]),
+}
+# keys that carry no acquisition fact (the README's rule)
+SOFTWARE_KEYS = {"ConversionSoftware", "ConversionSoftwareVersion", "BidsGuess"}
+
+
+def _ref_files():
+    root = os.environ.get("MEDFAST_CORPUS")
+    if not root or not os.path.isdir(root):
+        return [pytest.param(None, None, id="corpus-missing")]
+    return [pytest.param(name, f.name, id=f"{name}/{f.name}")
+            for name in COMMANDS for f in sorted((Path(root) / name / "Ref").iterdir())]
+
+
+REF_FILES = _ref_files()
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory):
+    """corpus name -> folder medfast dcm2niix wrote, converting each corpus on first use."""
+    from medfast.dcm2niix import main
+
+    done = {}
+
+    def get(name):
+        if name not in done:
+            root = corpus_root() / name
+            out = tmp_path_factory.mktemp(name)
+            template, inputs = COMMANDS[name]
+            for src in inputs:
+                main(["-b", "y", "-z", "n", "-f", template, "-o", str(out), str(root / src)])
+            done[name] = out
+        return done[name]
+
+    return get
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_names(name, converted):
+    """medfast writes exactly the files of Ref/, with dcm2niix's names and suffixes."""
+    ref = corpus_root() / name / "Ref"
+    got = sorted(os.listdir(converted(name)))
+    assert got == sorted(os.listdir(ref))
+
+
+def _header(path):
+    import nibabel as nib
+
+    with open(path, "rb") as f:
+        return nib.Nifti1Header.from_fileobj(f)
+
+
+def _scaled(path, hdr):
+    import nibabel as nib
+
+    img = nib.load(path)
+    return np.asanyarray(img.dataobj, dtype=np.float64) if hdr.get_slope_inter()[0] is not None \
+        else np.asarray(img.dataobj).astype(np.float64)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "fname"), [p for p in REF_FILES if p.id.endswith(".nii") or p.id == "corpus-missing"])
+def test_nifti(name, fname, converted):
+    """Same shape, dtype, scaled voxels, sform/qform (codes too), pixdim and slice fields."""
+    ref_path = corpus_root() / name / "Ref" / fname
+    got_path = converted(name) / fname
+    assert got_path.exists(), f"medfast did not write {fname}"
+    ref, got = _header(ref_path), _header(got_path)
+    assert got.get_data_shape() == ref.get_data_shape()
+    assert got.get_data_dtype() == ref.get_data_dtype()
+    for field in ("qform_code", "sform_code", "xyzt_units", "dim_info", "slice_code", "intent_code"):
+        assert int(got[field]) == int(ref[field]), field
+    for field in ("slice_duration", "toffset", "cal_min", "cal_max"):
+        assert float(got[field]) == pytest.approx(float(ref[field]), abs=1e-6), field
+    np.testing.assert_allclose(got["pixdim"][1:5], ref["pixdim"][1:5], atol=1e-4)
+    np.testing.assert_allclose(got.get_sform(), ref.get_sform(), atol=1e-4)
+    np.testing.assert_allclose(got.get_qform(), ref.get_qform(), atol=1e-4)
+    ref_slope = ref.get_slope_inter()
+    assert got.get_slope_inter() == pytest.approx(ref_slope) if ref_slope[0] is not None else True
+    a, b = _scaled(ref_path, ref), _scaled(got_path, got)
+    np.testing.assert_array_equal(b, a)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "fname"), [p for p in REF_FILES if p.id.endswith((".bval", ".bvec"))])
+def test_gradients(name, fname, converted):
+    """bval/bvec equal Ref to 1e-4."""
+    ref = np.loadtxt(corpus_root() / name / "Ref" / fname, ndmin=2)
+    got_path = converted(name) / fname
+    assert got_path.exists(), f"medfast did not write {fname}"
+    got = np.loadtxt(got_path, ndmin=2)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
+def _same(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return b == pytest.approx(a, rel=1e-4, abs=1e-7)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "fname"), [p for p in REF_FILES if p.id.endswith(".json")])
+def test_sidecar(name, fname, converted):
+    """The JSON sidecar has Ref's acquisition keys with Ref's values."""
+    ref = json.loads((corpus_root() / name / "Ref" / fname).read_text())
+    got_path = converted(name) / fname
+    assert got_path.exists(), f"medfast did not write {fname}"
+    got = json.loads(got_path.read_text())
+    want = {k: v for k, v in ref.items() if k not in SOFTWARE_KEYS}
+    have = {k: v for k, v in got.items() if k not in SOFTWARE_KEYS}
+    assert sorted(set(want) - set(have)) == [], "keys medfast leaves out"
+    assert sorted(set(have) - set(want)) == [], "keys medfast adds"
+    wrong = {k: (have[k], want[k]) for k in want if not _same(want[k], have[k])}
+    assert wrong == {}
+
+
+def test_refuses_unsupported_options(capsys):
+    """An option medfast does not implement is refused by name, with a non-zero exit."""
+    from medfast.dcm2niix import main
+
+    assert main(["-a", "y", "in"]) == 2
+    assert "-a" in capsys.readouterr().err
+    assert main(["-x", "y", "in"]) == 2
+    assert "-x y" in capsys.readouterr().err
+
+
+def test_template_tokens():
+    """Every documented -f token expands, and dcm2niix's suffix and cleaning rules apply."""
+    from medfast.dicom.naming import format_name, name_fields
+
+    header = {"ProtocolName": "T1/MPRAGE", "SeriesNumber": 7, "SeriesDescription": "t1 sag", "Manufacturer": "GE MEDICAL",
+              "PatientName": "Doe^John", "PatientID": "ID1", "StudyID": "42", "AccessionNumber": "A9",
+              "InstanceNumber": 3, "AcquisitionNumber": 2, "SequenceName": "tfl3d", "ScanningSequence": "GR",
+              "StudyDate": "20200102", "StudyTime": "030405", "ImageComments": "note", "SeriesInstanceUID": "1.2",
+              "StudyInstanceUID": "1.3", "SOPInstanceUID": "1.4", "PerformedProcedureStepDescription": "brain"}
+    f = name_fields(header, {"EchoNumber": 2}, indir_parent="dicom", source_name="IM1")
+    got = format_name("%a%b_%c_%d_%e_%f_%g_%i_%j_%k_%l_%m_%n_%o_%p_%q_%r_%s_%t_%u_%v_%x_%y_%z", f)
+    assert got == "IM1_note_t1_sag_2_dicom_A9_ID1_1.2_1.3_brain_GE_Doe^John_1.4_T1_MPRAGE_GR_3_7_20200102030405_2_GE_42_tfl3d"
+    assert format_name("%3s_%p", f) == "007_T1_MPRAGE_e2"
+    assert format_name("%p", dict(f, e=1, phase=True)) == "T1_MPRAGE_ph"
+    assert format_name("%p", dict(f, e=1, real=True, fieldmap_hz=True)) == "T1_MPRAGE_fieldmaphz"
+    assert format_name(".%p  x", dict(f, e=1)) == "_T1_MPRAGE_x"
