@@ -96,6 +96,8 @@ cdef int _walk(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bint 
             return _stop(out, nw, pos + 8, 0, 0, 0, TRUNCATED)
         group = _u16(buf, pos, big)
         tag = (group << 16) | _u16(buf, pos + 2, big)
+        if meta_only and depth == 0 and group != 0x0002:
+            return _stop(out, nw, pos, 0, 0, tag, END_OF_GROUP)
         if group == 0xFFFE:  # item or delimiter: tag and 4-byte length, never a VR
             length = _u32(buf, pos + 4, big)
             vpos = pos + 8
@@ -141,8 +143,6 @@ cdef int _walk(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bint 
             vpos = pos + 8
         i = -1
         if depth == 0:
-            if meta_only and group != 0x0002:
-                return _stop(out, nw, pos, 0, vr, tag, END_OF_GROUP)
             if tag == 0x7FE00010 or tag == 0x7FE00008 or tag == 0x7FE00009:
                 return _stop(out, nw, vpos, length, vr, tag, FOUND_PIXELS)
             i = _find(wanted, tag)
