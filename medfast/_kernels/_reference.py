@@ -242,6 +242,8 @@ def scan_elements(buf, start, explicit_vr, big_endian, meta_only, wanted, out):
             return finish(SCAN_TRUNCATED, pos + 8)
         group = u16(pos, big)
         tag = (group << 16) | u16(pos + 2, big)
+        if meta_only and depth == 0 and group != 0x0002:
+            return finish(SCAN_END_OF_GROUP, pos, 0, 0, tag)
         if group == 0xFFFE:
             length = u32(pos + 4, big)
             if depth % 2 == 1 and tag == 0xFFFEE000 and length == 0xFFFFFFFF:
@@ -276,8 +278,6 @@ def scan_elements(buf, start, explicit_vr, big_endian, meta_only, wanted, out):
             vr, length, vpos = 0, u32(pos + 4, big), pos + 8
         i = -1
         if depth == 0:
-            if meta_only and group != 0x0002:
-                return finish(SCAN_END_OF_GROUP, pos, 0, vr, tag)
             if tag in _PIXEL_TAGS:
                 return finish(SCAN_FOUND_PIXELS, vpos, length, vr, tag)
             i = index.get(tag, -1)
