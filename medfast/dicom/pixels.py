@@ -44,6 +44,7 @@ __all__ = ["PixelHeader", "decode_into", "pixel_array"]
 
 # Pixel data element tag -> keyword; a dataset holds exactly one of them.
 _PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
+_TAG_OF = {kw: tag for tag, kw in _PIXEL_TAGS.items()}
 _FLOAT_DTYPES = {"FloatPixelData": "f4", "DoubleFloatPixelData": "f8"}
 _YBR = ("YBR_FULL", "YBR_FULL_422")
 _PHOTOMETRIC = frozenset(
@@ -141,23 +142,25 @@ class PixelHeader:
 
         path = path if path is not None else getattr(ds, "filename", None)
         path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
-        keywords = [kw for tag, kw in _PIXEL_TAGS.items() if tag in ds._dict]
-        if len(keywords) != 1:
-            raise file_error(path, "PixelData", keywords, "need exactly one of Pixel Data, Float or Double Float Pixel Data")
+        tags = [tag for tag in _PIXEL_TAGS if tag in ds._dict]
+        if len(tags) != 1:
+            found = [_PIXEL_TAGS[tag] for tag in tags]
+            raise file_error(path, "PixelData", found, "need exactly one of Pixel Data, Float or Double Float Pixel Data")
+        keyword = _PIXEL_TAGS[tags[0]]
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         if syntax is None:
             raise file_error(path, "TransferSyntaxUID", None, "missing from the file meta information")
         with reading(path, "Image Pixel module"):
             opts = as_pixel_options(ds)
         required = ("rows", "columns", "bits_allocated", "photometric_interpretation", "samples_per_pixel")
-        if keywords[0] == "PixelData":
+        if keyword == "PixelData":
             required += ("bits_stored", "pixel_representation")
         for name in required:
             if opts.get(name) is None:
                 raise file_error(path, name.title().replace("_", ""), None, "missing")
         samples = opts["samples_per_pixel"]
         planar = opts.get("planar_configuration")
-        if samples > 1 and planar is None:
+        if samples == 3 and planar is None:
             if not _syntax(syntax)[1]:
                 raise file_error(path, "PlanarConfiguration", None, "missing")
             planar = 0
@@ -172,8 +175,8 @@ class PixelHeader:
             planar_configuration=planar or 0,
             frames=opts["number_of_frames"],
             transfer_syntax=str(syntax),
-            keyword=keywords[0],
-            vr=ds[keywords[0]].VR,
+            keyword=keyword,
+            vr=ds[tags[0]].VR,
             path=path,
         )
 
@@ -253,7 +256,7 @@ def pixel_array(ds):
         # The user chose pydicom options (pixel_array_options): honour them.
         return ds.pixel_array
     header = PixelHeader.from_dataset(ds)
-    raw = ds[header.keyword].value
+    raw = ds[_TAG_OF[header.keyword]].value
     if raw is None or not isinstance(raw, (bytes, bytearray, memoryview)):
         raise file_error(header.path, header.keyword, type(raw).__name__, "no pixel bytes to decode")
     if header.encapsulated:
@@ -321,7 +324,7 @@ def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
             f"with room for {frames} frame(s) at index {index}; got {getattr(out, 'shape', type(out).__name__)} "
         )
     slot = out[index : index + frames]
-    scaled = not (np.all(np.asarray(slope) == 1) and np.all(np.asarray(intercept) == 0))
+    scaled = _scaled(slope, intercept)
     if header.encapsulated:
         stored = _encapsulated(header, raw)
         _store(stored.reshape(slot.shape), slot, slope, intercept, scaled)
@@ -343,6 +346,13 @@ def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
     else:
         _store(_native(header, raw, None), slot, slope, intercept, scaled)
     return frames
+
+
+def _scaled(slope, intercept):
+    """False when the rescale is the identity (checked without NumPy for plain numbers: this is the hot path)."""
+    if isinstance(slope, (int, float)) and isinstance(intercept, (int, float)):
+        return slope != 1 or intercept != 0
+    return not (np.all(np.asarray(slope) == 1) and np.all(np.asarray(intercept) == 0))
 
 
 def _direct(header):
@@ -391,7 +401,11 @@ def _native(header, raw, dest):
         # pydicom's default as_rgb=True
         if target.dtype != np.uint8:
             raise file_error(header.path, "BitsAllocated", ba, "YBR to RGB conversion needs 8 bits", UnsupportedError)
-        kernels.ybr_full_to_rgb(target, out=target)
+        # pydicom's own conversion: medfast.kernels.ybr_full_to_rgb differs from it
+        # by one on 42 of the 2**24 YBR triples (float32 matmul rounding).
+        from pydicom.pixels.processing import convert_color_space
+
+        target[...] = convert_color_space(target, "YBR_FULL", "RGB")
     return target
 
 
