@@ -26,12 +26,13 @@ def normal(iop):
 def arrange(slices):
     """Sort a stack: ``(ordered, nz, nt)`` with ``ordered[t * nz + k]``.
 
-    Slices are sorted by their distance along the normal (ascending); images at
+    Slices are sorted by their distance along the normal (ascending; for a
+    mosaic the CSA SliceNormalVector, the order of its tiles); images at
     the same position go to successive volumes in acquisition order (instance
     number, then frame). Raises ``InvalidFileError`` when positions repeat
     unequally (an incomplete 4-D series), naming a file of the short position.
     """
-    n = normal(slices[0].iop)
+    n = slices[0].normal if slices[0].normal is not None else normal(slices[0].iop)
     dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
     order = np.argsort(dist, kind="stable")
     positions = []  # list of lists of indices
@@ -105,3 +106,22 @@ def affine(first_volume, rows):
     m[:3, 3] += (rows - 1) * m[:3, 1]
     m[:3, 1] *= -1
     return m
+
+
+def to_closest_canonical(stored, aff):
+    """Reorder axes and flip so the affine is closest to RAS+ (dcm2niix does this for 3-D acquisitions).
+
+    Returns the reordered view of the first three axes and the matching affine.
+    """
+    from nibabel.orientations import inv_ornt_aff, io_orientation
+
+    ornt = io_orientation(aff)
+    if (ornt == [[0, 1], [1, 1], [2, 1]]).all():
+        return stored, aff
+    arr = stored
+    for axis, (_, flip) in enumerate(ornt):
+        if flip < 0:
+            arr = np.flip(arr, axis)
+    order = np.argsort(ornt[:, 0]).tolist()
+    arr = arr.transpose(order + list(range(3, arr.ndim)))
+    return arr, aff @ inv_ornt_aff(ornt, stored.shape[:3])

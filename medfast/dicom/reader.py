@@ -14,7 +14,13 @@ def _header(path):
     import pydicom
 
     with reading(path):
-        return pydicom.dcmread(path, stop_before_pixels=True)
+        ds = pydicom.dcmread(path, defer_size=1024)
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        return None  # not an image: DICOMDIR, presentation state, report, raw data
+    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+        if keyword in ds:
+            del ds[keyword]
+    return ds
 
 
 def _stored_dtype(s0, decoded_dtype):
@@ -76,8 +82,8 @@ def _to_nifti_layout(out, nz, nt):
 def _is_ge_b0map(s0):
     if not str(s0.ds.get("Manufacturer") or "").upper().startswith("GE"):
         return False
-    name = s0.ds.get((0x0019, 0x109E))
-    return name is not None and "B0MAP" in str(name.value).upper()
+    names = [s0.ds.get(tag) for tag in ((0x0019, 0x109C), (0x0019, 0x109E))]
+    return any(name is not None and "B0MAP" in str(name.value).upper() for name in names)
 
 
 def _build(ordered, nz, nt, flags, skipped):
@@ -91,18 +97,21 @@ def _build(ordered, nz, nt, flags, skipped):
     scaling = {"slope": slope, "inter": inter, "varies": varies}
     parts = [(ordered, out, nt, {})]
     if nt == 2 and _is_ge_b0map(s0):
-        # GE's B0map series holds the magnitude then the field map in Hz, as two volumes
-        parts = [(ordered[:nz], out[:nz], 1, {}),
-                 (ordered[nz:], out[nz:], 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
-                                              "image_component": "REAL"})]
+        # GE's B0map series holds the field map in Hz, then the magnitude, as two volumes
+        parts = [(ordered[:nz], out[:nz], 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
+                                              "image_component": "REAL"}),
+                 (ordered[nz:], out[nz:], 1, {})]
     vols = []
     for part, pixels, part_nt, extra in parts:
         meta = series.volume_meta(part, nz, part_nt, report, multi_echo=flags[0], coil_varies=flags[1],
                                   scaling=scaling)
         meta.update(extra)
         meta["non_dicom_files"] = skipped
-        stored = _to_nifti_layout(pixels, nz, part_nt)
-        vols.append(Volume(stored, aff, meta, slope=slope, inter=inter))
+        stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
+        if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
+            stored, part_aff = geometry.to_closest_canonical(stored, aff)
+            meta["reoriented"] = True
+        vols.append(Volume(stored, part_aff, meta, slope=slope, inter=inter))
     return vols
 
 
@@ -137,7 +146,9 @@ def read_dicom(path_or_paths, *, ignore_derived=False):
     files, skipped = walk.dicom_files(path_or_paths)
     slices = []
     for path in files:
-        slices += series.slices_of(path, _header(path))
+        ds = _header(path)
+        if ds is not None:
+            slices += series.slices_of(path, ds)
     groups = grouping.group(slices)
     flags = grouping.varies(groups)
     vols = []

@@ -22,7 +22,7 @@ class Slice:
     __slots__ = (
         "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
         "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
-        "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order",
+        "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order", "normal",
     )
 
     def __init__(self, **kw):
@@ -142,7 +142,9 @@ def slices_of(path, ds):
         layout = mosaic.mosaic_layout(ds, csa, path)
         _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
         positions = mosaic.tile_positions(ds, csa, layout)
+        direction = positions[1] - positions[0] if layout[0] > 1 else None
         return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
+                      normal=direction,
                       order=(common["instance"], k)) for k in range(layout[0])]
     ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
     return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,

@@ -58,6 +58,21 @@ _TABLE_MR = (
 _MODALITIES = ("CR", "CT", "MR", "PT", "US")
 
 
+def _last_values(ds):
+    """keyword -> last value in file order: what dcm2niix's flat parse keeps for nested strings."""
+    key = id(ds)
+    if _LAST.get("id") != key:
+        values = {}
+        for elem in ds.iterall():
+            if elem.keyword and elem.VR not in ("SQ", "OB", "OW", "UN"):
+                values[elem.keyword] = elem.value
+        _LAST.update(id=key, values=values)
+    return _LAST["values"]
+
+
+_LAST = {}
+
+
 def _find(ds, keyword):
     """A value from the dataset, or from the first item of an enhanced file's functional groups."""
     if ds is None:
@@ -106,8 +121,10 @@ def _put(out, key, value, kind):
 
 
 def _table(out, ds, table):
+    nested = _last_values(ds) if ds is not None and "PerFrameFunctionalGroupsSequence" in ds else {}
     for key, keyword, kind in table:
-        _put(out, key, _find(ds, keyword), kind)
+        value = nested.get(keyword) if kind == "str" and keyword in nested else _find(ds, keyword)
+        _put(out, key, value, kind)
 
 
 def image_type(ds, meta):
@@ -321,9 +338,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
 
 
 def _iso_time(text):
-    text = text.replace(":", "")
-    hh, mm, ss = text[:2], text[2:4], float(text[4:] or 0)
-    return f"{int(hh):02d}:{int(mm):02d}:{ss:09.6f}"
+    # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it
+    text = f"{float(text.replace(':', '')):012.5f}"
+    return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 
 def _phase_encoding(out, vol, ds, vendor, oversampling):
