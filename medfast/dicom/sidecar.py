@@ -237,7 +237,7 @@ def _siemens(out, block, meta, ds):
     elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
     if elements:
         out["ReceiveCoilActiveElements"] = elements
-    coil_string = _str(ds.get((0x0051, 0x100F)).value) if ds.get((0x0051, 0x100F)) is not None else ""
+    coil_string = _str(_private_value(ds, (0x0051, 0x100F))) or _str(_find(ds, "ReceiveCoilName"))
     if coil_string and coil_string != elements:
         out["CoilString"] = coil_string
     for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
@@ -250,7 +250,8 @@ def _siemens(out, block, meta, ds):
     combine = _key_int(block, "ucCoilCombineMode", -1)
     if combine in (1, 2):
         out["CoilCombinationMethod"] = "Sum of Squares" if combine == 1 else "Adaptive Combine"
-    consistency = _key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
+    consistency = (_key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
+                   or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
     if consistency:
         out["ConsistencyInfo"] = consistency
     if _key_int(block, "sPat.lAccelFactPE") > 0:
@@ -296,6 +297,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID)
+    out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
     if not anonymize:
         _table(out, ds, _TABLE_PATIENT)
         birth = _str(_find(ds, "PatientBirthDate"))
@@ -306,6 +308,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["PatientSex"] = sex[0]
         _put(out, "PatientWeight", _find(ds, "PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
+    if "SequenceName" not in out:
+        _put(out, "SequenceName", _find(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
     kinds = image_type(ds, meta)
     if kinds:
         out["ImageType"] = kinds
@@ -318,6 +322,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "AcquisitionNumber", _find(ds, "AcquisitionNumber"), "int")
     _put(out, "ImageComments", _find(ds, "ImageComments"), "str")
     _table(out, ds, _TABLE_ACQ)
+    table = _table_position(ds, vendor)
+    if table is not None:
+        out["TablePosition"] = table
     echo = int(_float(meta.get("EchoNumber", _find(ds, "EchoNumbers") or 1)))
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
@@ -329,12 +336,68 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if tr > 0:
         out["RepetitionTime"] = tr
     _put(out, "InversionTime", _find(ds, "InversionTime"), "s")
+    for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
+        value = _str(_find(ds, keyword))
+        if value:
+            out[key] = value != "NONE"
     _put(out, "FlipAngle", _find(ds, "FlipAngle"), "pos")
     block = phoenix(ds) if vendor == "SI" else ""
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     _table(out, ds, _TABLE_MR)
+    _put(out, "EchoTrainLength", _find(ds, "EchoTrainLength") if _float(_find(ds, "EchoTrainLength")) > 1 else None, "int")
+    _put(out, "PhaseEncodingSteps", _find(ds, "NumberOfPhaseEncodingSteps")
+         or _find(ds, "MRAcquisitionPhaseEncodingStepsInPlane"), "int")
+    _put(out, "FrequencyEncodingSteps", _find(ds, "MRAcquisitionFrequencyEncodingSteps"), "int")
+    _put(out, "PhaseEncodingStepsOutOfPlane", _find(ds, "MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
+    duration = _float(_find(ds, "AcquisitionDuration"))
+    if not duration > 0 and vendor == "GE":
+        duration = _float(_private_value(ds, (0x0019, 0x105A))) / 1e6
+    if duration > 0:
+        out["AcquisitionDuration"] = duration
+    _put(out, "NumberOfKSpaceTrajectories", _find(ds, "NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling)
     return out
+
+
+def _private_value(ds, tag):
+    elem = ds.get(tag) if ds is not None and hasattr(ds, "get") else None
+    if elem is None or isinstance(elem.value, (bytes, bytearray)):
+        return None
+    return elem.value
+
+
+def _table_position(ds, vendor):
+    siemens = _private_value(ds, (0x0019, 0x1014))
+    if vendor == "SI" and siemens is not None:
+        values = [_float(v) for v in (siemens if isinstance(siemens, (list, tuple)) or type(siemens).__name__ == "MultiValue" else str(siemens).split("\\"))]
+        if len(values) == 3:
+            return values
+    if vendor == "GE":
+        ge = _private_value(ds, (0x0043, 0x10B2))
+        if ge is not None and len(ge) >= 3:
+            return [0.0, 0.0, _float(ge[2])]
+    z = _float(_find(ds, "TablePosition"))
+    return [0.0, 0.0, z] if math.isfinite(z) else None
+
+
+def _accel(ds, vendor):
+    """(in-plane, out-of-plane) parallel reduction factors."""
+    inplane, outplane = _float(_find(ds, "ParallelReductionFactorInPlane")), _float(_find(ds, "ParallelReductionFactorOutOfPlane"))
+    if vendor == "SI":
+        for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
+            text = _str(_private_value(ds, tag))
+            m = re.match(r"p(\d+)", text)
+            if m:
+                inplane = float(m.group(1))
+                break
+    if vendor == "GE":
+        asset = _private_value(ds, (0x0043, 0x1083))
+        values = [_float(v) for v in (asset or [])] if not isinstance(asset, str) else [_float(asset)]
+        if values and values[0] > 0:
+            inplane = round(1.0 / values[0], 4)
+        if len(values) > 1 and values[1] > 0:
+            outplane = round(1.0 / values[1], 4)
+    return (inplane if inplane > 0 else 1.0), (outplane if outplane > 0 else 1.0)
 
 
 def _iso_time(text):
@@ -362,9 +425,10 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
         bw = _siemens_csa_float(ds, "BandwidthPerPixelPhaseEncode")
     if bw > 0:
         out["BandwidthPerPixelPhaseEncode"] = bw
-    accel = _float(meta.get("parallel_reduction_in_plane", math.nan))
-    if accel > 1:
-        out["ParallelReductionFactorInPlane"] = accel
+    vendor = vendor_key(_find(ds, "Manufacturer"))
+    accel, accel_oop = _accel(ds, vendor)
+    out["ParallelReductionFactorInPlane"] = int(accel) if float(accel).is_integer() else accel
+    out["ParallelReductionFactorOutOfPlane"] = int(accel_oop) if float(accel_oop).is_integer() else accel_oop
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
         out["EffectiveEchoSpacing"] = ees
@@ -372,6 +436,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
     _put(out, "PixelBandwidth", _find(ds, "PixelBandwidth"), "pos")
+    dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
+    if dwell > 0:
+        out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive", -1)
     skip_axis = _str(_find(ds, "MRAcquisitionType")) == "3D" and int(_float(_find(ds, "EchoTrainLength") or 0) or 0) <= 1
     if rc in ("R", "C") and not skip_axis:
@@ -388,6 +455,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
     orient = _find(ds, "ImageOrientationPatient")
     if orient is not None and max(abs(_float(v)) for v in orient) > 0:
         out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
+    text = _str(_private_value(ds, (0x0051, 0x100E))) if vendor == "SI" else ""
+    if text:
+        out["ImageOrientationText"] = text
     if rc == "C":
         out["InPlanePhaseEncodingDirectionDICOM"] = "COL"
     elif rc == "R":
