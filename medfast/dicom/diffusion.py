@@ -35,14 +35,12 @@ def _floats(value):
 
 
 def _csa(ds):
-    elem = ds.get((0x0029, 0x1010))
-    if elem is None:
-        return {}
-    from nibabel.nicom import csareader
+    from ..errors import MedfastError
+    from .mosaic import csa_image_header
 
     try:
-        return csareader.read(bytes(elem.value))["tags"]
-    except Exception:  # noqa: BLE001 - a malformed private header carries no gradient
+        return csa_image_header(ds)
+    except MedfastError:  # a malformed private header carries no gradient
         return {}
 
 
@@ -82,9 +80,9 @@ def frame_gradient(ds, frame=None):
         return b, vec
     if vendor == "SI":
         tags = _csa(ds)
-        items = (tags.get("B_value") or {}).get("items") or []
+        items = tags.get("B_value") or []
         if items:
-            vec_items = (tags.get("DiffusionGradientDirection") or {}).get("items") or []
+            vec_items = tags.get("DiffusionGradientDirection") or []
             vec = [float(v) for v in vec_items[:3]] if len(vec_items) >= 3 else [0.0, 0.0, 0.0]
             return max(float(items[0]), 0.0), vec
     if vendor == "PH":

@@ -465,17 +465,14 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
 
 
 def _siemens_csa_float(ds, name):
-    """A float from the Siemens CSA image header (0029,1010), read with nibabel's CSA reader."""
-    elem = ds.get((0x0029, 0x1010)) if ds is not None and hasattr(ds, "get") else None
-    if elem is None:
-        return math.nan
-    try:
-        from nibabel.nicom import csareader
+    """A float from the Siemens CSA image header, NaN when absent or malformed."""
+    from ..errors import MedfastError
+    from .mosaic import csa_image_header
 
-        tags = csareader.read(bytes(elem.value))["tags"]
-        items = tags.get(name, {}).get("items") or []
+    try:
+        items = csa_image_header(ds).get(name) or []
         return float(items[0]) if items else math.nan
-    except Exception:  # noqa: BLE001 - a malformed private header only loses this key
+    except (MedfastError, ValueError):
         return math.nan
 
 
