@@ -51,8 +51,8 @@ _PHOTOMETRIC = frozenset(
     ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK",
      "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422", "YBR_ICT", "YBR_RCT", "XYB")
 )
-# pydicom's options that ds.pixel_array uses when the user set none.
-_DEFAULT_OPTIONS = ({"use_pdh": False}, {"use_pdh": False, "decoding_plugin": ""})
+# pydicom's ds.pixel_array options when the user chose none (pixel_array_options() with no arguments).
+_DEFAULT_OPTIONS = {"use_pdh": False, "decoding_plugin": "", "index": None, "raw": False}
 
 
 @functools.lru_cache(maxsize=64)
@@ -252,7 +252,8 @@ def pixel_array(ds):
     >>> arr.dtype, arr.shape, bool((arr == ds.pixel_array).all())
     (dtype('int16'), (128, 128), True)
     """
-    if getattr(ds, "_pixel_array_opts", _DEFAULT_OPTIONS[0]) not in _DEFAULT_OPTIONS:
+    options = getattr(ds, "_pixel_array_opts", _DEFAULT_OPTIONS)
+    if not all(key in _DEFAULT_OPTIONS and _DEFAULT_OPTIONS[key] == value for key, value in options.items()):
         # The user chose pydicom options (pixel_array_options): honour them.
         return ds.pixel_array
     header = PixelHeader.from_dataset(ds)
