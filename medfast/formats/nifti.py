@@ -34,7 +34,7 @@ def _version(head):
     return None
 
 
-def sniff(head):
+def sniff(head, path=None):
     """True for the first bytes of a NIfTI-1 or NIfTI-2 header (magic ``n+1``/``ni1``/``n+2``/``ni2``)."""
     return _version(head) is not None
 

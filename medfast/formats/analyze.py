@@ -1,0 +1,70 @@
+"""Analyze 7.5 ``.hdr/.img`` pairs (with SPM's origin and scale-factor fields), through nibabel's header.
+
+Written as nibabel's ``Spm2AnalyzeImage``: the Analyze 7.5 layout, with the
+origin in ``originator`` and the slope in ``funused1``, which is what nibabel
+reads a plain Analyze header as. Analyze holds no rotation: an oblique affine
+keeps only its zooms, flips and origin, as in nibabel.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import reading
+from . import nifti
+
+NAME = "analyze"
+EXTENSIONS = (".hdr", ".img", ".hdr.gz", ".img.gz")
+
+
+def sniff(head, path=None):
+    """True for a 348-byte Analyze header (either byte order, 1 to 7 dimensions) that is not NIfTI."""
+    if len(head) < 348 or nifti.sniff(head) or head[128:132] == b"DICM":
+        return False
+    for order in "<>":
+        size = int(np.frombuffer(head[:4], order + "i4")[0])
+        ndim = int(np.frombuffer(head[40:42], order + "i2")[0])
+        if size == 348 and 1 <= ndim <= 7:
+            return True
+    return False
+
+
+def read(path):
+    """Read an Analyze 7.5 pair into a ``Volume`` (values and affine as ``nibabel.load``).
+
+    Examples
+    --------
+    >>> import nibabel as nib, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.hdr")
+    >>> nib.save(nib.AnalyzeImage(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4)), p)
+    >>> read(p).array[1, 1, 1]
+    np.int16(7)
+    """
+    import nibabel as nib
+
+    with reading(path, "Analyze header"):
+        img = nib.load(os.fspath(path))
+    return nifti.volume_from_image(img, path)
+
+
+def write(vol, path):
+    """Write a ``Volume`` as an Analyze 7.5 pair; a slope without intercept is kept, else values are written.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, nibabel as nib
+    >>> from medfast.volume import Volume
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.img")
+    >>> write(Volume(np.ones((2, 3, 4), np.uint8), np.diag([2, 2, 2, 1])), p)
+    >>> nib.load(p).shape
+    (2, 3, 4)
+    """
+    import nibabel as nib
+
+    keep = vol.inter == 0
+    data = vol.stored if keep else vol.array
+    img = nib.Spm2AnalyzeImage(data, vol.affine)
+    img.set_data_dtype(data.dtype)
+    img.header.set_slope_inter(vol.slope if keep else 1.0)
+    nifti.save_image(img, path)

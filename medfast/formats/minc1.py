@@ -1,0 +1,36 @@
+"""MINC1 (netCDF classic): read through nibabel, values and affine as ``nibabel.load``."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import reading
+
+NAME = "minc1"
+EXTENSIONS = (".mnc",)
+
+
+def sniff(head, path=None):
+    """True for a netCDF classic or 64-bit-offset file (``CDF\\x01``/``CDF\\x02``)."""
+    return head[:4] in (b"CDF\x01", b"CDF\x02")
+
+
+def read(path):
+    """Read a MINC1 file into a ``Volume`` (float64 real values from the per-slice normalisation).
+
+    Examples
+    --------
+    >>> import nibabel, os
+    >>> mnc = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "tiny.mnc")
+    >>> read(mnc).shape
+    (10, 20, 20)
+    """
+    import nibabel as nib
+
+    from ..volume import Volume
+
+    with reading(path, "MINC1 file"):
+        img = nib.minc1.load(os.fspath(path))
+        values = np.asarray(img.dataobj, dtype=np.float64)
+    return Volume(values, img.affine, {"format": "MINC1"})

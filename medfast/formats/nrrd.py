@@ -1,0 +1,294 @@
+"""NRRD: attached ``.nrrd`` and detached ``.nhdr``; raw, gzip, bzip2 and ascii encodings.
+
+pynrrd parses the header (``nrrd.read_header``); medfast moves the data:
+straight from the file (or the ISA-L gzip stream) into the output array, byte
+swap by the kernel. Axes are in NRRD order (fastest first), which is nibabel's
+i, j, k order; axes without a space direction (vectors, time) move after the
+spatial ones. The affine is RAS+: LPS and LAS spaces are flipped.
+"""
+from __future__ import annotations
+
+import bz2
+import contextlib
+import os
+
+import numpy as np
+
+from .. import _gzip
+from ..errors import InvalidFileError, UnsupportedError, file_error
+from . import _io
+
+NAME = "nrrd"
+EXTENSIONS = (".nrrd", ".nhdr")
+
+_TYPES = {}
+for _dt, _names in {
+    "i1": "signed char, int8, int8_t",
+    "u1": "uchar, unsigned char, uint8, uint8_t",
+    "i2": "short, short int, signed short, signed short int, int16, int16_t",
+    "u2": "ushort, unsigned short, unsigned short int, uint16, uint16_t",
+    "i4": "int, signed int, int32, int32_t",
+    "u4": "uint, unsigned int, uint32, uint32_t",
+    "i8": "longlong, long long, long long int, signed long long, signed long long int, int64, int64_t",
+    "u8": "ulonglong, unsigned long long, unsigned long long int, uint64, uint64_t",
+    "f4": "float",
+    "f8": "double",
+}.items():
+    _TYPES.update(dict.fromkeys((n.strip() for n in _names.split(",")), _dt))
+# numpy kind+size -> the NRRD type name written
+_WRITE_TYPES = {
+    "i1": "int8", "u1": "uint8", "i2": "int16", "u2": "uint16", "i4": "int32",
+    "u4": "uint32", "i8": "int64", "u8": "uint64", "f4": "float", "f8": "double",
+}
+_ENCODINGS = {"raw": "raw", "gzip": "gzip", "gz": "gzip", "bzip2": "bzip2", "bz2": "bzip2",
+              "ascii": "ascii", "text": "ascii", "txt": "ascii"}
+# flips from a NRRD space to RAS+
+_SPACES = {
+    "right-anterior-superior": (1, 1, 1), "ras": (1, 1, 1), "3d-right-handed": (1, 1, 1),
+    "left-posterior-superior": (-1, -1, 1), "lps": (-1, -1, 1),
+    "left-anterior-superior": (-1, 1, 1), "las": (-1, 1, 1),
+}
+
+
+def sniff(head, path=None):
+    """True for the NRRD magic line ``NRRD000x``."""
+    return head[:7] == b"NRRD000"
+
+
+def _header(path):
+    """(pynrrd header dict, offset of the first byte after the header)."""
+    import nrrd
+
+    try:
+        with open(path, "rb") as f:
+            header = nrrd.read_header(f)
+            return header, f.tell()
+    except (nrrd.NRRDError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as err:
+        raise InvalidFileError(f"{os.fspath(path)}: cannot read NRRD header: {type(err).__name__}: {err}") from err
+
+
+def _dtype(path, header):
+    kind = header.get("type")
+    code = _TYPES.get(str(kind).lower())
+    if code is None:
+        raise file_error(path, "type", kind, "NRRD type not supported", UnsupportedError)
+    endian = str(header.get("endian", "little")).lower()
+    if endian not in ("little", "big"):
+        raise file_error(path, "endian", endian, "must be little or big")
+    return np.dtype(("<" if endian == "little" else ">") + code)
+
+
+def _encoding(path, header):
+    enc = str(header.get("encoding", "")).lower()
+    if enc not in _ENCODINGS:
+        raise file_error(path, "encoding", header.get("encoding"), "NRRD encoding not supported", UnsupportedError)
+    return _ENCODINGS[enc]
+
+
+def _data_file(path, header, offset):
+    """(path of the data, offset where line skip starts)."""
+    name = header.get("data file", header.get("datafile"))
+    if name is None:
+        return os.fspath(path), offset
+    name = str(name)
+    if name.upper().startswith("LIST") or len(name.split()) > 1:
+        raise file_error(path, "data file", name, "multiple data files are not supported", UnsupportedError)
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.join(folder, name), 0
+
+
+def _skip_lines(f, count, path):
+    for _ in range(count):
+        if not f.readline():
+            raise file_error(path, "line skip", count, "file ends before the data")
+
+
+def _shape(path, header):
+    sizes = header.get("sizes")
+    dim = int(header.get("dimension", 0))
+    try:
+        shape = tuple(int(s) for s in np.atleast_1d(sizes))
+    except (TypeError, ValueError) as err:
+        raise file_error(path, "sizes", sizes, "must be integers") from err
+    if len(shape) != dim or dim < 1 or min(shape) < 1:
+        raise file_error(path, "sizes", sizes, f"must be {dim} positive integers (dimension)")
+    return shape
+
+
+def read_data(path, header, offset):
+    """The data array of a parsed NRRD header, shaped ``sizes`` in NRRD (Fortran) order."""
+    dtype = _dtype(path, header)
+    encoding = _encoding(path, header)
+    shape = _shape(path, header)
+    data_path, start = _data_file(path, header, offset)
+    line_skip = int(header.get("line skip", header.get("lineskip", 0)))
+    byte_skip = int(header.get("byte skip", header.get("byteskip", 0)))
+    need = _io.nbytes(shape, dtype)
+    size = os.path.getsize(data_path)
+    if byte_skip < -1 or line_skip < 0:
+        raise file_error(path, "byte skip" if byte_skip < -1 else "line skip", min(byte_skip, line_skip), "negative")
+    if byte_skip == -1:
+        if encoding != "raw":
+            raise file_error(path, "byte skip", -1, f"only allowed with raw encoding, not {encoding}")
+        if need > size:
+            raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size}")
+        return _io.read_array(data_path, size - need, shape, dtype, order="F")
+    bound = {"raw": 1, "gzip": 1032, "ascii": 1, "bzip2": None}[encoding]
+    if bound is not None and need // (dtype.itemsize if encoding == "ascii" else 1) > (size - start) * bound:
+        raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size - start} after the header")
+    with open(data_path, "rb") as raw:
+        raw.seek(start)
+        _skip_lines(raw, line_skip, data_path)
+        with _decoder(raw, encoding) as f:
+            if encoding == "ascii":
+                return _read_ascii(f, path, shape, dtype, byte_skip)
+            _io.skip(f, byte_skip, data_path)
+            out = np.empty(shape, dtype.newbyteorder("="), order="F")
+            _gzip.readinto_exact(f, out.T, data_path, "NRRD data")
+    return _io.to_native(out, dtype)
+
+
+@contextlib.contextmanager
+def _decoder(raw, encoding):
+    if encoding == "gzip":
+        with _gzip.open_read(raw) as f:
+            yield f
+    elif encoding == "bzip2":
+        with bz2.BZ2File(raw) as f:
+            yield f
+    else:
+        yield raw
+
+
+def _read_ascii(f, path, shape, dtype, byte_skip):
+    _io.skip(f, byte_skip, path)
+    count = int(np.prod(shape))
+    tokens = f.read().split()
+    if len(tokens) < count:
+        raise file_error(path, "sizes", shape, f"ascii data holds {len(tokens)} of {count} values")
+    try:
+        values = np.array([t.decode("ascii") for t in tokens[:count]], dtype=np.float64 if dtype.kind == "f" else object)
+        values = values.astype(dtype.newbyteorder("="))
+    except (ValueError, OverflowError, UnicodeDecodeError) as err:
+        raise file_error(path, "data", "ascii", f"not {dtype.name} values: {err}") from err
+    return values.reshape(shape, order="F")
+
+
+def geometry(header, ndim):
+    """(spatial axes, 4x4 RAS+ affine) from ``space directions``/``space origin`` (or ``spacings``)."""
+    dirs = header.get("space directions")
+    flips = np.array(_SPACES.get(str(header.get("space", "")).lower(), (1, 1, 1)), float)
+    affine = np.eye(4)
+    if dirs is not None:
+        dirs = np.asarray(dirs, dtype=np.float64)
+        spatial = [i for i in range(ndim) if np.all(np.isfinite(dirs[i]))]
+        cols = np.zeros((3, len(spatial)))
+        for c, i in enumerate(spatial):
+            cols[: dirs.shape[1], c] = dirs[i][:3]
+        n = min(3, len(spatial))
+        affine[:3, :n] = (flips[:, None] * cols)[:, :n]
+    else:
+        spacings = np.asarray(header.get("spacings", [1.0] * ndim), dtype=np.float64)
+        spatial = [i for i in range(ndim) if np.isfinite(spacings[i])][:3]
+        for c, i in enumerate(spatial):
+            affine[c, c] = spacings[i]
+    origin = header.get("space origin")
+    if origin is not None and np.all(np.isfinite(origin)):
+        affine[:3, 3] = flips * np.asarray(origin, np.float64)[:3]
+    return spatial, affine
+
+
+def read(path):
+    """Read a NRRD file (``.nrrd`` or ``.nhdr`` with its data file) into a ``Volume``.
+
+    Examples
+    --------
+    >>> import nrrd, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.nrrd")
+    >>> nrrd.write(p, np.arange(24, dtype=np.int16).reshape(2, 3, 4))
+    >>> v = read(p)
+    >>> v.shape, int(v.array[1, 2, 3])
+    ((2, 3, 4), 23)
+    """
+    from ..volume import Volume
+
+    header, offset = _header(path)
+    data = read_data(path, header, offset)
+    spatial, affine = geometry(header, data.ndim)
+    others = [i for i in range(data.ndim) if i not in spatial]
+    if others and spatial:
+        data = np.transpose(data, spatial + others)
+    meta = {"format": "NRRD", "header": header}
+    return Volume(data, affine, meta)
+
+
+def _fmt(vector):
+    return "(" + ",".join(repr(float(v)) for v in vector) + ")"
+
+
+def header_text(vol, data, encoding, data_file=None):
+    """The NRRD header written for ``data`` (LPS space, as ITK and Slicer write)."""
+    lps = np.diag([-1.0, -1.0, 1.0])
+    dirs = lps @ vol.affine[:3, :3]
+    origin = lps @ vol.affine[:3, 3]
+    ndim = data.ndim
+    spatial = min(3, ndim)
+    directions = [_fmt(dirs[:, i]) for i in range(spatial)] + ["none"] * (ndim - spatial)
+    kinds = ["domain"] * spatial + ["list"] * (ndim - spatial)
+    lines = [
+        "NRRD0004",
+        "# written by medfast",
+        f"type: {_WRITE_TYPES[data.dtype.str[1:]]}",
+        f"dimension: {ndim}",
+        "space: left-posterior-superior",
+        "sizes: " + " ".join(str(s) for s in data.shape),
+        "space directions: " + " ".join(directions),
+        "kinds: " + " ".join(kinds),
+        "endian: little",
+        f"encoding: {encoding}",
+        f"space origin: {_fmt(origin)}",
+    ]
+    if data_file is not None:
+        lines.append(f"data file: {data_file}")
+    return ("\n".join(lines) + "\n\n").encode("ascii")
+
+
+def write(vol, path, *, encoding=None):
+    """Write a ``Volume`` as NRRD: ``.nrrd`` attached, ``.nhdr`` detached (data in ``.raw`` or ``.raw.gz``).
+
+    ``encoding`` is ``"raw"`` (default) or ``"gzip"`` (ISA-L). NRRD has no
+    scaling fields, so real-world values are written.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, nrrd
+    >>> from medfast.volume import Volume
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.nhdr")
+    >>> write(Volume(np.ones((2, 3, 4), np.uint8), np.eye(4)), p, encoding="gzip")
+    >>> nrrd.read(p)[0].shape
+    (2, 3, 4)
+    """
+    path = os.fspath(path)
+    encoding = encoding or "raw"
+    if encoding not in ("raw", "gzip"):
+        raise UnsupportedError(f"{path}: encoding={encoding!r}: medfast writes raw or gzip NRRD")
+    data = vol.array
+    if data.dtype.str[1:] not in _WRITE_TYPES:
+        data = data.astype(np.float64)
+    out_dtype = data.dtype.newbyteorder("<")
+    gz = encoding == "gzip"
+    if path.lower().endswith(".nhdr"):
+        stem = os.path.basename(path)[: -len(".nhdr")]
+        data_name = stem + (".raw.gz" if gz else ".raw")
+        with _io.open_output(os.path.join(os.path.dirname(path), data_name), gz) as f:
+            _io.write_fortran(f, data, out_dtype)
+            with _io.open_output(path, False) as h:
+                h.write(header_text(vol, data, encoding, data_name))
+        return
+    with _io.open_output(path, False) as raw:
+        raw.write(header_text(vol, data, encoding))
+        if gz:
+            with _gzip.open_write(raw) as f:
+                _io.write_fortran(f, data, out_dtype)
+        else:
+            _io.write_fortran(raw, data, out_dtype)
