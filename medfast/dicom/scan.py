@@ -361,16 +361,15 @@ def _pixel_at(f, ds):
     head = f.read(12)
     if len(head) < 8:
         return -1, 0
-    implicit, little = ds.original_encoding
-    order = "little" if little else "big"
+    order = "little" if ds.original_encoding[1] else "big"
     tag = int.from_bytes(head[:2], order) << 16 | int.from_bytes(head[2:4], order)
     if tag not in _PIXEL_TAGS:
         return -1, 0
-    if implicit:
-        return position + 8, int.from_bytes(head[4:8], order)
-    if head[4:6] in _LONG_VRS:
+    # Pixel Data's VR is always a long one (OB OW OF OD UN); pydicom may have switched
+    # to implicit VR mid-file, so look at the bytes rather than the transfer syntax.
+    if head[4:6] in _LONG_VRS and head[6:8] == b"\x00\x00":
         return position + 12, int.from_bytes(head[8:12], order)
-    return position + 8, int.from_bytes(head[6:8], order)
+    return position + 8, int.from_bytes(head[4:8], order)
 
 
 def _plain(value):
