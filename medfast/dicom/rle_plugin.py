@@ -36,7 +36,8 @@ def decode_frame(src, runner):
     --------
     >>> import struct
     >>> from pydicom.pixels.decoders.base import DecodeRunner
-    >>> runner = DecodeRunner("1.2.840.10008.1.2.5")
+    >>> from pydicom.uid import RLELossless
+    >>> runner = DecodeRunner(RLELossless)
     >>> runner.set_options(rows=1, columns=2, samples_per_pixel=1, bits_allocated=8)
     >>> frame = struct.pack("<16I", 1, 64, *[0] * 14) + bytes([0xFF, 9])
     >>> bytes(decode_frame(frame, runner))
