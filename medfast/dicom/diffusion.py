@@ -174,8 +174,8 @@ def series_gradients(vol, read_header):
             found = True
         bvals.append(got[0])
         vecs.append(got[1])
-    if not found or nt < 2:
-        return None
+    if not found or nt < 2 or max(bvals) <= 0:
+        return None  # e.g. GE fMRI carries (0043,1039) with b=0 for every volume
     first = meta.get("header") or read_header(frames[0][0])
     orient = [float(x) for x in (_find_orientation(first) or [1, 0, 0, 0, 1, 0])]
     vendor = vendor_key(first.get("Manufacturer"))

@@ -85,7 +85,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         date_time = float(study_date or 0) * 1_000_000 + float(study_time or 0)
     except ValueError:
         date_time = 0.0
-    echo = meta.get("EchoNumber", get("EchoNumbers"))
+    echo = meta.get("EchoNumber") or get("EchoNumbers")
     run = meta.get("raw_data_run_number")
     if run is None:
         run = _int(get((0x0019, 0x10A2)) and get((0x0019, 0x10A2)).value, -1) if vendor_key(get("Manufacturer")) == "GE" \

@@ -325,10 +325,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
-    echo = int(_float(meta.get("EchoNumber", _find(ds, "EchoNumbers") or 1)))
+    echo = _float(meta.get("EchoNumber") or _find(ds, "EchoNumbers") or 1)
+    echo = int(echo) if math.isfinite(echo) else 1
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
-    te = _float(meta.get("EchoTime", _find(ds, "EchoTime") or _find(ds, "EffectiveEchoTime")))
+    te = _float(meta.get("EchoTime") or _find(ds, "EchoTime") or _find(ds, "EffectiveEchoTime"))
     if te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
