@@ -41,6 +41,11 @@ def arrange(slices):
             positions[-1].append(i)
         else:
             positions.append([i])
+    if slices[0].enhanced:
+        # dcm2niix keeps an enhanced file's slice direction: that of its first frame to its last
+        first = min(range(len(slices)), key=lambda i: (slices[i].order, slices[i].path))
+        if first in positions[-1] and len(positions) > 1:
+            positions.reverse()
     nt = len(positions[0])
     for members in positions:
         if len(members) != nt:
@@ -97,8 +102,16 @@ def affine(first_volume, rows):
     m = np.eye(4)
     m[:3, 0] = iop[:3] * col_spacing
     m[:3, 1] = iop[3:] * row_spacing
-    if len(first_volume) > 1:
-        m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (len(first_volume) - 1)
+    nz = len(first_volume)
+    step = s0.between or s0.thickness
+    if nz > 1 and s0.enhanced and step:
+        # enhanced: the normal, signed by the frame order, times the nominal spacing
+        n = normal(iop)
+        m[:3, 2] = n * step * np.sign(np.dot(first_volume[-1].ipp - s0.ipp, n) or 1.0)
+    elif nz > 1 and s0.mosaic:
+        m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (nz - 1)
+    elif nz > 1:
+        m[:3, 2] = first_volume[1].ipp - s0.ipp  # dcm2niix: the step from the first slice to the second
     else:
         m[:3, 2] = normal(iop) * (s0.between or s0.thickness or 1.0)
     m[:3, 3] = s0.ipp

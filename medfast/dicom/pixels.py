@@ -233,7 +233,7 @@ def pixel_array(ds):
     -------
     numpy.ndarray
         Shaped (rows, columns[, samples]) or (frames, rows, columns[, samples]),
-        the same dtype, shape and values as ``ds.pixel_array``, C-contiguous and writeable.
+        the same dtype, shape and values as ``ds.pixel_array``, writeable.
 
     Raises
     ------
@@ -258,8 +258,10 @@ def pixel_array(ds):
         return ds.pixel_array
     header = PixelHeader.from_dataset(ds)
     raw = ds[_TAG_OF[header.keyword]].value
-    if raw is None or not isinstance(raw, (bytes, bytearray, memoryview)):
-        raise file_error(header.path, header.keyword, type(raw).__name__, "no pixel bytes to decode")
+    if raw is None:
+        raise file_error(header.path, header.keyword, None, "no pixel bytes to decode")
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        return ds.pixel_array  # a file-like value (pydicom 3 buffered pixel data): pydicom streams it
     if header.encapsulated:
         return _encapsulated(header, ds)
     header = _with_excess_frames(header, len(raw))
@@ -273,8 +275,8 @@ def pixel_array(ds):
     return out
 
 
-def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
-    """Decode one file's Pixel Data straight into ``out[index : index + header.frames]``.
+def decode_into(header, raw, out, index=0, *, frame=None, slope=1.0, intercept=0.0):
+    """Decode one file's Pixel Data straight into its slot of ``out``.
 
     Parameters
     ----------
@@ -286,10 +288,13 @@ def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
     out : numpy.ndarray
         C-contiguous, frames along axis 0, each frame ``header.frame_shape``.
     index : int
-        Slot of the file's first frame in ``out``.
+        Slot in ``out`` of the first frame written.
+    frame : int, optional
+        Decode only this frame of the file (0-based) into ``out[index]``;
+        by default every frame goes to ``out[index : index + header.frames]``.
     slope, intercept : float or 1-D array
         Rescale applied in the same pass: ``out = stored * slope + intercept``;
-        arrays give one value a frame.
+        arrays give one value a frame written.
 
     Returns
     -------
@@ -299,9 +304,9 @@ def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
     Raises
     ------
     InvalidFileError
-        ``raw`` is shorter than the frames need (the message names the file and PixelData).
+        ``raw`` is shorter than the file's frames need (the message names the file and PixelData).
     InvalidArgumentError
-        ``out`` has the wrong shape or layout, or ``index`` leaves no room.
+        ``out`` has the wrong shape or layout, ``index`` leaves no room, or ``frame`` is out of range.
 
     Examples
     --------
@@ -313,40 +318,42 @@ def decode_into(header, raw, out, index=0, *, slope=1.0, intercept=0.0):
     >>> out[1]
     array([[1., 3.]], dtype=float32)
     """
-    frames = header.frames
+    count = header.frames if frame is None else 1
     if (
         not isinstance(out, np.ndarray)
         or not out.flags.c_contiguous
         or out.shape[1:] != header.frame_shape
-        or not 0 <= index <= out.shape[0] - frames
+        or not 0 <= index <= out.shape[0] - count
     ):
         raise InvalidArgumentError(
             f"{header.path or '<buffer>'}: out must be C-contiguous, shaped (n, {', '.join(map(str, header.frame_shape))}) "
-            f"with room for {frames} frame(s) at index {index}; got {getattr(out, 'shape', type(out).__name__)} "
+            f"with room for {count} frame(s) at index {index}; got {getattr(out, 'shape', type(out).__name__)}"
         )
-    slot = out[index : index + frames]
+    if frame is not None and not 0 <= frame < header.frames:
+        raise InvalidArgumentError(f"{header.path or '<buffer>'}: frame={frame}: the file has {header.frames}")
+    slot = out[index : index + count]
     scaled = _scaled(slope, intercept)
     if header.encapsulated:
-        stored = _encapsulated(header, raw)
-        _store(stored.reshape(slot.shape), slot, slope, intercept, scaled)
-        return frames
+        _store(_encapsulated(header, raw, frame).reshape(slot.shape), slot, slope, intercept, scaled)
+        return count
     raw = memoryview(raw).cast("B")
     needed = header.required_bytes()
     if len(raw) < needed:
         raise file_error(
             header.path, header.keyword, f"{len(raw)} bytes",
-            f"{frames} frame(s) of {header.rows} x {header.columns} x {header.samples_per_pixel} "
+            f"{header.frames} frame(s) of {header.rows} x {header.columns} x {header.samples_per_pixel} "
             f"at {header.bits_allocated} bits allocated need {needed}",
         )
-    if _direct(header) and np.ndim(slope) == 0 and np.ndim(intercept) == 0:
+    if _direct(header) and not isinstance(slope, (list, tuple, np.ndarray)) and not isinstance(intercept, (list, tuple, np.ndarray)):
         # Monochrome or interleaved colour: raw bytes -> out in one kernel pass.
-        kernels.place_frame(raw, 0, slot.reshape(1, -1), 0, **_stored_args(header), slope=slope, intercept=intercept)
-        return frames
-    if not scaled and slot.dtype == header.dtype:
+        start = 0 if frame is None else frame * header.frame_bytes
+        kernels.place_frame(raw, start, slot.reshape(1, -1), 0, **_stored_args(header), slope=slope, intercept=intercept)
+    elif frame is None and not scaled and slot.dtype == header.dtype:
         _native(header, raw, slot)
     else:
-        _store(_native(header, raw, None), slot, slope, intercept, scaled)
-    return frames
+        stored = _native(header, raw, None)
+        _store(stored if frame is None else stored[frame : frame + 1], slot, slope, intercept, scaled)
+    return count
 
 
 def _scaled(slope, intercept):
@@ -459,8 +466,8 @@ def _with_excess_frames(header, available):
     return dataclasses.replace(header, frames=whole)
 
 
-def _encapsulated(header, src):
-    """Decode compressed Pixel Data with pydicom's decoder (medfast's plugin for RLE).
+def _encapsulated(header, src, frame=None):
+    """Decode compressed Pixel Data (all frames, or one) with pydicom's decoder, medfast's plugin for RLE.
 
     ``src`` is the dataset (pixel_array) or the encapsulated bytes (decode_into).
     """
@@ -483,7 +490,7 @@ def _encapsulated(header, src):
     options = {} if not isinstance(src, (bytes, bytearray, memoryview)) else _options(header)
     try:
         with reading(header.path, "Pixel Data"):
-            return decoder.as_array(src, decoding_plugin=plugin, **options)[0]
+            return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
     except RuntimeError as err:  # pydicom: every plugin failed on this data
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
 

@@ -54,7 +54,7 @@ DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 # Kernel status codes (src/_scan.pyx).
 _FOUND_PIXELS, _END, _END_OF_GROUP, _TRUNCATED = 0, 1, 2, -1
 
-_CHUNK = 16384  # one read holds the whole header of most single-frame files
+_CHUNK = 32768  # one read holds the whole header of most single-frame files (Siemens: ~17 KB)
 _TS_TAG = 0x00020010
 _META_WANTED = np.array([_TS_TAG], dtype=np.uint32)
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
@@ -85,44 +85,36 @@ class _Fallback(Exception):
 # ---- value decoding: pydicom.values' rules, for the plain types above -------
 
 
+# Non-ASCII bytes raise UnicodeDecodeError (a ValueError): scan falls back to pydicom,
+# which decodes latin-1 or the SpecificCharacterSet.
+
+
 def _multi(items):
     return items[0] if len(items) == 1 else tuple(items)
 
 
-def _ascii(raw):
-    if not raw.isascii():
-        raise _Fallback  # pydicom decodes latin-1 or the SpecificCharacterSet: let it
-    return raw.decode("ascii")
-
-
-def _text(raw):
-    if b"\x1b" in raw:
-        raise _Fallback  # ISO 2022 escape sequences
-    return _ascii(raw)
-
-
 def _string(raw, little):  # AS CS DA DT TM: pydicom's multi_string
-    return _multi(_ascii(raw).rstrip(" \x00").split("\\"))
+    return _multi(raw.decode("ascii").rstrip(" \x00").split("\\"))
 
 
 def _ae(raw, little):
-    return _multi([s.strip() for s in _ascii(raw).split("\\")])
+    return _multi([s.strip() for s in raw.decode("ascii").split("\\")])
 
 
 def _ui(raw, little):
-    return _multi(_ascii(raw).rstrip("\x00 ").split("\\"))
+    return _multi(raw.decode("ascii").rstrip("\x00 ").split("\\"))
 
 
 def _ur(raw, little):
-    return _ascii(raw).rstrip()
-
-
-def _ds_item(s):
-    return s if s.strip() == "" else float(s)  # DSfloat is float(s); blank stays a str
+    return raw.decode("ascii").rstrip()
 
 
 def _ds(raw, little):
-    return _multi([_ds_item(s) for s in _ascii(raw).strip().rstrip(" \x00").split("\\")])
+    # DSfloat(s) is float(s); a blank value stays a str
+    items = raw.decode("ascii").strip().rstrip(" \x00").split("\\")
+    if len(items) == 1:
+        return float(items[0]) if items[0] else items[0]
+    return tuple(float(s) if s.strip() else s for s in items)
 
 
 def _is_item(s):
@@ -137,7 +129,13 @@ def _is_item(s):
 
 
 def _is(raw, little):
-    return _multi([_is_item(s) for s in _ascii(raw).rstrip(" \x00").split("\\")])
+    return _multi([_is_item(s) for s in raw.decode("ascii").rstrip(" \x00").split("\\")])
+
+
+def _text(raw):
+    if b"\x1b" in raw:
+        raise _Fallback  # ISO 2022 escape sequences
+    return raw.decode("ascii")
 
 
 def _multitext(raw, little):  # LO SH UC
@@ -154,12 +152,14 @@ def _pn(raw, little):
 
 def _numbers(fmt):
     size = struct.calcsize(fmt)
+    one = {True: struct.Struct("<" + fmt).unpack, False: struct.Struct(">" + fmt).unpack}
 
     def decode(raw, little):
+        if len(raw) == size:
+            return one[little](raw)[0]
         if len(raw) % size:
             raise _Fallback  # pydicom retries other VRs
-        values = struct.unpack(f"{'<' if little else '>'}{len(raw) // size}{fmt}", raw)
-        return _multi(values)
+        return struct.unpack(f"{'<' if little else '>'}{len(raw) // size}{fmt}", raw)
 
     return decode
 
@@ -176,15 +176,10 @@ _DECODERS = {
     "FL": _numbers("f"), "FD": _numbers("d"), "SV": _numbers("q"), "UV": _numbers("Q"),
     "OB": _bytes, "OD": _bytes, "OF": _bytes, "OL": _bytes, "OV": _bytes, "OW": _bytes,
 }
-# pydicom's empty value: '' for string VRs except DS and IS, None otherwise.
-_EMPTY_STR = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"})
-_VR_NAMES = {int.from_bytes(vr.encode(), "big"): vr for vr in _DECODERS}
-
-
-def _decode(vr, raw, little):
-    if not raw:
-        return "" if vr in _EMPTY_STR else None
-    return _DECODERS[vr](raw, little)
+# pydicom's value for an empty element: '' for string VRs except DS and IS, None otherwise.
+_EMPTY = {vr: "" if vr in "AE AS CS DA DT LO LT PN SH ST TM UC UI UR UT".split() else None for vr in _DECODERS}
+# The explicit VR as the kernel packs it (two ASCII bytes, big-endian) -> (name, decoder).
+_BY_CODE = {int.from_bytes(vr.encode(), "big"): (vr, decode) for vr, decode in _DECODERS.items()}
 
 
 # ---- the wanted tags --------------------------------------------------------
@@ -193,7 +188,7 @@ def _decode(vr, raw, little):
 class _Plan(NamedTuple):
     wanted: np.ndarray  # uint32, ascending
     keywords: tuple
-    dict_vrs: tuple  # the dictionary VR, for implicit VR files
+    by_dictionary: tuple  # (VR, decoder) from the dictionary, for implicit VR files; None if not decodable
 
 
 @functools.lru_cache(maxsize=32)
@@ -214,7 +209,7 @@ def _plan(tags):
     return _Plan(
         np.array(order, dtype=np.uint32),
         tuple(found[t][0] for t in order),
-        tuple(found[t][1] for t in order),
+        tuple((found[t][1], _DECODERS[found[t][1]]) if found[t][1] in _DECODERS else None for t in order),
     )
 
 
@@ -317,15 +312,18 @@ def _scan_part10(f, path, data, eof, plan):
         raise _Fallback
     values = {}
     little = not big
-    for (offset, length, vr, _), keyword, dict_vr in zip(out[:-1].tolist(), plan.keywords, plan.dict_vrs):
-        if offset >= 0:
-            vr = _VR_NAMES.get(vr) if explicit else dict_vr
-            if vr not in _DECODERS:
+    rows = out[:-1].tolist()
+    kinds = [_BY_CODE.get(row[2]) for row in rows] if explicit else plan.by_dictionary
+    try:
+        for (offset, length, _, _), kind, keyword in zip(rows, kinds, plan.keywords):
+            if offset < 0:
+                continue
+            if kind is None:
                 raise _Fallback  # UN, AT, an ambiguous dictionary VR: pydicom's rules apply
-            try:
-                values[keyword] = _decode(vr, data[offset:offset + length], little)
-            except (ValueError, OverflowError) as err:  # pydicom warns, retries other VRs...
-                raise _Fallback from err
+            vr, decode = kind
+            values[keyword] = decode(data[offset:offset + length], little) if length else _EMPTY[vr]
+    except (ValueError, OverflowError) as err:  # non-ASCII, a number pydicom repairs or retries
+        raise _Fallback from err
     return Header(path, ts, pixel_offset, pixel_length, values, False)
 
 

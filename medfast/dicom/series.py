@@ -142,7 +142,10 @@ def slices_of(path, ds):
         layout = mosaic.mosaic_layout(ds, csa, path)
         _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
         positions = mosaic.tile_positions(ds, csa, layout)
+        # slices go in tile order, reversed when Siemens numbered the images backwards (as dcm2niix)
         direction = positions[1] - positions[0] if layout[0] > 1 else None
+        if direction is not None and _int((csa.get("ProtocolSliceNumber") or ["0"])[0], 0) > 1:
+            direction = -direction
         return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
                       normal=direction,
                       order=(common["instance"], k)) for k in range(layout[0])]
