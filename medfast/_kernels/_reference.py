@@ -174,14 +174,23 @@ _YBR = np.asarray(
 )
 
 
+def _fma32(a, b, c):
+    """float32 ``a * b + c`` rounded once. Exact in float64 here: the operands come from 8-bit
+    samples, so the product and the sum need fewer than 53 bits."""
+    return (a.astype(np.float64) * np.float64(b) + c.astype(np.float64)).astype(np.float32)
+
+
 @_kernel
 def ybr_full_to_rgb(src, dst):
-    """Interleaved 8-bit YBR_FULL to RGB: float32 ``floor(M @ (y, cb - 128, cr - 128) + 0.5)`` clipped to 0..255."""
+    """Interleaved 8-bit YBR_FULL to RGB: ``floor(y + cb' * m1 + cr' * m2 + 0.5)`` clipped to 0..255.
+
+    The sums are fused multiply-adds, as in pydicom's ``np.matmul`` (OpenBLAS sgemm).
+    """
     a = np.frombuffer(src, np.uint8).reshape(-1, 3).astype(np.float32)
-    a[:, 1:] -= np.float32(128)
+    y, cb, cr = a[:, 0], a[:, 1] - np.float32(128), a[:, 2] - np.float32(128)
     out = dst.reshape(-1, 3)
     for j in range(3):
-        v = a[:, 0] * _YBR[0, j] + a[:, 1] * _YBR[1, j] + a[:, 2] * _YBR[2, j]
+        v = _fma32(cr, _YBR[2, j], _fma32(cb, _YBR[1, j], y))
         out[:, j] = np.clip(np.floor(v + np.float32(0.5)), 0, 255).astype(np.uint8)
 
 

@@ -1,0 +1,84 @@
+# cython: language_level=3, wraparound=False, cdivision=True
+"""Frame stacking: one frame of raw stored pixels into its slot, swap, bits fix and rescale fused.
+
+The frame goes through in blocks that stay in L1 cache: copy a block of stored
+items out of the (maybe unaligned) source, swap and fix it in place, scale it
+into the output. Each step is a simple loop the compiler vectorizes, and the
+source and output are each touched once.
+"""
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+from _fused cimport fix_bits, num_t, out_t, scale, swap_items
+
+__all__ = ["place_frame"]
+
+cdef enum:
+    BLOCK = 2048  # items a block: 16 KiB at most
+
+
+cdef inline void _frame(const uint8_t* p, out_t* d, Py_ssize_t n, num_t* kind, bint swap, int bits,
+                        int shift, double slope, double intercept) noexcept nogil:
+    cdef uint64_t block[BLOCK]
+    cdef num_t* b = <num_t*>block
+    cdef Py_ssize_t i = 0, m
+    cdef bint signed = False
+    if num_t is int8_t or num_t is int16_t or num_t is int32_t or num_t is int64_t:
+        signed = True
+    while i < n:
+        m = n - i if n - i < BLOCK else BLOCK
+        memcpy(b, p + i * <Py_ssize_t>sizeof(num_t), m * sizeof(num_t))
+        if sizeof(num_t) == 2:
+            if swap:
+                swap_items(<uint16_t*>b, m)
+            if bits:
+                fix_bits(<uint16_t*>b, m, bits, shift, signed)
+        elif sizeof(num_t) == 4:
+            if swap:
+                swap_items(<uint32_t*>b, m)
+            if bits:
+                fix_bits(<uint32_t*>b, m, bits, shift, signed)
+        elif sizeof(num_t) == 8:
+            if swap:
+                swap_items(<uint64_t*>b, m)
+            if bits:
+                fix_bits(<uint64_t*>b, m, bits, shift, signed)
+        elif bits:
+            fix_bits(<uint8_t*>b, m, bits, shift, signed)
+        scale(b, d + i, m, slope, intercept)
+        i += m
+
+
+def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int itemsize, str kind,
+                bint swap, int bits_stored, int shift, double slope, double intercept):
+    """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass."""
+    cdef Py_ssize_t n = dst.shape[0]
+    if n == 0:
+        return
+    cdef Py_UCS4 k = kind[0]
+    cdef const uint8_t* p = &src[offset]
+    cdef out_t* d = &dst[0]
+    with nogil:
+        if k == u"f":
+            if itemsize == 4:
+                _frame(p, d, n, <float*>NULL, swap, 0, 0, slope, intercept)
+            else:
+                _frame(p, d, n, <double*>NULL, swap, 0, 0, slope, intercept)
+        elif k == u"i":
+            if itemsize == 1:
+                _frame(p, d, n, <int8_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            elif itemsize == 2:
+                _frame(p, d, n, <int16_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            elif itemsize == 4:
+                _frame(p, d, n, <int32_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            else:
+                _frame(p, d, n, <int64_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        else:
+            if itemsize == 1:
+                _frame(p, d, n, <uint8_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            elif itemsize == 2:
+                _frame(p, d, n, <uint16_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            elif itemsize == 4:
+                _frame(p, d, n, <uint32_t*>NULL, swap, bits_stored, shift, slope, intercept)
+            else:
+                _frame(p, d, n, <uint64_t*>NULL, swap, bits_stored, shift, slope, intercept)
