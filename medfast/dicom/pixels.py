@@ -11,13 +11,14 @@ the ``medfast`` plugin. BitsAllocated 12 (packed, two pixels in three bytes),
 which pydicom refuses, is decoded as GDCM does, to uint16 (int16 when signed,
 sign-extended from BitsStored).
 
-``decode_into(header, raw, out, index, *, slope=1.0, intercept=0.0)`` is the
-lower level the series reader uses: it decodes the Pixel Data value ``raw`` of
-one file (a bytes-like; pass a ``memoryview`` slice of the file's bytes to
-avoid a copy) described by ``header`` (a ``PixelHeader``, from
+``decode_into(header, raw, out, index, *, frame=None, slope=1.0, intercept=0.0)``
+is the lower level the series reader uses: it decodes the Pixel Data value
+``raw`` of one file (a bytes-like; pass a ``memoryview`` slice of the file's
+bytes to avoid a copy) described by ``header`` (a ``PixelHeader``, from
 ``PixelHeader.from_dataset(ds)`` or built from scanned tag values) straight
-into ``out[index : index + header.frames]``, applying ``stored * slope +
-intercept`` in the same pass. ``out`` is C-contiguous with frames along axis 0,
+into ``out[index : index + header.frames]`` (or only frame ``frame`` of the
+file into ``out[index]``, for frames that sort into scattered slots), applying
+``stored * slope + intercept`` in the same pass. ``out`` is C-contiguous with frames along axis 0,
 each frame shaped ``header.frame_shape``; its dtype is the caller's choice
 (``rescale`` semantics of ``medfast.kernels``). The slow steps (bit unpacking,
 planar configuration 1, YBR to RGB) use a temporary; monochrome and

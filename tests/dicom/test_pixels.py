@@ -348,6 +348,27 @@ def test_decode_into_encapsulated_equals_pixel_array():
     assert out.tobytes() == ds.pixel_array.tobytes()
 
 
+@pytest.mark.parametrize(
+    ("name", "dtype"),
+    [("emri_small.dcm", np.float64), ("emri_small_big_endian.dcm", np.int32), ("emri_small_RLE.dcm", np.float32),
+     ("liver.dcm", np.int16), ("SC_rgb_expb_2frame.dcm", np.uint8)],
+)
+def test_decode_into_one_frame_into_a_scattered_slot(name, dtype):
+    ds = pydicom.dcmread(get_testdata_file(name))
+    header = PixelHeader.from_dataset(ds)
+    ref = ds.pixel_array
+    out = np.zeros((header.frames + 2, *header.frame_shape), dtype)
+    slope, intercept = (1, 0) if dtype == np.uint8 else (3, -5)
+    for frame in range(header.frames):
+        slot = header.frames + 1 - frame  # reversed, leaving slot 0 alone
+        assert decode_into(header, ds.PixelData, out, slot, frame=frame, slope=slope, intercept=intercept) == 1
+        expect = ref[frame].astype(np.float64) * slope + intercept
+        assert out[slot].tobytes() == expect.astype(dtype).tobytes(), frame
+    assert not out[0].any()
+    with pytest.raises(InvalidArgumentError, match="frame="):
+        decode_into(header, ds.PixelData, out, 0, frame=header.frames)
+
+
 def test_decode_into_checks_out_and_length():
     header = PixelHeader(rows=2, columns=2, bits_allocated=16, frames=2, path="x.dcm")
     with pytest.raises(InvalidArgumentError, match="room for 2 frame"):
