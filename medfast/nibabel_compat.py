@@ -1,0 +1,198 @@
+"""The nibabel drop-in: ``medfast.load`` and ``medfast.accelerate``.
+
+``load(path)`` is ``nibabel.load`` whose image keeps nibabel's own class,
+header and affine, but whose data object reads the whole array through
+medfast: ISA-L gzip, ``readinto`` straight into a small buffer, and scaling
+done chunk by chunk so the intermediates stay in cache, in one pass over the
+output instead of nibabel's three. The values and dtype are nibabel's, bit for
+bit: each chunk goes through nibabel's own ``apply_read_scaling``, and the
+chunked pass only changes where the work happens. Slicing (``dataobj[...]``),
+memory mapping of unscaled data (``get_unscaled``) and everything else stay
+nibabel's.
+
+``accelerate()`` makes ``nibabel.load`` do the same, and sends pydicom's
+``ds.pixel_array`` through ``medfast.pixel_array`` (and medfast's RLE plugin).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+_CHUNK = 1 << 16  # elements a chunk: input, float intermediates and output slice fit in L2
+_state = threading.local()
+_ORIGINAL = {}
+
+
+def _is_full(slicer, shape):
+    from nibabel.fileslice import canonical_slicers
+
+    return canonical_slicers(slicer, shape, False) == canonical_slicers((), shape, False)
+
+
+def _read_scaled(proxy, dtype):
+    """nibabel's ``ArrayProxy._get_scaled(dtype, ())``, computed in cache-sized chunks."""
+    from nibabel.volumeutils import apply_read_scaling
+
+    from . import _gzip
+    from .formats import _io
+
+    slope, inter = np.asanyarray(proxy._slope), np.asanyarray(proxy._inter)
+    use = slope.dtype if dtype is None else dtype
+    if np.can_cast(slope, use):
+        slope = slope.astype(use)
+    if np.can_cast(inter, use):
+        inter = inter.astype(use)
+    disk = np.dtype(proxy._dtype)
+    final = apply_read_scaling(np.zeros(1, disk), slope, inter).dtype
+    if dtype is not None:
+        final = np.promote_types(final, dtype)
+    shape, order = proxy._shape, proxy.order
+    out = np.empty(shape, final, order=order)
+    flat = out.reshape(-1, order="A")  # a view: out is contiguous in its order
+    need = _io.nbytes(shape, disk)
+    buf = np.empty(min(_CHUNK, max(flat.size, 1)), disk)
+    path = proxy.file_like
+    with _io.open_data(path, int(proxy._offset), need, "image data") as f:
+        for start in range(0, flat.size, buf.size):
+            part = buf[: min(buf.size, flat.size - start)]
+            _gzip.readinto_exact(f, part, path, "image data")
+            flat[start : start + part.size] = apply_read_scaling(part, slope, inter)
+    return out
+
+
+def _fast_proxy_class():
+    from nibabel.arrayproxy import ArrayProxy
+
+    class FastArrayProxy(ArrayProxy):
+        """nibabel's ``ArrayProxy`` whose whole-array reads go through medfast."""
+
+        def _fast(self):
+            # a plain or gzip file nibabel opens by name (not .bz2/.zst, not a kept-open handle)
+            name = self.file_like
+            return (
+                isinstance(name, str)
+                and not name.lower().endswith((".bz2", ".zst"))
+                and not getattr(self, "_persist_opener", False)
+            )
+
+        def _get_scaled(self, dtype, slicer):
+            if self._fast() and _is_full(slicer, self._shape):
+                return _read_scaled(self, dtype)
+            return super()._get_scaled(dtype, slicer)
+
+    FastArrayProxy.__module__ = __name__
+    return FastArrayProxy
+
+
+def _accelerate_image(img):
+    """Swap a file-backed ``ArrayProxy`` data object for the fast one, in place; return ``img``."""
+    from nibabel.arrayproxy import ArrayProxy
+
+    proxy = getattr(img, "_dataobj", None)
+    if type(proxy) is ArrayProxy:
+        cls = _ORIGINAL.get("proxy")
+        if cls is None:
+            cls = _ORIGINAL["proxy"] = _fast_proxy_class()
+        proxy.__class__ = cls
+    return img
+
+
+def load(filename, **kwargs):
+    """Load an image as ``nibabel.load`` does, with whole-array reads through medfast.
+
+    Parameters
+    ----------
+    filename : str or os.PathLike
+        Any file nibabel loads.
+    **kwargs
+        Passed to ``nibabel.load`` (``mmap``, ``keep_file_open``...).
+
+    Returns
+    -------
+    nibabel image
+        nibabel's own class (``Nifti1Image``...); ``get_fdata()`` and
+        ``np.asarray(img.dataobj)`` equal nibabel's bit for bit, in dtype too.
+
+    Examples
+    --------
+    >>> import nibabel as nib, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.nii.gz")
+    >>> nib.save(nib.Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4)), p)
+    >>> img = load(p)
+    >>> type(img).__name__, img.get_fdata()[1, 1, 1]
+    ('Nifti1Image', np.float64(7.0))
+    """
+    import nibabel
+
+    original = _ORIGINAL.get("load", nibabel.load)
+    return _accelerate_image(original(filename, **kwargs))
+
+
+def _pixel_array_hook(ds, **opts):
+    """pydicom's ``pixels.pixel_array`` as ``Dataset.convert_pixel_data`` calls it, through medfast."""
+    original = _ORIGINAL["pixel_array"]
+    if getattr(_state, "busy", False) or opts.get("decoding_plugin"):
+        return original(ds, **opts)  # medfast asked pydicom itself, or the user chose a plugin
+    from .dicom import pixels
+
+    _state.busy = True
+    try:
+        return pixels.pixel_array(ds)
+    finally:
+        _state.busy = False
+
+
+def accelerate():
+    """From now on ``nibabel.load`` returns medfast-accelerated images and pydicom decodes through medfast.
+
+    Idempotent. ``nibabel.load`` (and ``nibabel.loadsave.load``) become
+    :func:`load`; pydicom's ``Dataset.pixel_array`` decodes through
+    ``medfast.pixel_array`` with pydicom's caching kept, and medfast's RLE
+    Lossless plugin is registered first. Values, dtypes and shapes are
+    unchanged.
+
+    Examples
+    --------
+    >>> import nibabel
+    >>> accelerate()
+    >>> nibabel.load is load
+    True
+    """
+    import nibabel
+    import nibabel.loadsave
+    import pydicom.dataset
+
+    from .dicom import rle_plugin
+
+    if "load" not in _ORIGINAL:
+        _ORIGINAL["load"] = nibabel.loadsave.load
+        _ORIGINAL["pixel_array"] = pydicom.dataset.pixel_array
+    nibabel.load = nibabel.loadsave.load = load
+    pydicom.dataset.pixel_array = _pixel_array_hook
+    rle_plugin.register(prefer=True)
+
+
+def deaccelerate():
+    """Undo :func:`accelerate`: nibabel and pydicom get their own functions back.
+
+    Examples
+    --------
+    >>> import nibabel
+    >>> accelerate(); deaccelerate()
+    >>> nibabel.load is load
+    False
+    """
+    import nibabel
+    import nibabel.loadsave
+    import pydicom.dataset
+
+    from .dicom import rle_plugin
+
+    if "load" in _ORIGINAL:
+        nibabel.load = nibabel.loadsave.load = _ORIGINAL.pop("load")
+        pydicom.dataset.pixel_array = _ORIGINAL.pop("pixel_array")
+        rle_plugin.unregister()
+
+
+__all__ = ["accelerate", "deaccelerate", "load"]
