@@ -177,21 +177,13 @@ def series_gradients(vol, read_header):
     if not found or nt < 2 or max(bvals) <= 0:
         return None  # e.g. GE fMRI carries (0043,1039) with b=0 for every volume
     first = meta.get("header") or read_header(frames[0][0])
-    orient = [float(x) for x in (_find_orientation(first) or [1, 0, 0, 0, 1, 0])]
+    from .sidecar import find_value
+
+    orient = [float(x) for x in (find_value(first, "ImageOrientationPatient") or [1, 0, 0, 0, 1, 0])]
     vendor = vendor_key(first.get("Manufacturer"))
-    phase_row = str(first.get("InPlanePhaseEncodingDirection", "")).strip() == "ROW"
+    phase_row = str(find_value(first, "InPlanePhaseEncodingDirection") or "").strip() == "ROW"
     return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
                           slice_dir=int(meta.get("slice_dir", 3)))
-
-
-def _find_orientation(ds):
-    if "ImageOrientationPatient" in ds:
-        return ds.ImageOrientationPatient
-    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-        seq = ds.get(groups)
-        if seq and "PlaneOrientationSequence" in seq[0]:
-            return seq[0].PlaneOrientationSequence[0].ImageOrientationPatient
-    return None
 
 
 def _fmt(x):

@@ -77,6 +77,8 @@ def build_header(vol, header=None):
     """
     import nibabel as nib
 
+    from .sidecar import find_value, phoenix_int
+
     meta = vol.meta
     if header is None:
         header = meta.get("header") or {}
@@ -92,8 +94,10 @@ def build_header(vol, header=None):
     hdr["pixdim"] = pixdim
     hdr.set_xyzt_units("mm", "sec")
     hdr["scl_slope"], hdr["scl_inter"] = vol.slope, vol.inter
-    hdr["dim_info"] = _dim_info(str(get("InPlanePhaseEncodingDirection") or "").strip())
-    if not meta.get("mosaic_3d") and len(vol.stored.shape) >= 3:
+    hdr["dim_info"] = _dim_info(str(find_value(header, "InPlanePhaseEncodingDirection") or "").strip())
+    # mosaics stored in reverse slice order (protocol's sSliceArray.ucImageNumb) get no slice code
+    reversed_mosaic = meta.get("mosaic") and phoenix_int(header, "sSliceArray.ucImageNumb") > 0
+    if not reversed_mosaic and len(vol.stored.shape) >= 3:
         times = meta.get("slice_times")
         if times is not None and len(times) == vol.stored.shape[2]:
             hdr["slice_code"] = slice_order(times)

@@ -23,6 +23,7 @@ class Slice:
         "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
         "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
         "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order", "normal",
+        "source",
     )
 
     def __init__(self, **kw):
@@ -108,21 +109,25 @@ def _philips_scale(ds, slope, inter, scale):
     return 1.0 / scale, inter / (slope * scale)
 
 
-def slices_of(path, ds):
-    """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile."""
+def slices_of(path, ds, source=None):
+    """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile.
+
+    ``ds`` is a pydicom Dataset, or the values of a fast header scan (a dict
+    keyword -> value) with ``source`` the scan's ``Header`` (pixel offset).
+    """
     if "Rows" not in ds or "Columns" not in ds:
         return []
     manufacturer = str(ds.get("Manufacturer") or "").upper()
-    rows, cols = _int(ds.Rows, 0), _int(ds.Columns, 0)
+    rows, cols = _int(ds.get("Rows"), 0), _int(ds.get("Columns"), 0)
     if rows <= 0 or cols <= 0:
-        raise file_error(path, "Rows x Columns", (ds.Rows, ds.Columns), "must be positive")
+        raise file_error(path, "Rows x Columns", (ds.get("Rows"), ds.get("Columns")), "must be positive")
     image_type = list(ds.get("ImageType") or [])
     common = dict(
         path=path, ds=ds, series_uid=str(ds.get("SeriesInstanceUID") or ""),
         series_number=_int(ds.get("SeriesNumber"), 0), instance=_int(ds.get("InstanceNumber"), 0),
         bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
         coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
-        acq_time=_seconds(ds.get("AcquisitionTime")),
+        acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
     )
     if enhanced.is_enhanced(ds):
         return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)

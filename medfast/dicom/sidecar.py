@@ -73,8 +73,21 @@ def _last_values(ds):
 _LAST = {}
 
 
-def _find(ds, keyword):
-    """A value from the dataset, or from the first item of an enhanced file's functional groups."""
+def find_value(ds, keyword):
+    """A value from the dataset, or from the first item of an enhanced file's functional groups.
+
+    Examples
+    --------
+    >>> import pydicom
+    >>> ds = pydicom.Dataset()
+    >>> item = pydicom.Dataset()
+    >>> item.InPlanePhaseEncodingDirection = "ROW"
+    >>> group = pydicom.Dataset()
+    >>> group.MRFOVGeometrySequence = [item]
+    >>> ds.SharedFunctionalGroupsSequence = [group]
+    >>> find_value(ds, "InPlanePhaseEncodingDirection")
+    'ROW'
+    """
     if ds is None:
         return None
     value = ds.get(keyword) if hasattr(ds, "get") else None
@@ -123,13 +136,13 @@ def _put(out, key, value, kind):
 def _table(out, ds, table):
     nested = _last_values(ds) if ds is not None and "PerFrameFunctionalGroupsSequence" in ds else {}
     for key, keyword, kind in table:
-        value = nested.get(keyword) if kind == "str" and keyword in nested else _find(ds, keyword)
+        value = nested.get(keyword) if kind == "str" and keyword in nested else find_value(ds, keyword)
         _put(out, key, value, kind)
 
 
 def image_type(ds, meta):
     """ImageType as dcm2niix lists it: split at backslashes and underscores, component appended."""
-    raw = _find(ds, "ImageType") or _find(ds, "FrameType")
+    raw = find_value(ds, "ImageType") or find_value(ds, "FrameType")
     items = [p for v in (raw or []) for p in str(v).split("_") if p]
     flags = [("is_phase", "PHASE"), ("is_real", "REAL"), ("is_imaginary", "IMAGINARY")]
     extra = [name for flag, name in flags if meta.get(flag) and name not in items]
@@ -160,6 +173,12 @@ def phoenix(ds):
                     if text:
                         return text
     return ""
+
+
+def phoenix_int(ds, key):
+    """An integer of a Siemens protocol (ASCII CSA) as dcm2niix reads it; 0 when absent."""
+    block = phoenix(ds) if ds is not None and hasattr(ds, "get") else ""
+    return _key_int(block, key) if block else 0
 
 
 def _key_line(block, key):
@@ -212,7 +231,7 @@ def _siemens(out, block, meta, ds):
     shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
     if shims[0] != 0.0:
         out["ShimSetting"] = shims
-    if meta.get("diffusion") or _find(ds, "DiffusionBValue") is not None:
+    if meta.get("diffusion") or find_value(ds, "DiffusionBValue") is not None:
         scheme = _key_int(block, "sDiffusion.dsScheme")
         if scheme == 0:
             mode = _key_int(block, "ucReadOutMode")
@@ -237,7 +256,7 @@ def _siemens(out, block, meta, ds):
     elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
     if elements:
         out["ReceiveCoilActiveElements"] = elements
-    coil_string = _str(_private_value(ds, (0x0051, 0x100F))) or _str(_find(ds, "ReceiveCoilName"))
+    coil_string = _str(_private_value(ds, (0x0051, 0x100F))) or _str(find_value(ds, "ReceiveCoilName"))
     if coil_string and coil_string != elements:
         out["CoilString"] = coil_string
     for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
@@ -286,76 +305,76 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     meta = vol.meta
     ds = header if header is not None else meta.get("header")
     out = {}
-    modality = _str(_find(ds, "Modality"))
+    modality = _str(find_value(ds, "Modality"))
     if modality in _MODALITIES:
         out["Modality"] = modality
-    _put(out, "MagneticFieldStrength", _find(ds, "MagneticFieldStrength"), "pos")
-    freq = _float(_find(ds, "ImagingFrequency"))
+    _put(out, "MagneticFieldStrength", find_value(ds, "MagneticFieldStrength"), "pos")
+    freq = _float(find_value(ds, "ImagingFrequency"))
     if freq < 9_000_000:
         _put(out, "ImagingFrequency", freq, "pos")
-    vendor = vendor_key(_find(ds, "Manufacturer"))
+    vendor = vendor_key(find_value(ds, "Manufacturer"))
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID)
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
     if not anonymize:
         _table(out, ds, _TABLE_PATIENT)
-        birth = _str(_find(ds, "PatientBirthDate"))
+        birth = _str(find_value(ds, "PatientBirthDate"))
         if len(birth) == 8 and birth.isdigit():
             out["PatientBirthDate"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
-        sex = _str(_find(ds, "PatientSex"))
+        sex = _str(find_value(ds, "PatientSex"))
         if sex:
             out["PatientSex"] = sex[0]
-        _put(out, "PatientWeight", _find(ds, "PatientWeight"), "pos")
+        _put(out, "PatientWeight", find_value(ds, "PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
     if "SequenceName" not in out:
-        _put(out, "SequenceName", _find(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
+        _put(out, "SequenceName", find_value(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
     kinds = image_type(ds, meta)
     if kinds:
         out["ImageType"] = kinds
-    series = int(_float(_find(ds, "SeriesNumber")) or 0) if math.isfinite(_float(_find(ds, "SeriesNumber"))) else 0
+    series = int(_float(find_value(ds, "SeriesNumber")) or 0) if math.isfinite(_float(find_value(ds, "SeriesNumber"))) else 0
     if series > 0:
         out["SeriesNumber"] = series
-    acq_time = _str(_find(ds, "AcquisitionTime"))
-    if acq_time and _str(_find(ds, "AcquisitionDate") or _find(ds, "StudyDate")):
+    acq_time = _str(find_value(ds, "AcquisitionTime"))
+    if acq_time and _str(find_value(ds, "AcquisitionDate") or find_value(ds, "StudyDate")):
         out["AcquisitionTime"] = _iso_time(acq_time)
-    _put(out, "AcquisitionNumber", _find(ds, "AcquisitionNumber"), "int")
-    _put(out, "ImageComments", _find(ds, "ImageComments"), "str")
+    _put(out, "AcquisitionNumber", find_value(ds, "AcquisitionNumber"), "int")
+    _put(out, "ImageComments", find_value(ds, "ImageComments"), "str")
     _table(out, ds, _TABLE_ACQ)
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
-    echo = _float(meta.get("EchoNumber") or _find(ds, "EchoNumbers") or 1)
+    echo = _float(meta.get("EchoNumber") or find_value(ds, "EchoNumbers") or 1)
     echo = int(echo) if math.isfinite(echo) else 1
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
-    te = _float(meta.get("EchoTime") or _find(ds, "EchoTime") or _find(ds, "EffectiveEchoTime"))
+    te = _float(meta.get("EchoTime") or find_value(ds, "EchoTime") or find_value(ds, "EffectiveEchoTime"))
     if te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
-    tr = float(tr) if tr else _float(_find(ds, "RepetitionTime")) / 1000.0
+    tr = float(tr) if tr else _float(find_value(ds, "RepetitionTime")) / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
-    _put(out, "InversionTime", _find(ds, "InversionTime"), "s")
+    _put(out, "InversionTime", find_value(ds, "InversionTime"), "s")
     for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
-        value = _str(_find(ds, keyword))
+        value = _str(find_value(ds, keyword))
         if value:
             out[key] = value != "NONE"
-    _put(out, "FlipAngle", _find(ds, "FlipAngle"), "pos")
+    _put(out, "FlipAngle", find_value(ds, "FlipAngle"), "pos")
     block = phoenix(ds) if vendor == "SI" else ""
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     _table(out, ds, _TABLE_MR)
-    _put(out, "EchoTrainLength", _find(ds, "EchoTrainLength") if _float(_find(ds, "EchoTrainLength")) > 1 else None, "int")
-    _put(out, "PhaseEncodingSteps", _find(ds, "NumberOfPhaseEncodingSteps")
-         or _find(ds, "MRAcquisitionPhaseEncodingStepsInPlane"), "int")
-    _put(out, "FrequencyEncodingSteps", _find(ds, "MRAcquisitionFrequencyEncodingSteps"), "int")
-    _put(out, "PhaseEncodingStepsOutOfPlane", _find(ds, "MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
-    duration = _float(_find(ds, "AcquisitionDuration"))
+    _put(out, "EchoTrainLength", find_value(ds, "EchoTrainLength") if _float(find_value(ds, "EchoTrainLength")) > 1 else None, "int")
+    _put(out, "PhaseEncodingSteps", find_value(ds, "NumberOfPhaseEncodingSteps")
+         or find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane"), "int")
+    _put(out, "FrequencyEncodingSteps", find_value(ds, "MRAcquisitionFrequencyEncodingSteps"), "int")
+    _put(out, "PhaseEncodingStepsOutOfPlane", find_value(ds, "MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
+    duration = _float(find_value(ds, "AcquisitionDuration"))
     if not duration > 0 and vendor == "GE":
         duration = _float(_private_value(ds, (0x0019, 0x105A))) / 1e6
     if duration > 0:
         out["AcquisitionDuration"] = duration
-    _put(out, "NumberOfKSpaceTrajectories", _find(ds, "NumberOfKSpaceTrajectories"), "int")
+    _put(out, "NumberOfKSpaceTrajectories", find_value(ds, "NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling)
     return out
 
@@ -377,13 +396,13 @@ def _table_position(ds, vendor):
         ge = _private_value(ds, (0x0043, 0x10B2))
         if ge is not None and len(ge) >= 3:
             return [0.0, 0.0, _float(ge[2])]
-    z = _float(_find(ds, "TablePosition"))
+    z = _float(find_value(ds, "TablePosition"))
     return [0.0, 0.0, z] if math.isfinite(z) else None
 
 
 def _accel(ds, vendor):
     """(in-plane, out-of-plane) parallel reduction factors."""
-    inplane, outplane = _float(_find(ds, "ParallelReductionFactorInPlane")), _float(_find(ds, "ParallelReductionFactorOutOfPlane"))
+    inplane, outplane = _float(find_value(ds, "ParallelReductionFactorInPlane")), _float(find_value(ds, "ParallelReductionFactorOutOfPlane"))
     if vendor == "SI":
         for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
             text = _str(_private_value(ds, tag))
@@ -410,23 +429,23 @@ def _iso_time(text):
 def _phase_encoding(out, vol, ds, vendor, oversampling):
     shape = vol.stored.shape
     meta = vol.meta
-    rc = _str(_find(ds, "InPlanePhaseEncodingDirection"))[:1]
-    acq = [int(v) for v in (_find(ds, "AcquisitionMatrix") or []) if str(v).strip()]
+    rc = _str(find_value(ds, "InPlanePhaseEncodingDirection"))[:1]
+    acq = [int(v) for v in (find_value(ds, "AcquisitionMatrix") or []) if str(v).strip()]
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
-    if lines > 0 and _str(_find(ds, "Modality")) == "MR":
+    if lines > 0 and _str(find_value(ds, "Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines
     recon = lines
     if len(shape) >= 2 and shape[0] > 0 and shape[1] > 0:
         recon = shape[1] if shape[0] == shape[1] or rc == "C" else shape[0] if rc == "R" else lines
-    if _str(_find(ds, "Modality")) == "MR" and recon > 0:
+    if _str(find_value(ds, "Modality")) == "MR" and recon > 0:
         out["ReconMatrixPE"] = recon
     bw = _float(meta.get("bandwidth_per_pixel_phase_encode"))
     if not bw > 0:
         bw = _siemens_csa_float(ds, "BandwidthPerPixelPhaseEncode")
     if bw > 0:
         out["BandwidthPerPixelPhaseEncode"] = bw
-    vendor = vendor_key(_find(ds, "Manufacturer"))
+    vendor = vendor_key(find_value(ds, "Manufacturer"))
     accel, accel_oop = _accel(ds, vendor)
     out["ParallelReductionFactorInPlane"] = int(accel) if float(accel).is_integer() else accel
     out["ParallelReductionFactorOutOfPlane"] = int(accel_oop) if float(accel_oop).is_integer() else accel_oop
@@ -436,12 +455,12 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
-    _put(out, "PixelBandwidth", _find(ds, "PixelBandwidth"), "pos")
+    _put(out, "PixelBandwidth", find_value(ds, "PixelBandwidth"), "pos")
     dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive", -1)
-    skip_axis = _str(_find(ds, "MRAcquisitionType")) == "3D" and int(_float(_find(ds, "EchoTrainLength") or 0) or 0) <= 1
+    skip_axis = _str(find_value(ds, "MRAcquisitionType")) == "3D" and int(_float(find_value(ds, "EchoTrainLength") or 0) or 0) <= 1
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
         if positive is None or positive < 0:
@@ -451,9 +470,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
             negative = positive == 1 if rc == "C" else positive == 0
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
     times = meta.get("slice_times")
-    if times is not None and _str(_find(ds, "Modality")) not in ("CT", "PT") and _str(_find(ds, "MRAcquisitionType")) != "3D":
+    if times is not None and _str(find_value(ds, "Modality")) not in ("CT", "PT") and _str(find_value(ds, "MRAcquisitionType")) != "3D":
         out["SliceTiming"] = [float(t) for t in times]
-    orient = _find(ds, "ImageOrientationPatient")
+    orient = find_value(ds, "ImageOrientationPatient")
     if orient is not None and max(abs(_float(v)) for v in orient) > 0:
         out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
     text = _str(_private_value(ds, (0x0051, 0x100E))) if vendor == "SI" else ""
