@@ -94,6 +94,9 @@ class PixelHeader:
     keyword: str = "PixelData"
     vr: str = "OW"
     path: str | None = None
+    # From the transfer syntax, set on construction.
+    little_endian: bool = dataclasses.field(init=False, repr=False)
+    encapsulated: bool = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
         if not self.bits_stored:
