@@ -10,7 +10,16 @@ from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
 
 
+_NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
+_ENCAPSULATED_LENGTH = 0xFFFFFFFF
+
+
+def _workers():
+    return min(32, (os.cpu_count() or 1) + 2)
+
+
 def _header(path):
+    """The full header (pydicom, no pixels) of an image file; None when the file holds no image."""
     import pydicom
 
     with reading(path):
@@ -23,6 +32,28 @@ def _header(path):
     return ds
 
 
+def _needs_pydicom(values, header):
+    """Files whose grouping needs more than the public top-level tags the scan returns."""
+    if header.pixel_offset < 0 or int(values.get("NumberOfFrames") or 1) > 1:
+        return True  # no pixels, deflated, or multi-frame (per-frame functional groups)
+    if any(str(v).upper() == "MOSAIC" for v in values.get("ImageType") or ()):
+        return True  # the CSA header
+    vendor = str(values.get("Manufacturer") or "").upper()
+    # MR vendors put the complex component, coil and scaling in private tags
+    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS"))
+
+
+def _source(path):
+    """``(path, header mapping, scan Header or None)`` of one file, or None when it holds no image."""
+    from .scan import scan
+
+    header = scan(path)
+    if _needs_pydicom(header.values, header):
+        ds = _header(path)
+        return None if ds is None else (path, ds, None)
+    return path, header.values, header
+
+
 def _stored_dtype(s0, decoded_dtype):
     """dcm2niix keeps the stored integers, but writes unsigned 16-bit data with < 16 bits stored as int16."""
     dtype = np.dtype(decoded_dtype).newbyteorder("=")
@@ -32,43 +63,117 @@ def _stored_dtype(s0, decoded_dtype):
     return dtype
 
 
-def _decode(path):
-    """All frames of a file as an array (frames, rows, cols) of stored values (pydicom's decoders)."""
+def _raw_layout(s):
+    """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None."""
+    h, v = s.source, s.ds
+    order = _NATIVE.get(h.transfer_syntax) if h is not None else None
+    if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
+        return None
+    allocated = int(v.get("BitsAllocated") or 0)
+    if allocated not in (8, 16, 32):
+        return None
+    signed = int(v.get("PixelRepresentation") or 0) == 1
+    stored = np.dtype(f"{order}{'i' if signed else 'u'}{allocated // 8}")
+    bits = int(v.get("BitsStored") or allocated)
+    high = int(v.get("HighBit") if v.get("HighBit") is not None else bits - 1)
+    if bits == allocated and high == allocated - 1:
+        return stored, None, None
+    return stored, bits, high
+
+
+def _place_native(s, layout, out, index, scratch):
+    """Read one file's pixel bytes into ``out[index]`` (through ``scratch`` when they must change type)."""
+    from ..kernels import place_frame
+
+    stored, bits, high = layout
+    need = s.rows * s.cols * stored.itemsize
+    if s.source.pixel_length < need:
+        raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
+                         f"Rows x Columns x BitsAllocated need {need}")
+    slot = out[index]
+    direct = stored.newbyteorder("=") == out.dtype and stored.isnative and bits is None
+    same_size = stored.itemsize == out.dtype.itemsize and out.dtype.kind != "f"
+    target = memoryview(slot).cast("B") if (direct or same_size) else memoryview(scratch)[:need]
+    with open(s.path, "rb", buffering=0) as f:
+        f.seek(s.source.pixel_offset)
+        got = f.readinto(target)
+    if got != need:
+        raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
+    if direct:
+        return
+    slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
+    place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
+                slope=slope, intercept=inter)
+
+
+def _decoded(path):
+    """All frames of a file as (frames, rows, cols) stored values, through the pixel decoder."""
     import pydicom
+
+    from .pixels import pixel_array
 
     with reading(path, "pixel data"):
         ds = pydicom.dcmread(path)
         if "PixelData" not in ds:
             raise file_error(path, "PixelData", None, "missing")
-        arr = ds.pixel_array
+        arr = pixel_array(ds)
     frames = int(ds.get("NumberOfFrames") or 1)
-    return arr.reshape((frames,) + arr.shape[-2:]) if arr.ndim == 2 or frames > 1 else arr[None]
+    return arr.reshape((frames,) + arr.shape[-2:]) if frames > 1 or arr.ndim == 2 else arr[None]
+
+
+def _place_decoded(path, items, out, varies):
+    frames = _decoded(path)
+    for index, s in items:
+        if s.frame >= frames.shape[0]:
+            raise file_error(path, "NumberOfFrames", frames.shape[0], f"frame {s.frame + 1} is missing")
+        image = frames[s.frame]
+        if s.mosaic:
+            image = mosaic.tile(image, s.mosaic, s.tile)
+        if image.shape != (s.rows, s.cols):
+            raise file_error(path, "Rows x Columns", image.shape, f"differs from the series' {(s.rows, s.cols)}")
+        if varies:
+            out[index] = image.astype(np.float32) * np.float32(s.slope) + np.float32(s.inter)
+        else:
+            out[index] = image
+
+
+def _out_dtype(ordered, varies):
+    if varies:
+        return np.dtype(np.float32)
+    s0 = ordered[0]
+    layout = _raw_layout(s0) if s0.source is not None else None
+    if layout is not None:
+        return _stored_dtype(s0, layout[0])
+    return _stored_dtype(s0, _decoded(s0.path).dtype)
 
 
 def _fill(ordered, varies):
-    """Decode every file once and place each slice in its slot: returns ``out[t * nz + k, row, col]``."""
+    """Every slice in its slot: ``out[t * nz + k, row, col]``; files in parallel (the kernels release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     s0 = ordered[0]
-    by_file = {}
+    out = np.empty((len(ordered), s0.rows, s0.cols), dtype=_out_dtype(ordered, varies))
+    fast, slow = [], {}
     for index, s in enumerate(ordered):
-        by_file.setdefault(s.path, []).append((index, s))
-    out = None
-    for path, items in by_file.items():
-        frames = _decode(path)
-        if out is None:
-            dtype = np.float32 if varies else _stored_dtype(s0, frames.dtype)
-            out = np.empty((len(ordered), s0.rows, s0.cols), dtype=dtype)
-        for index, s in items:
-            if s.frame >= frames.shape[0]:
-                raise file_error(path, "NumberOfFrames", frames.shape[0], f"frame {s.frame + 1} is missing")
-            image = frames[s.frame]
-            if s.mosaic:
-                image = mosaic.tile(image, s.mosaic, s.tile)
-            if image.shape != (s.rows, s.cols):
-                raise file_error(path, "Rows x Columns", image.shape, f"differs from the series' {(s.rows, s.cols)}")
-            if varies:
-                out[index] = image.astype(np.float32) * np.float32(s.slope) + np.float32(s.inter)
-            else:
-                out[index] = image
+        layout = _raw_layout(s) if s.source is not None else None
+        if layout is not None:
+            fast.append((index, s, layout))
+        else:
+            slow.setdefault(s.path, []).append((index, s))
+    scratch_size = max((s.rows * s.cols * layout[0].itemsize for _, s, layout in fast), default=0)
+
+    def run_fast(chunk):
+        scratch = bytearray(scratch_size)
+        for index, s, layout in chunk:
+            _place_native(s, layout, out, index, scratch)
+
+    workers = _workers()
+    chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = [pool.submit(run_fast, chunk) for chunk in chunks]
+        jobs += [pool.submit(_place_decoded, path, items, out, varies) for path, items in slow.items()]
+        for job in jobs:
+            job.result()
     return out
 
 
@@ -107,6 +212,8 @@ def _build(ordered, nz, nt, flags, skipped):
                                   scaling=scaling)
         meta.update(extra)
         meta["non_dicom_files"] = skipped
+        if not hasattr(meta["header"], "file_meta"):  # a fast scan's values: the sidecar needs the full header
+            meta["header"] = _header(s0.path)
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
         if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
@@ -143,12 +250,15 @@ def read_dicom(path_or_paths, *, ignore_derived=False):
     >>> vol.shape, vol.array.dtype
     ((16, 16, 4), dtype('int16'))
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     files, skipped = walk.dicom_files(path_or_paths)
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        sources = list(pool.map(_source, files))
     slices = []
-    for path in files:
-        ds = _header(path)
-        if ds is not None:
-            slices += series.slices_of(path, ds)
+    for found in sources:
+        if found is not None:
+            slices += series.slices_of(*found)
     groups = grouping.group(slices)
     flags = grouping.varies(groups)
     vols = []
