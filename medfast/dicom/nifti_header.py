@@ -49,9 +49,10 @@ def slice_order(times):
 
 
 def _dim_info(phase_dir):
-    if phase_dir == "ROW":
+    # "ROW"/"COL", or "COLUMN" in some enhanced files
+    if phase_dir.startswith("R"):
         return 2 | (1 << 2) | (3 << 4)
-    if phase_dir == "COL":
+    if phase_dir.startswith("C"):
         return 1 | (2 << 2) | (3 << 4)
     return 3 << 4
 
@@ -89,6 +90,8 @@ def build_header(vol, header=None):
     hdr.set_qform(vol.affine, code=int(meta.get("qform_code", 1)))
     hdr.set_sform(vol.affine, code=int(meta.get("sform_code", 1)))
     tr = float(meta.get("repetition_time") or 0.0)
+    if not tr:
+        tr = float(find_value(header, "RepetitionTime") or 0.0) / 1000.0
     pixdim = hdr["pixdim"]
     pixdim[4] = tr
     hdr["pixdim"] = pixdim

@@ -413,11 +413,7 @@ def _native(header, raw, dest):
         # pydicom's default as_rgb=True
         if target.dtype != np.uint8:
             raise file_error(header.path, "BitsAllocated", ba, "YBR to RGB conversion needs 8 bits", UnsupportedError)
-        # pydicom's own conversion: medfast.kernels.ybr_full_to_rgb differs from it
-        # by one on 42 of the 2**24 YBR triples (float32 matmul rounding).
-        from pydicom.pixels.processing import convert_color_space
-
-        target[...] = convert_color_space(target, "YBR_FULL", "RGB")
+        kernels.ybr_full_to_rgb(target, out=target)
     return target
 
 

@@ -277,9 +277,11 @@ def _walk(f, data, eof, start, explicit, big, meta_only, wanted):
         status = _kernels.scan_elements(data, start, explicit, big, meta_only, wanted, out)
         if eof or status not in (_TRUNCATED, _END):
             return status, out, data, eof
-        size = max(len(data), int(out[-1, 0]) - len(data) + _CHUNK)  # at least double
-        more = f.read(size)
-        eof = len(more) < size
+        # at least double; never more than the file holds (read() allocates what it is asked)
+        left = os.fstat(f.fileno()).st_size - len(data)
+        size = min(max(len(data), int(out[-1, 0]) - len(data) + _CHUNK), left)
+        more = f.read(size) if size > 0 else b""
+        eof = len(more) >= left
         data += more
 
 
