@@ -148,11 +148,11 @@ def rle_decode_frame(src, dst, offsets, plane_len, bytes_per_sample):
     data = bytes(src)
     for i in range(len(offsets) - 1):
         seg = _packbits(data[offsets[i] : offsets[i + 1]], plane_len)
-        if len(seg) < plane_len:
-            return i
         sample, byte = divmod(i, bytes_per_sample)
         start = sample * plane_len * bytes_per_sample + bytes_per_sample - 1 - byte
-        dst[start : start + plane_len * bytes_per_sample : bytes_per_sample] = np.frombuffer(seg, np.uint8)
+        dst[start : start + len(seg) * bytes_per_sample : bytes_per_sample] = np.frombuffer(seg, np.uint8)
+        if len(seg) < plane_len:  # what was decoded stays in dst
+            return i
     return -1
 
 

@@ -1,0 +1,317 @@
+"""Argument sets for every kernel: the matrix the compiled kernels are compared on.
+
+``CASES[name]`` is a list of ``(label, make)``; ``make()`` builds fresh
+arguments, so the compiled kernel and its twin each get their own buffers. The
+matrix covers every dtype a kernel takes, both byte orders where bytes are
+decoded, sizes 0, 1, odd and large, read-only inputs (``bytes`` or read-only
+arrays), unaligned offsets and data that ends exactly at the end of its buffer.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+SIZES = (0, 1, 7, 1001, 65_539)
+UINTS = ("u1", "u2", "u4", "u8")
+INTS = ("u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8")
+NUMS = (*INTS, "f4", "f8")
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def random_values(dtype, n, seed=0):
+    """Random items of ``dtype``, over its whole range (floats: mixed magnitudes, -0.0, inf, nan)."""
+    dtype = np.dtype(dtype)
+    raw = rng(seed).integers(0, 256, n * dtype.itemsize, dtype=np.uint8)
+    if dtype.kind != "f":
+        return raw.view(dtype.newbyteorder("=")).astype(dtype)
+    vals = rng(seed).standard_normal(n) * 10.0 ** rng(seed + 1).integers(-3, 6, n)
+    if n > 4:
+        vals[:4] = (-0.0, np.inf, -np.inf, np.nan)
+    return vals.astype(dtype)
+
+
+def readonly(arr):
+    arr = np.ascontiguousarray(arr)
+    arr.flags.writeable = False
+    return arr
+
+
+def at_end(data, offset=3):
+    """``data`` as a read-only view that starts at an odd offset and ends at its buffer's end."""
+    buf = np.empty(offset + len(data), np.uint8)
+    buf[offset:] = np.frombuffer(bytes(data), np.uint8)
+    return readonly(buf[offset:])
+
+
+# ---- _byteswap ---------------------------------------------------------------
+
+
+def _swap_cases():
+    cases = []
+    for itemsize in (2, 4, 8):
+        for n in SIZES:
+            data = random_values("u1", n * itemsize, seed=n)
+            cases.append((f"copy-bytes-{itemsize}x{n}", lambda d=data, s=itemsize: (d.tobytes(), np.zeros(d.size, np.uint8), s)))
+            cases.append((f"copy-end-{itemsize}x{n}", lambda d=data, s=itemsize: (at_end(d), np.zeros(d.size, np.uint8), s)))
+
+            def inplace(d=data, s=itemsize):
+                buf = d.copy()
+                return buf, buf, s
+
+            cases.append((f"inplace-{itemsize}x{n}", inplace))
+    return cases
+
+
+# ---- _bits -------------------------------------------------------------------
+
+
+def _unpack_1bit_cases():
+    cases = []
+    for n in SIZES:
+        for offset in (0, 3, 8, 13):
+            nbytes = (offset + n + 7) // 8
+            data = random_values("u1", nbytes, seed=n + offset)
+            cases.append((f"{n}@{offset}", lambda d=data, n=n, o=offset: (at_end(d), np.zeros(n, np.uint8), o)))
+    return cases
+
+
+def _unpack_12bit_cases():
+    return [
+        (f"{n}", lambda n=n: (at_end(random_values("u1", (3 * n + 1) // 2, seed=n)), np.zeros(n, np.uint16)))
+        for n in SIZES
+    ]
+
+
+def _bit_settings(width):
+    for bits in sorted({1, width // 2 + 1, width - 4 if width > 8 else 7, width}):
+        for shift in sorted({0, width - bits}):
+            for signed in (False, True):
+                yield bits, shift, signed
+
+
+def _fix_stored_bits_cases():
+    cases = []
+    for dt in UINTS:
+        width = 8 * np.dtype(dt).itemsize
+        for bits, shift, signed in _bit_settings(width):
+            for n in (0, 1, 1001):
+                cases.append(
+                    (f"{dt}-{bits}>>{shift}-{signed}-{n}", lambda dt=dt, n=n, b=bits, s=shift, g=signed: (random_values(dt, n, seed=n), b, s, g))
+                )
+    return cases
+
+
+# ---- _rescale ----------------------------------------------------------------
+
+PAIRS = {
+    "identity": ([1.0], [0.0]),
+    "ct": ([1.0], [-1024.0]),
+    "half": ([0.5], [-1024.25]),
+    "negative": ([-2.5], [0.0]),
+    "tiny": ([1e-7], [3.0e5]),
+    "frames": ([0.5, 1.0, -3.25], [7.0, 0.0, -0.125]),
+}
+
+
+def _rescale_float_cases():
+    cases = []
+    for src_dt in NUMS:
+        for dst_dt in ("f4", "f8"):
+            for label, (slope, inter) in PAIRS.items():
+                for n in (0, 1, 333, 65_541):
+                    frames = len(slope)
+                    total = n * frames
+
+                    def make(src_dt=src_dt, dst_dt=dst_dt, slope=slope, inter=inter, total=total, n=n):
+                        return (readonly(random_values(src_dt, total, seed=n)), np.zeros(total, dst_dt),
+                                np.array(slope), np.array(inter), n)
+
+                    cases.append((f"{src_dt}->{dst_dt}-{label}-{n}", make))
+    return cases
+
+
+def _rescale_int_cases():
+    cases = []
+    for src_dt in INTS:
+        for dst_dt in INTS:
+            for slope, inter in (([1], [0]), ([1], [-1024]), ([3, -2], [5, 1 << 40])):
+                for n in (0, 1, 333):
+                    total = n * len(slope)
+
+                    def make(src_dt=src_dt, dst_dt=dst_dt, slope=slope, inter=inter, total=total, n=n):
+                        return (readonly(random_values(src_dt, total, seed=n)), np.zeros(total, dst_dt),
+                                np.array(slope, np.int64), np.array(inter, np.int64), n)
+
+                    cases.append((f"{src_dt}->{dst_dt}-{slope}-{n}", make))
+    return cases
+
+
+# ---- _stack ------------------------------------------------------------------
+
+
+def _place_frame_cases():
+    cases = []
+    settings = []
+    for stored in NUMS:
+        sdt = np.dtype(stored)
+        width = 8 * sdt.itemsize
+        outs = ("f4", "f8") if sdt.kind == "f" else (stored, "i4", "i8", "f4", "f8")
+        bits_list = [(0, 0)] if sdt.kind == "f" else [(0, 0), (width - 4 if width > 8 else 7, 2 if width > 8 else 1), (1, 0)]
+        for out in outs:
+            for bits, shift in bits_list:
+                pairs = [(1.0, 0.0), (1.0, -1024.0), (3.0, 5.0)] if np.dtype(out).kind != "f" else [(1.0, 0.0), (0.5, -1024.25), (-1.5, 0.0)]
+                for slope, inter in pairs:
+                    settings.append((stored, out, bits, shift, slope, inter))
+    for stored, out, bits, shift, slope, inter in settings:
+        for order in "<>":
+            for n in (0, 1, 1001, 65_539) if order == ">" else (0, 1, 1001):
+                for where in ("end", "offset"):
+                    def make(stored=stored, out=out, bits=bits, shift=shift, slope=slope, inter=inter, order=order, n=n, where=where):
+                        sdt = np.dtype(stored).newbyteorder(order)
+                        data = random_values(stored, n, seed=n).astype(sdt).tobytes()
+                        if where == "end":  # unaligned, and the frame ends where the buffer does
+                            src, offset = at_end(data), 0
+                        else:  # an odd offset into a longer buffer
+                            src, offset = b"\1\2\3" + data + b"\0" * 5, 3
+                        return (src, offset, np.zeros(n, out), sdt.itemsize, sdt.kind, order == ">" and sdt.itemsize > 1,
+                                bits, shift, slope, inter)
+
+                    cases.append((f"{order}{stored}->{out}-b{bits}>>{shift}-{slope}x+{inter}-{n}-{where}", make))
+    return cases
+
+
+# ---- _rle --------------------------------------------------------------------
+
+
+def packbits(data, seed=0):
+    """PackBits-encode ``data`` with literal and replicate runs of random lengths."""
+    r = rng(seed)
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        run = 1
+        while i + run < len(data) and data[i + run] == data[i] and run < 128:
+            run += 1
+        if run >= 2:
+            out += bytes([257 - run, data[i]])
+            i += run
+        else:
+            k = min(int(r.integers(1, 129)), len(data) - i)
+            out += bytes([k - 1]) + bytes(data[i : i + k])
+            i += k
+    return bytes(out)
+
+
+def rle_frame(planes, seed=0, tail=b""):
+    """An RLE frame (64-byte header, then segments) from a list of byte planes."""
+    segments = [packbits(p, seed + k) + (tail if k == len(planes) - 1 else b"") for k, p in enumerate(planes)]
+    offsets, pos = [], 64
+    for seg in segments:
+        offsets.append(pos)
+        pos += len(seg)
+    return struct.pack("<16I", len(segments), *offsets, *[0] * (15 - len(segments))) + b"".join(segments)
+
+
+def _runny(n, seed):
+    """Bytes with runs in them, so both kinds of PackBits run occur."""
+    r = rng(seed)
+    vals = r.integers(0, 256, max(n // 4, 1), dtype=np.uint8)
+    return np.repeat(vals, r.integers(1, 9, vals.size))[:n].tobytes().ljust(n, b"\x07")
+
+
+def _rle_cases():
+    cases = []
+    for spp in (1, 3):
+        for bps in (1, 2, 4):
+            for rows, cols in ((1, 1), (7, 9), (256, 256)):
+                plane = rows * cols
+                planes = [_runny(plane, seed=k) for k in range(spp * bps)]
+                good = rle_frame(planes)
+                padded = rle_frame(planes, tail=b"\x00\x05")  # decodes past the plane: ignored
+                short = rle_frame([p[:-1] for p in planes])  # one byte short: reported
+                for label, frame in (("good", good), ("padded", padded), ("short", short)):
+                    def make(frame=frame, spp=spp, bps=bps, plane=plane):
+                        header = struct.unpack("<16I", frame[:64])
+                        offsets = np.array([*header[1 : header[0] + 1], len(frame)], np.int64)
+                        return at_end(frame), np.zeros(plane * spp * bps, np.uint8), offsets, plane, bps
+
+                    cases.append((f"{spp}x{bps}-{rows}x{cols}-{label}", make))
+    # a literal run cut by the segment's end, and a replicate run without its byte
+    for label, seg in (("cut-literal", b"\x05\x01\x02"), ("lone-replicate", b"\x01\x01\x02\xfe")):
+        def make(seg=seg):
+            frame = struct.pack("<16I", 1, 64, *[0] * 14) + seg
+            return frame, np.zeros(3, np.uint8), np.array([64, len(frame)], np.int64), 3, 1
+
+        cases.append((label, make))
+    return cases
+
+
+# ---- _photometric ------------------------------------------------------------
+
+
+def _invert_cases():
+    cases = []
+    for dt in UINTS:
+        width = 8 * np.dtype(dt).itemsize
+        for bits in sorted({1, width - 4 if width > 8 else 7, width}):
+            for signed in (False, True):
+                for n in (0, 1, 1001):
+                    cases.append((f"{dt}-{bits}-{signed}-{n}", lambda dt=dt, n=n, b=bits, s=signed: (random_values(dt, n, seed=n), b, s)))
+    return cases
+
+
+def _ybr_cases():
+    cases = []
+    for n in SIZES:
+        cases.append((f"copy-{n}", lambda n=n: (readonly(random_values("u1", 3 * n, seed=n)), np.zeros(3 * n, np.uint8))))
+
+        def inplace(n=n):
+            buf = random_values("u1", 3 * n, seed=n)
+            return buf, buf
+
+        cases.append((f"inplace-{n}", inplace))
+    return cases
+
+
+def _planar_cases():
+    return [
+        (f"{dt}-{s}-{n}", lambda dt=dt, s=s, n=n: (readonly(random_values(dt, s * n, seed=n)), np.zeros(s * n, dt), s))
+        for dt in UINTS
+        for s in (1, 3, 4)
+        for n in SIZES
+    ]
+
+
+def _palette_cases():
+    cases = []
+    for idx in ("u1", "u2", "i2"):
+        for lut in ("u1", "u2"):
+            for nluts in (3, 4):
+                for entries, first in ((256, 0), (4096, 100), (1, 0), (65536, -32768)):
+                    for n in (0, 1, 1001):
+                        def make(idx=idx, lut=lut, nluts=nluts, entries=entries, first=first, n=n):
+                            return (readonly(random_values(idx, n, seed=n)), np.zeros(n * nluts, lut),
+                                    readonly(random_values(lut, entries * nluts, seed=entries)), nluts, first)
+
+                        cases.append((f"{idx}->{lut}x{nluts}-{entries}@{first}-{n}", make))
+    return cases
+
+
+CASES = {
+    "swap_bytes": _swap_cases(),
+    "unpack_1bit": _unpack_1bit_cases(),
+    "unpack_12bit": _unpack_12bit_cases(),
+    "fix_stored_bits": _fix_stored_bits_cases(),
+    "rescale_float": _rescale_float_cases(),
+    "rescale_int": _rescale_int_cases(),
+    "place_frame": _place_frame_cases(),
+    "rle_decode_frame": _rle_cases(),
+    "invert_monochrome1": _invert_cases(),
+    "ybr_full_to_rgb": _ybr_cases(),
+    "planar_to_interleaved": _planar_cases(),
+    "apply_palette": _palette_cases(),
+}
