@@ -81,26 +81,14 @@ def sniff(path):
     >>> sniff(p)
     'nifti'
     """
-    from ._io import head
+    from ._io import companion_header, head
 
-    path = _companion_header(os.fspath(path))
+    path = companion_header(os.fspath(path))
     first = head(path, _HEAD)
     for fmt in _load().values():
         if fmt.sniff(first, path):
             return fmt.name
     raise UnsupportedError(f"{path}: format: first bytes {first[:16]!r}: not a format medfast reads")
-
-
-def _companion_header(path):
-    """For a data file of a header/data pair, the header file that describes it."""
-    lower = path.lower()
-    for data, hdr in ((".img.gz", ".hdr.gz"), (".img", ".hdr"), (".rec", ".par")):
-        if lower.endswith(data):
-            stem = path[: len(path) - len(data)]
-            for cand in (stem + hdr, stem + hdr.upper()):
-                if os.path.exists(cand):
-                    return cand
-    return path
 
 
 def read(path, format=None):

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from .. import _gzip
-from ..errors import file_error
+from ..errors import InvalidFileError, file_error, reading
 
 # Deflate cannot expand data more than 1032 to 1 (RFC 1951 maximum ratio).
 _DEFLATE_MAX_RATIO = 1032
@@ -152,3 +152,31 @@ def is_gz_name(path):
     """True when the file name ends in ``.gz``."""
     return os.fspath(path).lower().endswith(".gz")
 
+
+
+def companion_header(path):
+    """For a data file of a header/data pair, the header file that describes it."""
+    path = os.fspath(path)
+    lower = path.lower()
+    for data, hdr in ((".img.gz", ".hdr.gz"), (".img", ".hdr"), (".rec", ".par")):
+        if lower.endswith(data):
+            stem = path[: len(path) - len(data)]
+            for cand in (stem + hdr, stem + hdr.upper()):
+                if os.path.exists(cand):
+                    return cand
+    return path
+
+
+@contextlib.contextmanager
+def parsing(path, what):
+    """``errors.reading`` that also turns nibabel's own header exceptions into ``InvalidFileError``."""
+    from nibabel.filebasedimages import ImageFileError
+    from nibabel.minc1 import MincError
+    from nibabel.parrec import PARRECError
+    from nibabel.spatialimages import HeaderDataError, HeaderTypeError
+
+    with reading(path, what):
+        try:
+            yield
+        except (HeaderDataError, HeaderTypeError, ImageFileError, MincError, PARRECError) as err:
+            raise InvalidFileError(f"{os.fspath(path)}: cannot read {what}: {type(err).__name__}: {err}") from err

@@ -11,8 +11,7 @@ import os
 
 import numpy as np
 
-from ..errors import reading
-from . import nifti
+from . import _io, nifti
 
 NAME = "analyze"
 EXTENSIONS = (".hdr", ".img", ".hdr.gz", ".img.gz")
@@ -43,7 +42,7 @@ def read(path):
     """
     import nibabel as nib
 
-    with reading(path, "Analyze header"):
+    with _io.parsing(path, "Analyze header"):
         img = nib.load(os.fspath(path))
     return nifti.volume_from_image(img, path)
 

@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 
-from ..errors import reading
+
+from . import _io
 
 NAME = "minc1"
 EXTENSIONS = (".mnc",)
@@ -30,7 +31,7 @@ def read(path):
 
     from ..volume import Volume
 
-    with reading(path, "MINC1 file"):
+    with _io.parsing(path, "MINC1 file"):
         img = nib.minc1.load(os.fspath(path))
         values = np.asarray(img.dataobj, dtype=np.float64)
     return Volume(values, img.affine, {"format": "MINC1"})

@@ -12,7 +12,6 @@ import os
 
 import numpy as np
 
-from ..errors import reading
 from . import _io
 
 NAME = "nifti"
@@ -192,8 +191,16 @@ def read(path):
     """
     import nibabel as nib
 
-    with reading(path, "NIfTI header"):
-        img = nib.load(os.fspath(path))
+    path = os.fspath(path)
+    with _io.parsing(path, "NIfTI header"):
+        version = _version(_io.head(_io.companion_header(path), 540))
+        pair = is_pair_name(path)
+        klass = {(1, False): nib.Nifti1Image, (1, True): nib.Nifti1Pair,
+                 (2, False): nib.Nifti2Image, (2, True): nib.Nifti2Pair}.get((version, pair))
+        if klass is None:
+            raise ValueError("not a NIfTI-1 or NIfTI-2 header (sizeof_hdr/magic)")
+        # by class, not nibabel.load: a CIFTI-2 file is read as the NIfTI-2 it is
+        img = klass.from_filename(path)
     return volume_from_image(img, path)
 
 

@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 
-from ..errors import reading
 from . import _io
 
 NAME = "parrec"
@@ -46,7 +45,7 @@ def read(path, scaling="dv"):
     from ..kernels import rescale
     from ..volume import Volume
 
-    with reading(path, "PAR header"):
+    with _io.parsing(path, "PAR header"):
         img = nib.parrec.load(os.fspath(path), scaling=scaling)
         hdr = img.header
         rec = img.file_map["image"].filename

@@ -1,0 +1,34 @@
+"""Inputs the format tests share: nibabel's own test files and synthetic volumes with oblique affines."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+#: A sheared, rotated, translated voxel-to-RAS affine: writers must keep all of it.
+OBLIQUE = np.array(
+    [[0.9, 0.1, 0.0, -90.0], [0.05, 1.1, 0.2, -100.0], [0.0, -0.1, 1.2, -50.0], [0.0, 0.0, 0.0, 1.0]]
+)
+
+
+def nibabel_data(name=""):
+    """Path in nibabel's ``tests/data``."""
+    import nibabel
+
+    return os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", name)
+
+
+def sample_volumes():
+    """(label, Volume) for int16, uint8, float32, scaled int16 and 4-D, all with an oblique affine."""
+    from medfast.volume import Volume
+
+    rng = np.random.default_rng(7)
+    base = rng.integers(-300, 300, (9, 8, 7))
+    return [
+        ("int16", Volume(base.astype(np.int16), OBLIQUE)),
+        ("uint8", Volume((base % 200).astype(np.uint8), OBLIQUE)),
+        ("float32", Volume((base * 0.37).astype(np.float32), OBLIQUE)),
+        ("int16-scaled", Volume(base.astype(np.int16), OBLIQUE, slope=0.5, inter=-20)),
+        ("int16-4d", Volume(np.stack([base, base * 2, -base], -1).astype(np.int16), OBLIQUE)),
+    ]
+
