@@ -175,6 +175,11 @@ def test_colour(syntax, planar, photometric, dtype, frames):
     assert got.flags.c_contiguous
 
 
+def test_ybr_to_rgb_equals_pydicom_on_a_million_random_pixels():
+    values = RNG.integers(0, 255, (1000, 1000, 3), dtype=np.uint8, endpoint=True)
+    _same(_dataset(values, photometric="YBR_FULL"))
+
+
 @pytest.mark.parametrize("frames", [1, 2])
 def test_ybr_full_422_is_upsampled_and_converted(frames):
     rows, columns = 4, 6
