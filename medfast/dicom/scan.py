@@ -245,7 +245,7 @@ def scan(path, tags=DEFAULT_TAGS):
     >>> from pydicom.data import get_testdata_file
     >>> header = scan(get_testdata_file("CT_small.dcm"), tags=("Rows", "PixelSpacing"))
     >>> header.values
-    {'PixelSpacing': (0.661468, 0.661468), 'Rows': 128}
+    {'Rows': 128, 'PixelSpacing': (0.661468, 0.661468)}
     >>> header.pixel_offset, header.used_fallback
     (6300, False)
     """
