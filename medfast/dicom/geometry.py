@@ -85,7 +85,9 @@ def spacing_report(first_volume):
     low = float(steps.min())
     if np.abs(steps - steps.mean()).max() > _UNEVEN_TOL * max(abs(steps.mean()), 1e-6):
         out["uneven_spacing"] = True
-        missing = int(round(float((steps / low).round().sum()))) - (nz - 1) if low > 0 else 0
+        ratios = steps / low if low > 0 else steps
+        multiples = low > 0 and bool(np.all(np.abs(ratios - ratios.round()) < 0.1))
+        missing = int(ratios.round().sum()) - (nz - 1) if multiples else 0
         out["missing_slices"] = max(missing, 0)
         text = f"uneven slice spacing ({low:.4g} to {float(steps.max()):.4g} mm)"
         if missing > 0:
@@ -111,7 +113,12 @@ def affine(first_volume, rows):
     elif nz > 1 and s0.mosaic:
         m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (nz - 1)
     elif nz > 1:
-        m[:3, 2] = first_volume[1].ipp - s0.ipp  # dcm2niix: the step from the first slice to the second
+        # dcm2niix: the step from the first slice to the second; with gantry tilt, its projection on the normal
+        step = first_volume[1].ipp - s0.ipp
+        n = normal(iop)
+        along = float(np.dot(step, n))
+        tilted = np.linalg.norm(step - along * n) > 1e-3 * max(abs(along), 1e-6)
+        m[:3, 2] = n * along if tilted else step
     else:
         m[:3, 2] = normal(iop) * (s0.between or s0.thickness or 1.0)
     m[:3, 3] = s0.ipp

@@ -43,11 +43,12 @@ def group(slices):
 
 
 def varies(groups):
-    """For each stack, which of echo and coil take more than one value within its series."""
+    """For each series: whether echo, coil and matrix size take more than one value across its stacks."""
     seen = {}
     for members in groups:
         s = members[0]
-        entry = seen.setdefault((s.series_number, s.series_uid), (set(), set()))
+        entry = seen.setdefault((s.series_number, s.series_uid), (set(), set(), set()))
         entry[0].add((s.echo_number, None if s.echo_time is None else round(s.echo_time, 4)))
         entry[1].add(s.coil)
-    return {k: (len(e) > 1, len(c) > 1) for k, (e, c) in seen.items()}
+        entry[2].add((s.rows, s.cols))
+    return {k: tuple(len(v) > 1 for v in entry) for k, entry in seen.items()}

@@ -211,6 +211,9 @@ def _build(ordered, nz, nt, flags, skipped):
         meta = series.volume_meta(part, nz, part_nt, report, multi_echo=flags[0], coil_varies=flags[1],
                                   scaling=scaling)
         meta.update(extra)
+        if flags[2]:
+            meta["warnings"].append(f"series {s0.series_number}: images of several matrix sizes, "
+                                    f"split into one volume per size (this one {s0.cols} x {s0.rows})")
         meta["non_dicom_files"] = skipped
         if not hasattr(meta["header"], "file_meta"):  # a fast scan's values: the sidecar needs the full header
             meta["header"] = _header(s0.path)
