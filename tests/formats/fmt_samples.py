@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import numpy as np
+import pytest
 
 #: A sheared, rotated, translated voxel-to-RAS affine: writers must keep all of it.
 OBLIQUE = np.array(
@@ -32,3 +34,16 @@ def sample_volumes():
         ("int16-4d", Volume(np.stack([base, base * 2, -base], -1).astype(np.int16), OBLIQUE)),
     ]
 
+
+
+@pytest.fixture(params=[label for label, _ in sample_volumes()])
+def sample(request):
+    """One of :func:`sample_volumes`, by label (import it into a test module to use it)."""
+    return dict(sample_volumes())[request.param]
+
+
+def unu():
+    """teem's ``unu`` (Debian installs it as ``teem-unu``)."""
+    from tests.conftest import require_tool
+
+    return shutil.which("unu") or require_tool("teem-unu")
