@@ -104,8 +104,8 @@ def test_nifti(name, fname, converted):
     np.testing.assert_allclose(got["pixdim"][1:5], ref["pixdim"][1:5], atol=1e-4)
     np.testing.assert_allclose(got.get_sform(), ref.get_sform(), atol=1e-4)
     np.testing.assert_allclose(got.get_qform(), ref.get_qform(), atol=1e-4)
-    ref_slope = ref.get_slope_inter()
-    assert got.get_slope_inter() == pytest.approx(ref_slope) if ref_slope[0] is not None else True
+    if ref.get_slope_inter()[0] is not None:
+        assert got.get_slope_inter() == pytest.approx(ref.get_slope_inter(), rel=1e-6), "scl_slope, scl_inter"
     a, b = _scaled(ref_path, ref), _scaled(got_path, got)
     np.testing.assert_array_equal(b, a)
 

@@ -140,6 +140,7 @@ def _write_image(vol, path, to):
 
     header = build_header(vol)
     img = nib.Nifti1Image(vol.stored, None, header)
+    img.header.set_slope_inter(vol.slope, vol.inter)  # nibabel clears scaling when it makes the image
     from ..formats.nifti import save_nifti
 
     save_nifti(img, path)
