@@ -25,6 +25,9 @@ def _header(path):
     with reading(path):
         ds = pydicom.dcmread(path, defer_size=1024)
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        sop_class = ds.get("SOPClassUID") or ds.file_meta.get("MediaStorageSOPClassUID")
+        if sop_class is not None and "Image Storage" in sop_class.name:
+            raise file_error(path, "PixelData", None, f"missing from a {sop_class.name} file: truncated?")
         return None  # not an image: DICOMDIR, presentation state, report, raw data
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in ds:

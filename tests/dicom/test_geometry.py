@@ -46,7 +46,7 @@ def write_case(folder, *, n=8, z=None, shear_mm=0.0, slopes=None, drop=(), obliq
     return folder
 
 
-def dcm2niix_oracle(folder, out):
+def dcm2niix_oracle(folder, out, series=2):
     """The first NIfTI dcm2niix writes for the folder (no resampled copies)."""
     import nibabel as nib
 
@@ -54,7 +54,7 @@ def dcm2niix_oracle(folder, out):
     out.mkdir()
     subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s", "-o", str(out), str(folder)],
                    check=True, capture_output=True)
-    return nib.load(out / "2.nii")
+    return nib.load(out / f"{series}.nii")
 
 
 CASES = {

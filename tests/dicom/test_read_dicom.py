@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,59 @@ if __name__ == "__main__":
         print(f"{name}: {m} matched, {len(p)} problems")
         for line in p:
             print("   ", line)
+
+
+# ---- bad input: an error naming the file and the field, never a padded or misplaced slice ----
+
+
+def _ct(folder, n=4):
+    from medfast.synth import write_ct_series
+
+    return write_ct_series(folder, shape=(16, 16, n))
+
+
+def test_truncated_pixel_data_names_file_and_field(tmp_path):
+    paths = _ct(tmp_path)
+    with open(paths[2], "r+b") as f:
+        f.truncate(f.seek(0, 2) - 100)
+    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*PixelData"):
+        medfast.read_dicom(tmp_path)
+
+
+def test_short_pixel_data_element_names_file_and_field(tmp_path):
+    import pydicom
+
+    paths = _ct(tmp_path)
+    ds = pydicom.dcmread(paths[1])
+    ds.PixelData = ds.PixelData[:100]
+    ds.save_as(paths[1])
+    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*PixelData"):
+        medfast.read_dicom(tmp_path)
+
+
+def test_missing_position_names_file_and_field(tmp_path):
+    import pydicom
+
+    paths = _ct(tmp_path)
+    ds = pydicom.dcmread(paths[3])
+    del ds.ImagePositionPatient
+    ds.save_as(paths[3])
+    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*ImagePositionPatient"):
+        medfast.read_dicom(tmp_path)
+
+
+def test_truncated_header_names_file(tmp_path):
+    paths = _ct(tmp_path)
+    with open(paths[0], "r+b") as f:
+        f.truncate(300)
+    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm"):
+        medfast.read_dicom(tmp_path)
+
+
+def test_incomplete_4d_series_is_an_error(tmp_path):
+    from medfast.synth import write_mr_series
+
+    paths = write_mr_series(tmp_path, shape=(8, 8, 3, 2))
+    os.remove(paths[-1])
+    with pytest.raises(InvalidFileError, match="ImagePositionPatient.*incomplete"):
+        medfast.read_dicom(tmp_path)
