@@ -52,8 +52,48 @@ _PHOTOMETRIC = frozenset(
     ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "HSV", "ARGB", "CMYK",
      "YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422", "YBR_ICT", "YBR_RCT", "XYB")
 )
+# Image Pixel module: keyword -> tag, read for every header.
+_IMAGE_PIXEL = {
+    "Rows": 0x00280010,
+    "Columns": 0x00280011,
+    "BitsAllocated": 0x00280100,
+    "BitsStored": 0x00280101,
+    "PixelRepresentation": 0x00280103,
+    "SamplesPerPixel": 0x00280002,
+    "PhotometricInterpretation": 0x00280004,
+    "PlanarConfiguration": 0x00280006,
+    "NumberOfFrames": 0x00280008,
+}
 # pydicom's ds.pixel_array options when the user chose none (pixel_array_options() with no arguments).
 _DEFAULT_OPTIONS = {"use_pdh": False, "decoding_plugin": "", "index": None, "raw": False}
+
+
+def _values(ds, tags):
+    """Values of ``tags`` in ``ds``, None when absent.
+
+    The hot path of ``pixel_array``: elements pydicom has already converted are
+    read from the dataset's dict; raw ones go through ``ds[tag]``, which converts them.
+    """
+    from pydicom.dataelem import DataElement
+
+    elements = ds._dict
+    values = []
+    for tag in tags:
+        elem = elements.get(tag)
+        if elem is not None and type(elem) is not DataElement:
+            elem = ds[tag]
+        values.append(None if elem is None else elem.value)
+    return values
+
+
+def _frames(value, path):
+    """Number of Frames as pydicom reads it: absent, empty or 0 mean one frame."""
+    if value in (None, "", 0):
+        return 1
+    try:
+        return int(value)
+    except (TypeError, ValueError) as err:
+        raise file_error(path, "NumberOfFrames", value, "not an integer") from err
 
 
 @functools.lru_cache(maxsize=64)
@@ -142,8 +182,6 @@ class PixelHeader:
         >>> PixelHeader.from_dataset(ds).frame_shape
         (128, 128)
         """
-        from pydicom.pixels.utils import as_pixel_options
-
         path = path if path is not None else getattr(ds, "filename", None)
         path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
         tags = [tag for tag in _PIXEL_TAGS if tag in ds._dict]
@@ -151,33 +189,30 @@ class PixelHeader:
             found = [_PIXEL_TAGS[tag] for tag in tags]
             raise file_error(path, "PixelData", found, "need exactly one of Pixel Data, Float or Double Float Pixel Data")
         keyword = _PIXEL_TAGS[tags[0]]
-        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        meta = getattr(ds, "file_meta", None)
+        (syntax,) = _values(meta, (0x00020010,)) if meta is not None else (None,)
         if syntax is None:
             raise file_error(path, "TransferSyntaxUID", None, "missing from the file meta information")
         with reading(path, "Image Pixel module"):
-            opts = as_pixel_options(ds)
-        required = ("rows", "columns", "bits_allocated", "photometric_interpretation", "samples_per_pixel")
+            v = dict(zip(_IMAGE_PIXEL, _values(ds, _IMAGE_PIXEL.values())))
+        required = ["Rows", "Columns", "BitsAllocated", "PhotometricInterpretation", "SamplesPerPixel"]
         if keyword == "PixelData":
-            required += ("bits_stored", "pixel_representation")
+            required += ["BitsStored", "PixelRepresentation"]
+        if v["SamplesPerPixel"] == 3 and not _syntax(syntax)[1]:
+            required.append("PlanarConfiguration")
         for name in required:
-            if opts.get(name) is None:
-                raise file_error(path, name.title().replace("_", ""), None, "missing")
-        samples = opts["samples_per_pixel"]
-        planar = opts.get("planar_configuration")
-        if samples == 3 and planar is None:
-            if not _syntax(syntax)[1]:
-                raise file_error(path, "PlanarConfiguration", None, "missing")
-            planar = 0
+            if v[name] is None:
+                raise file_error(path, name, None, "missing")
         return cls(
-            rows=opts["rows"],
-            columns=opts["columns"],
-            bits_allocated=opts["bits_allocated"],
-            bits_stored=opts.get("bits_stored") or 0,
-            pixel_representation=opts.get("pixel_representation") or 0,
-            samples_per_pixel=samples,
-            photometric=str(opts["photometric_interpretation"]),
-            planar_configuration=planar or 0,
-            frames=opts["number_of_frames"],
+            rows=v["Rows"],
+            columns=v["Columns"],
+            bits_allocated=v["BitsAllocated"],
+            bits_stored=v["BitsStored"] or 0,
+            pixel_representation=v["PixelRepresentation"] or 0,
+            samples_per_pixel=v["SamplesPerPixel"],
+            photometric=str(v["PhotometricInterpretation"]),
+            planar_configuration=v["PlanarConfiguration"] or 0,
+            frames=_frames(v["NumberOfFrames"], path),
             transfer_syntax=str(syntax),
             keyword=keyword,
             vr=ds[tags[0]].VR,
@@ -261,7 +296,7 @@ def pixel_array(ds):
         # The user chose pydicom options (pixel_array_options): honour them.
         return ds.pixel_array
     header = PixelHeader.from_dataset(ds)
-    raw = ds[_TAG_OF[header.keyword]].value
+    raw = ds._dict[_TAG_OF[header.keyword]].value  # from_dataset has converted the element
     if raw is None:
         raise file_error(header.path, header.keyword, None, "no pixel bytes to decode")
     if not isinstance(raw, (bytes, bytearray, memoryview)):
