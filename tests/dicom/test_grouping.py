@@ -51,7 +51,8 @@ def test_series_echoes_and_orientations_split(tmp_path):
     assert by[(2, 0)].shape == (16, 16, 6) and by[(3, 2)].shape == (8, 8, 3, 2)
     assert by[(3, 1)].meta["multi_echo"] and by[(3, 2)].meta["EchoTime"] == 60
     # a second orientation within one series is a separate volume
-    _edit(ct[:3], ImageOrientationPatient=[1, 0, 0, 0, 0, -1])
+    _edit(ct[:3], ImageOrientationPatient=[1, 0, 0, 0, 0, -1],  # coronal: slices step along y
+          ImagePositionPatient=lambda ds: [ds.ImagePositionPatient[0], ds.ImagePositionPatient[2], 0])
     shapes = sorted(v.shape for v in medfast.read_dicom(tmp_path / "ct"))
     assert shapes == [(16, 16, 3), (16, 16, 3)]
 
