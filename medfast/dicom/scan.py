@@ -290,7 +290,10 @@ def _scan_part10(f, path, data, eof, plan):
     offset, length = int(out[0, 0]), int(out[0, 1])
     if status != _END_OF_GROUP or offset < 0:
         raise _Fallback  # no data set, no transfer syntax, or an odd meta group
-    ts = _ui(data[offset:offset + length], True) if length else ""
+    try:
+        ts = _ui(data[offset:offset + length], True) if length else ""
+    except ValueError as err:  # not ASCII
+        raise _Fallback from err
     start = int(out[-1, 0])
     if ts == IMPLICIT_LE:
         explicit, big = False, False
@@ -334,7 +337,7 @@ def _scan_part10(f, path, data, eof, plan):
 
 def _fallback(path, plan, force):
     import pydicom
-    from pydicom.errors import InvalidDicomError
+    from pydicom.errors import BytesLengthException, InvalidDicomError
 
     with reading(path, "DICOM header"):
         try:
@@ -343,7 +346,7 @@ def _fallback(path, plan, force):
                 meta = getattr(ds, "file_meta", None)
                 ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
                 pixel_offset, pixel_length = (-1, 0) if ts == DEFLATED_LE else _pixel_at(f, ds)
-        except (InvalidDicomError, RecursionError) as err:
+        except (InvalidDicomError, BytesLengthException, struct.error, RecursionError) as err:
             raise InvalidFileError(f"{path}: cannot read DICOM header: {type(err).__name__}: {err}") from err
     values = {}
     for tag, keyword in zip(plan.wanted.tolist(), plan.keywords):

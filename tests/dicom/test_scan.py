@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -22,11 +23,17 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 from medfast._kernels import _reference
 from medfast.dicom import scan as scan_module
 from medfast.dicom.scan import DEFAULT_TAGS, DEFLATED_LE, Header, scan
-from medfast.errors import InvalidArgumentError, InvalidFileError
+from medfast.errors import InvalidArgumentError, InvalidFileError, MedfastError
 
 TESTDATA = sorted(p for p in pydicom.data.get_testdata_files() if os.path.isfile(p))
 UNCOMPRESSED = (ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian)
 PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+# Small files for mutation: explicit LE, implicit, big endian, sequences, private SQ, wrong TS, RLE.
+SAMPLES = [
+    Path(pydicom.data.get_testdata_file(name)).read_bytes()[:20000]
+    for name in ("CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "rtplan.dcm",
+                 "nested_priv_SQ.dcm", "SC_rgb_jpeg.dcm", "emri_small_RLE.dcm")
+]
 
 
 def compiled_kernel():
@@ -265,6 +272,29 @@ def test_truncated_real_files(tmp_path):
                 pass
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, 6),
+    cut=st.integers(0, 20000),
+    flips=st.lists(st.tuples(st.integers(0, 19999), st.integers(0, 255)), max_size=6),
+)
+def test_scan_on_mutations_gives_header_or_error(which, cut, flips):
+    data = bytearray(SAMPLES[which][:cut])
+    for index, value in flips:
+        if index < len(data):
+            data[index] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "mutant.dcm")
+        path.write_bytes(bytes(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                header = scan(path)
+            except MedfastError:
+                return
+    assert isinstance(header, Header) and isinstance(header.values, dict)
+
+
 def test_non_dicom_is_rejected_fast(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("not a DICOM file " * 100)
@@ -291,15 +321,6 @@ def walks(data):
         if status == 2:
             start = int(np.frombuffer(out, np.int64)[-4])
         yield start, explicit_vr, big_endian, False, wanted
-
-
-def sample_files():
-    names = ("CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "rtplan.dcm",
-             "nested_priv_SQ.dcm", "SC_rgb_jpeg.dcm", "emri_small_RLE.dcm")
-    return [Path(pydicom.data.get_testdata_file(n)).read_bytes()[:20000] for n in names]
-
-
-SAMPLES = sample_files()
 
 
 @pytest.mark.parametrize("path", TESTDATA[::3], ids=[Path(p).name for p in TESTDATA[::3]])
