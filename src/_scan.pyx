@@ -179,6 +179,12 @@ def scan_elements(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bi
                   bint meta_only, const uint32_t[::1] wanted, int64_t[:, ::1] out):
     """Walk data elements from ``start``; rows of ``out`` get (value offset, length, VR, tag) of each wanted tag, the last row where the walk stopped; return the status."""
     cdef int status
+    cdef Py_ssize_t i
+    if start < 0 or out.shape[0] != wanted.shape[0] + 1 or out.shape[1] != 4:
+        raise ValueError("scan_elements: start must be >= 0 and out of shape (len(wanted) + 1, 4)")
+    for i in range(1, wanted.shape[0]):
+        if wanted[i] <= wanted[i - 1]:
+            raise ValueError("scan_elements: wanted must be strictly ascending")
     with nogil:
         status = _walk(buf, start, explicit_vr, big_endian, meta_only, wanted, out)
     return status

@@ -360,3 +360,11 @@ def test_kernel_statuses_on_malformed():
         for k in (kernel, _reference.scan_elements):
             got, _ = run(k, data, 132, True, False, False, wanted)
             assert got == status, (name, k)
+
+
+@pytest.mark.parametrize("start, rows, wanted", [(-1, 3, [1, 2]), (0, 2, [1, 2]), (0, 3, [2, 1]), (0, 3, [2, 2])])
+def test_kernel_rejects_bad_arguments(start, rows, wanted):
+    kernel = compiled_kernel()
+    for k in (kernel, _reference.scan_elements):
+        with pytest.raises(ValueError):
+            k(b"\x00" * 16, start, True, False, False, np.array(wanted, np.uint32), np.zeros((rows, 4), np.int64))
