@@ -223,6 +223,10 @@ _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 @_kernel
 def scan_elements(buf, start, explicit_vr, big_endian, meta_only, wanted, out):
     """Walk data elements from ``start``; rows of ``out`` get (value offset, length, VR, tag) of each wanted tag, the last row where the walk stopped; return the status."""
+    if start < 0 or out.shape != (len(wanted) + 1, 4):
+        raise ValueError("scan_elements: start must be >= 0 and out of shape (len(wanted) + 1, 4)")
+    if np.any(np.diff(np.asarray(wanted, dtype=np.int64)) <= 0):
+        raise ValueError("scan_elements: wanted must be strictly ascending")
     data = bytes(buf)
     n = len(data)
     index = {int(tag): i for i, tag in enumerate(wanted)}
