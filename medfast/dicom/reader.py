@@ -194,14 +194,17 @@ def _is_ge_b0map(s0):
     return any(name is not None and "B0MAP" in str(name.value).upper() for name in names)
 
 
-def _build(ordered, nz, nt, flags, skipped):
+def _build(ordered, nz, nt, flags, skipped, pixels=True):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
     aff = geometry.affine(ordered[:nz], s0.rows)
     scales = {(s.slope, s.inter) for s in ordered}
     varies = len(scales) > 1
     slope, inter = (1.0, 0.0) if varies else scales.pop()
-    out = _fill(ordered, varies)
+    if pixels:
+        out = _fill(ordered, varies)
+    else:  # header only: a zero-stride placeholder with the shape and dtype the pixels would have
+        out = np.broadcast_to(np.zeros((), _out_dtype(ordered, varies)), (len(ordered), s0.rows, s0.cols))
     scaling = {"slope": slope, "inter": inter, "varies": varies}
     parts = [(ordered, out, nt, {})]
     if nt == 2 and _is_ge_b0map(s0):
@@ -228,7 +231,7 @@ def _build(ordered, nz, nt, flags, skipped):
     return vols
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -238,6 +241,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False):
     ignore_derived : bool
         Drop derived images, localizers and single-slice (2-D) series, as
         dcm2niix's ``-i y`` does.
+    pixels : bool
+        False reads headers only: each volume's ``stored`` is then a read-only
+        zero-stride placeholder with the shape and dtype the pixels would have
+        (what ``medfast info`` shows).
 
     Returns
     -------
@@ -275,5 +282,5 @@ def read_dicom(path_or_paths, *, ignore_derived=False):
         if ignore_derived and nz == 1:
             continue
         s0 = ordered[0]
-        vols += _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped)
+        vols += _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped, pixels)
     return vols
