@@ -214,6 +214,14 @@ def test_float_pixel_data(syntax, keyword, dtype):
     assert np.array_equal(got.astype(dtype), values)
 
 
+def test_high_bit_is_ignored_as_pydicom_does():
+    # pydicom keeps the low BitsStored bits whatever HighBit says; so does medfast.
+    values = RNG.integers(0, 2**16, (4, 6), dtype=np.uint16)
+    ds = _dataset(values, bits_stored=12, signed=True)
+    ds.HighBit = 15
+    assert _same(ds).tobytes() == ((values.astype(np.int16) << 4) >> 4).tobytes()
+
+
 def test_excess_whole_frames_are_returned_as_pydicom_does():
     values = RNG.integers(0, 4095, (3, 4, 4), dtype=np.uint16)
     ds = _dataset(values, frames=3)
@@ -372,6 +380,19 @@ def test_decode_into_one_frame_into_a_scattered_slot(name, dtype):
     assert not out[0].any()
     with pytest.raises(InvalidArgumentError, match="frame="):
         decode_into(header, ds.PixelData, out, 0, frame=header.frames)
+
+
+def test_decode_into_from_threads_fills_each_slot():
+    from concurrent.futures import ThreadPoolExecutor
+
+    header = PixelHeader(rows=64, columns=64, bits_allocated=16, bits_stored=12, pixel_representation=1)
+    files = [RNG.integers(0, 2**16, 64 * 64, dtype=np.uint16).astype("<u2").tobytes() for _ in range(24)]
+    out = np.zeros((24, 64, 64), np.float32)
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(lambda k: decode_into(header, files[k], out, k, slope=0.5, intercept=1.0), range(24))) == 24
+    for k, raw in enumerate(files):
+        stored = (np.frombuffer(raw, "<i2") << 4) >> 4
+        assert out[k].tobytes() == (stored.astype(np.float32) * np.float32(0.5) + np.float32(1)).reshape(64, 64).tobytes()
 
 
 def test_decode_into_checks_out_and_length():
