@@ -7,6 +7,7 @@ import struct
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -348,6 +349,14 @@ def test_kernel_equals_twin_on_mutations(which, cut, flips, mode):
     args = list(walks(data))[mode]
     assert run(kernel, data, *args) == run(_reference.scan_elements, data, *args)
 
+
+
+def test_kernel_in_threads_equals_twin():
+    kernel = compiled_kernel()
+    jobs = [(data, args) for data in SAMPLES * 4 for args in walks(data)]
+    with ThreadPoolExecutor(2) as pool:  # the kernel releases the GIL: two walks at once
+        got = list(pool.map(lambda job: run(kernel, job[0], *job[1]), jobs))
+    assert got == [run(_reference.scan_elements, data, *args) for data, args in jobs]
 
 
 def test_kernel_statuses_on_malformed():
