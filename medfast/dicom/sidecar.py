@@ -329,9 +329,23 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _table(out, ds, _TABLE_SERIES)
     if "SequenceName" not in out:
         _put(out, "SequenceName", find_value(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
+    block = phoenix(ds) if vendor == "SI" else ""
+    multiband = multiband_factor(block, meta.get("slice_times")) if modality == "MR" else 1
+    pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
+    if pst and vendor == "SI" or pst and out.get("ScanningSequence") not in (None, "RM") and vendor in ("GE", "PH"):
+        out["PulseSequenceType"] = pst
     kinds = image_type(ds, meta)
     if kinds:
         out["ImageType"] = kinds
+    text_types = _words(_private_find(ds, (0x0021, 0x1175))) if vendor == "SI" else []
+    if text_types:
+        out["ImageTypeText"] = text_types
+    if vendor == "SI":
+        words = set(text_types) | set(_words(find_value(ds, "ImageType")))
+        if words & {"DIS2D", "DIS3D"}:
+            out["NonlinearGradientCorrection"] = True
+        elif "ND" in words or text_types:
+            out["NonlinearGradientCorrection"] = False
     series = int(_float(find_value(ds, "SeriesNumber")) or 0) if math.isfinite(_float(find_value(ds, "SeriesNumber"))) else 0
     if series > 0:
         out["SeriesNumber"] = series
@@ -361,8 +375,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         if value:
             out[key] = value != "NONE"
     _put(out, "FlipAngle", find_value(ds, "FlipAngle"), "pos")
-    block = phoenix(ds) if vendor == "SI" else ""
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    if multiband > 1:
+        out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
     _put(out, "EchoTrainLength", find_value(ds, "EchoTrainLength") if _float(find_value(ds, "EchoTrainLength")) > 1 else None, "int")
     _put(out, "PhaseEncodingSteps", find_value(ds, "NumberOfPhaseEncodingSteps")
@@ -384,6 +399,59 @@ def _private_value(ds, tag):
     if elem is None or isinstance(elem.value, (bytes, bytearray)):
         return None
     return elem.value
+
+
+def _private_find(ds, tag):
+    """A private element's value at the top level or in the first item of the functional groups."""
+    value = _private_value(ds, tag)
+    if value is not None:
+        return value
+    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        seq = ds.get(groups) if ds is not None and hasattr(ds, "get") else None
+        for elem in (seq[0] if seq else ()):
+            if elem.VR == "SQ" and len(elem.value):
+                value = _private_value(elem.value[0], tag)
+                if value is not None:
+                    return value
+    return None
+
+
+def _words(value):
+    return [w for v in (value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
+                        else str(value or "").split("\\")) for w in str(v).split("_") if w]
+
+
+def pulse_sequence_type(scanning, variant, multiband):
+    """dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
+
+    Examples
+    --------
+    >>> pulse_sequence_type("EP", "SK", 3), pulse_sequence_type("GR\\IR", "SK\\SP\\MP", 1)
+    ('Multiband Gradient Echo EPI', 'MPRAGE')
+    """
+    seq, var = set(_words(scanning)), set(_words(variant))
+    if "EP" in seq:
+        kind = "Spin Echo EPI" if "SE" in seq else "Gradient Echo EPI"
+        return ("Multiband " + kind) if multiband > 1 else kind
+    if "GR" in seq and "IR" in seq and "MP" in var:
+        return "MPRAGE"
+    if "GR" in seq:
+        return "Spoiled Gradient Echo" if "SP" in var else "Gradient Echo"
+    if "SE" in seq:
+        return "Inversion Recovery Spin Echo" if "IR" in seq else "Spin Echo"
+    if "IR" in seq:
+        return "Inversion Recovery"
+    return ""
+
+
+def multiband_factor(block, times):
+    """Slices excited at once: the protocol's value, else ties with the first slice time (dcm2niix's rule)."""
+    factor = _key_int(block, "sSliceAcceleration.lMultiBandFactor") if block else 0
+    if factor > 1:
+        return factor
+    if times is None or len(times) < 2:
+        return 1
+    return 1 + sum(1 for t in list(times)[1:] if t == list(times)[0])
 
 
 def _table_position(ds, vendor):
@@ -459,7 +527,12 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
     dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
-    positive = meta.get("phase_encoding_positive", -1)
+    positive = meta.get("phase_encoding_positive")
+    if positive is None and vendor == "SI":
+        value = _siemens_csa_float(ds, "PhaseEncodingDirectionPositive")
+        if not math.isfinite(value):
+            value = _float(_private_find(ds, (0x0021, 0x111C)))
+        positive = int(value) if math.isfinite(value) else -1
     skip_axis = _str(find_value(ds, "MRAcquisitionType")) == "3D" and int(_float(find_value(ds, "EchoTrainLength") or 0) or 0) <= 1
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
