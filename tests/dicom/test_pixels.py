@@ -229,6 +229,14 @@ def test_excess_whole_frames_are_returned_as_pydicom_does():
     assert _same(ds).shape == (3, 4, 4)
 
 
+@pytest.mark.parametrize("name", ["CT_small.dcm", "emri_small_big_endian.dcm", "MR_small_RLE.dcm", "liver.dcm"])
+def test_deferred_pixel_data_is_read_on_demand(name):
+    path = get_testdata_file(name)
+    got = pixel_array(pydicom.dcmread(path, defer_size=256))
+    ref = pydicom.dcmread(path).pixel_array
+    assert (got.dtype, got.shape, got.tobytes()) == (ref.dtype, ref.shape, ref.tobytes())
+
+
 def test_user_options_are_honoured():
     ds = pydicom.dcmread(get_testdata_file("SC_ybr_full_uncompressed.dcm"))
     ds.pixel_array_options(as_rgb=False)
