@@ -486,7 +486,8 @@ def _store(stored, slot, slope, intercept, scaled):
 
 def _with_excess_frames(header, available):
     """pydicom's default ``allow_excess_frames``: whole frames past Number of Frames are returned too."""
-    padded = header.required_bytes() + header.required_bytes() % 2
+    needed = header.required_bytes()
+    padded = needed + needed % 2
     if available <= padded or header.photometric == "YBR_FULL_422":
         return header
     whole = int(available // header.frame_bytes)
