@@ -233,11 +233,12 @@ class PixelHeader:
 
     @property
     def frame_bytes(self):
-        """Bytes of one native frame (a float for 1-bit frames that end inside a byte)."""
+        """Bytes of one native frame (a float for 1- and 12-bit frames that end inside a byte)."""
         n = self.frame_pixels
-        if self.bits_allocated == 1:
-            return n // 8 if n % 8 == 0 else n / 8
-        length = n * 3 // 2 if self.bits_allocated == 12 else n * (self.bits_allocated // 8)
+        if self.bits_allocated in (1, 12):
+            bits = n * self.bits_allocated
+            return bits // 8 if bits % 8 == 0 else bits / 8
+        length = n * (self.bits_allocated // 8)
         return length // 3 * 2 if self.photometric == "YBR_FULL_422" else length
 
     @property

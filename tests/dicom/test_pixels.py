@@ -332,6 +332,16 @@ def test_12bit_packed_matches_gdcm(tmp_path, signed, frames):
         assert (got < 0).any()
 
 
+def test_12bit_packed_odd_pixel_count_and_truncation():
+    stored = RNG.integers(0, 4095, (3, 5, 7), dtype=np.uint16, endpoint=True)
+    packed = _packed12(np.append(stored.reshape(-1), 0))[: (stored.size * 3 + 1) // 2]
+    ds = _dataset(stored, bits_allocated=12, bits_stored=12, frames=3, raw=packed)
+    assert pixel_array(ds).tobytes() == stored.tobytes()
+    ds.PixelData = packed[:-1]
+    with pytest.raises(InvalidFileError, match="PixelData='157 bytes'.* need 158"):
+        pixel_array(ds)
+
+
 # ---- decode_into: the series reader's entry point --------------------------------------
 
 
