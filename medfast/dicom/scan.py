@@ -58,6 +58,7 @@ _CHUNK = 32768  # one read holds the whole header of most single-frame files (Si
 _TS_TAG = 0x00020010
 _META_WANTED = np.array([_TS_TAG], dtype=np.uint32)
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_LUT_DESCRIPTORS = (0x00281101, 0x00281102, 0x00281103, 0x00283002)  # pydicom fixes their first value
 _LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"})
 
 
@@ -177,7 +178,8 @@ _DECODERS = {
     "OB": _bytes, "OD": _bytes, "OF": _bytes, "OL": _bytes, "OV": _bytes, "OW": _bytes,
 }
 # pydicom's value for an empty element: '' for string VRs except DS and IS, None otherwise.
-_EMPTY = {vr: "" if vr in "AE AS CS DA DT LO LT PN SH ST TM UC UI UR UT".split() else None for vr in _DECODERS}
+_EMPTY = {vr: "" if vr in "AE AS CS DA DT LO LT PN SH ST TM UC UI UR UT".split() else None for vr in (*_DECODERS, "UN")}
+_UN = 0x554E
 # The explicit VR as the kernel packs it (two ASCII bytes, big-endian) -> (name, decoder).
 _BY_CODE = {int.from_bytes(vr.encode(), "big"): (vr, decode) for vr, decode in _DECODERS.items()}
 
@@ -188,7 +190,7 @@ _BY_CODE = {int.from_bytes(vr.encode(), "big"): (vr, decode) for vr, decode in _
 class _Plan(NamedTuple):
     wanted: np.ndarray  # uint32, ascending
     keywords: tuple
-    by_dictionary: tuple  # (VR, decoder) from the dictionary, for implicit VR files; None if not decodable
+    by_dictionary: tuple  # (VR, decoder) from the dictionary (implicit VR, UN); None if not decodable
 
 
 @functools.lru_cache(maxsize=32)
@@ -202,8 +204,8 @@ def _plan(tags):
         if not keyword or number >> 16 == 0x0002 or number in _PIXEL_TAGS:
             raise InvalidArgumentError(f"tags: {tag!r} is not a public data set attribute")
         vr = dictionary_VR(number)
-        if vr == "SQ":
-            raise InvalidArgumentError(f"tags: {keyword} is a sequence: read it with pydicom")
+        if vr == "SQ" or number in _LUT_DESCRIPTORS:
+            raise InvalidArgumentError(f"tags: {keyword} needs pydicom's own handling: read it with pydicom")
         found[number] = (keyword, vr)
     order = sorted(found)
     return _Plan(
@@ -317,14 +319,15 @@ def _scan_part10(f, path, data, eof, plan):
         raise _Fallback
     values = {}
     little = not big
-    rows = out[:-1].tolist()
-    kinds = [_BY_CODE.get(row[2]) for row in rows] if explicit else plan.by_dictionary
     try:
-        for (offset, length, _, _), kind, keyword in zip(rows, kinds, plan.keywords):
+        for (offset, length, code, _), by_dictionary, keyword in zip(out[:-1].tolist(), plan.by_dictionary, plan.keywords):
             if offset < 0:
                 continue
+            kind = _BY_CODE.get(code) if explicit else by_dictionary
+            if code == _UN:  # pydicom's replace_un_with_known_vr, for public tags
+                kind = by_dictionary if length < 0xFFFF else ("UN", _bytes)
             if kind is None:
-                raise _Fallback  # UN, AT, an ambiguous dictionary VR: pydicom's rules apply
+                raise _Fallback  # AT, an unknown VR, an ambiguous dictionary VR: pydicom's rules apply
             vr, decode = kind
             values[keyword] = decode(data[offset:offset + length], little) if length else _EMPTY[vr]
     except (ValueError, OverflowError) as err:  # non-ASCII, a number pydicom repairs or retries

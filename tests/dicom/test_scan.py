@@ -144,6 +144,13 @@ def write_edge_file(path, ts):
     ds.add_new(0x00180088, "DS", "")
     ds.add_new(0x00200032, "DS", "-1.25\\2e1\\ 3 ")
     ds.add_new(0x00180091, "IS", "12")
+    # public tags written as UN: pydicom reads them with their dictionary VR
+    pydicom.config.replace_un_with_known_vr = False
+    try:
+        ds.add_new(0x00180080, "UN", b"2000")
+        ds.add_new(0x00280010, "UN", struct.pack("<H" if ts != ExplicitVRBigEndian else ">H", 4))
+    finally:
+        pydicom.config.replace_un_with_known_vr = True
     ds.ProtocolName = "t1 mprage  "
     ds.SeriesDescription = "a\\b "
     ds.ReferencedImageSequence = Sequence([Dataset(), Dataset()])
@@ -156,7 +163,7 @@ def write_edge_file(path, ts):
     for item in ds.ReferencedImageSequence:
         item.is_undefined_length_sequence_item = True
     ds.add_new(0x00291010, "OB", b"\x01" * 5000)
-    ds.Rows, ds.Columns = 4, 2
+    ds.Columns = 2
     ds.PixelSpacing = [0.5, 0.25]
     ds.add_new(0x00189087, "FD", 1000.0)
     ds.WindowCenter = "40"
@@ -184,6 +191,7 @@ def test_edge_values_match_pydicom(tmp_path, ts):
     assert values["AcquisitionNumber"] is None and values["SpacingBetweenSlices"] is None
     assert values["ImagePositionPatient"] == (-1.25, 20.0, 3.0)
     assert values["SOPInstanceUID"] == "1.2.3.4.5"
+    assert values["RepetitionTime"] == 2000.0 and values["Rows"] == 4
 
 
 def test_tags_parameter_and_pickle(tmp_path):
@@ -193,7 +201,7 @@ def test_tags_parameter_and_pickle(tmp_path):
     assert pickle.loads(pickle.dumps(header)) == header
 
 
-@pytest.mark.parametrize("tags", [("NotAKeyword",), ("ReferencedImageSequence",), ("TransferSyntaxUID",), (0x00291010,)])
+@pytest.mark.parametrize("tags", [("NotAKeyword",), ("ReferencedImageSequence",), ("TransferSyntaxUID",), (0x00291010,), ("LUTDescriptor",)])
 def test_bad_tags_rejected(tmp_path, tags):
     path = write_edge_file(tmp_path / "edge.dcm", ExplicitVRLittleEndian)
     with pytest.raises(InvalidArgumentError):
