@@ -10,6 +10,8 @@ the plan.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgumentError
@@ -213,5 +215,14 @@ def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, an
     os.makedirs(out_dir, exist_ok=True)
     return execute(plan(sources, out_dir, options), options, threads=jobs)
 
+
+class _CallableModule(types.ModuleType):
+    """``medfast.convert`` names both this package and its function: calling the package converts."""
+
+    def __call__(self, *args, **kwargs):
+        return convert(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["FORMATS", "Job", "Options", "convert", "execute", "plan", "write_job"]
