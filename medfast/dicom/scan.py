@@ -95,7 +95,8 @@ def _multi(items):
 
 
 def _string(raw, little):  # AS CS DA DT TM: pydicom's multi_string
-    return _multi(raw.decode("ascii").rstrip(" \x00").split("\\"))
+    items = raw.decode("ascii").rstrip(" \x00").split("\\")
+    return items[0] if len(items) == 1 else tuple(items)
 
 
 def _ae(raw, little):
@@ -103,7 +104,8 @@ def _ae(raw, little):
 
 
 def _ui(raw, little):
-    return _multi(raw.decode("ascii").rstrip("\x00 ").split("\\"))
+    items = raw.decode("ascii").rstrip("\x00 ").split("\\")
+    return items[0] if len(items) == 1 else tuple(items)
 
 
 def _ur(raw, little):
@@ -253,17 +255,20 @@ def scan(path, tags=DEFAULT_TAGS):
     """
     plan = _plan(tuple(tags))
     path = os.fspath(path)
-    with open(path, "rb", buffering=0) as f:
-        data = f.read(_CHUNK)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # cheaper than a file object
+    try:
+        data = os.read(fd, _CHUNK)
         eof = len(data) < _CHUNK
         raw_dataset = data[128:132] != b"DICM"
         if raw_dataset and not _looks_like_dataset(data):
             raise file_error(path, "preamble", data[128:132], "not DICOM: no 'DICM' prefix and no data element at the start")
         if not raw_dataset:
             try:
-                return _scan_part10(f, path, data, eof, plan)
+                return _scan_part10(fd, path, data, eof, plan)
             except _Fallback:
                 pass
+    finally:
+        os.close(fd)
     return _fallback(path, plan, force=raw_dataset)
 
 
@@ -272,7 +277,7 @@ def _looks_like_dataset(data):
     return len(data) >= 8 and data[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x08")
 
 
-def _walk(f, data, eof, start, explicit, big, meta_only, wanted):
+def _walk(fd, data, eof, start, explicit, big, meta_only, wanted):
     """Run the kernel, reading more of the file while the walk needs it."""
     out = np.empty((len(wanted) + 1, 4), dtype=np.int64)
     while True:
@@ -280,15 +285,15 @@ def _walk(f, data, eof, start, explicit, big, meta_only, wanted):
         if eof or status not in (_TRUNCATED, _END):
             return status, out, data, eof
         # at least double; never more than the file holds (read() allocates what it is asked)
-        left = os.fstat(f.fileno()).st_size - len(data)
+        left = os.fstat(fd).st_size - len(data)
         size = min(max(len(data), int(out[-1, 0]) - len(data) + _CHUNK), left)
-        more = f.read(size) if size > 0 else b""
+        more = os.read(fd, size) if size > 0 else b""
         eof = len(more) >= left
         data += more
 
 
-def _scan_part10(f, path, data, eof, plan):
-    status, out, data, eof = _walk(f, data, eof, 132, True, False, True, _META_WANTED)
+def _scan_part10(fd, path, data, eof, plan):
+    status, out, data, eof = _walk(fd, data, eof, 132, True, False, True, _META_WANTED)
     offset, length = int(out[0, 0]), int(out[0, 1])
     if status != _END_OF_GROUP or offset < 0:
         raise _Fallback  # no data set, no transfer syntax, or an odd meta group
@@ -310,7 +315,7 @@ def _scan_part10(f, path, data, eof, plan):
     # and reads a command group (0000) implicitly.
     if len(first) < 6 or first[:2] == b"\x00\x00" or all(0x40 < c < 0x5B for c in first[4:6]) != explicit:
         raise _Fallback
-    status, out, data, eof = _walk(f, data, eof, start, explicit, big, False, plan.wanted)
+    status, out, data, eof = _walk(fd, data, eof, start, explicit, big, False, plan.wanted)
     if status == _FOUND_PIXELS:
         pixel_offset, pixel_length = int(out[-1, 0]), int(out[-1, 1])
     elif status == _END:
