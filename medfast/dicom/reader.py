@@ -93,20 +93,17 @@ def _place_native(s, layout, out, index, scratch):
     if s.source.pixel_length < need:
         raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
                          f"Rows x Columns x BitsAllocated need {need}")
-    slot = out[index]
-    direct = stored.newbyteorder("=") == out.dtype and stored.isnative and bits is None
-    same_size = stored.itemsize == out.dtype.itemsize and out.dtype.kind != "f"
-    target = memoryview(slot).cast("B") if (direct or same_size) else memoryview(scratch)[:need]
+    target = memoryview(scratch)[:need]
     with open(s.path, "rb", buffering=0) as f:
         f.seek(s.source.pixel_offset)
         got = f.readinto(target)
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
-    if direct:
-        return
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
     place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
                 slope=slope, intercept=inter)
+    slot = out[index]
+    slot[:] = slot[::-1]  # NIfTI rows run bottom-up (numpy copies through a buffer: the views overlap)
 
 
 def _decoded(path):
@@ -134,6 +131,7 @@ def _place_decoded(path, items, out, varies):
             image = mosaic.tile(image, s.mosaic, s.tile)
         if image.shape != (s.rows, s.cols):
             raise file_error(path, "Rows x Columns", image.shape, f"differs from the series' {(s.rows, s.cols)}")
+        image = image[::-1]  # NIfTI rows run bottom-up
         if varies:
             out[index] = image.astype(np.float32) * np.float32(s.slope) + np.float32(s.inter)
         else:
@@ -181,10 +179,30 @@ def _fill(ordered, varies):
 
 
 def _to_nifti_layout(out, nz, nt):
-    """(t*nz, rows, cols) C order -> view indexed (i=col, j=reversed row, k[, t])."""
+    """(t*nz, reversed rows, cols) C order -> the Fortran-ordered view indexed (i, j, k[, t]) NIfTI stores."""
     rows, cols = out.shape[1:]
-    arr = out.reshape(nt, nz, rows, cols).transpose(3, 2, 1, 0)[:, ::-1]
+    arr = out.reshape(nt, nz, rows, cols).transpose(3, 2, 1, 0)
     return arr[..., 0] if nt == 1 else arr
+
+
+class DicomVolume(Volume):
+    """A ``Volume`` whose ``stored`` is Fortran-ordered (NIfTI's layout, written without a copy).
+
+    ``array`` rescales through the C-ordered transpose, so the kernel runs on
+    contiguous memory instead of a transposing copy.
+    """
+
+    __slots__ = ()
+
+    @property
+    def array(self):
+        if self._array is None:
+            stored = self.stored
+            if stored.flags.f_contiguous and not stored.flags.c_contiguous:
+                self._array = Volume(stored.T, np.eye(4), slope=self.slope, inter=self.inter).array.T
+            else:
+                return Volume.array.fget(self)
+        return self._array
 
 
 def _is_ge_b0map(s0):
@@ -227,7 +245,7 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
         if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
-        vols.append(Volume(stored, part_aff, meta, slope=slope, inter=inter))
+        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter))
     return vols
 
 

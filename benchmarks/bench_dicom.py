@@ -1,0 +1,69 @@
+"""read_dicom: a 300-slice 512 x 512 CT series into memory, medfast against the pydicom recipe.
+
+The series (12 bits stored in 16, RescaleSlope 1, RescaleIntercept -1024,
+shuffled file names) is written once with ``medfast.synth``; the page cache is
+warm after the first round. The anchor is what people write with pydicom:
+``dcmread`` every file, ``pixel_array``, rescale in float32, sort by position
+along the slice normal, ``np.stack``. Both are in the group ``ct-300``, so the
+table's ratio is the speed-up; ``extra_info`` holds the pixel throughput in
+GB/s. With ``--benchmark-disable`` the series is 20 slices of 64 x 64 and each
+reader runs once, checked against the other.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pytest
+
+import medfast
+from medfast.synth import write_ct_series
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+@pytest.fixture(scope="session")
+def ct_series(request, tmp_path_factory):
+    small = request.config.getoption("benchmark_disable", False)
+    shape = (64, 64, 20) if small else (512, 512, 300)
+    folder = tmp_path_factory.mktemp("bench_dicom_ct")
+    write_ct_series(folder, shape=shape, shuffle_names=True)
+    return str(folder), shape
+
+
+def pydicom_recipe(folder):
+    """The usual pydicom code: read, decode, rescale in float32, sort along the normal, stack (z, y, x)."""
+    import pydicom
+
+    slices = []
+    for path in glob.glob(os.path.join(folder, "*.dcm")):
+        ds = pydicom.dcmread(path)
+        pixels = ds.pixel_array.astype(np.float32) * np.float32(ds.RescaleSlope) + np.float32(ds.RescaleIntercept)
+        iop = np.array(ds.ImageOrientationPatient, dtype=float)
+        normal = np.cross(iop[:3], iop[3:])
+        slices.append((float(np.dot(normal, np.array(ds.ImagePositionPatient, dtype=float))), pixels))
+    slices.sort(key=lambda item: item[0])
+    return np.stack([pixels for _, pixels in slices])
+
+
+def medfast_read(folder):
+    [vol] = medfast.read_dicom(folder)
+    return vol.array
+
+
+READERS = {"medfast": medfast_read, "pydicom": pydicom_recipe}
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_ct_300(benchmark, ct_series, reader):
+    folder, shape = ct_series
+    benchmark.group = "ct-300"
+    arr = benchmark(READERS[reader], folder)
+    nbytes = shape[0] * shape[1] * shape[2] * 2  # the stored pixel data
+    if benchmark.stats is not None:
+        benchmark.extra_info["GB/s"] = round(nbytes / benchmark.stats.stats.min / 1e9, 3)
+    # both give the same HU values: medfast (i, j, k) with rows flipped, pydicom (k, row, column)
+    expected = pydicom_recipe(folder) if reader == "medfast" else arr
+    got = medfast_read(folder) if reader == "pydicom" else arr
+    assert np.array_equal(got.transpose(2, 1, 0)[:, ::-1], expected)
