@@ -1,0 +1,241 @@
+"""The mutation run: mutants of real files read in guarded worker processes.
+
+Each worker caps its address space (``targets.limit_memory``) once its
+imports are done, so an allocation the file cannot justify fails as
+``MemoryError``; the parent kills a worker that runs past the timeout (a hang)
+and restarts one that dies by a signal (a crash). Every mutant that breaks the
+promise is saved, with the reason, under a temporary folder.
+
+Run it alone with ``python -m tests.fuzz.mutation --mutants 2000 --seed 0``.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import multiprocessing
+import os
+import random
+import struct
+import tempfile
+import time
+import traceback
+import warnings
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from . import targets
+from .mutate import mutate
+from .seeds import FAMILY_TARGETS, all_seeds
+
+TIMEOUT = 10.0  # seconds for one mutant; reading a seed takes well under one
+
+
+@dataclasses.dataclass
+class Task:
+    number: int
+    target: str
+    files: dict = None  # file targets
+    main: str = None
+    blob: bytes = None  # kernel targets
+    mutations: tuple = ()
+    label: str = ""
+
+
+def _warm_up():
+    """Import everything a target may need, so the memory cap is measured after the imports."""
+    import h5py  # noqa: F401
+    import nibabel  # noqa: F401
+    import nrrd  # noqa: F401
+    import pydicom  # noqa: F401
+
+    import medfast.dicom.pixels  # noqa: F401
+    import medfast.dicom.scan  # noqa: F401
+    from medfast.formats import FORMATS
+
+    FORMATS()
+
+
+def _worker(conn):
+    warnings.simplefilter("ignore")  # pydicom and nibabel warn on every broken file
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # and the JPEG decoders print to the C stderr
+    _warm_up()
+    targets.limit_memory()
+    with tempfile.TemporaryDirectory(prefix="medfast-mutant-") as folder:
+        while True:
+            task = conn.recv()
+            if task is None:
+                return
+            try:
+                if task.blob is not None:
+                    result = ("ok", targets.run_blob(task.target, task.blob))
+                else:
+                    result = ("ok", targets.run_files(task.target, folder, task.files, task.main))
+            except targets.Finding as finding:
+                result = ("finding", f"{finding}\n" + "".join(traceback.format_exception(finding)))
+            conn.send(result)
+
+
+class _Slot:
+    """One worker process and the task it runs."""
+
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task = None
+        self.started = 0.0
+
+    def send(self, task):
+        self.task, self.started = task, time.monotonic()
+        self.conn.send(task)
+
+    def stop(self):
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+
+
+def _rle_blobs():
+    """RLE kernel inputs from pydicom's RLE samples: the arguments packed before the first frame."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+    from pydicom.encaps import generate_frames
+
+    for name in ("MR_small_RLE.dcm", "SC_rgb_rle.dcm", "SC_rgb_rle_32bit.dcm"):
+        ds = pydicom.dcmread(get_testdata_file(name))
+        frame = next(generate_frames(ds.PixelData, number_of_frames=int(ds.get("NumberOfFrames", 1) or 1)))
+        yield struct.pack("<HHBB", ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated) + frame
+
+
+def _bits_blobs():
+    data = bytes(range(256)) * 4
+    for op, count, p, q in ((0, 4000, 3, 0), (1, 600, 0, 0), (2, 0, 2, 0), (2, 0, 4, 0), (3, 0, 12, 23), (4, 0, 12, 1)):
+        yield struct.pack("<BIBB", op, count, p, q) + data
+
+
+def tasks(count, seed, corpus=None):
+    """``count`` mutants, the same ones for the same ``seed``."""
+    rng = random.Random(seed)
+    seeds = all_seeds(corpus)
+    blobs = [("rle", b) for b in _rle_blobs()] + [("bits", b) for b in _bits_blobs()]
+    for number in range(count):
+        if rng.random() < 0.08:
+            target, blob = rng.choice(blobs)
+            mutant, names = mutate(rng, blob[:6]) if rng.random() < 0.3 else mutate(rng, blob)
+            if len(mutant) <= 6:  # arguments mutated: keep the frame
+                mutant = (mutant + blob[len(mutant):6])[:6] + blob[6:]
+            yield Task(number, target, blob=mutant, mutations=tuple(names), label=target)
+            continue
+        s = rng.choice(seeds)
+        target = rng.choice(FAMILY_TARGETS[s.family])
+        victim = s.main if rng.random() < 0.8 or len(s.files) == 1 else rng.choice(sorted(s.files))
+        mutant, names = mutate(rng, s.files[victim])
+        files = {**s.files, victim: mutant}
+        yield Task(number, target, files=files, main=s.main, mutations=tuple(names), label=f"{s.label}:{victim}")
+
+
+def _save(outdir, task, kind, why):
+    folder = Path(outdir, f"{task.number:05d}-{task.target}-{kind}")
+    folder.mkdir(parents=True, exist_ok=True)
+    if task.blob is not None:
+        Path(folder, f"{task.target}.bin").write_bytes(task.blob)
+    else:
+        for name, data in task.files.items():
+            Path(folder, name).write_bytes(data)
+    Path(folder, "why.txt").write_text(
+        f"target={task.target} main={task.main} seed={task.label} mutations={task.mutations}\n{why}\n"
+    )
+    return folder
+
+
+def run(count=2000, seed=0, workers=2, timeout=TIMEOUT, corpus=None, outdir=None):
+    """Read ``count`` mutants; return ``(counts, failures)``.
+
+    ``counts`` maps ``(target, outcome)`` to a number; ``failures`` lists the
+    folders where each breaking mutant was saved (outcome ``finding``,
+    ``hang`` or ``crash``).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    outdir = outdir or tempfile.mkdtemp(prefix="medfast-mutation-")
+    counts, failures = collections.Counter(), []
+    todo = tasks(count, seed, corpus)
+    slots = [_Slot(ctx) for _ in range(workers)]
+
+    def record(slot, kind, why=""):
+        counts[(slot.task.target, kind)] += 1
+        if kind in ("finding", "hang", "crash"):
+            failures.append(_save(outdir, slot.task, kind, why))
+        slot.task = None
+
+    try:
+        for slot in slots:
+            slot.send(next(todo))
+        while any(s.task for s in slots):
+            busy = [s for s in slots if s.task]
+            left = min(timeout - (time.monotonic() - s.started) for s in busy)
+            ready = wait([s.conn for s in busy], timeout=max(left, 0))
+            for i, slot in enumerate(slots):
+                if not slot.task:
+                    continue
+                if slot.conn in ready:
+                    try:
+                        status, detail = slot.conn.recv()
+                        record(slot, detail if status == "ok" else "finding", detail)
+                    except (EOFError, OSError):  # the worker died mid-task
+                        slot.proc.join()
+                        record(slot, "crash", f"worker died: exit code {slot.proc.exitcode}")
+                        slots[i] = slot = _Slot(ctx)
+                elif time.monotonic() - slot.started > timeout:
+                    slot.proc.kill()
+                    slot.proc.join()
+                    record(slot, "hang", f"no answer in {timeout} s")
+                    slots[i] = slot = _Slot(ctx)
+                else:
+                    continue
+                task = next(todo, None)
+                if task is not None:
+                    slot.send(task)
+    finally:
+        for slot in slots:
+            slot.stop()
+    return counts, failures
+
+
+def summary(counts):
+    """The counts as a table: one line a target, outcomes by class."""
+    by_target = collections.defaultdict(dict)
+    for (target, kind), n in sorted(counts.items()):
+        by_target[target][kind] = n
+    total = sum(counts.values())
+    lines = [f"{total} mutants"]
+    lines += [f"  {t}: {sum(k.values())}: " + ", ".join(f"{kind} {n}" for kind, n in k.items())
+              for t, k in by_target.items()]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=TIMEOUT)
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    counts, failures = run(args.mutants, args.seed, args.workers, args.timeout)
+    print(summary(counts))
+    print(f"{time.monotonic() - start:.0f} s; {len(failures)} failures")
+    for folder in failures:
+        print(" ", folder, Path(folder, "why.txt").read_text().splitlines()[0])
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
