@@ -73,7 +73,7 @@ def _last_values(ds):
 _LAST = {}
 
 
-def find_value(ds, keyword):
+def find_value(ds, keyword, frame=None):
     """A value from the dataset, or from the first item of an enhanced file's functional groups.
 
     Examples
@@ -90,6 +90,12 @@ def find_value(ds, keyword):
     """
     if ds is None:
         return None
+    if frame is not None and hasattr(ds, "get") and ds.get("PerFrameFunctionalGroupsSequence"):
+        per_frame = ds.PerFrameFunctionalGroupsSequence
+        if 0 <= frame < len(per_frame):
+            for elem in per_frame[frame]:
+                if elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
+                    return elem.value[0].get(keyword)
     value = ds.get(keyword) if hasattr(ds, "get") else None
     if value not in (None, ""):
         return value
@@ -354,6 +360,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", find_value(ds, "AcquisitionNumber"), "int")
     _put(out, "ImageComments", find_value(ds, "ImageComments"), "str")
+    frame = _first_frame(meta)
+    if vendor == "PH":
+        _philips_scaling(out, ds, frame)
+    if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
+        out["Units"] = "Hz"
     _table(out, ds, _TABLE_ACQ)
     table = _table_position(ds, vendor)
     if table is not None:
@@ -363,7 +374,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
     te = _float(meta.get("EchoTime") or find_value(ds, "EchoTime") or find_value(ds, "EffectiveEchoTime"))
-    if te > 0 and modality not in ("CT", "CR", "DX"):
+    if meta.get("real_is_fieldmap_hz"):
+        if te > 0 and vendor == "GE":  # a field map in Hz has echo times, not an echo time
+            out["EchoTime1"] = te / 1000.0
+    elif te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
     tr = float(tr) if tr else _float(find_value(ds, "RepetitionTime")) / 1000.0
@@ -376,6 +390,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out[key] = value != "NONE"
     _put(out, "FlipAngle", find_value(ds, "FlipAngle"), "pos")
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    if not block:
+        _put(out, "CoilString", find_value(ds, "ReceiveCoilName"), "str")
+    if vendor == "GE":
+        shims = [_private_value(ds, (0x0043, t)) for t in (0x1002, 0x1003, 0x1004)]
+        if all(v is not None for v in shims):
+            out["ShimSetting"] = [_float(v) for v in shims]
+        _put(out, "PrescanReuseString", _private_value(ds, (0x0043, 0x1095)), "str")
     if multiband > 1:
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
@@ -394,6 +415,28 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     return out
 
 
+def _first_frame(meta):
+    frames = meta.get("frames") or []
+    return frames[0][1] if frames and meta.get("enhanced") else None
+
+
+def _philips_scaling(out, ds, frame):
+    """dcm2niix's Philips scaling keys (see its PhilipsPrecise): display, real-world and private scale."""
+    scale = _float(_private_find(ds, (0x2005, 0x100E), frame))
+    if not (math.isfinite(scale) and scale != 0):
+        return
+    rwv = _float(find_value(ds, "RealWorldValueSlope", frame))
+    if math.isfinite(rwv) and rwv != 0:
+        out["PhilipsRWVSlope"] = rwv
+        out["PhilipsRWVIntercept"] = _float(find_value(ds, "RealWorldValueIntercept", frame) or 0.0)
+    slope = _float(find_value(ds, "RescaleSlope", frame))
+    out["PhilipsRescaleSlope"] = slope if math.isfinite(slope) else 1.0
+    inter = _float(find_value(ds, "RescaleIntercept", frame))
+    out["PhilipsRescaleIntercept"] = inter if math.isfinite(inter) else 0.0
+    out["PhilipsScaleSlope"] = scale
+    out["UsePhilipsFloatNotDisplayScaling"] = 1
+
+
 def _private_value(ds, tag):
     elem = ds.get(tag) if ds is not None and hasattr(ds, "get") else None
     if elem is None or isinstance(elem.value, (bytes, bytearray)):
@@ -401,14 +444,17 @@ def _private_value(ds, tag):
     return elem.value
 
 
-def _private_find(ds, tag):
+def _private_find(ds, tag, frame=None):
     """A private element's value at the top level or in the first item of the functional groups."""
     value = _private_value(ds, tag)
     if value is not None:
         return value
-    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+    for groups in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         seq = ds.get(groups) if ds is not None and hasattr(ds, "get") else None
-        for elem in (seq[0] if seq else ()):
+        index = frame if frame is not None and groups == "PerFrameFunctionalGroupsSequence" else 0
+        if seq and index is not None and index >= len(seq):
+            index = 0
+        for elem in (seq[index] if seq else ()):
             if elem.VR == "SQ" and len(elem.value):
                 value = _private_value(elem.value[0], tag)
                 if value is not None:
@@ -523,6 +569,18 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
+    wfs = _float(_private_value(ds, (0x2001, 0x1022))) if vendor == "PH" else math.nan
+    if math.isfinite(wfs) and wfs > 0:
+        out["WaterFatShift"] = wfs
+        freq = _float(find_value(ds, "ImagingFrequency"))
+        etl = _float(find_value(ds, "EchoTrainLength"))
+        if not etl > 1:
+            etl = _float(_private_value(ds, (0x2001, 0x1013)))
+        if "EffectiveEchoSpacing" not in out and freq > 0 and etl > 0 and recon > 1:
+            actual = wfs / (freq * 3.4 * (etl + 1))
+            total = actual * etl
+            out["EstimatedEffectiveEchoSpacing"] = total / (recon - 1)
+            out["EstimatedTotalReadoutTime"] = total
     _put(out, "PixelBandwidth", find_value(ds, "PixelBandwidth"), "pos")
     dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
     if dwell > 0:
