@@ -64,9 +64,9 @@ def _template():
 
 
 @pytest.fixture(scope="session")
-def series(request, tmp_path_factory):
+def series(small, tmp_path_factory):
     """Paths of the generated series (200 files when benchmarks are disabled)."""
-    count = 200 if request.config.getoption("benchmark_disable", False) else 4000
+    count = 200 if small else 4000
     folder = tmp_path_factory.mktemp("scan_series")
     ds = _template()
     rng = np.random.default_rng(5)
