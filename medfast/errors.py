@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 
 
 class MedfastError(Exception):
@@ -58,7 +59,17 @@ _FOREIGN = (
     UnicodeDecodeError,
     MemoryError,
     AssertionError,
+    struct.error,
 )
+
+# Parsers whose own exception classes (pydicom's InvalidDicomError, nibabel's
+# HeaderDataError, h5py's, pynrrd's NRRDError ...) mean "this file is broken".
+_PARSERS = ("pydicom", "nibabel", "h5py", "nrrd", "isal", "gzip", "bz2", "zlib", "scipy.io")
+
+
+def _from_parser(err):
+    module = type(err).__module__ or ""
+    return module.split(".")[0] in _PARSERS or module in _PARSERS
 
 
 @contextlib.contextmanager
@@ -84,7 +95,9 @@ def reading(path, what="file"):
         raise
     except NotImplementedError as err:
         raise UnsupportedError(f"{os.fspath(path)}: {what} uses an unsupported feature: {err}") from err
-    except _FOREIGN as err:
+    except Exception as err:
+        if not (isinstance(err, _FOREIGN) or _from_parser(err)):
+            raise
         raise InvalidFileError(
             f"{os.fspath(path)}: cannot read {what}: {type(err).__name__}: {err}"
         ) from err

@@ -62,3 +62,21 @@ def test_version_command():
 def test_unknown_command_is_a_usage_error():
     out = subprocess.run([sys.executable, "-m", "medfast", "nope"], capture_output=True, text=True)
     assert out.returncode == 2 and "unknown command" in out.stderr
+
+
+def test_reading_wraps_struct_and_parser_errors():
+    import struct
+
+    from pydicom.errors import InvalidDicomError
+
+    for exc in (struct.error("unpack requires a buffer of 4 bytes"), InvalidDicomError("no DICM")):
+        with pytest.raises(InvalidFileError, match="x.dcm") as info:
+            with reading("x.dcm"):
+                raise exc
+        assert info.value.__cause__ is exc
+
+
+def test_reading_lets_programming_errors_through():
+    with pytest.raises(NameError):
+        with reading("x.dcm"):
+            raise NameError("a bug, not a broken file")
