@@ -172,3 +172,47 @@ def test_template_tokens():
     assert format_name("%p", dict(f, e=1, phase=True)) == "T1_MPRAGE_ph"
     assert format_name("%p", dict(f, e=1, real=True, fieldmap_hz=True)) == "T1_MPRAGE_fieldmaphz"
     assert format_name(".%p  x", dict(f, e=1)) == "_T1_MPRAGE_x"
+
+
+def _synthetic(kind, folder):
+    import pydicom
+
+    from medfast.synth import write_ct_series, write_mr_series
+
+    if kind == "mr":
+        write_mr_series(folder, shape=(24, 20, 8, 3))
+        return
+    files = write_ct_series(folder / "src", shape=(40, 32, 12), spacing=(0.8, 0.8, 2.0))
+    ordered = sorted(files, key=lambda p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
+    for i, path in enumerate(ordered):
+        if kind == "ct_uneven" and i == 5:
+            continue  # a missing slice: dcm2niix also writes the _Eq volume
+        os.makedirs(folder / "in", exist_ok=True)
+        os.replace(path, folder / "in" / os.path.basename(path))
+    os.rename(folder / "in", folder / "series")
+
+
+@pytest.mark.parametrize("kind", ["ct", "ct_uneven", "mr"])
+def test_same_files_as_dcm2niix_package(kind, tmp_path):
+    """On generated CT (even and uneven spacing) and 4-D MR: the files, voxels and affines of the dcm2niix package."""
+    import subprocess
+
+    import nibabel as nib
+
+    from conftest import require_tool
+    from medfast.dcm2niix import main
+
+    tool = require_tool("dcm2niix")
+    _synthetic(kind, tmp_path / "dicom")
+    ref, got = tmp_path / "ref", tmp_path / "got"
+    ref.mkdir()
+    subprocess.run([tool, "-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(ref), str(tmp_path / "dicom")],
+                   check=True, capture_output=True)
+    assert main(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(got), str(tmp_path / "dicom")]) == 0
+    assert sorted(os.listdir(got)) == sorted(os.listdir(ref))
+    for name in os.listdir(ref):
+        if name.endswith(".nii"):
+            a, b = nib.load(ref / name), nib.load(got / name)
+            assert b.header.get_data_dtype() == a.header.get_data_dtype()
+            np.testing.assert_array_equal(np.asanyarray(b.dataobj), np.asanyarray(a.dataobj))
+            np.testing.assert_allclose(b.affine, a.affine, atol=1e-4)

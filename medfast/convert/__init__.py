@@ -14,6 +14,8 @@ import sys
 import types
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..errors import InvalidArgumentError
 
 FORMATS = {"nii.gz": ".nii.gz", "nii": ".nii", "nrrd": ".nrrd", "mnc": ".mnc"}
@@ -126,8 +128,68 @@ def write_job(job, options):
         written.append(path)
     if options.image:
         written += _write_gradients(vol, base)
+        equalized = equalize_slices(vol)
+        if equalized is not None:  # dcm2niix also writes the stack resampled to even spacing
+            path = base + "_Eq_1" + FORMATS[options.to]
+            _write_image(equalized, path, options.to)
+            written.append(path)
     job.written = written
     return written
+
+
+def _slice_distances(vol):
+    """Distance (mm, float32 as dcm2niix) of each slice of the first volume from the first slice."""
+    import pydicom
+
+    from ..dicom.sidecar import find_value
+
+    nz = vol.stored.shape[2]
+    positions, cache = [], {}
+    for path, frame in (vol.meta.get("frames") or [])[:nz]:
+        if path not in cache:
+            cache[path] = pydicom.dcmread(path, stop_before_pixels=True)
+        ipp = find_value(cache[path], "ImagePositionPatient", frame if vol.meta.get("enhanced") else None)
+        positions.append([float(x) for x in ipp])
+    pos = np.asarray(positions, dtype=np.float64)
+    return np.sqrt(((pos - pos[0]) ** 2).sum(axis=1)).astype(np.float32)
+
+
+def equalize_slices(vol):
+    """dcm2niix's ``_Eq`` volume: an unevenly spaced 3-D stack linearly resampled to its smallest step.
+
+    Returns None when the series is evenly spaced or not a 3-D 8/16-bit stack
+    (what dcm2niix equalizes).
+    """
+    stored = vol.stored
+    if not vol.meta.get("uneven_spacing") or stored.ndim != 3 or stored.dtype not in (np.uint8, np.int16):
+        return None
+    dist = _slice_distances(vol)
+    steps = np.diff(dist)
+    if len(dist) != stored.shape[2] or not (steps > 0).any():
+        return None
+    step = np.float32(steps[steps > 0].min())
+    n = int(round(float(dist[-1] / step))) + 1
+    if n > 2 * stored.shape[2]:
+        n = 2 * stored.shape[2]
+        step = np.float32(dist[-1] / (n - 1))
+    if n < 3:
+        return None
+    out = np.empty(stored.shape[:2] + (n,), stored.dtype)
+    for k in range(n):
+        x = np.float32(k * step)
+        hi = int(min(np.searchsorted(dist, x, side="left"), len(dist) - 1))
+        lo = max(hi - 1, 0)
+        if dist[hi] == dist[lo] or x > dist[hi]:
+            out[..., k] = stored[..., hi]
+        else:
+            w = np.float32((x - dist[lo]) / (dist[hi] - dist[lo]))
+            mix = stored[..., lo].astype(np.float32) * (np.float32(1) - w) + stored[..., hi].astype(np.float32) * w
+            out[..., k] = np.round(mix)
+    affine = vol.affine.copy()
+    affine[:3, 2] *= float(step) / float(np.linalg.norm(affine[:3, 2]))
+    from ..volume import Volume
+
+    return Volume(out, affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
 def _write_image(vol, path, to):
