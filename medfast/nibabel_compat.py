@@ -21,7 +21,7 @@ import numpy as np
 
 _CHUNK = 1 << 16  # elements a chunk: input, float intermediates and output slice fit in L2
 _state = threading.local()
-_ORIGINAL = {}
+_ORIGINAL = {}  # what accelerate() replaced, to call and to restore
 
 
 def _is_full(slicer, shape):
@@ -61,28 +61,48 @@ def _read_scaled(proxy, dtype):
     return out
 
 
+def _fast_ok(proxy, dtype, slicer):
+    """True when medfast reads this request: the whole array of a plain or gzip file nibabel opens by name.
+
+    Unscaled reads of a memory-mapped file stay nibabel's, which returns the
+    ``np.memmap`` itself; slices stay nibabel's ``fileslice``.
+    """
+    name = proxy.file_like
+    if not isinstance(name, str) or getattr(proxy, "_persist_opener", False):
+        return False
+    lower = name.lower()
+    if lower.endswith((".bz2", ".zst")) or not _is_full(slicer, proxy._shape):
+        return False
+    if proxy._mmap and not lower.endswith(".gz"):
+        identity = np.all(np.asanyarray(proxy._slope) == 1) and np.all(np.asanyarray(proxy._inter) == 0)
+        if identity and (dtype is None or np.dtype(dtype) == np.dtype(proxy._dtype)):
+            return False
+    return True
+
+
+def _get_scaled(self, dtype, slicer):
+    """``ArrayProxy._get_scaled`` with whole-array reads through medfast."""
+    if _fast_ok(self, dtype, slicer):
+        return _read_scaled(self, dtype)
+    return _base_get_scaled()(self, dtype, slicer)
+
+
 def _fast_proxy_class():
     from nibabel.arrayproxy import ArrayProxy
 
     class FastArrayProxy(ArrayProxy):
         """nibabel's ``ArrayProxy`` whose whole-array reads go through medfast."""
 
-        def _fast(self):
-            # a plain or gzip file nibabel opens by name (not .bz2/.zst, not a kept-open handle)
-            name = self.file_like
-            return (
-                isinstance(name, str)
-                and not name.lower().endswith((".bz2", ".zst"))
-                and not getattr(self, "_persist_opener", False)
-            )
-
-        def _get_scaled(self, dtype, slicer):
-            if self._fast() and _is_full(slicer, self._shape):
-                return _read_scaled(self, dtype)
-            return super()._get_scaled(dtype, slicer)
-
+    FastArrayProxy._get_scaled = _get_scaled
     FastArrayProxy.__module__ = __name__
     return FastArrayProxy
+
+
+def _base_get_scaled():
+    """nibabel's own ``ArrayProxy._get_scaled``, even while accelerate() has replaced it."""
+    from nibabel.arrayproxy import ArrayProxy
+
+    return _ORIGINAL.get("get_scaled", ArrayProxy._get_scaled)
 
 
 def _accelerate_image(img):
@@ -147,7 +167,8 @@ def accelerate():
     """From now on ``nibabel.load`` returns medfast-accelerated images and pydicom decodes through medfast.
 
     Idempotent. ``nibabel.load`` (and ``nibabel.loadsave.load``) become
-    :func:`load`; pydicom's ``Dataset.pixel_array`` decodes through
+    :func:`load`, and nibabel's ``ArrayProxy`` reads whole arrays through
+    medfast for images made any other way (``Nifti1Image.from_filename``...); pydicom's ``Dataset.pixel_array`` decodes through
     ``medfast.pixel_array`` with pydicom's caching kept, and medfast's RLE
     Lossless plugin is registered first. Values, dtypes and shapes are
     unchanged.
@@ -165,10 +186,14 @@ def accelerate():
 
     from .dicom import rle_plugin
 
+    from nibabel.arrayproxy import ArrayProxy
+
     if "load" not in _ORIGINAL:
         _ORIGINAL["load"] = nibabel.loadsave.load
         _ORIGINAL["pixel_array"] = pydicom.dataset.pixel_array
+        _ORIGINAL["get_scaled"] = ArrayProxy._get_scaled
     nibabel.load = nibabel.loadsave.load = load
+    ArrayProxy._get_scaled = _get_scaled  # images made by class methods (from_filename...) too
     pydicom.dataset.pixel_array = _pixel_array_hook
     rle_plugin.register(prefer=True)
 
@@ -189,7 +214,10 @@ def deaccelerate():
 
     from .dicom import rle_plugin
 
+    from nibabel.arrayproxy import ArrayProxy
+
     if "load" in _ORIGINAL:
+        ArrayProxy._get_scaled = _ORIGINAL.pop("get_scaled")
         nibabel.load = nibabel.loadsave.load = _ORIGINAL.pop("load")
         pydicom.dataset.pixel_array = _ORIGINAL.pop("pixel_array")
         rle_plugin.unregister()
