@@ -116,7 +116,7 @@ def main(argv=None):
     options = Options(
         template=opts["-f"], to="nii" if opts["-z"] == "n" else "nii.gz", sidecar=opts["-b"] in ("y", "o"),
         image=opts["-b"] != "o", anonymize=opts["-ba"] == "y", conflict=int(opts["-w"]),
-        ignore_derived=opts["-i"] == "y",
+        ignore_derived=opts["-i"] == "y", depth=int(opts["-d"]),
     )
     try:
         os.makedirs(out_dir, exist_ok=True)

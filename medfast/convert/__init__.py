@@ -33,6 +33,7 @@ class Options:
     conflict: int = 2  # dcm2niix -w: 0 skip, 1 overwrite, 2 add a suffix
     ignore_derived: bool = False
     add_postfixes: bool = True
+    depth: int = None  # dcm2niix -d: sub-folder levels searched below each source (None: all)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -73,7 +74,8 @@ def plan(sources, out_dir, options=None):
     jobs = []
     for source in sources:
         parent = _indir_parent(source)
-        for vol in read_dicom(source, ignore_derived=options.ignore_derived):
+        found = _files_to_depth(source, options.depth) if options.depth is not None else source
+        for vol in read_dicom(found, ignore_derived=options.ignore_derived):
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))
             rel = format_name(options.template, fields, add_postfixes=options.add_postfixes)
@@ -84,6 +86,21 @@ def plan(sources, out_dir, options=None):
             planned.add(base)
             jobs.append(Job(vol, base, parent))
     return jobs
+
+
+def _files_to_depth(source, depth):
+    """The files under ``source`` at most ``depth`` folder levels down (a file is itself)."""
+    source = os.fspath(source)
+    if not os.path.isdir(source):
+        return [source]
+    base = source.rstrip(os.sep).count(os.sep)
+    files = []
+    for folder, dirs, names in os.walk(source):
+        dirs.sort()
+        if folder.rstrip(os.sep).count(os.sep) - base >= depth:
+            dirs[:] = []
+        files += [os.path.join(folder, n) for n in sorted(names) if n.upper() != "DICOMDIR"]
+    return files
 
 
 def _source_name(vol):
