@@ -60,4 +60,4 @@ def fix_stored_bits(uint_t[::1] arr, int bits_stored, int shift, bint signed):
     if arr.shape[0] == 0:
         return
     with nogil:
-        fix_bits(&arr[0], arr.shape[0], bits_stored, shift, signed)
+        fix_bits(&arr[0], arr.shape[0], bits_stored, shift, signed, False)

@@ -109,18 +109,23 @@ cdef inline void swap_items(uint_t* a, Py_ssize_t n) noexcept nogil:
         a[i] = swapped(a[i])
 
 
-cdef inline void fix_bits(uint_t* a, Py_ssize_t n, int bits, int shift, bint signed) noexcept nogil:
-    """In place: shift down by ``shift``, keep ``bits`` bits, sign-extend when ``signed``."""
+cdef inline void fix_bits(uint_t* a, Py_ssize_t n, int bits, int shift, bint signed,
+                          bint swap) noexcept nogil:
+    """In place: (swap the bytes when ``swap``, in the same pass,) shift down by ``shift``, keep
+    ``bits`` bits, sign-extend when ``signed``."""
     cdef Py_ssize_t i
+    cdef uint_t v
     # 2 << (bits - 1) - 1 rather than 1 << bits: bits may be the full width
     cdef uint_t mask = <uint_t>(((<uint64_t>2) << (bits - 1)) - 1)
     cdef uint_t sign = <uint_t>((<uint64_t>1) << (bits - 1))
     if signed:
         for i in range(n):
-            a[i] = <uint_t>((((a[i] >> shift) & mask) ^ sign) - sign)
+            v = swapped(a[i]) if swap else a[i]
+            a[i] = <uint_t>((((v >> shift) & mask) ^ sign) - sign)
     else:
         for i in range(n):
-            a[i] = (a[i] >> shift) & mask
+            v = swapped(a[i]) if swap else a[i]
+            a[i] = (v >> shift) & mask
 
 
 cdef inline void scale(const num_t* x, out_t* y, Py_ssize_t n, double slope, double intercept) noexcept nogil:

@@ -1,6 +1,5 @@
 # cython: language_level=3, wraparound=False, cdivision=True
 """Photometric fixes: MONOCHROME1 inversion, YBR_FULL to RGB, planar to interleaved, palette lookup."""
-from libc.math cimport floorf, fmaf
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 from _fused cimport index_t, lut_t, uint_t
@@ -30,11 +29,15 @@ cdef float M20 = <float>1.402, M21 = <float>(-0.299 * 1.402 / 0.587)
 
 
 cdef inline uint8_t _rgb(float y, float cb, float cr, float m1, float m2) noexcept nogil:
-    """One channel: ``floor(y + cb * m1 + cr * m2 + 0.5)`` clipped to 0..255. The sums are the
-    fused multiply-adds of the float32 matrix product that pydicom's ``np.matmul`` runs
-    (OpenBLAS sgemm), so the result is pydicom's to the bit."""
-    cdef float v = floorf(fmaf(cr, m2, fmaf(cb, m1, y)) + <float>0.5)
-    return 0 if v < 0 else (255 if v > 255 else <uint8_t>v)
+    """One channel: ``floor(y + cb * m1 + cr * m2 + 0.5)`` clipped to 0..255, with the sums as
+    the fused multiply-adds of the float32 matrix product pydicom's ``np.matmul`` runs
+    (OpenBLAS sgemm), so the result is pydicom's to the bit. A float32 fused multiply-add of
+    8-bit samples is exact in float64 arithmetic rounded once to float32, which vectorizes
+    where a call to ``fmaf`` would not."""
+    cdef float t = <float>(<double>cb * m1 + <double>y)
+    cdef float v = <float>(<double>cr * m2 + <double>t) + <float>0.5
+    # floor, then clip to 0..255: on [0, 256) floor is truncation, so no call to floorf
+    return 0 if v < 0 else (255 if v >= 255 else <uint8_t>v)
 
 
 def ybr_full_to_rgb(const uint8_t[::1] src, uint8_t[::1] dst):

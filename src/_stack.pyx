@@ -28,25 +28,45 @@ cdef inline void _frame(const uint8_t* p, out_t* d, Py_ssize_t n, num_t* kind, b
     while i < n:
         m = n - i if n - i < BLOCK else BLOCK
         memcpy(b, p + i * <Py_ssize_t>sizeof(num_t), m * sizeof(num_t))
+        # swap and bits fix in one pass over the block; the constant flags give each its own loop
         if sizeof(num_t) == 2:
-            if swap:
+            if bits:
+                if swap:
+                    fix_bits(<uint16_t*>b, m, bits, shift, signed, True)
+                else:
+                    fix_bits(<uint16_t*>b, m, bits, shift, signed, False)
+            elif swap:
                 swap_items(<uint16_t*>b, m)
-            if bits:
-                fix_bits(<uint16_t*>b, m, bits, shift, signed)
         elif sizeof(num_t) == 4:
-            if swap:
+            if bits:
+                if swap:
+                    fix_bits(<uint32_t*>b, m, bits, shift, signed, True)
+                else:
+                    fix_bits(<uint32_t*>b, m, bits, shift, signed, False)
+            elif swap:
                 swap_items(<uint32_t*>b, m)
-            if bits:
-                fix_bits(<uint32_t*>b, m, bits, shift, signed)
         elif sizeof(num_t) == 8:
-            if swap:
-                swap_items(<uint64_t*>b, m)
             if bits:
-                fix_bits(<uint64_t*>b, m, bits, shift, signed)
+                if swap:
+                    fix_bits(<uint64_t*>b, m, bits, shift, signed, True)
+                else:
+                    fix_bits(<uint64_t*>b, m, bits, shift, signed, False)
+            elif swap:
+                swap_items(<uint64_t*>b, m)
         elif bits:
-            fix_bits(<uint8_t*>b, m, bits, shift, signed)
+            fix_bits(<uint8_t*>b, m, bits, shift, signed, False)
         scale(b, d + i, m, slope, intercept)
         i += m
+
+
+cdef inline bint _same(out_t* d, Py_UCS4 kind, int itemsize) noexcept nogil:
+    """True when the stored items are already ``out_t``: then a plain copy decodes the frame."""
+    if out_t is float or out_t is double:
+        return kind == u"f" and itemsize == sizeof(out_t)
+    elif out_t is int8_t or out_t is int16_t or out_t is int32_t or out_t is int64_t:
+        return kind == u"i" and itemsize == sizeof(out_t)
+    else:
+        return kind == u"u" and itemsize == sizeof(out_t)
 
 
 def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int itemsize, str kind,
@@ -59,7 +79,9 @@ def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int i
     cdef const uint8_t* p = &src[offset]
     cdef out_t* d = &dst[0]
     with nogil:
-        if k == u"f":
+        if not swap and not bits_stored and slope == 1 and intercept == 0 and _same(d, k, itemsize):
+            memcpy(d, p, n * sizeof(out_t))
+        elif k == u"f":
             if itemsize == 4:
                 _frame(p, d, n, <float*>NULL, swap, 0, 0, slope, intercept)
             else:
