@@ -63,6 +63,24 @@ def _int(value, default=0):
         return default
 
 
+def echo_number(header, meta):
+    """The series' echo number: the reader's, else Siemens XA's ICE dimensions (0021,1106) "X_<echo>_...", else 1.
+
+    Examples
+    --------
+    >>> echo_number({}, {"EchoNumber": 2}), echo_number({}, {})
+    (2, 1)
+    """
+    echo = meta.get("EchoNumber") or header.get("EchoNumbers")
+    if echo in (None, "") and hasattr(header, "get") and header.get("PerFrameFunctionalGroupsSequence"):
+        frames = meta.get("frames") or [(None, 0)]
+        from .sidecar import _private_find
+
+        dims = str(_private_find(header, (0x0021, 0x1106), frames[0][1]) or "").split("_")
+        echo = dims[1] if len(dims) > 1 and dims[1].isdigit() else None
+    return _int(echo, 1) if echo not in (None, "") else 1
+
+
 def name_fields(header, meta=None, *, indir_parent="", source_name=""):
     """The values the ``-f`` tokens and the suffixes need, from a series' first header and its meta.
 
@@ -85,7 +103,6 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         date_time = float(study_date or 0) * 1_000_000 + float(study_time or 0)
     except ValueError:
         date_time = 0.0
-    echo = meta.get("EchoNumber") or get("EchoNumbers")
     run = meta.get("raw_data_run_number")
     if run is None:
         run = _int(get((0x0019, 0x10A2)) and get((0x0019, 0x10A2)).value, -1) if vendor_key(get("Manufacturer")) == "GE" \
@@ -96,7 +113,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
     return {
         "a": coil, "b": source_name, "c": _text(get("ImageComments")),
         "d": _text(meta.get("SeriesDescription", get("SeriesDescription"))),
-        "e": _int(echo, 1) if echo not in (None, "") else 1,
+        "e": echo_number(header, meta),
         "f": indir_parent, "g": _text(get("AccessionNumber")), "i": _text(get("PatientID")),
         "j": _text(get("SeriesInstanceUID")), "k": _text(get("StudyInstanceUID")),
         "l": _text(get("PerformedProcedureStepDescription")), "m": short, "v": long_,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .naming import VENDOR_NAMES, vendor_key
+from .naming import VENDOR_NAMES, echo_number, vendor_key
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -369,8 +369,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
-    echo = _float(meta.get("EchoNumber") or find_value(ds, "EchoNumbers") or 1)
-    echo = int(echo) if math.isfinite(echo) else 1
+    echo = echo_number(ds, meta)
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
     te = _float(meta.get("EchoTime") or find_value(ds, "EchoTime") or find_value(ds, "EffectiveEchoTime"))
