@@ -5,22 +5,31 @@ inside buffers, raising ``InvalidDtypeError`` or ``InvalidArgumentError`` (or
 ``InvalidFileError``/``UnsupportedError`` for malformed or unsupported encoded
 data) before any kernel runs; the kernel bound in ``medfast._kernels`` (compiled,
 or its NumPy twin) then runs with the GIL released, so a thread pool can fill
-different frames of one output at once.
+different frames of one output at once. Inputs may be read-only; outputs are
+written in place and returned.
 
-Functions
----------
-swap_bytes(buf, itemsize, out=None)
-    Reverse the bytes of each 2-, 4- or 8-byte item, in place or into ``out``.
+Signatures
+----------
+swap_bytes(buf, itemsize, out=None) -> out, or buf swapped in place
 unpack_1bit(src, count, bit_offset=0, out=None) -> uint8[count]
 unpack_12bit(src, count, out=None) -> uint16[count]
-fix_stored_bits(arr, bits_stored, high_bit, signed=None) -> arr (in place)
-rescale(stored, slope, intercept, *, dtype, out=None) -> ndarray
-place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, high_bit=None, slope=1.0, intercept=0.0)
-rle_decode_frame(src, rows, columns, samples_per_pixel, bits_allocated, out=None) -> uint8 bytes
-invert_monochrome1(arr, bits_stored, signed=None) -> arr (in place)
-ybr_full_to_rgb(arr, out=None) -> uint8[..., 3]
+fix_stored_bits(arr, bits_stored, high_bit, signed=None) -> arr, fixed in place
+rescale(stored, slope, intercept, *, dtype, out=None) -> ndarray of stored.shape
+place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, high_bit=None,
+            slope=1.0, intercept=0.0) -> out, frame ``index`` filled
+rle_decode_frame(src, rows, columns, samples_per_pixel, bits_allocated, out=None)
+    -> uint8 bytes in pydicom's layout (planes, little-endian items), or out
+invert_monochrome1(arr, bits_stored, signed=None) -> arr, inverted in place
+ybr_full_to_rgb(arr, out=None) -> uint8 (..., 3)
 planar_to_interleaved(arr, out=None) -> (..., rows, columns, samples)
 apply_palette(arr, luts, first_map=0, out=None) -> arr.shape + (len(luts),)
+
+Floating point: float64 results equal pydicom's ``apply_rescale`` (``stored *
+slope + intercept`` in float64) and nibabel's read scaling; float32 results equal
+``stored.astype(float32) * float32(slope) + float32(intercept)``; slope 1 with
+intercept 0 is a plain cast. (nibabel skips adding a zero intercept, so where
+``0 * negative slope`` gives -0.0 nibabel keeps -0.0 and pydicom and medfast
+give +0.0.)
 """
 from __future__ import annotations
 
@@ -108,6 +117,14 @@ def _bytes_of(arr, name, func):
     return arr.reshape(-1).view(np.uint8)
 
 
+def _distinct(src, dst, func):
+    """Error unless ``dst`` is ``src`` itself or lies apart from it (a kernel reads each item
+    before writing it, so only exact aliasing is safe)."""
+    if np.may_share_memory(src, dst) and (src.__array_interface__["data"][0] != dst.__array_interface__["data"][0]
+                                         or src.nbytes != dst.nbytes):
+        raise InvalidArgumentError(f"{func}: out overlaps the input without being it")
+
+
 def _unsigned(arr):
     """The same memory, as the unsigned integer type of the same width."""
     return arr.reshape(-1).view(np.dtype(f"u{arr.dtype.itemsize}"))
@@ -175,6 +192,7 @@ def swap_bytes(buf, itemsize, out=None):
         result = out
         if dst.size != src.size:
             raise InvalidArgumentError(f"{func}: out has {dst.size} bytes, buf has {src.size}")
+        _distinct(src, dst, func)
     if src.size % itemsize:
         raise InvalidArgumentError(f"{func}: {src.size} bytes is not a whole number of {itemsize}-byte items")
     _k.swap_bytes(src, dst, itemsize)
@@ -541,8 +559,8 @@ def invert_monochrome1(arr, bits_stored, signed=None):
     return arr
 
 
-def _uint8_samples(arr, func, writable=False):
-    arr = _array(arr, "arr", func, writable=writable)
+def _uint8_samples(arr, func):
+    arr = _array(arr, "arr", func)
     if arr.dtype != np.uint8:
         raise InvalidDtypeError(f"{func}: arr dtype={arr.dtype}: must be uint8")
     if arr.ndim < 1 or arr.shape[-1] != 3:
@@ -569,6 +587,7 @@ def ybr_full_to_rgb(arr, out=None):
     func = "ybr_full_to_rgb"
     arr = _uint8_samples(arr, func)
     out = _out(out, arr.shape, np.uint8, func)
+    _distinct(arr, out, func)
     _k.ybr_full_to_rgb(arr.reshape(-1), out.reshape(-1))
     return out
 
@@ -592,7 +611,7 @@ def planar_to_interleaved(arr, out=None):
     out = _out(out, (*lead, rows, columns, samples), arr.dtype, func)
     if out.size == 0:
         return out
-    if np.shares_memory(arr, out):
+    if np.may_share_memory(arr, out):
         raise InvalidArgumentError(f"{func}: out must not overlap arr")
     frames = int(np.prod(lead, dtype=np.int64))
     src = _unsigned(arr).reshape(frames, -1)
@@ -638,5 +657,7 @@ def apply_palette(arr, luts, first_map=0, out=None):
     first_map = _index(first_map, "first_map", func)
     table = np.concatenate(luts)
     out = _out(out, (*arr.shape, len(luts)), table.dtype, func)
+    if np.may_share_memory(arr, out):
+        raise InvalidArgumentError(f"{func}: out must not overlap arr")
     _k.apply_palette(arr.reshape(-1), out.reshape(-1), table, len(luts), first_map)
     return out

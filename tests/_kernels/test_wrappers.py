@@ -38,6 +38,8 @@ BAD = [
     (lambda: kernels.swap_bytes(np.zeros(8, np.uint8)[::2], 2), InvalidArgumentError),
     (lambda: kernels.swap_bytes(b"\0" * 8, 2, out=np.zeros(6, np.uint8)), InvalidArgumentError),
     (lambda: kernels.swap_bytes(b"\0" * 8, 2, out=np.zeros(8, np.uint8)[::-1]), InvalidArgumentError),
+    (lambda: (b := np.zeros(16, np.uint8), kernels.swap_bytes(b[:8], 2, out=b[2:10]))[1], InvalidArgumentError),
+    (lambda: (b := np.zeros(9, np.uint8), kernels.ybr_full_to_rgb(b[:6].reshape(2, 3), out=b[3:].reshape(2, 3)))[1], InvalidArgumentError),
     (lambda: kernels.unpack_1bit(b"\0", 9), InvalidArgumentError),
     (lambda: kernels.unpack_1bit(b"\0\0", 8, bit_offset=9), InvalidArgumentError),
     (lambda: kernels.unpack_1bit(b"\0", 4, bit_offset=-1), InvalidArgumentError),
