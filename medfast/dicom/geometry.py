@@ -15,6 +15,11 @@ _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
 
 
+def _unit(v):
+    length = np.linalg.norm(v)
+    return v / length if length > 0 else v
+
+
 def normal(iop):
     """Unit slice normal: DICOM row direction x column direction."""
     iop = np.asarray(iop, dtype=np.float64)
@@ -42,8 +47,8 @@ def arrange(slices):
         else:
             positions.append([i])
     if slices[0].enhanced:
-        # dcm2niix keeps an enhanced file's slice direction: that of its first frame to its last
-        first = min(range(len(slices)), key=lambda i: (slices[i].order, slices[i].path))
+        # dcm2niix keeps an enhanced file's slice direction: from in-stack position 1 onwards
+        first = min(range(len(slices)), key=lambda i: (slices[i].path, slices[i].stack_position, slices[i].frame))
         if first in positions[-1] and len(positions) > 1:
             positions.reverse()
     nt = len(positions[0])
@@ -100,6 +105,7 @@ def affine(first_volume, rows):
     """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice)."""
     s0 = first_volume[0]
     iop = np.asarray(s0.iop, dtype=np.float64)
+    iop = np.concatenate([_unit(iop[:3]), _unit(iop[3:])])  # as dcm2niix: direction cosines made unit
     row_spacing, col_spacing = s0.spacing
     m = np.eye(4)
     m[:3, 0] = iop[:3] * col_spacing

@@ -51,7 +51,9 @@ def _source(path):
     from .scan import scan
 
     header = scan(path)
-    if _needs_pydicom(header.values, header):
+    with reading(path):
+        needs = _needs_pydicom(header.values, header)
+    if needs:
         ds = _header(path)
         return None if ds is None else (path, ds, None)
     return path, header.values, header
@@ -72,13 +74,16 @@ def _raw_layout(s):
     order = _NATIVE.get(h.transfer_syntax) if h is not None else None
     if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
         return None
-    allocated = int(v.get("BitsAllocated") or 0)
-    if allocated not in (8, 16, 32):
+    try:
+        allocated = int(v.get("BitsAllocated") or 0)
+        signed = int(v.get("PixelRepresentation") or 0) == 1
+        bits = int(v.get("BitsStored") or allocated)
+        high = int(v.get("HighBit") if v.get("HighBit") is not None else bits - 1)
+    except (TypeError, ValueError):
+        return None  # odd values: the pixel decoder reports them
+    if allocated not in (8, 16, 32) or not 0 < bits <= allocated or not bits - 1 <= high < allocated:
         return None
-    signed = int(v.get("PixelRepresentation") or 0) == 1
     stored = np.dtype(f"{order}{'i' if signed else 'u'}{allocated // 8}")
-    bits = int(v.get("BitsStored") or allocated)
-    high = int(v.get("HighBit") if v.get("HighBit") is not None else bits - 1)
     if bits == allocated and high == allocated - 1:
         return stored, None, None
     return stored, bits, high
@@ -289,7 +294,8 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
     slices = []
     for found in sources:
         if found is not None:
-            slices += series.slices_of(*found)
+            with reading(found[0]):
+                slices += series.slices_of(*found)
     groups = grouping.group(slices)
     flags = grouping.varies(groups)
     vols = []

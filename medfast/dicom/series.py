@@ -23,7 +23,7 @@ class Slice:
         "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
         "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
         "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order", "normal",
-        "source",
+        "source", "stack_position",
     )
 
     def __init__(self, **kw):
@@ -131,7 +131,7 @@ def slices_of(path, ds, source=None):
     )
     if enhanced.is_enhanced(ds):
         return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
-    iop = _floats(ds.get("ImageOrientationPatient"), 6, path, "ImageOrientationPatient")
+    iop = np.asarray(_floats(ds.get("ImageOrientationPatient"), 6, path, "ImageOrientationPatient"))
     spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     if manufacturer.startswith("PHILIPS"):
@@ -155,8 +155,16 @@ def slices_of(path, ds, source=None):
                       normal=direction,
                       order=(common["instance"], k)) for k in range(layout[0])]
     ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
-    return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
-                  order=(common["instance"], 0))]
+    frames = _int(ds.get("NumberOfFrames"), 1) or 1
+    if frames == 1:
+        return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
+                      order=(common["instance"], 0))]
+    # a classic multi-frame file (RT dose, NM, old MR): as dcm2niix, frames step along the normal
+    # by the slice spacing (1 mm when none is given; GridFrameOffsetVector is not used)
+    step = base["between"] or base["thickness"] or 1.0
+    n = np.cross(iop[:3], iop[3:])
+    return [Slice(**base, frame=f, tile=None, rows=rows, cols=cols, ipp=ipp + n * f * step, mosaic=None,
+                  order=(common["instance"], f)) for f in range(frames)]
 
 
 def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
@@ -184,6 +192,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             echo_number=_int(f.get("philips_EchoNumbers"), _int(ds.get("EchoNumbers"))), echo_time=echo_time,
             component=component, fieldmap_hz=fieldmap_hz,
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),
+            stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
     return out
 

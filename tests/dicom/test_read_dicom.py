@@ -148,3 +148,34 @@ def test_incomplete_4d_series_is_an_error(tmp_path):
     os.remove(paths[-1])
     with pytest.raises(InvalidFileError, match="ImagePositionPatient.*incomplete"):
         medfast.read_dicom(tmp_path)
+
+
+# ---- single files of pydicom's test data, against dcm2niix run on each ----
+
+PYDICOM_FILES = [
+    "CT_small.dcm", "MR_small.dcm", "MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_implicit.dcm",
+    "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_padded.dcm", "MR2_J2KR.dcm",
+    "MR2_UNCI.dcm", "liver.dcm", "liver_expb.dcm", "rtdose.dcm", "rtdose_rle.dcm", "eCT_Supplemental.dcm",
+    "693_J2KI.dcm", "explicit_VR-UN.dcm",
+]
+
+
+@pytest.mark.parametrize("name", PYDICOM_FILES)
+def test_pydicom_test_file_matches_dcm2niix(tmp_path, name):
+    import shutil
+    import subprocess
+
+    import nibabel as nib
+    from pydicom.data import get_testdata_file
+
+    from tests.conftest import require_tool
+
+    exe = require_tool("dcm2niix")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    shutil.copy(get_testdata_file(name), tmp_path / "in")
+    subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s_%e", "-o", str(tmp_path / "out"), str(tmp_path / "in")],
+                   check=True, capture_output=True)
+    [ref_path] = sorted((tmp_path / "out").glob("*.nii"))
+    [vol] = medfast.read_dicom(tmp_path / "in")
+    assert compare(vol, ref_path) == ""
