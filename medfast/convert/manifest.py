@@ -1,0 +1,103 @@
+"""The record of a bulk conversion in its output folder: what was converted, from what, into what.
+
+``OUT/.medfast-manifest.jsonl`` holds one JSON object a line, appended and
+fsynced as the run goes:
+
+- ``{"status": "renaming", "key", "bases", "outputs"}`` before a series' files
+  take their final names (so a re-run after a kill knows those names are the
+  series' own, not a conflict);
+- ``{"status": "done", "key", "sources", "bases", "outputs": [[path, size], ...]}``
+  once they all have.
+
+``key`` identifies a series by its source files (name, size, mtime) and the
+options that shape the output: a re-run skips a key whose outputs are all on
+disk with their recorded sizes. A line cut short by a kill is dropped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+NAME = ".medfast-manifest.jsonl"
+
+
+def series_key(files, options):
+    """Hex digest identifying a series: its ``File`` records (sorted) and the output options."""
+    digest = hashlib.sha256()
+    digest.update(repr(sorted(options.items())).encode())
+    for f in sorted(files):
+        digest.update(f"\0{f.name}\0{f.size}\0{f.mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+class Manifest:
+    """Append-only manifest of one output folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = Manifest(tempfile.mkdtemp())
+    >>> m.done("k") is None
+    True
+    """
+
+    def __init__(self, out_dir):
+        self.out_dir = os.path.abspath(out_dir)
+        self.path = os.path.join(self.out_dir, NAME)
+        self.records = {}
+        self.owner = {}  # absolute output path -> key of the series whose record names it last
+        self._load()
+        self._file = None
+
+    def _load(self):
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        if end < len(data):  # a line cut by a kill: drop it so the next append starts clean
+            with open(self.path, "r+b") as f:
+                f.truncate(end)
+        for line in data[:end].splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            self._remember(record)
+
+    def _remember(self, record):
+        self.records[record["key"]] = record
+        for p in record.get("outputs", ()):
+            self.owner[self._abs(p if isinstance(p, str) else p[0])] = record["key"]
+
+    def _abs(self, rel):
+        return os.path.join(self.out_dir, rel)
+
+    def done(self, key):
+        """The ``done`` record of ``key`` when every output is on disk with its size; else None."""
+        record = self.records.get(key)
+        if record is None or record.get("status") != "done":
+            return None
+        for rel, size in record["outputs"]:
+            try:
+                if os.path.getsize(self._abs(rel)) != size:
+                    return None
+            except OSError:
+                return None
+        return record
+
+    def append(self, record):
+        """Write one record durably (flushed and fsynced before returning)."""
+        if self._file is None:
+            self._file = open(self.path, "ab")
+        self._file.write(json.dumps(record, sort_keys=True).encode() + b"\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._remember(record)
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
