@@ -316,6 +316,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["Modality"] = modality
     _put(out, "MagneticFieldStrength", find_value(ds, "MagneticFieldStrength"), "pos")
     freq = _float(find_value(ds, "ImagingFrequency"))
+    if not freq > 0:
+        freq = _float(find_value(ds, "TransmitterFrequency"))
     if freq < 9_000_000:
         _put(out, "ImagingFrequency", freq, "pos")
     vendor = vendor_key(find_value(ds, "Manufacturer"))
@@ -333,6 +335,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["PatientSex"] = sex[0]
         _put(out, "PatientWeight", find_value(ds, "PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
+    if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
+        for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
+            if key not in out:
+                _put(out, key, _private_find(ds, (0x0021, element)), "str")
     if "SequenceName" not in out:
         _put(out, "SequenceName", find_value(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
     block = phoenix(ds) if vendor == "SI" else ""
@@ -356,7 +362,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if series > 0:
         out["SeriesNumber"] = series
     acq_time = _str(find_value(ds, "AcquisitionTime"))
-    if acq_time and _str(find_value(ds, "AcquisitionDate") or find_value(ds, "StudyDate")):
+    acq_date = _str(find_value(ds, "AcquisitionDate") or find_value(ds, "StudyDate"))
+    if not acq_time:
+        stamp = _str(find_value(ds, "AcquisitionDateTime", frame=_first_frame(meta)))
+        acq_time, acq_date = stamp[8:], stamp[:8]
+    if acq_time and acq_date:
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", find_value(ds, "AcquisitionNumber"), "int")
     _put(out, "ImageComments", find_value(ds, "ImageComments"), "str")
@@ -382,7 +392,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     tr = float(tr) if tr else _float(find_value(ds, "RepetitionTime")) / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
-    _put(out, "InversionTime", find_value(ds, "InversionTime"), "s")
+    inversion = find_value(ds, "InversionTime")
+    if inversion is None:
+        times = find_value(ds, "InversionTimes")
+        inversion = _floats_first(times)
+    _put(out, "InversionTime", inversion, "s")
     for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
         value = _str(find_value(ds, keyword))
         if value:
@@ -412,6 +426,14 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "NumberOfKSpaceTrajectories", find_value(ds, "NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling)
     return out
+
+
+def _floats_first(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return value[0] if len(value) else None
+    return value
 
 
 def _first_frame(meta):
@@ -501,6 +523,8 @@ def multiband_factor(block, times):
 
 def _table_position(ds, vendor):
     siemens = _private_value(ds, (0x0019, 0x1014))
+    if siemens is None and vendor == "SI":
+        siemens = _private_find(ds, (0x0021, 0x1005))
     if vendor == "SI" and siemens is not None:
         values = [_float(v) for v in (siemens if isinstance(siemens, (list, tuple)) or type(siemens).__name__ == "MultiValue" else str(siemens).split("\\"))]
         if len(values) == 3:
@@ -546,6 +570,8 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
     acq = [int(v) for v in (find_value(ds, "AcquisitionMatrix") or []) if str(v).strip()]
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
+    if not lines:
+        lines = int(_float(find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
     if lines > 0 and _str(find_value(ds, "Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines
     recon = lines
@@ -562,6 +588,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
     accel, accel_oop = _accel(ds, vendor)
     out["ParallelReductionFactorInPlane"] = int(accel) if float(accel).is_integer() else accel
     out["ParallelReductionFactorOutOfPlane"] = int(accel_oop) if float(accel_oop).is_integer() else accel_oop
+    _put(out, "ParallelAcquisitionTechnique", find_value(ds, "ParallelAcquisitionTechnique"), "str")
+    if _str(find_value(ds, "PartialFourier")) == "YES":
+        _put(out, "PartialFourierDirection", find_value(ds, "PartialFourierDirection"), "str")
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
         out["EffectiveEchoSpacing"] = ees
