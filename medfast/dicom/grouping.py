@@ -52,3 +52,31 @@ def varies(groups):
         entry[1].add(s.coil)
         entry[2].add((s.rows, s.cols))
     return {k: tuple(len(v) > 1 for v in entry) for k, entry in seen.items()}
+
+
+def echo_numbers(groups):
+    """Echo number of each stack (by index) where the headers leave echoes ambiguous.
+
+    When a series holds stacks with different echo times under one echo
+    number (Philips enhanced files repeat EchoNumbers 1 in every frame), the
+    echoes are numbered 1, 2, ... in the order their first image appears, as
+    dcm2niix numbers them.
+    """
+    by_series = {}
+    for index, members in enumerate(groups):
+        s = members[0]
+        by_series.setdefault((s.series_number, s.series_uid), []).append(index)
+    out = {}
+    for indices in by_series.values():
+        times = {}
+        for i in indices:
+            first = min(groups[i], key=lambda s: (s.path, s.frame))
+            key = None if first.echo_time is None else round(first.echo_time, 4)
+            times.setdefault(key, (first.path, first.frame))
+            times[key] = min(times[key], (first.path, first.frame))
+        numbers = {groups[i][0].echo_number for i in indices}
+        if len(times) > 1 and len(numbers) < len(times):
+            rank = {key: n + 1 for n, key in enumerate(sorted(times, key=times.get))}
+            for i in indices:
+                out[i] = rank[None if groups[i][0].echo_time is None else round(groups[i][0].echo_time, 4)]
+    return out

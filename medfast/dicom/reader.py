@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ..errors import file_error, reading
+from ..errors import UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
 
@@ -158,6 +158,9 @@ def _fill(ordered, varies):
     from concurrent.futures import ThreadPoolExecutor
 
     s0 = ordered[0]
+    if s0.bits[1] != 1:
+        raise file_error(s0.path, "SamplesPerPixel", s0.bits[1], "colour images are not stacked yet",
+                         cls=UnsupportedError)
     out = np.empty((len(ordered), s0.rows, s0.cols), dtype=_out_dtype(ordered, varies))
     fast, slow = [], {}
     for index, s in enumerate(ordered):
@@ -298,13 +301,18 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
                 slices += series.slices_of(*found)
     groups = grouping.group(slices)
     flags = grouping.varies(groups)
+    echoes = grouping.echo_numbers(groups)
     vols = []
-    for members in groups:
+    for index, members in enumerate(groups):
         if ignore_derived and members[0].derived:
             continue
         ordered, nz, nt = geometry.arrange(members)
         if ignore_derived and nz == 1:
             continue
         s0 = ordered[0]
-        vols += _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped, pixels)
+        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped, pixels)
+        if index in echoes:
+            for vol in built:
+                vol.meta["EchoNumber"] = echoes[index]
+        vols += built
     return vols
