@@ -1,9 +1,10 @@
 """Analyze 7.5 ``.hdr/.img`` pairs (with SPM's origin and scale-factor fields), through nibabel's header.
 
 Written as nibabel's ``Spm2AnalyzeImage``: the Analyze 7.5 layout, with the
-origin in ``originator`` and the slope in ``funused1``, which is what nibabel
-reads a plain Analyze header as. Analyze holds no rotation: an oblique affine
-keeps only its zooms, flips and origin, as in nibabel.
+origin in ``originator`` (whole voxels, int16) and the slope in ``funused1``,
+which is what nibabel reads a plain Analyze header as; no SPM ``.mat`` file.
+Analyze holds no rotation: an oblique affine keeps only its zooms, x flip and
+origin, as in nibabel.
 """
 from __future__ import annotations
 
@@ -63,7 +64,15 @@ def write(vol, path):
 
     keep = vol.inter == 0
     data = vol.stored if keep else vol.array
-    img = nib.Spm2AnalyzeImage(data, vol.affine)
+    affine = vol.affine.copy()
+    if affine[0, 0] > 0:  # Analyze's i axis runs right to left: mirror the voxels, not the anatomy
+        data = data[::-1]
+        affine[:3, 3] += affine[:3, 0] * (data.shape[0] - 1)
+        affine[:3, 0] *= -1
+    img = nib.Spm2AnalyzeImage(data, affine)
     img.set_data_dtype(data.dtype)
+    # SPM's origin field: the 1-based voxel at world (0, 0, 0), in the header (no SPM .mat file)
+    origin = np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[:3] + 1
+    img.header["origin"][:3] = np.clip(np.round(origin), -32768, 32767)
     img.header.set_slope_inter(vol.slope if keep else 1.0)
     nifti.save_image(img, path)

@@ -262,4 +262,7 @@ def write(vol, path):
     >>> nib.load(out).header.get_zooms()
     (2.0, 2.0, 2.0)
     """
-    save_image(to_image(vol), path)
+    import nibabel as nib
+
+    # the pair class directly: converting an image by from_image resets its scl_slope/scl_inter
+    save_image(to_image(vol, nib.Nifti1Pair if is_pair_name(path) else nib.Nifti1Image), path)
