@@ -34,6 +34,7 @@ import dataclasses
 import functools
 import math
 import os
+import struct
 import warnings
 
 import numpy as np
@@ -105,6 +106,14 @@ def _syntax(uid):
     if not uid.is_transfer_syntax:
         raise ValueError(f"{uid} is not a known transfer syntax")
     return uid.is_little_endian, uid.is_encapsulated
+
+
+def _pixel_vr(ds, tag, path):
+    """The VR of the pixel element; pydicom raises NotImplementedError on a VR it does not know."""
+    try:
+        return ds[tag].VR
+    except NotImplementedError as err:
+        raise file_error(path, _PIXEL_TAGS[tag], "VR", f"pydicom cannot read it: {err}") from err
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,8 +207,13 @@ class PixelHeader:
         required = ["Rows", "Columns", "BitsAllocated", "PhotometricInterpretation", "SamplesPerPixel"]
         if keyword == "PixelData":
             required += ["BitsStored", "PixelRepresentation"]
-        if v["SamplesPerPixel"] == 3 and not _syntax(syntax)[1]:
-            required.append("PlanarConfiguration")
+        if v["SamplesPerPixel"] == 3:
+            try:
+                encapsulated = _syntax(syntax)[1]
+            except ValueError as err:
+                raise file_error(path, "TransferSyntaxUID", str(syntax), str(err), UnsupportedError) from err
+            if not encapsulated:
+                required.append("PlanarConfiguration")
         for name in required:
             if v[name] is None:
                 raise file_error(path, name, None, "missing")
@@ -215,7 +229,7 @@ class PixelHeader:
             frames=_frames(v["NumberOfFrames"], path),
             transfer_syntax=str(syntax),
             keyword=keyword,
-            vr=ds[tags[0]].VR,
+            vr=_pixel_vr(ds, tags[0], path),
             path=path,
         )
 
@@ -528,7 +542,7 @@ def _encapsulated(header, src, frame=None):
     try:
         with reading(header.path, "Pixel Data"):
             return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
-    except RuntimeError as err:  # pydicom: every plugin failed on this data
+    except (RuntimeError, struct.error) as err:  # every plugin failed; a fragment length past the end
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
 
 
