@@ -37,7 +37,7 @@ from .sources import Limits, units
 
 WORK = ".medfast-work"
 _LOCK = ".medfast-lock"
-_SCAN_TAGS = ("SeriesInstanceUID", "SeriesNumber")
+_SCAN_TAGS = ("SeriesInstanceUID", "SeriesNumber", "Rows")
 _SCAN_CHUNK = 256
 _MAX_BAD_FILES = 16  # a series with more unreadable files than this fails as a whole
 _THUMB_HEIGHT = 96
@@ -196,7 +196,7 @@ def convert_series(task):
     return result
 
 
-class SeriesTask(collections.namedtuple("SeriesTask", "index key files parent options work thumbnails dry_run")):
+class SeriesTask(collections.namedtuple("SeriesTask", "index key series files parent options work thumbnails dry_run")):
     """What a worker needs for one series: its ``File`` records and the options (picklable)."""
 
 
@@ -217,6 +217,11 @@ def _scan_chunk(files):
             continue
         uid = values.get("SeriesInstanceUID")
         number = values.get("SeriesNumber")
+        if not uid and not values.get("Rows"):  # neither a series nor an image: a broken or foreign file
+            dicom = _has_preamble(f.path)
+            out.append((f, None, 0, f"{f.name}: SeriesInstanceUID and Rows missing: not a DICOM image" if dicom else None,
+                        dicom))
+            continue
         key = str(uid) if uid else "dir:" + os.path.dirname(f.path)
         out.append((f, key, number if isinstance(number, int) else 0, None, True))
     return out
@@ -290,7 +295,7 @@ class _Engine:
             if record is not None:
                 self.pending.append((record, files, None))
                 continue
-            task = SeriesTask(self.closed, skey, files, series.parent, self.options,
+            task = SeriesTask(self.closed, skey, key[1], files, series.parent, self.options,
                               os.path.join(self.work, f"s{self.closed:06d}"), self.thumbnails, self.summary.dry_run)
             self.closed += 1
             self.pending.append((task, files, self.executor.submit(convert_series, task)))
@@ -321,13 +326,13 @@ class _Engine:
     def _abs(self, rel):
         return os.path.join(self.out_dir, rel)
 
-    def _taken(self, base, key):
+    def _taken(self, base, series):
         """dcm2niix's test, except that files an earlier run wrote for this same series are not a conflict."""
         if base in self.planned:
             return True
         for ext in self.extensions:
             path = base + ext
-            if os.path.exists(path) and self.manifest.owner.get(path) != key:
+            if os.path.exists(path) and self.manifest.owner.get(path) != series:
                 return True
         return False
 
@@ -348,7 +353,7 @@ class _Engine:
             return
         renames, bases, described = [], [], []
         for vol in result["volumes"]:
-            base = resolve_conflict(self._abs(vol["rel"]), lambda b: self._taken(b, task.key), self.options.conflict)
+            base = resolve_conflict(self._abs(vol["rel"]), lambda b: self._taken(b, task.series), self.options.conflict)
             if base is None:  # -w 0: the name is taken, skip the series as dcm2niix does
                 continue
             self.planned.add(base)
@@ -370,7 +375,7 @@ class _Engine:
 
     def _rename(self, task, files, bases, renames, described):
         rel = [os.path.relpath(t, self.out_dir) for _, t in renames]
-        self.manifest.append({"status": "renaming", "key": task.key,
+        self.manifest.append({"status": "renaming", "key": task.key, "series": task.series,
                               "bases": [os.path.relpath(b, self.out_dir) for b in bases], "outputs": rel})
         try:
             sizes = []
@@ -381,7 +386,7 @@ class _Engine:
         except OSError as err:
             raise ConversionError(f"{target}: cannot rename into place: {err}") from err
         volumes = [{k: v for k, v in vol.items() if k not in ("files", "png", "status", "rel")} for vol in described]
-        self.manifest.append({"status": "done", "key": task.key, "sources": [f.name for f in files],
+        self.manifest.append({"status": "done", "key": task.key, "series": task.series, "sources": [f.name for f in files],
                               "bases": [os.path.relpath(b, self.out_dir) for b in bases],
                               "outputs": [[r, s] for r, s in zip(rel, sizes)], "volumes": volumes})
         shutil.rmtree(task.work, ignore_errors=True)

@@ -3,14 +3,15 @@
 ``OUT/.medfast-manifest.jsonl`` holds one JSON object a line, appended and
 fsynced as the run goes:
 
-- ``{"status": "renaming", "key", "bases", "outputs"}`` before a series' files
-  take their final names (so a re-run after a kill knows those names are the
-  series' own, not a conflict);
-- ``{"status": "done", "key", "sources", "bases", "outputs": [[path, size], ...]}``
+- ``{"status": "renaming", "key", "series", "bases", "outputs"}`` before a
+  series' files take their final names (so a re-run after a kill, or after
+  the series gained or lost files, knows those names are the series' own and
+  not a conflict);
+- ``{"status": "done", "key", "series", "sources", "bases", "outputs": [[path, size], ...]}``
   once they all have.
 
 ``key`` identifies a series by its source files (name, size, mtime) and the
-options that shape the output: a re-run skips a key whose outputs are all on
+options that shape the output, ``series`` by its SeriesInstanceUID: a re-run skips a key whose outputs are all on
 disk with their recorded sizes. A line cut short by a kill is dropped.
 """
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Manifest:
         self.out_dir = os.path.abspath(out_dir)
         self.path = os.path.join(self.out_dir, NAME)
         self.records = {}
-        self.owner = {}  # absolute output path -> key of the series whose record names it last
+        self.owner = {}  # absolute output path -> the series (SeriesInstanceUID) whose record names it last
         self._load()
         self._file = None
 
@@ -70,7 +71,7 @@ class Manifest:
     def _remember(self, record):
         self.records[record["key"]] = record
         for p in record.get("outputs", ()):
-            self.owner[self._abs(p if isinstance(p, str) else p[0])] = record["key"]
+            self.owner[self._abs(p if isinstance(p, str) else p[0])] = record.get("series")
 
     def _abs(self, rel):
         return os.path.join(self.out_dir, rel)

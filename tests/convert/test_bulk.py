@@ -1,0 +1,187 @@
+"""The bulk engine: same bytes as ``plan``/``execute``, resume, failures alone, names, disk full, CLI.
+
+Data: synthetic CT and 4-D MR series (``medfast.synth``). The reference for
+every output is the one-series-at-a-time engine (``plan`` + ``execute``),
+itself tested against dcm2niix.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+
+import pytest
+
+from medfast.convert import Options, bulk, execute, plan
+from medfast.convert.manifest import NAME as MANIFEST
+from medfast.convert.progress import Progress
+from medfast.errors import ConversionError, InvalidArgumentError
+from medfast.synth import write_ct_series, write_mr_series
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    write_ct_series(root / "ct", shape=(32, 24, 10), series_number=2, shuffle_names=True)
+    write_mr_series(root / "mr", shape=(16, 16, 6, 3), series_number=3)
+    write_ct_series(root / "more" / "ct2", shape=(16, 16, 5), series_number=4, seed=1)
+    (root / "README.txt").write_text("not DICOM")
+    return root
+
+
+def outputs(out):
+    """Relative path -> bytes of every final output (engine files start with a dot)."""
+    found = {}
+    for folder, dirs, names in os.walk(out):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = os.path.join(folder, name)
+                found[os.path.relpath(path, out)] = open(path, "rb").read()
+    return found
+
+
+def test_same_bytes_as_plan_execute(study, tmp_path):
+    summary = bulk.run([study], tmp_path / "bulk")
+    execute(plan(study, tmp_path / "ref"))
+    got, ref = outputs(tmp_path / "bulk"), outputs(tmp_path / "ref")
+    assert sorted(got) == sorted(ref) == ["CT_head_phantom_2.json", "CT_head_phantom_2.nii.gz",
+                                          "CT_head_phantom_4.json", "CT_head_phantom_4.nii.gz",
+                                          "fMRI_phantom_3.json", "fMRI_phantom_3.nii.gz"]
+    assert got == ref
+    assert summary.exit_code == 0 and summary.failures == []
+    assert summary.files == 10 + 18 + 5 + 1 and summary.not_dicom == 1
+    shapes = {s["outputs"][0]: s["shape"] for s in summary.series}
+    assert shapes == {"CT_head_phantom_2.nii.gz": [32, 24, 10], "fMRI_phantom_3.nii.gz": [16, 16, 6, 3],
+                      "CT_head_phantom_4.nii.gz": [16, 16, 5]}
+    assert not (tmp_path / "bulk" / bulk.WORK).exists()
+
+
+def test_rerun_skips_done_and_finishes_the_rest(study, tmp_path):
+    out = tmp_path / "out"
+    first = bulk.run([study], out)
+    before = outputs(out)
+    os.unlink(out / "fMRI_phantom_3.nii.gz")
+    stamp = os.stat(out / "CT_head_phantom_2.nii.gz").st_mtime_ns
+    second = bulk.run([study], out)
+    assert [s["status"] for s in second.series].count("skipped") == 2
+    assert [s["outputs"] for s in second.series if s["status"] == "converted"] == \
+        [["fMRI_phantom_3.nii.gz", "fMRI_phantom_3.json"]]
+    assert outputs(out) == before  # same names (no "a" suffix for its own files), same bytes
+    assert os.stat(out / "CT_head_phantom_2.nii.gz").st_mtime_ns == stamp  # not rewritten
+    assert sorted(second) == sorted(first)
+
+
+def test_changed_source_is_converted_again(tmp_path):
+    files = write_ct_series(tmp_path / "ct", shape=(16, 16, 4))
+    bulk.run([tmp_path / "ct"], tmp_path / "out")
+    os.unlink(files[-1])  # the series now has 3 slices
+    summary = bulk.run([tmp_path / "ct"], tmp_path / "out")
+    assert [s["status"] for s in summary.series] == ["converted"]
+    assert summary.series[0]["shape"] == [16, 16, 3]
+    assert summary.series[0]["outputs"][0] == "CT_head_phantom_2.nii.gz"  # its own name, not "...a"
+
+
+def test_corrupt_file_fails_alone(tmp_path):
+    files = write_ct_series(tmp_path / "in" / "ct", shape=(16, 16, 6))
+    write_mr_series(tmp_path / "in" / "mr", shape=(8, 8, 3, 2))
+    data = open(files[2], "rb").read()
+    open(files[2], "wb").write(data[:-100])  # truncated pixel data
+    (tmp_path / "in" / "ct" / "broken.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
+    summary = bulk.run([tmp_path / "in"], tmp_path / "out")
+    assert summary.exit_code == 1
+    reasons = {os.path.basename(f["source"]): f["reason"] for f in summary.failures}
+    assert os.path.basename(files[2]) in reasons and "PixelData" in reasons[os.path.basename(files[2])]
+    assert "broken.dcm" in reasons
+    shapes = sorted(s["shape"] for s in summary.series)
+    assert shapes == [[8, 8, 3, 2], [16, 16, 5]]  # the CT without its broken slice, the MR whole
+    ct = next(s for s in summary.series if s["shape"] == [16, 16, 5])
+    assert any("missing" in w for w in ct["warnings"])
+
+
+def test_conflicts_and_foreign_files(tmp_path):
+    write_ct_series(tmp_path / "in" / "a", shape=(8, 8, 3), seed=1)
+    write_ct_series(tmp_path / "in" / "b", shape=(8, 8, 4), seed=2)  # same protocol and number
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "CT_head_phantom_2.nii.gz").write_bytes(b"someone else's")
+    summary = bulk.run([tmp_path / "in"], out)
+    names = [(s["shape"][2], s["outputs"][0]) for s in summary.series]
+    assert names == [(3, "CT_head_phantom_2a.nii.gz"), (4, "CT_head_phantom_2b.nii.gz")]
+    assert (out / "CT_head_phantom_2.nii.gz").read_bytes() == b"someone else's"
+    again = bulk.run([tmp_path / "in"], out)  # a re-run keeps those names
+    assert [s["outputs"][0] for s in again.series] == ["CT_head_phantom_2a.nii.gz", "CT_head_phantom_2b.nii.gz"]
+
+
+def test_names_from_dicom_values_stay_inside(tmp_path):
+    import pydicom
+
+    for path in write_ct_series(tmp_path / "in", shape=(8, 8, 3)):
+        ds = pydicom.dcmread(path)
+        ds.ProtocolName = ".."
+        ds.SeriesDescription = "/etc/passwd\x01"
+        ds.save_as(path)
+    summary = bulk.run([tmp_path / "in"], tmp_path / "out", Options(template="%p/%d/%p"))
+    [rel] = [s["outputs"][0] for s in summary.series]
+    parts = rel.split("/")
+    assert ".." not in parts and "." not in parts and not os.path.isabs(rel)
+    assert all(not p.startswith(".") and all(ord(c) >= 32 for c in p) for p in parts)
+    assert os.path.realpath(tmp_path / "out" / rel).startswith(os.path.realpath(tmp_path / "out") + os.sep)
+
+
+def test_disk_full_leaves_nothing_partial(study, tmp_path, monkeypatch):
+    import medfast.convert as engine
+
+    real = engine.write_job
+
+    def full(job, options):
+        written = real(job, options)  # the temporary files exist: the engine must remove them
+        raise ConversionError(f"{written[0]}: cannot write") from OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(engine, "write_job", full)
+    with pytest.raises(ConversionError, match="disk full"):
+        bulk.run([study], tmp_path / "out", jobs=1)
+    assert outputs(tmp_path / "out") == {}
+    assert sorted(os.listdir(tmp_path / "out")) == [".medfast-lock"]
+
+
+def test_dry_run_writes_nothing(study, tmp_path):
+    summary = bulk.run([study], tmp_path / "out", dry_run=True)
+    assert [s["status"] for s in summary.series] == ["planned"] * 3
+    assert sorted(s["outputs"][0] for s in summary.series) == [
+        "CT_head_phantom_2.nii.gz", "CT_head_phantom_4.nii.gz", "fMRI_phantom_3.nii.gz"]
+    assert outputs(tmp_path / "out") == {} and not (tmp_path / "out" / MANIFEST).exists()
+
+
+def test_cli_json_and_exit_codes(study, tmp_path, capsys):
+    assert bulk.main([str(study), "-o", str(tmp_path / "out"), "--json", "--to", "nii"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["converted"] == 3 and report["failed"] == 0 and report["files_scanned"] == 34
+    assert sorted(o for s in report["series"] for o in s["outputs"] if o.endswith(".nii")) == [
+        "CT_head_phantom_2.nii", "CT_head_phantom_4.nii", "fMRI_phantom_3.nii"]
+    assert bulk.main([str(tmp_path / "missing"), "-o", str(tmp_path / "out")]) == 2
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
+    assert bulk.main([str(tmp_path / "bad"), "-o", str(tmp_path / "out2")]) == 1
+    assert "x.dcm" in capsys.readouterr().err
+    with pytest.raises(InvalidArgumentError):
+        bulk.run([study], tmp_path / "o", Options(to="png"))
+
+
+def test_progress_draws_on_a_terminal_only():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        p = Progress(stream, interval=0)
+        p.update(files=1200, series=7, done=3, bytes_seen=4_000_000, bytes_done=2_000_000, walked=False, failed=1)
+        p.close()
+    assert pipe.getvalue() == ""
+    text = tty.getvalue()
+    assert text.startswith("\rscanned 1,200 files | series 3/7+ (1 failed) | ") and " MB/s | left >" in text
+    assert text.endswith("\n")
