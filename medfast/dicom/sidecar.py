@@ -574,14 +574,20 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
         lines = int(_float(find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
     if lines > 0 and _str(find_value(ds, "Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines
+    # the image size before any reorientation of a 3-D volume (a mosaic's tiles are the shape, not Rows/Columns)
+    cols, rows = (shape[0], shape[1]) if len(shape) >= 2 else (0, 0)
+    if meta.get("reoriented"):
+        rows, cols = int(_float(find_value(ds, "Rows") or 0) or 0), int(_float(find_value(ds, "Columns") or 0) or 0)
     recon = lines
-    if len(shape) >= 2 and shape[0] > 0 and shape[1] > 0:
-        recon = shape[1] if shape[0] == shape[1] or rc == "C" else shape[0] if rc == "R" else lines
+    if rows > 0 and cols > 0:
+        recon = rows if rows == cols or rc == "C" else cols if rc == "R" else lines
     if _str(find_value(ds, "Modality")) == "MR" and recon > 0:
         out["ReconMatrixPE"] = recon
     bw = _float(meta.get("bandwidth_per_pixel_phase_encode"))
     if not bw > 0:
         bw = _siemens_csa_float(ds, "BandwidthPerPixelPhaseEncode")
+    if not bw > 0 and vendor == "SI":  # XA enhanced: (0021,1153)
+        bw = _float(_private_find(ds, (0x0021, 0x1153)))
     if bw > 0:
         out["BandwidthPerPixelPhaseEncode"] = bw
     vendor = vendor_key(find_value(ds, "Manufacturer"))
@@ -611,6 +617,8 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
             out["EstimatedTotalReadoutTime"] = total
     _put(out, "PixelBandwidth", find_value(ds, "PixelBandwidth"), "pos")
     dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
+    if not dwell > 0 and vendor == "SI":  # XA enhanced: (0021,1142), ns
+        dwell = _float(_private_find(ds, (0x0021, 0x1142)))
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive")
