@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 _CHUNK = 1 << 16  # elements a chunk: input, float intermediates and output slice fit in L2
+_BLOCK = 1 << 20  # elements a read: one hand-over between the reading thread and the scaling one
 _state = threading.local()
 _ORIGINAL = {}  # what accelerate() replaced, to call and to restore
 
@@ -34,7 +35,6 @@ def _read_scaled(proxy, dtype):
     """nibabel's ``ArrayProxy._get_scaled(dtype, ())``, computed in cache-sized chunks."""
     from nibabel.volumeutils import apply_read_scaling
 
-    from . import _gzip
     from .formats import _io
 
     slope, inter = np.asanyarray(proxy._slope), np.asanyarray(proxy._inter)
@@ -48,17 +48,41 @@ def _read_scaled(proxy, dtype):
     if dtype is not None:
         final = np.promote_types(final, dtype)
     shape, order = proxy._shape, proxy.order
-    out = np.empty(shape, final, order=order)
-    flat = out.reshape(-1, order="A")  # a view: out is contiguous in its order
-    need = _io.nbytes(shape, disk)
-    buf = np.empty(min(_CHUNK, max(flat.size, 1)), disk)
     path = proxy.file_like
-    with _io.open_data(path, int(proxy._offset), need, "image data") as f:
-        for start in range(0, flat.size, buf.size):
-            part = buf[: min(buf.size, flat.size - start)]
-            _gzip.readinto_exact(f, part, path, "image data")
-            flat[start : start + part.size] = apply_read_scaling(part, slope, inter)
+    with _io.open_data(path, int(proxy._offset), _io.nbytes(shape, disk), "image data") as f:
+        out = np.empty(shape, final, order=order)  # after the size check
+        flat = out.reshape(-1, order="A")  # a view: out is contiguous in its order
+        _pipeline(f, flat, disk, path, lambda part: apply_read_scaling(part, slope, inter))
     return out
+
+
+def _pipeline(f, flat, disk, path, scale):
+    """Fill ``flat`` with ``scale(raw)``: a worker reads (decompresses) the next block while this thread scales.
+
+    Blocks alternate between two buffers; each is scaled in cache-sized chunks.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import _gzip
+
+    block = min(_BLOCK, max(flat.size, 1))
+    buffers = (np.empty(block, disk), np.empty(block, disk))
+
+    def fill(index, start):
+        part = buffers[index % 2][: min(block, flat.size - start)]
+        _gzip.readinto_exact(f, part, path, "image data")
+        return part
+
+    starts = range(0, flat.size, block)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(fill, 0, 0) if flat.size else None
+        for index, start in enumerate(starts):
+            part = pending.result()
+            following = start + block
+            pending = pool.submit(fill, index + 1, following) if following < flat.size else None
+            for s in range(0, part.size, _CHUNK):
+                piece = part[s : s + _CHUNK]
+                flat[start + s : start + s + piece.size] = scale(piece)
 
 
 def _fast_ok(proxy, dtype, slicer):
