@@ -224,6 +224,10 @@ def _key_str(block, key):
 
 
 def _siemens(out, block, meta, ds):
+    if meta.get("is_phase"):  # a phase (difference) map reports both echo times of the protocol
+        te0, te1 = _key_float(block, "alTE[0]", math.nan), _key_float(block, "alTE[1]", math.nan)
+        if te0 > 0 and te1 > 0:
+            out["EchoTime1"], out["EchoTime2"] = te0 / 1e6, te1 / 1e6
     pf = {1: 0.5, 2: 0.625, 4: 0.75, 8: 0.875}.get(_key_int(block, "sKSpace.ucPhasePartialFourier"))
     if pf is not None:
         out["PartialFourier"] = pf
@@ -597,8 +601,18 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
     _put(out, "ParallelAcquisitionTechnique", find_value(ds, "ParallelAcquisitionTechnique"), "str")
     if _str(find_value(ds, "PartialFourier")) == "YES":
         _put(out, "PartialFourierDirection", find_value(ds, "PartialFourierDirection"), "str")
+    ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
+    spacing_ge = _float(_private_value(ds, (0x0043, 0x102C))) if vendor == "GE" else math.nan
+    if not ees and spacing_ge > 0 and recon > 1 and lines > 0:
+        # GE: readout = (ceil(lines / R / f) * f - 1) * echo spacing, f = 4 with partial Fourier else 2
+        options = set(_words(find_value(ds, "ScanOptions")))
+        f = 4.0 if options & {"PFF", "PFP"} else 2.0
+        total = (math.ceil(lines / accel / f) * f - 1.0) * spacing_ge * 1e-6
+        out["EffectiveEchoSpacing"] = total / (recon - 1)
+        out["TotalReadoutTime"] = total
+    if ees:
         out["EffectiveEchoSpacing"] = ees
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
