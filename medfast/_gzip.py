@@ -113,12 +113,14 @@ def readinto_exact(fileobj, buf, path=None, what="data"):
     >>> out.tolist()
     [97, 98]
     """
+    from isal import isal_zlib
+
     view = memoryview(buf).cast("B")
     total, want = 0, len(view)
     while total < want:
         try:
             got = fileobj.readinto(view[total:])
-        except (EOFError, OSError) as err:  # truncated or corrupt gzip stream
+        except (EOFError, OSError, isal_zlib.error) as err:  # truncated or corrupt gzip stream
             raise InvalidFileError(
                 f"{os.fspath(path) if path is not None else '<stream>'}: {what}: cannot decompress: {err}"
             ) from err

@@ -53,6 +53,13 @@ def test_readinto_exact_and_truncation():
         _gzip.readinto_exact(io.BytesIO(b"abc"), np.empty(8, np.uint8), "y")
 
 
+def test_corrupt_stream_names_the_file():
+    blob = bytearray(gzip.compress(_smooth_volume(16).tobytes()))
+    blob[20:40] = b"\xff" * 20
+    with pytest.raises(InvalidFileError, match="bad.gz"), _gzip.open_read(io.BytesIO(bytes(blob))) as f:
+        _gzip.readinto_exact(f, np.empty(16**3, np.int16), "bad.gz")
+
+
 def test_is_gzip():
     assert _gzip.is_gzip(gzip.compress(b""))
     assert not _gzip.is_gzip(b"\x5c\x01")

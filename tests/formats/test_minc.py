@@ -74,12 +74,25 @@ def test_layout_has_full_minc2_attributes(tmp_path):
         assert np.allclose(f["minc-2.0/image/0/image-min"][()], 2.0 * -32768 - 7.0)
 
 
-def test_compressed_minc2(tmp_path):
-    vol = Volume(np.arange(60, dtype=np.uint8).reshape(3, 4, 5), OBLIQUE)
-    minc2.write(vol, tmp_path / "c.mnc", compression=4)
-    with h5py.File(tmp_path / "c.mnc") as f:
+@pytest.mark.parametrize("dtype", ["u1", "<i2", ">i2"])
+def test_compressed_minc2_bit_for_bit(tmp_path, dtype):
+    vol = Volume(np.arange(7 * 9 * 11).reshape(7, 9, 11).astype(dtype), OBLIQUE)
+    minc2.write(vol, tmp_path / "c.mnc", compression=4)  # deflate chunks: read by ISA-L, not h5py
+    with h5py.File(tmp_path / "c.mnc", "r+") as f:
         assert f["minc-2.0/image/0/image"].compression == "gzip"
-    np.testing.assert_array_equal(nib.load(tmp_path / "c.mnc").get_fdata(), vol.array.T)
+        f["minc-2.0/image/0/image-max"][...] = np.linspace(100.0, 900.0, 11)  # per-slice scaling
+    want = nib.load(tmp_path / "c.mnc").get_fdata()
+    got = medfast.read(tmp_path / "c.mnc").array
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_corrupt_compressed_chunk_names_file(tmp_path):
+    vol = Volume(np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6), OBLIQUE)
+    minc2.write(vol, tmp_path / "z.mnc", compression=4)
+    with h5py.File(tmp_path / "z.mnc", "r+") as f:
+        f["minc-2.0/image/0/image"].id.write_direct_chunk((0, 0, 0), b"not deflate data")
+    with pytest.raises(InvalidFileError, match="z.mnc"):
+        medfast.read(tmp_path / "z.mnc")
 
 
 def test_per_slice_scaling_equals_nibabel_bit_for_bit(tmp_path):
