@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from ..errors import InvalidArgumentError, UnsupportedError
 
+#: How long to try reaching the scheduler before giving up.
+CONNECT_TIMEOUT = "10s"
+
 
 class DaskExecutor:
     """The two calls the bulk engine makes on an executor, over a ``distributed.Client``."""
@@ -43,7 +46,7 @@ def executor(address):
     if isinstance(address, Client):
         return DaskExecutor(address)
     try:
-        client = Client(address, set_as_default=False, timeout="10s")
+        client = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
         raise InvalidArgumentError(f"convert: cannot reach the Dask scheduler at {address!r}: {err}") from err
     return DaskExecutor(client, own=True)

@@ -1,0 +1,82 @@
+"""``medfast convert`` killed with SIGKILL at random moments, then re-run: no half file, same outputs.
+
+After every kill, each file carrying a final name in the output folder must
+hold exactly the bytes an uninterrupted run writes under that name; after the
+last re-run the folder must hold exactly the uninterrupted run's files.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from medfast.synth import write_ct_series, write_mr_series
+
+REPO = Path(__file__).resolve().parents[2]
+COMMAND = [sys.executable, "-m", "medfast.convert.bulk"]
+KILLS = 8
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archive")
+    for n in range(6):
+        write_ct_series(root / f"ct{n}", shape=(64, 64, 30), series_number=10 + n, seed=n)
+    write_mr_series(root / "mr", shape=(32, 32, 10, 8), series_number=3)
+    write_mr_series(root / "mr_again", shape=(32, 32, 10, 4), series_number=3, seed=1)  # a name conflict
+    return root
+
+
+def _start(src, out):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen([*COMMAND, str(src), "-o", str(out), "-j", "2"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _final_files(out):
+    found = {}
+    for folder, dirs, names in os.walk(out):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = os.path.join(folder, name)
+                found[os.path.relpath(path, out)] = Path(path).read_bytes()
+    return found
+
+
+def test_kill_at_random_moments_then_rerun(archive, tmp_path):
+    started = time.monotonic()
+    ref_run = _start(archive, tmp_path / "ref")
+    assert ref_run.wait(120) == 0, ref_run.stderr.read().decode()
+    duration = time.monotonic() - started
+    reference = _final_files(tmp_path / "ref")
+    assert len(reference) == 16  # 8 series: image and sidecar each
+
+    rng = random.Random(20261124)
+    folders, partial_seen = [tmp_path / "out0"], 0
+    for _ in range(KILLS):
+        proc = _start(archive, folders[-1])
+        time.sleep(rng.uniform(0.05, 1.0) * duration)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        proc.stderr.close()
+        got = _final_files(folders[-1])
+        for rel, data in got.items():
+            assert rel in reference, f"after a kill: {rel} is not a name the full run writes"
+            assert data == reference[rel], f"after a kill: {rel} carries a final name with other content"
+        partial_seen += 0 < len(got) < len(reference)
+        if len(got) == len(reference):  # nothing left to interrupt here: go on in a fresh folder
+            folders.append(tmp_path / f"out{len(folders)}")
+    assert partial_seen > 0, "no kill landed in the middle of a run: the test proves nothing"
+
+    for out in folders:
+        last = _start(archive, out)
+        assert last.wait(120) == 0, last.stderr.read().decode()
+        assert _final_files(out) == reference
+        assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".medfast-lock", ".medfast-manifest.jsonl"]
