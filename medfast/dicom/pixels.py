@@ -533,6 +533,10 @@ def _encapsulated(header, src, frame=None):
         missing = "; ".join(decoder.missing_dependencies)
         raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, f"decoder needs: {missing}", UnsupportedError)
     plugin = ""
+    if header.transfer_syntax in _JPEG2000:
+        # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG 2000
+        # streams: another plugin first, GDCM only when it is the only one installed.
+        plugin = next((p for p in decoder.available_plugins if p != "gdcm"), "")
     if header.transfer_syntax == RLELossless:
         from . import rle_plugin
 
@@ -544,6 +548,11 @@ def _encapsulated(header, src, frame=None):
             return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
     except (RuntimeError, struct.error) as err:  # every plugin failed; a fragment length past the end
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
+
+
+# JPEG 2000 and High-Throughput JPEG 2000 transfer syntaxes.
+_JPEG2000 = frozenset(("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
+                       "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"))
 
 
 def _options(header):
