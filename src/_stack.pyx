@@ -69,13 +69,13 @@ cdef inline bint _same(out_t* d, Py_UCS4 kind, int itemsize) noexcept nogil:
         return kind == u"u" and itemsize == sizeof(out_t)
 
 
-def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int itemsize, str kind,
+def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int itemsize, Py_UCS4 k,
                 bint swap, int bits_stored, int shift, double slope, double intercept):
-    """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass."""
+    """Decode ``len(dst)`` stored items (kind ``k``: ``'u'``, ``'i'`` or ``'f'``) of ``src`` at byte
+    ``offset`` into ``dst``, in one pass."""
     cdef Py_ssize_t n = dst.shape[0]
     if n == 0:
         return
-    cdef Py_UCS4 k = kind[0]
     cdef const uint8_t* p = &src[offset]
     cdef out_t* d = &dst[0]
     with nogil:

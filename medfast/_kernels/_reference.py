@@ -96,10 +96,10 @@ def rescale_int(src, dst, slope, intercept, frame_len):
 # ---- _stack ------------------------------------------------------------------
 
 @_kernel
-def place_frame(src, offset, dst, itemsize, kind, swap, bits_stored, shift, slope, intercept):
+def place_frame(src, offset, dst, itemsize, k, swap, bits_stored, shift, slope, intercept):
     """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass.
 
-    ``kind`` is ``'u'``, ``'i'`` or ``'f'``; the steps are: byte swap when ``swap``,
+    ``k`` is the stored kind, ``'u'``, ``'i'`` or ``'f'``; the steps are: byte swap when ``swap``,
     stored-bits fix when ``bits_stored`` > 0, then ``rescale_float``/``rescale_int``'s
     arithmetic for one frame.
     """
@@ -108,8 +108,8 @@ def place_frame(src, offset, dst, itemsize, kind, swap, bits_stored, shift, slop
         raw = raw.byteswap()
     if bits_stored:
         raw = raw.copy()
-        fix_stored_bits(raw, bits_stored, shift, kind == "i")
-    values = raw.view(np.dtype(f"{kind}{itemsize}"))
+        fix_stored_bits(raw, bits_stored, shift, k == "i")
+    values = raw.view(np.dtype(f"{k}{itemsize}"))
     if dst.dtype.kind == "f":
         _scale_float(values, dst, slope, intercept)
     elif slope == 1 and intercept == 0:
