@@ -206,11 +206,28 @@ class DicomVolume(Volume):
     def array(self):
         if self._array is None:
             stored = self.stored
-            if stored.flags.f_contiguous and not stored.flags.c_contiguous:
-                self._array = Volume(stored.T, np.eye(4), slope=self.slope, inter=self.inter).array.T
-            else:
+            if not (stored.flags.f_contiguous and not stored.flags.c_contiguous and stored.size):
                 return Volume.array.fget(self)
+            self._array = _rescale_parallel(stored.T, self.slope, self.inter).T
         return self._array
+
+
+def _rescale_parallel(stored, slope, inter):
+    """``stored * slope + inter`` in the narrowest exact dtype, frames (axis 0) spread over threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..kernels import rescale
+    from ..volume import scaled_dtype
+
+    frames = stored.reshape((-1,) + stored.shape[-2:])
+    chunks = np.array_split(np.arange(frames.shape[0]), min(frames.shape[0], 4 * _workers()))
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        ends = list(pool.map(lambda c: (frames[c[0]:c[-1] + 1].min(), frames[c[0]:c[-1] + 1].max()), chunks))
+        dtype = scaled_dtype(stored.dtype, slope, inter, min(e[0] for e in ends), max(e[1] for e in ends))
+        out = np.empty(frames.shape, dtype)
+        list(pool.map(lambda c: rescale(frames[c[0]:c[-1] + 1], slope, inter, dtype=dtype,
+                                        out=out[c[0]:c[-1] + 1]), chunks))
+    return out.reshape(stored.shape)
 
 
 def _is_ge_b0map(s0):
