@@ -6,9 +6,11 @@ medfast: ISA-L gzip, ``readinto`` straight into a small buffer, and scaling
 done chunk by chunk so the intermediates stay in cache, in one pass over the
 output instead of nibabel's three. The values and dtype are nibabel's, bit for
 bit: each chunk goes through nibabel's own ``apply_read_scaling``, and the
-chunked pass only changes where the work happens. Slicing (``dataobj[...]``),
-memory mapping of unscaled data (``get_unscaled``) and everything else stay
-nibabel's.
+chunked pass only changes where the work happens. PAR/REC and MINC2 images
+read their whole array through ``medfast.formats.parrec``/``minc2`` (REC or
+HDF5 data moved by medfast, per-slice scaling by the rescale kernel, float64
+bit for bit as nibabel). Slicing (``dataobj[...]``), memory mapping of
+unscaled data (``get_unscaled``) and everything else stay nibabel's.
 
 ``accelerate()`` makes ``nibabel.load`` do the same, and sends pydicom's
 ``ds.pixel_array`` through ``medfast.pixel_array`` (and medfast's RLE plugin).
@@ -104,41 +106,65 @@ def _fast_ok(proxy, dtype, slicer):
     return True
 
 
+def _original(cls, name):
+    """nibabel's own method, even while accelerate() has replaced it on the class."""
+    return _ORIGINAL.get((cls, name), getattr(cls, name))
+
+
 def _get_scaled(self, dtype, slicer):
     """``ArrayProxy._get_scaled`` with whole-array reads through medfast."""
+    from nibabel.arrayproxy import ArrayProxy
+
     if _fast_ok(self, dtype, slicer):
         return _read_scaled(self, dtype)
-    return _base_get_scaled()(self, dtype, slicer)
+    return _original(ArrayProxy, "_get_scaled")(self, dtype, slicer)
 
 
-def _fast_proxy_class():
+def _parrec_get_scaled(self, dtype, slicer):
+    """``PARRECArrayProxy._get_scaled`` with whole-array reads through medfast (REC read, per-slice kernel)."""
+    from nibabel.parrec import PARRECArrayProxy
+
+    from .formats import parrec
+
+    values = parrec.proxy_values(self, dtype) if slicer == () else None
+    return values if values is not None else _original(PARRECArrayProxy, "_get_scaled")(self, dtype, slicer)
+
+
+def _minc_array(self, dtype=None):
+    """``MincImageArrayProxy.__array__`` with MINC2 files read by h5py and scaled by the kernel."""
+    from nibabel.minc1 import MincImageArrayProxy
+    from nibabel.minc2 import Minc2File
+
+    from .formats import minc2
+
+    if isinstance(self.minc_file, Minc2File):
+        return minc2.proxy_values(self, dtype)
+    return _original(MincImageArrayProxy, "__array__")(self, dtype)
+
+
+def _patches():
+    """(nibabel proxy class, method name, medfast's replacement)."""
     from nibabel.arrayproxy import ArrayProxy
+    from nibabel.minc1 import MincImageArrayProxy
+    from nibabel.parrec import PARRECArrayProxy
 
-    class FastArrayProxy(ArrayProxy):
-        """nibabel's ``ArrayProxy`` whose whole-array reads go through medfast."""
-
-    FastArrayProxy._get_scaled = _get_scaled
-    FastArrayProxy.__module__ = __name__
-    return FastArrayProxy
-
-
-def _base_get_scaled():
-    """nibabel's own ``ArrayProxy._get_scaled``, even while accelerate() has replaced it."""
-    from nibabel.arrayproxy import ArrayProxy
-
-    return _ORIGINAL.get("get_scaled", ArrayProxy._get_scaled)
+    return (
+        (ArrayProxy, "_get_scaled", _get_scaled),
+        (PARRECArrayProxy, "_get_scaled", _parrec_get_scaled),
+        (MincImageArrayProxy, "__array__", _minc_array),
+    )
 
 
 def _accelerate_image(img):
-    """Swap a file-backed ``ArrayProxy`` data object for the fast one, in place; return ``img``."""
-    from nibabel.arrayproxy import ArrayProxy
-
+    """Give a file-backed proxy a subclass of its own class with medfast's method, in place; return ``img``."""
     proxy = getattr(img, "_dataobj", None)
-    if type(proxy) is ArrayProxy:
-        cls = _ORIGINAL.get("proxy")
-        if cls is None:
-            cls = _ORIGINAL["proxy"] = _fast_proxy_class()
-        proxy.__class__ = cls
+    for cls, name, func in _patches():
+        if type(proxy) is cls:
+            fast = _ORIGINAL.get(("subclass", cls))
+            if fast is None:
+                fast = type(f"Fast{cls.__name__}", (cls,), {name: func, "__module__": __name__})
+                _ORIGINAL[("subclass", cls)] = fast
+            proxy.__class__ = fast
     return img
 
 
@@ -191,8 +217,10 @@ def accelerate():
     """From now on ``nibabel.load`` returns medfast-accelerated images and pydicom decodes through medfast.
 
     Idempotent. ``nibabel.load`` (and ``nibabel.loadsave.load``) become
-    :func:`load`, and nibabel's ``ArrayProxy`` reads whole arrays through
-    medfast for images made any other way (``Nifti1Image.from_filename``...); pydicom's ``Dataset.pixel_array`` decodes through
+    :func:`load`, and nibabel's proxy classes (``ArrayProxy``,
+    ``PARRECArrayProxy``, ``MincImageArrayProxy``) read whole arrays through
+    medfast for images made any other way (``Nifti1Image.from_filename``...);
+    pydicom's ``Dataset.pixel_array`` decodes through
     ``medfast.pixel_array`` with pydicom's caching kept, and medfast's RLE
     Lossless plugin is registered first. Values, dtypes and shapes are
     unchanged.
@@ -210,14 +238,14 @@ def accelerate():
 
     from .dicom import rle_plugin
 
-    from nibabel.arrayproxy import ArrayProxy
-
     if "load" not in _ORIGINAL:
         _ORIGINAL["load"] = nibabel.loadsave.load
         _ORIGINAL["pixel_array"] = pydicom.dataset.pixel_array
-        _ORIGINAL["get_scaled"] = ArrayProxy._get_scaled
+        for cls, name, _ in _patches():
+            _ORIGINAL[(cls, name)] = cls.__dict__[name]
     nibabel.load = nibabel.loadsave.load = load
-    ArrayProxy._get_scaled = _get_scaled  # images made by class methods (from_filename...) too
+    for cls, name, func in _patches():  # images made by class methods (from_filename...) too
+        setattr(cls, name, func)
     pydicom.dataset.pixel_array = _pixel_array_hook
     rle_plugin.register(prefer=True)
 
@@ -238,10 +266,9 @@ def deaccelerate():
 
     from .dicom import rle_plugin
 
-    from nibabel.arrayproxy import ArrayProxy
-
     if "load" in _ORIGINAL:
-        ArrayProxy._get_scaled = _ORIGINAL.pop("get_scaled")
+        for cls, name, _ in _patches():
+            setattr(cls, name, _ORIGINAL.pop((cls, name)))
         nibabel.load = nibabel.loadsave.load = _ORIGINAL.pop("load")
         pydicom.dataset.pixel_array = _ORIGINAL.pop("pixel_array")
         rle_plugin.unregister()

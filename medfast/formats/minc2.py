@@ -112,10 +112,21 @@ def read(path):
     >>> read(mnc).shape
     (18, 28, 29)
     """
-    import h5py
-
-    from ..kernels import rescale
     from ..volume import Volume
+
+    stored, affine, names, scaling = _load(path)
+    meta = {"format": "MINC2", "dimorder": names}
+    if scaling is None:
+        return Volume(stored, affine, meta)
+    stored, slope, inter = _clipped(stored, scaling)
+    if np.all(slope == slope[0]) and np.all(inter == inter[0]) and stored.dtype.kind in "iu":
+        return Volume(stored, affine, meta, slope=slope[0], inter=inter[0])
+    return Volume(_scaled(stored, slope, inter), affine, meta)
+
+
+def _load(path):
+    """(stored array, affine, dimension names, scaling or None for float images)."""
+    import h5py
 
     with reading(path, "MINC2 file"), h5py.File(os.fspath(path), "r") as f:
         try:
@@ -134,17 +145,33 @@ def read(path):
         stored = np.empty(image.shape, image.dtype.newbyteorder("="))
         if stored.size:
             read_image(path, image, stored)
-    meta = {"format": "MINC2", "dimorder": names}
-    if scaling is None:
-        return Volume(stored, affine, meta)
-    nscales, vmin, vmax, slope, inter = scaling
+    return stored, affine, names, scaling
+
+
+def _clipped(stored, scaling):
+    """Stored values clipped to valid_range (float64, as nibabel clips, only when needed), slopes, intercepts."""
+    _, vmin, vmax, slope, inter = scaling
     if stored.size and (stored.min() < vmin or stored.max() > vmax):
-        stored = np.clip(stored, vmin, vmax)  # float64, as nibabel clips
-    if np.all(slope == slope[0]) and np.all(inter == inter[0]) and stored.dtype.kind in "iu":
-        return Volume(stored, affine, meta, slope=slope[0], inter=inter[0])
+        stored = np.clip(stored, vmin, vmax)
+    return stored, slope, inter
+
+
+def _scaled(stored, slope, inter):
+    """Per-frame ``stored * slope + inter`` in float64 by the rescale kernel (frames: the scaling dimensions)."""
+    from ..kernels import rescale
+
     frames = stored.reshape((slope.size, -1))
-    values = rescale(frames, slope, inter, dtype=np.float64).reshape(stored.shape)
-    return Volume(values, affine, meta)
+    return rescale(frames, slope, inter, dtype=np.float64).reshape(stored.shape)
+
+
+def proxy_values(proxy, dtype=None):
+    """What nibabel's ``MincImageArrayProxy`` of a MINC2 file gives for the whole array, read by medfast.
+
+    Float images come back in native byte order (nibabel keeps the file's).
+    """
+    stored, _, _, scaling = _load(proxy.minc_file._mincfile.filename)
+    values = stored if scaling is None else _scaled(*_clipped(stored, scaling))
+    return values if dtype is None else values.astype(dtype, copy=False)
 
 
 def read_image(path, image, out):

@@ -55,6 +55,24 @@ def test_scaled_files_bit_for_bit(tmp_path, ext, dtype, slope, inter):
     _assert_same(got.get_fdata(), want.get_fdata())
 
 
+@pytest.mark.parametrize(
+    "name", ["phantom_varscale.PAR", "phantom_EPI_asc_CLEAR_2_1.PAR", "small.mnc", "minc2_4d.mnc", "minc2-no-att.mnc", "tiny.mnc"]
+)
+def test_parrec_and_minc_load_equal_nibabel(name):
+    path = nibabel_data(name)
+    want, got = nib.load(path), medfast.load(path)
+    assert type(got) is type(want)
+    for dtype in (None, np.float32):
+        a, b = np.asarray(got.dataobj, dtype=dtype), np.asarray(want.dataobj, dtype=dtype)
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    fa, fb = got.get_fdata(), want.get_fdata()
+    assert fa.dtype == fb.dtype and np.array_equal(fa, fb)  # the same float64 values (memory layout may differ)
+    sliced = (0, Ellipsis)
+    assert np.array_equal(got.dataobj[sliced], want.dataobj[sliced])
+    if not name.startswith("tiny"):  # MINC1 stays nibabel's
+        assert type(got.dataobj).__name__.startswith("Fast")
+
+
 def test_accelerate_patches_nibabel_and_pydicom():
     from pydicom.data import get_testdata_file
 
