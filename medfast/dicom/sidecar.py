@@ -106,6 +106,11 @@ def find_value(ds, keyword, frame=None):
         for elem in seq[0]:
             if elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
                 return elem.value[0].get(keyword)
+    # classic files: Philips keeps the enhanced MR attributes in (2005,140F); real-world mapping is a sequence
+    for tag in ((0x2005, 0x140F), (0x0040, 0x9096)):
+        elem = ds.get(tag) if hasattr(ds, "get") else None
+        if elem is not None and elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
+            return elem.value[0].get(keyword)
     return None
 
 
@@ -418,8 +423,12 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
     _put(out, "EchoTrainLength", find_value(ds, "EchoTrainLength") if _float(find_value(ds, "EchoTrainLength")) > 1 else None, "int")
-    _put(out, "PhaseEncodingSteps", find_value(ds, "NumberOfPhaseEncodingSteps")
-         or find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane"), "int")
+    steps = find_value(ds, "NumberOfPhaseEncodingSteps") or find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane")
+    if vendor == "PH" and _str(find_value(ds, "PartialFourier")) == "YES" and steps:
+        out["PartialFourierEnabled"] = "YES"
+        _put(out, "PhaseEncodingStepsNoPartialFourier", steps, "int")
+    else:
+        _put(out, "PhaseEncodingSteps", steps, "int")
     _put(out, "FrequencyEncodingSteps", find_value(ds, "MRAcquisitionFrequencyEncodingSteps"), "int")
     _put(out, "PhaseEncodingStepsOutOfPlane", find_value(ds, "MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
     duration = _float(find_value(ds, "AcquisitionDuration"))
