@@ -1,0 +1,153 @@
+"""Bulk conversion of an archive: ``medfast convert`` against ``dcm2niix`` run folder by folder.
+
+The archive is generated once (``medfast.synth``): 24 axial CT series of
+256 x 256 x 200 and 12 4-D MR series of 64 x 64 x 30 x 40, one folder a
+series, 19,200 files, 750 MB (``MEDFAST_BENCH_BULK_SCALE=0.25`` takes a
+quarter of the series). ``MEDFAST_BENCH_BULK=corpus`` takes the
+``*/In`` folders of ``MEDFAST_CORPUS`` instead. Each round is a fresh process
+into an emptied folder: ``medfast convert ARCHIVE -o OUT`` (``-j 2``) against
+``dcm2niix -b y -f %p_%s`` once per series folder, the way people script it.
+
+Groups: ``bulk-niigz`` (target: medfast 4x faster, output no more than 1.05x
+dcm2niix's size), ``bulk-nii`` (target: 2x), ``bulk-scan`` (the engine's
+header scan on 2 threads against pydicom's ``dcmread(stop_before_pixels)``;
+target 600,000 files a minute). ``extra_info`` holds output sizes, the
+medfast process's peak memory (checked against twice the largest series plus
+300 MB) and the scan rate. Both tools must write the same image names and
+voxels. With ``--benchmark-disable`` the archive is 2 CT and 2 MR small
+series and each command runs once.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medfast.synth import write_ct_series, write_mr_series
+
+REPO = Path(__file__).resolve().parents[1]
+MEDFAST = [sys.executable, "-m", "medfast.convert.bulk"]
+TOOLS = ("dcm2niix", "medfast")
+
+
+def _dcm2niix_binary():
+    """The compiled dcm2niix of the PyPI package (no Python launcher start-up in the timing)."""
+    try:
+        import dcm2niix
+    except ImportError:
+        return shutil.which("dcm2niix") or "dcm2niix"
+    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
+    return path if os.access(path, os.X_OK) else shutil.which("dcm2niix") or "dcm2niix"
+
+
+@pytest.fixture(scope="session")
+def archive(small, tmp_path_factory):
+    """``(root, series folders, bytes of the largest series)``."""
+    if os.environ.get("MEDFAST_BENCH_BULK") == "corpus" and not small:
+        root = Path(os.environ["MEDFAST_CORPUS"])
+        folders = sorted(str(p) for p in root.glob("*/In"))
+    else:
+        root = tmp_path_factory.mktemp("bench_bulk")
+        n_ct, ct, n_mr, mr = (2, (64, 64, 20), 2, (16, 16, 6, 4)) if small else (24, (256, 256, 200), 12, (64, 64, 30, 40))
+        scale = float(os.environ.get("MEDFAST_BENCH_BULK_SCALE", 1))  # fewer series on a busy machine
+        n_ct, n_mr = max(1, round(n_ct * scale)), max(1, round(n_mr * scale))
+        folders = []
+        for i in range(n_ct):
+            write_ct_series(root / f"ct{i:02d}", shape=ct, series_number=100 + i, seed=i)
+            folders.append(str(root / f"ct{i:02d}"))
+        for i in range(n_mr):
+            write_mr_series(root / f"mr{i:02d}", shape=mr, series_number=200 + i, seed=i)
+            folders.append(str(root / f"mr{i:02d}"))
+    largest = max(sum(f.stat().st_size for f in Path(d).rglob("*") if f.is_file()) for d in folders)
+    return str(root), folders, largest
+
+
+def _run(tool, to, archive, out, peaks):
+    root, folders, _ = archive
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    if tool == "medfast":
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+        proc = subprocess.Popen([*MEDFAST, root, "-o", out, "--to", to, "-f", "%p_%s", "-j", "2"],
+                                stdout=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.returncode == 0
+        peaks.append(usage.ru_maxrss * 1024)  # Linux reports KiB
+        return
+    for folder in folders:
+        subprocess.run([_dcm2niix_binary(), "-z", "y" if to == "nii.gz" else "n", "-b", "y", "-f", "%p_%s",
+                        "-o", out, folder], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _images(out):
+    return sorted(f for f in os.listdir(out) if f.endswith((".nii", ".nii.gz")))
+
+
+def _check(tool, to, archive, out, tmp_path, small):
+    """Same image names and voxels as dcm2niix; the size ratio and peak memory into ``extra_info``."""
+    import nibabel as nib
+
+    ref = str(tmp_path / "ref")
+    _run("dcm2niix", to, archive, ref, [])
+    assert _images(out) == _images(ref)
+    for name in _images(ref)[:: max(1, len(_images(ref)) // 6)]:
+        a, b = nib.load(os.path.join(ref, name)), nib.load(os.path.join(out, name))
+        np.testing.assert_array_equal(np.asanyarray(b.dataobj), np.asanyarray(a.dataobj))
+        np.testing.assert_allclose(b.affine, a.affine, atol=1e-4)
+    size = sum(os.path.getsize(os.path.join(out, f)) for f in _images(out))
+    return size / sum(os.path.getsize(os.path.join(ref, f)) for f in _images(ref))
+
+
+@pytest.mark.parametrize("to", ["nii.gz", "nii"])
+@pytest.mark.parametrize("tool", TOOLS)
+def test_bulk_convert(benchmark, archive, tool, to, tmp_path, small):
+    benchmark.group = "bulk-" + to.replace(".", "")
+    out, peaks = str(tmp_path / "out"), []
+    rounds = 1 if small else 2
+    benchmark.pedantic(_run, args=(tool, to, archive, out, peaks), rounds=rounds, iterations=1)
+    ratio = _check(tool, to, archive, out, tmp_path, small)
+    benchmark.extra_info["size_vs_dcm2niix"] = round(ratio, 4)
+    if to == "nii.gz" and not small:
+        assert ratio <= 1.05
+    if tool == "medfast":
+        largest = archive[2]
+        benchmark.extra_info["peak_rss_mb"] = round(max(peaks) / 1e6, 1)
+        benchmark.extra_info["largest_series_mb"] = round(largest / 1e6, 1)
+        assert max(peaks) < 2 * largest + 300e6
+
+
+def _scan_medfast(files):
+    from medfast.convert.bulk import _scan_chunk
+
+    chunks = [files[i:i + 256] for i in range(0, len(files), 256)]
+    with ThreadPoolExecutor(2) as pool:
+        return sum(len(c) for c in pool.map(_scan_chunk, chunks))
+
+
+def _scan_pydicom(files):
+    import pydicom
+
+    def one(f):
+        return pydicom.dcmread(f.path, stop_before_pixels=True).SeriesInstanceUID
+
+    with ThreadPoolExecutor(2) as pool:
+        return len(list(pool.map(one, files)))
+
+
+@pytest.mark.parametrize("tool", ["medfast", "pydicom"])
+def test_bulk_scan(benchmark, archive, tool):
+    from medfast.convert.sources import walk
+
+    benchmark.group = "bulk-scan"
+    files = [f for folder in archive[1] for batch in walk(folder) for f in batch]
+    scan = _scan_medfast if tool == "medfast" else _scan_pydicom
+    assert benchmark(scan, files) == len(files)
+    if benchmark.stats is not None:
+        benchmark.extra_info["files_per_minute"] = int(len(files) * 60 / benchmark.stats.stats.mean)
