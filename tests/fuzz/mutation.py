@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import faulthandler
 import multiprocessing
 import os
 import random
@@ -60,6 +61,7 @@ def _worker(conn):
     warnings.simplefilter("ignore")  # pydicom and nibabel warn on every broken file
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)  # and the JPEG decoders print to the C stderr
+    faulthandler.disable()  # a crash is reported by the parent, from the exit signal
     _warm_up()
     targets.limit_memory()
     with tempfile.TemporaryDirectory(prefix="medfast-mutant-") as folder:
@@ -156,17 +158,23 @@ def _save(outdir, task, kind, why):
     return folder
 
 
-def run(count=2000, seed=0, workers=2, timeout=TIMEOUT, corpus=None, outdir=None):
-    """Read ``count`` mutants; return ``(counts, failures)``.
+def run(count=2000, seed=0, workers=2, timeout=TIMEOUT, corpus=None, outdir=None, context="spawn"):
+    """Read ``count`` mutants made with ``seed``; see ``run_tasks``."""
+    return run_tasks(tasks(count, seed, corpus), workers, timeout, outdir, context)
+
+
+def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
+    """Run each ``Task`` in guarded workers; return ``(counts, failures)``.
 
     ``counts`` maps ``(target, outcome)`` to a number; ``failures`` lists the
-    folders where each breaking mutant was saved (outcome ``finding``,
-    ``hang`` or ``crash``).
+    folders where each breaking input was saved (outcome ``finding``,
+    ``hang`` or ``crash``). Workers start by ``spawn``: the parent may hold
+    threads (OpenMP, pytest plugins) that a fork would copy mid-flight.
     """
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(context)
     outdir = outdir or tempfile.mkdtemp(prefix="medfast-mutation-")
     counts, failures = collections.Counter(), []
-    todo = tasks(count, seed, corpus)
+    todo = iter(todo)
     slots = [_Slot(ctx) for _ in range(workers)]
 
     def record(slot, kind, why=""):
@@ -177,7 +185,9 @@ def run(count=2000, seed=0, workers=2, timeout=TIMEOUT, corpus=None, outdir=None
 
     try:
         for slot in slots:
-            slot.send(next(todo))
+            task = next(todo, None)
+            if task is not None:
+                slot.send(task)
         while any(s.task for s in slots):
             busy = [s for s in slots if s.task]
             left = min(timeout - (time.monotonic() - s.started) for s in busy)
