@@ -10,6 +10,8 @@ from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
 
 
+#: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
+RGB24 = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
 _ENCAPSULATED_LENGTH = 0xFFFFFFFF
 
@@ -123,7 +125,7 @@ def _decoded(path):
             raise file_error(path, "PixelData", None, "missing")
         arr = pixel_array(ds)
     frames = int(ds.get("NumberOfFrames") or 1)
-    return arr.reshape((frames,) + arr.shape[-2:]) if frames > 1 or arr.ndim == 2 else arr[None]
+    return arr.reshape((frames,) + arr.shape[arr.ndim - (3 if int(ds.get("SamplesPerPixel") or 1) > 1 else 2):])
 
 
 def _place_decoded(path, items, out, varies):
@@ -134,19 +136,23 @@ def _place_decoded(path, items, out, varies):
         image = frames[s.frame]
         if s.mosaic:
             image = mosaic.tile(image, s.mosaic, s.tile)
-        if image.shape != (s.rows, s.cols):
+        if image.shape[:2] != (s.rows, s.cols):
             raise file_error(path, "Rows x Columns", image.shape, f"differs from the series' {(s.rows, s.cols)}")
         image = image[::-1]  # NIfTI rows run bottom-up
-        if varies:
+        if out.dtype == RGB24:
+            out[index] = np.ascontiguousarray(image).view(RGB24).reshape(image.shape[:2])
+        elif varies:
             out[index] = image.astype(np.float32) * np.float32(s.slope) + np.float32(s.inter)
         else:
             out[index] = image
 
 
 def _out_dtype(ordered, varies):
+    s0 = ordered[0]
+    if s0.bits == (8, 3):
+        return RGB24
     if varies:
         return np.dtype(np.float32)
-    s0 = ordered[0]
     layout = _raw_layout(s0) if s0.source is not None else None
     if layout is not None:
         return _stored_dtype(s0, layout[0])
@@ -158,9 +164,9 @@ def _fill(ordered, varies):
     from concurrent.futures import ThreadPoolExecutor
 
     s0 = ordered[0]
-    if s0.bits[1] != 1:
-        raise file_error(s0.path, "SamplesPerPixel", s0.bits[1], "colour images are not stacked yet",
-                         cls=UnsupportedError)
+    if s0.bits[1] != 1 and s0.bits != (8, 3):
+        raise file_error(s0.path, "SamplesPerPixel x BitsAllocated", s0.bits,
+                         "colour images are read as 8-bit RGB only (as dcm2niix)", cls=UnsupportedError)
     out = np.empty((len(ordered), s0.rows, s0.cols), dtype=_out_dtype(ordered, varies))
     fast, slow = [], {}
     for index, s in enumerate(ordered):

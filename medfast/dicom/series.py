@@ -153,18 +153,18 @@ def slices_of(path, ds, source=None):
             direction = -direction
         return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
                       normal=direction,
-                      order=(common["instance"], k)) for k in range(layout[0])]
+                      order=(common["instance"], common["acq_time"] or 0.0, k)) for k in range(layout[0])]
     ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
     frames = _int(ds.get("NumberOfFrames"), 1) or 1
-    if frames == 1:
+    if frames == 1:  # images at one position go to volumes by instance number, then acquisition time
         return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
-                      order=(common["instance"], 0))]
+                      order=(common["instance"], common["acq_time"] or 0.0, 0))]
     # a classic multi-frame file (RT dose, NM, old MR): as dcm2niix, frames step along the normal
     # by the slice spacing (1 mm when none is given; GridFrameOffsetVector is not used)
     step = base["between"] or base["thickness"] or 1.0
     n = np.cross(iop[:3], iop[3:])
     return [Slice(**base, frame=f, tile=None, rows=rows, cols=cols, ipp=ipp + n * f * step, mosaic=None,
-                  order=(common["instance"], f)) for f in range(frames)]
+                  order=(common["instance"], common["acq_time"] or 0.0, f)) for f in range(frames)]
 
 
 def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
@@ -191,7 +191,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             slope=slope, inter=inter, image_type=image_type, mosaic=None, enhanced=True,
             echo_number=_int(f.get("philips_EchoNumbers"), _int(ds.get("EchoNumbers"))), echo_time=echo_time,
             component=component, fieldmap_hz=fieldmap_hz,
-            order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),
+            order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
     return out

@@ -186,3 +186,30 @@ def test_pydicom_test_file_matches_dcm2niix(tmp_path, name):
     [ref_path] = sorted((tmp_path / "out").glob("*.nii"))
     [vol] = medfast.read_dicom(tmp_path / "in")
     assert compare(vol, ref_path) == ""
+
+
+@pytest.mark.parametrize("name", ["SC_rgb.dcm", "SC_rgb_rle.dcm", "SC_rgb_expb.dcm", "SC_rgb_2frame.dcm"])
+def test_rgb_matches_dcm2niix(tmp_path, name):
+    """8-bit RGB (given a geometry: pydicom's samples have none) is NIfTI RGB24, rows flipped, as dcm2niix."""
+    import subprocess
+
+    import nibabel as nib
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from tests.conftest import require_tool
+
+    exe = require_tool("dcm2niix")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    ds = pydicom.dcmread(get_testdata_file(name))
+    ds.ImageOrientationPatient, ds.ImagePositionPatient, ds.PixelSpacing = [1, 0, 0, 0, 1, 0], [0, 0, 0], [1, 1]
+    ds.SeriesNumber = 4
+    ds.save_as(tmp_path / "in" / name)
+    subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s", "-o", str(tmp_path / "out"), str(tmp_path / "in")],
+                   check=True, capture_output=True)
+    img = nib.load(tmp_path / "out" / "4.nii")
+    [vol] = medfast.read_dicom(tmp_path / "in")
+    assert vol.array.dtype == img.get_data_dtype() and vol.shape == img.shape
+    np.testing.assert_allclose(vol.affine, img.affine, atol=1e-4)
+    assert np.array_equal(vol.array, np.asarray(img.dataobj))
