@@ -159,7 +159,8 @@ def image_type(ds, meta):
     extra = [name for flag, name in flags if meta.get(flag) and name not in items]
     if meta.get("real_is_fieldmap_hz"):
         extra = [e for e in extra if e != "REAL"] + ["FIELDMAPHZ"]
-    if meta.get("is_magnitude", not extra) and "MAGNITUDE" not in items and not extra:
+    # a file whose ImageType says MIXED (Philips enhanced magnitude + field map) gets no component appended
+    if meta.get("is_magnitude", not extra) and "MAGNITUDE" not in items and not extra and "MIXED" not in items:
         extra.append("MAGNITUDE")
     return items + extra
 
