@@ -91,8 +91,12 @@ def _raw_layout(s):
     return stored, bits, high
 
 
-def _place_native(s, layout, out, index, scratch):
-    """Read one file's pixel bytes into ``out[index]`` (through ``scratch`` when they must change type)."""
+def _place_native(s, layout, out, index, scratch, frame):
+    """Read one file's pixel bytes and place them, decoded, in ``out[index]`` with the rows reversed.
+
+    ``scratch`` (raw bytes) and ``frame`` (one decoded frame, shape (1, rows, cols)) are the
+    calling thread's buffers, reused from file to file.
+    """
     from ..kernels import place_frame
 
     stored, bits, high = layout
@@ -107,10 +111,9 @@ def _place_native(s, layout, out, index, scratch):
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
-    place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
+    place_frame(target, 0, frame, 0, stored_dtype=stored, bits_stored=bits, high_bit=high,
                 slope=slope, intercept=inter)
-    slot = out[index]
-    slot[:] = slot[::-1]  # NIfTI rows run bottom-up (numpy copies through a buffer: the views overlap)
+    np.copyto(out[index], frame[0, ::-1])  # NIfTI rows run bottom-up
 
 
 def _decoded(path):
@@ -179,8 +182,9 @@ def _fill(ordered, varies):
 
     def run_fast(chunk):
         scratch = bytearray(scratch_size)
+        frame = np.empty((1, s0.rows, s0.cols), out.dtype)
         for index, s, layout in chunk:
-            _place_native(s, layout, out, index, scratch)
+            _place_native(s, layout, out, index, scratch, frame)
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
