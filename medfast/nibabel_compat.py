@@ -231,6 +231,7 @@ def accelerate():
     >>> accelerate()
     >>> nibabel.load is load
     True
+    >>> deaccelerate()
     """
     import nibabel
     import nibabel.loadsave

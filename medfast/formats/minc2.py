@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from ..errors import InvalidFileError, UnsupportedError, file_error, reading
+from ..errors import InvalidArgumentError, UnsupportedError, file_error, reading
 
 NAME = "minc2"
 EXTENSIONS = (".mnc", ".mnc2")
@@ -263,7 +263,9 @@ def write(vol, path, *, compression=None):
     from .._atomic import atomic_path
 
     if vol.stored.ndim not in (3, 4):
-        raise InvalidFileError(f"{os.fspath(path)}: shape={vol.shape}: MINC2 output must be 3-D or 4-D")
+        raise InvalidArgumentError(f"{os.fspath(path)}: shape={vol.shape}: MINC2 output must be 3-D or 4-D")
+    if vol.stored.dtype.kind == "c":
+        raise UnsupportedError(f"{os.fspath(path)}: dtype={vol.stored.dtype}: MINC2 output of complex values")
     stored = vol.stored
     integer = stored.dtype.kind in "iu" and stored.dtype.itemsize <= 4
     data = stored if integer else np.asarray(vol.array, np.float64 if vol.array.dtype.itemsize > 4 else np.float32)

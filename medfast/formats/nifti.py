@@ -259,8 +259,8 @@ def write(vol, path):
     >>> from medfast.volume import Volume
     >>> out = os.path.join(tempfile.mkdtemp(), "v.nii.gz")
     >>> write(Volume(np.ones((2, 2, 2), np.int16), np.diag([2, 2, 2, 1])), out)
-    >>> nib.load(out).header.get_zooms()
-    (2.0, 2.0, 2.0)
+    >>> [float(z) for z in nib.load(out).header.get_zooms()]
+    [2.0, 2.0, 2.0]
     """
     import nibabel as nib
 

@@ -273,7 +273,9 @@ def write(vol, path, *, encoding=None):
     if encoding not in ("raw", "gzip"):
         raise UnsupportedError(f"{path}: encoding={encoding!r}: medfast writes raw or gzip NRRD")
     data = vol.array
-    if data.dtype.str[1:] not in _WRITE_TYPES:
+    if data.dtype.kind == "c":
+        raise UnsupportedError(f"{path}: dtype={data.dtype}: NRRD has no complex type")
+    if data.dtype.str[1:] not in _WRITE_TYPES:  # bool, float16: widen exactly
         data = data.astype(np.float64)
     out_dtype = data.dtype.newbyteorder("<")
     gz = encoding == "gzip"

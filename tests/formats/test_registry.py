@@ -1,7 +1,6 @@
 """The registry: sniffing, choosing writers by extension, and every nibabel test file through medfast.read."""
 from __future__ import annotations
 
-import os
 
 import nibabel as nib
 import numpy as np
