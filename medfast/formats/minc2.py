@@ -142,10 +142,29 @@ def _load(path):
         if image.dtype.kind not in "iuf":
             raise file_error(path, "image dtype", str(image.dtype), "not a MINC2 numeric type", UnsupportedError)
         scaling = _slice_scaling(path, group, image, names) if image.dtype.kind in "iu" else None
+        _check_storage(path, image)
         stored = np.empty(image.shape, image.dtype.newbyteorder("="))
         if stored.size:
             read_image(path, image, stored)
     return stored, affine, names, scaling
+
+
+def _check_storage(path, image):
+    """Refuse, before allocating, an image whose shape needs more bytes than the file stores for it.
+
+    Contiguous data must be all there; deflate cannot expand more than 1032 to 1.
+    Chunked images with chunks never written (fill value) are not bounded.
+    """
+    need = int(np.prod(image.shape, dtype=object)) * image.dtype.itemsize
+    stored = image.id.get_storage_size()
+    if image.chunks is None:
+        bound = stored
+    elif image.compression is None:
+        bound = stored if image.id.get_num_chunks() == int(np.prod([-(-n // c) for n, c in zip(image.shape, image.chunks)])) else None
+    else:
+        bound = stored * 1032 + int(np.prod(image.chunks)) * image.dtype.itemsize
+    if bound is not None and need > bound and image.size:
+        raise file_error(path, "image shape", image.shape, f"needs {need} bytes, the file stores {stored}")
 
 
 def _clipped(stored, scaling):

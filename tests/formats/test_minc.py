@@ -132,3 +132,23 @@ def test_nifti_to_minc2_to_nifti(tmp_path):
 def test_minc1_is_read_not_written(tmp_path):
     vol = medfast.read(nibabel_data("minc1_4d.mnc"))
     np.testing.assert_array_equal(vol.array, nib.load(nibabel_data("minc1_4d.mnc")).get_fdata())
+
+
+def test_shape_larger_than_the_stored_data_fails_before_allocating(tmp_path, monkeypatch):
+    path = tmp_path / "huge.mnc"
+    minc2.write(Volume(np.zeros((4, 5, 6), np.int16), OBLIQUE), path)
+    with h5py.File(path, "r+") as f:
+        group = f["minc-2.0/image/0"]
+        attrs = dict(group["image"].attrs)
+        del group["image"]
+        # a contiguous dataset with no data written: HDF5 allocates nothing on disk
+        image = group.create_dataset("image", shape=(4000, 4000, 4000), dtype=np.int16)
+        for key, value in attrs.items():
+            image.attrs[key] = value
+        for key in ("image-min", "image-max"):
+            del group[key]
+            group.create_dataset(key, data=np.zeros(4000))
+            group[key].attrs["dimorder"] = b"zspace"
+    monkeypatch.setattr(np, "empty", lambda *a, **k: pytest.fail("allocated"))
+    with pytest.raises(InvalidFileError, match="huge.mnc"):
+        medfast.read(path)
