@@ -159,10 +159,12 @@ def _check_storage(path, image):
     stored = image.id.get_storage_size()
     if image.chunks is None:
         bound = stored
-    elif image.compression is None:
-        bound = stored if image.id.get_num_chunks() == int(np.prod([-(-n // c) for n, c in zip(image.shape, image.chunks)])) else None
-    else:
+    elif image.id.get_num_chunks() != int(np.prod([-(-n // c) for n, c in zip(image.shape, image.chunks)])):
+        bound = None  # some chunks hold the fill value
+    elif image.compression is not None:
         bound = stored * 1032 + int(np.prod(image.chunks)) * image.dtype.itemsize
+    else:
+        bound = stored
     if bound is not None and need > bound and image.size:
         raise file_error(path, "image shape", image.shape, f"needs {need} bytes, the file stores {stored}")
 
