@@ -16,12 +16,11 @@ from .errors import (
     MedfastError,
     UnsupportedError,
 )
-from .volume import Volume
-
 __version__ = "0.1.0"
 
 # public name -> module that defines it, imported when first asked for
 _LAZY = {
+    "Volume": "medfast.volume",
     "read_dicom": "medfast.dicom",
     "pixel_array": "medfast.dicom",
     "read": "medfast.formats",
