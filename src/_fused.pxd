@@ -135,6 +135,7 @@ cdef inline void scale(const num_t* x, out_t* y, Py_ssize_t n, double slope, dou
     cdef Py_ssize_t k
     cdef float fs = <float>slope, fb = <float>intercept
     cdef uint64_t us, ub
+    cdef uint32_t us32, ub32
     if slope == 1 and intercept == 0:
         for k in range(n):
             y[k] = <out_t>x[k]
@@ -145,8 +146,20 @@ cdef inline void scale(const num_t* x, out_t* y, Py_ssize_t n, double slope, dou
         for k in range(n):
             y[k] = <double>x[k] * slope + intercept
     elif num_t is not float and num_t is not double:
-        # unsigned arithmetic wraps as NumPy's int64 does (signed overflow is undefined in C)
-        us = <uint64_t><int64_t>slope
-        ub = <uint64_t><int64_t>intercept
-        for k in range(n):
-            y[k] = <out_t>(<uint64_t><int64_t>x[k] * us + ub)
+        # Unsigned arithmetic wraps as NumPy's int64 does (signed overflow is undefined in C).
+        # The result is kept modulo 2**bits of out_t, so 32-bit arithmetic gives the same bits
+        # for outputs up to 32 bits, and vectorizes where 64-bit multiplies do not.
+        if sizeof(out_t) <= 4:
+            us32 = <uint32_t><int64_t>slope
+            ub32 = <uint32_t><int64_t>intercept
+            if us32 == 1:
+                for k in range(n):
+                    y[k] = <out_t>(<uint32_t>x[k] + ub32)
+            else:
+                for k in range(n):
+                    y[k] = <out_t>(<uint32_t>x[k] * us32 + ub32)
+        else:
+            us = <uint64_t><int64_t>slope
+            ub = <uint64_t><int64_t>intercept
+            for k in range(n):
+                y[k] = <out_t>(<uint64_t>x[k] * us + ub)
