@@ -57,7 +57,7 @@ def _source(path):
         needs = _needs_pydicom(header.values, header)
     if needs:
         ds = _header(path)
-        return None if ds is None else (path, ds, None)
+        return None if ds is None else (path, ds, header)
     return path, header.values, header
 
 
@@ -73,7 +73,7 @@ def _stored_dtype(s0, decoded_dtype):
 def _raw_layout(s):
     """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None."""
     h, v = s.source, s.ds
-    order = _NATIVE.get(h.transfer_syntax) if h is not None else None
+    order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and not s.mosaic else None
     if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
         return None
     try:
@@ -101,12 +101,12 @@ def _place_native(s, layout, out, index, scratch, frame):
 
     stored, bits, high = layout
     need = s.rows * s.cols * stored.itemsize
-    if s.source.pixel_length < need:
+    if s.source.pixel_length < need * (s.frame + 1):
         raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
-                         f"Rows x Columns x BitsAllocated need {need}")
+                         f"Rows x Columns x BitsAllocated x frames need {need * (s.frame + 1)}")
     target = memoryview(scratch)[:need]
     with open(s.path, "rb", buffering=0) as f:
-        f.seek(s.source.pixel_offset)
+        f.seek(s.source.pixel_offset + s.frame * need)
         got = f.readinto(target)
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
