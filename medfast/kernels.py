@@ -33,6 +33,7 @@ give +0.0.)
 """
 from __future__ import annotations
 
+import math
 import operator
 import struct
 
@@ -58,6 +59,7 @@ __all__ = [
 _INT_KINDS = "iu"
 # Output dtypes place_frame and rescale write (native byte order).
 _OUT_DTYPES = frozenset(np.dtype(t) for t in ("u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8", "f4", "f8"))
+_IINFO = {dt: np.iinfo(dt) for dt in _OUT_DTYPES if dt.kind in _INT_KINDS}
 
 
 # ---- argument checks ---------------------------------------------------------
@@ -308,19 +310,35 @@ def _pairs(slope, intercept, frames, func):
     return np.ascontiguousarray(np.broadcast_to(s, n)), np.ascontiguousarray(np.broadcast_to(i, n))
 
 
+def _scalar(value, name, func):
+    """``value`` as a finite Python float, or InvalidArgumentError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{func}: {name}={value!r}: must be a number") from None
+    if not math.isfinite(v):
+        raise InvalidArgumentError(f"{func}: {name}={v}: must be finite")
+    return v
+
+
+def _fits(slope, inter, lo, hi, dtype, func):
+    """Error unless ``slope``/``inter`` are integers and ``v * slope + inter`` fits ``dtype`` for v in [lo, hi]."""
+    if not (slope.is_integer() and inter.is_integer()):
+        raise InvalidArgumentError(f"{func}: dtype={dtype}: slope={slope:g} and intercept={inter:g} must be integers")
+    info = _IINFO[dtype]
+    ends = (int(slope) * int(lo) + int(inter), int(slope) * int(hi) + int(inter))
+    if min(ends) < info.min or max(ends) > info.max:
+        raise InvalidArgumentError(
+            f"{func}: dtype={dtype} cannot hold {min(ends)}..{max(ends)} (slope={slope:g}, intercept={inter:g}); "
+            "choose a wider or a float dtype"
+        )
+
+
 def _int_pairs(s, i, lo, hi, dtype, func):
-    """int64 slope/intercept when every ``v * s + i`` for v in [lo, hi] fits ``dtype``; else an error."""
-    if not (np.all(s == np.round(s)) and np.all(i == np.round(i))):
-        raise InvalidArgumentError(f"{func}: dtype={dtype}: slope and intercept must be integers")
-    info = np.iinfo(dtype)
+    """int64 slope/intercept arrays when every frame's results fit ``dtype`` (see ``_fits``)."""
     for a, b, lo_f, hi_f in zip(s.tolist(), i.tolist(), np.broadcast_to(lo, s.shape).tolist(),
                                 np.broadcast_to(hi, s.shape).tolist()):
-        ends = (int(a) * int(lo_f) + int(b), int(a) * int(hi_f) + int(b))
-        if min(ends) < info.min or max(ends) > info.max:
-            raise InvalidArgumentError(
-                f"{func}: dtype={dtype} cannot hold {min(ends)}..{max(ends)} (slope={a:g}, intercept={b:g}); "
-                "choose a wider or a float dtype"
-            )
+        _fits(a, b, lo_f, hi_f, dtype, func)
     return s.astype(np.int64), i.astype(np.int64)
 
 
@@ -458,18 +476,14 @@ def place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, 
         nbits, shift = _stored_bits(width, bits_stored, high_bit, func)
         if nbits == width:  # nothing to mask or extend
             nbits = 0
-    s, i = _pairs(slope, intercept, 1, func)
-    if out.dtype.kind == "f":
-        slope_v, inter_v = float(s[0]), float(i[0])
-    else:
+    slope, intercept = _scalar(slope, "slope", func), _scalar(intercept, "intercept", func)
+    if out.dtype.kind != "f":
         if stored.kind == "f":
             raise InvalidDtypeError(f"{func}: float stored values need a float out, not {out.dtype}")
         bits = nbits or width
-        signed = stored.kind == "i"
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-        si, ii = _int_pairs(s, i, lo, hi, out.dtype, func)
-        slope_v, inter_v = int(si[0]), int(ii[0])
-    _k.place_frame(data, src_offset, dst, stored.itemsize, stored.kind, swap, nbits, shift, slope_v, inter_v)
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if stored.kind == "i" else (0, (1 << bits) - 1)
+        _fits(slope, intercept, lo, hi, out.dtype, func)
+    _k.place_frame(data, src_offset, dst, stored.itemsize, stored.kind, swap, nbits, shift, slope, intercept)
     return out
 
 

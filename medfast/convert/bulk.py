@@ -36,7 +36,6 @@ from .manifest import Manifest, series_key
 from .sources import Limits, units
 
 WORK = ".medfast-work"
-_LOCK = ".medfast-lock"
 _SCAN_TAGS = ("SeriesInstanceUID", "SeriesNumber", "Rows")
 _SCAN_CHUNK = 256
 _MAX_BAD_FILES = 16  # a series with more unreadable files than this fails as a whole
@@ -398,25 +397,6 @@ def _series_name(files):
     return f"{os.path.dirname(first) or first} ({len(files)} files)"
 
 
-class _Lock:
-    """One run at a time in an output folder (flock: released by the kernel when a run is killed)."""
-
-    def __init__(self, out_dir):
-        self.fd = os.open(os.path.join(out_dir, _LOCK), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
-            return
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            os.close(self.fd)
-            raise ConversionError(f"{out_dir}: another medfast convert is writing here") from err
-
-    def release(self):
-        os.close(self.fd)
-
-
 def _local_executor(jobs):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -446,17 +426,21 @@ def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, 
     summary = Summary(out_dir, dry_run)
     progress = progress or Progress()
     start = time.monotonic()
-    lock = _Lock(out_dir)
-    work = os.path.join(out_dir, WORK)
-    try:
+    manifest = Manifest(out_dir, lock=not dry_run)  # taken first: it locks the folder
+    if dry_run:  # beside a run that may be writing: a private work folder
+        import tempfile
+
+        work = tempfile.mkdtemp(prefix=WORK + "-dry-", dir=out_dir)
+    else:
+        work = os.path.join(out_dir, WORK)
         shutil.rmtree(work, ignore_errors=True)  # what a killed run left: never final names
         os.makedirs(work)
+    try:
         if scheduler:
             from .distributed import executor
         else:
             executor = _local_executor
         pool = executor(scheduler or jobs)
-        manifest = Manifest(out_dir)
         engine = _Engine(out_dir, options, pool, manifest, work, summary, progress,
                          bool(report) if thumbnails is None else thumbnails)
         from concurrent.futures import ThreadPoolExecutor
@@ -466,12 +450,11 @@ def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, 
                 engine.run(sources, limits, scan_pool)
         finally:
             pool.shutdown(cancel_futures=True)
-            manifest.close()
             engine._show(force=True)
             progress.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        lock.release()
+        manifest.close()
     summary.seconds = time.monotonic() - start
     if report:
         from .report import write_report

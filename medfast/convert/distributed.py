@@ -20,12 +20,17 @@ class DaskExecutor:
 
     def __init__(self, client, own=False):
         self.client, self.own = client, own
+        self.futures = []
 
     def submit(self, fn, task):
         # pure=False: a series re-run after a kill must run again, not come from a cache
-        return self.client.submit(fn, task, pure=False, key=f"medfast-series-{task.key}-{task.index}")
+        future = self.client.submit(fn, task, pure=False, key=f"medfast-series-{task.key}-{task.index}")
+        self.futures.append(future)
+        return future
 
     def shutdown(self, cancel_futures=False):
+        if cancel_futures:  # a run stopped early (disk full): workers stop writing into its folder
+            self.client.cancel([f for f in self.futures if not f.done()])
         if self.own:
             self.client.close()
 
@@ -48,5 +53,5 @@ def executor(address):
     try:
         client = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
-        raise InvalidArgumentError(f"convert: cannot reach the Dask scheduler at {address!r}: {err}") from err
+        raise InvalidArgumentError(f"convert --scheduler {address}: cannot reach the Dask scheduler: {err}") from err
     return DaskExecutor(client, own=True)

@@ -20,6 +20,8 @@ import hashlib
 import json
 import os
 
+from ..errors import ConversionError
+
 NAME = ".medfast-manifest.jsonl"
 
 
@@ -32,6 +34,19 @@ def series_key(files, options):
     return digest.hexdigest()[:32]
 
 
+def _lock(f, out_dir):
+    """Take an exclusive lock on the open manifest; the kernel drops it when the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        f.close()
+        raise ConversionError(f"{out_dir}: another medfast convert is writing here") from err
+
+
 class Manifest:
     """Append-only manifest of one output folder.
 
@@ -41,26 +56,33 @@ class Manifest:
     >>> m = Manifest(tempfile.mkdtemp())
     >>> m.done("k") is None
     True
+    >>> m.close()
     """
 
-    def __init__(self, out_dir):
+    def __init__(self, out_dir, lock=True):
         self.out_dir = os.path.abspath(out_dir)
         self.path = os.path.join(self.out_dir, NAME)
         self.records = {}
         self.owner = {}  # absolute output path -> the series (SeriesInstanceUID) whose record names it last
-        self._load()
         self._file = None
+        if lock:  # the open manifest is the run's lock: one run at a time in a folder
+            self._file = open(self.path, "a+b")
+            _lock(self._file, self.out_dir)
+        self._load()
 
     def _load(self):
-        try:
-            with open(self.path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            return
+        if self._file is None:
+            try:
+                with open(self.path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                return
+        else:
+            self._file.seek(0)
+            data = self._file.read()
         end = data.rfind(b"\n") + 1
-        if end < len(data):  # a line cut by a kill: drop it so the next append starts clean
-            with open(self.path, "r+b") as f:
-                f.truncate(end)
+        if end < len(data) and self._file is not None:  # a line cut by a kill: drop it, appends start clean
+            self._file.truncate(end)
         for line in data[:end].splitlines():
             try:
                 record = json.loads(line)
@@ -91,14 +113,13 @@ class Manifest:
 
     def append(self, record):
         """Write one record durably (flushed and fsynced before returning)."""
-        if self._file is None:
-            self._file = open(self.path, "ab")
         self._file.write(json.dumps(record, sort_keys=True).encode() + b"\n")
         self._file.flush()
         os.fsync(self._file.fileno())
         self._remember(record)
 
     def close(self):
+        """Release the folder (closing the file drops the lock)."""
         if self._file is not None:
             self._file.close()
             self._file = None

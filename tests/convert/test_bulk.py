@@ -145,7 +145,7 @@ def test_disk_full_leaves_nothing_partial(study, tmp_path, monkeypatch):
     with pytest.raises(ConversionError, match="disk full"):
         bulk.run([study], tmp_path / "out", jobs=1)
     assert outputs(tmp_path / "out") == {}
-    assert sorted(os.listdir(tmp_path / "out")) == [".medfast-lock"]
+    assert sorted(os.listdir(tmp_path / "out")) == [".medfast-manifest.jsonl"]
 
 
 def test_dry_run_writes_nothing(study, tmp_path):
@@ -185,3 +185,16 @@ def test_progress_draws_on_a_terminal_only():
     text = tty.getvalue()
     assert text.startswith("\rscanned 1,200 files | series 3/7+ (1 failed) | ") and " MB/s | left >" in text
     assert text.endswith("\n")
+
+
+def test_one_run_at_a_time_in_a_folder(study, tmp_path):
+    from medfast.convert.manifest import Manifest
+
+    (tmp_path / "out").mkdir()
+    holder = Manifest(tmp_path / "out")  # what a running conversion holds
+    try:
+        with pytest.raises(ConversionError, match="another medfast convert"):
+            bulk.run([study], tmp_path / "out")
+    finally:
+        holder.close()
+    assert bulk.run([study], tmp_path / "out").exit_code == 0
