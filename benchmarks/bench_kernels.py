@@ -7,7 +7,8 @@ result is checked against the twin's. One group a kernel operation; params
 ``medfast`` (the compiled kernel, called directly as the wrappers call it),
 ``twin`` (``medfast._kernels._reference``) and ``copy`` (``np.copyto`` of the
 volume's 157 MB, the floor); the stacking groups add ``medfast-2threads``
-(frames spread over a 2-thread pool). Palette lookup runs on the first third
+(frames spread over a 2-thread pool) and ``medfast-wrapper`` (each frame through the
+validating ``medfast.kernels.place_frame``, as the readers call it). Palette lookup runs on the first third
 of the frames (its output is three times the input).
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from medfast import kernels
 from medfast._kernels import _reference
 
 MINE = ("_byteswap", "_bits", "_rescale", "_stack", "_rle", "_photometric")
@@ -146,9 +148,14 @@ def _stack(src_attr, out_dtype, args):
     def make(d, k, pool=None):
         src = getattr(d, src_attr)
         out = np.empty((d.frames, d.vol[0].size), out_dtype)
+        swap, bits, _, slope, inter = args
 
         def one(f):
-            k.place_frame(src, f * d.frame_bytes, out[f], 2, "i", *args)
+            if k is kernels:  # through the validating wrapper, as the readers call it
+                kernels.place_frame(src, f * d.frame_bytes, out, f, stored_dtype=">i2" if swap else "<i2",
+                                    bits_stored=bits or None, slope=slope, intercept=inter)
+            else:
+                k.place_frame(src, f * d.frame_bytes, out[f], 2, "i", *args)
 
         if pool is None:
             return lambda: [one(f) for f in range(d.frames)] and out
@@ -206,7 +213,7 @@ def _(d, k):
 
 STACKS = ("stack_copy", "stack_fused", "stack_fused_float32")
 PARAMS = [(name, impl) for name in OPS for impl in ("medfast", "twin", "copy")] + [
-    (name, "medfast-2threads") for name in STACKS
+    (name, impl) for name in STACKS for impl in ("medfast-2threads", "medfast-wrapper")
 ]
 
 
@@ -226,6 +233,8 @@ def test_kernel(benchmark, data, small, pool, name, impl):
         return
     if impl == "medfast-2threads":
         run = OPS[name](data, IMPLS["medfast"], pool)
+    elif impl == "medfast-wrapper":
+        run = OPS[name](data, kernels)
     else:
         run = OPS[name](data, IMPLS[impl])
     rounds = 1 if small else (2 if impl == "twin" else 5)
