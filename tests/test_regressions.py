@@ -170,6 +170,16 @@ def test_the_guard_catches_an_unbounded_allocation(tmp_path, monkeypatch):
     assert "MemoryError" in (failures[0] / "why.txt").read_text()
 
 
+def test_an_rle_frame_of_sixteen_segments_is_refused():
+    """DICOM RLE holds at most 15 segments: a 16th has no offset, and its bytes would be left unwritten."""
+    from medfast import kernels
+    from medfast.errors import MedfastError
+
+    frame = struct.pack("<16I", 16, *range(64, 94, 2)) + b"\x00\x07" * 15
+    with pytest.raises(MedfastError):
+        kernels.rle_decode_frame(frame, 1, 1, 4, 32)
+
+
 def test_a_symlink_loop_does_not_hang_the_walk(tmp_path):
     from medfast.synth import write_ct_series
 
