@@ -327,6 +327,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
             with reading(found[0]):
                 slices += series.slices_of(*found)
     groups = grouping.group(slices)
+    grouping.check_sizes(groups)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []

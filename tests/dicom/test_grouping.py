@@ -61,7 +61,8 @@ def test_matrix_sizes_split_with_a_warning(tmp_path):
     write_ct_series(tmp_path / "a", shape=(16, 16, 4), series_number=5)
     small = write_ct_series(tmp_path / "b", shape=(8, 8, 3), series_number=5)
     uid = pydicom.dcmread(os.path.join(tmp_path / "a", sorted(os.listdir(tmp_path / "a"))[0])).SeriesInstanceUID
-    _edit(small, SeriesInstanceUID=uid)
+    _edit(small, SeriesInstanceUID=uid, ImageOrientationPatient=[1, 0, 0, 0, 0, -1],  # a coronal localizer
+          ImagePositionPatient=lambda ds: [ds.ImagePositionPatient[0], ds.ImagePositionPatient[2], 0])
     vols = medfast.read_dicom(tmp_path)
     assert sorted(v.shape for v in vols) == [(8, 8, 3), (16, 16, 4)]
     assert all(any("matrix sizes" in w for w in v.meta["warnings"]) for v in vols)

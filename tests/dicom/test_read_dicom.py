@@ -213,3 +213,18 @@ def test_rgb_matches_dcm2niix(tmp_path, name):
     assert vol.array.dtype == img.get_data_dtype() and vol.shape == img.shape
     np.testing.assert_allclose(vol.affine, img.affine, atol=1e-4)
     assert np.array_equal(vol.array, np.asarray(img.dataobj))
+
+
+def test_slice_of_another_size_inside_a_series_names_file_and_field(tmp_path):
+    import pydicom
+
+    from medfast.synth import write_ct_series
+
+    paths = write_ct_series(tmp_path / "a", shape=(16, 16, 6))
+    [odd] = write_ct_series(tmp_path / "b", shape=(8, 8, 1))
+    ds, ref = pydicom.dcmread(odd), pydicom.dcmread(paths[2])
+    ds.SeriesInstanceUID, ds.SeriesNumber = ref.SeriesInstanceUID, ref.SeriesNumber
+    ds.ImagePositionPatient = [*ref.ImagePositionPatient[:2], ref.ImagePositionPatient[2] + 0.5]
+    ds.save_as(odd)
+    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*Rows x Columns"):
+        medfast.read_dicom(tmp_path)
