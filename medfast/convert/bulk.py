@@ -156,7 +156,7 @@ def _describe(vol, rel):
 
 
 def convert_series(task):
-    """Read one series and write its outputs under temporary names in ``task.work``.
+    """Read one series and write its outputs under temporary names ``task.work``-v0... .
 
     Returns a dict: ``volumes`` (one a volume: ``rel`` name from the template,
     ``files`` as (suffix, temporary path), shape, spacing, dtype, warnings,
@@ -180,8 +180,7 @@ def convert_series(task):
                                                            add_postfixes=options.add_postfixes)))
             info["files"] = []
             if not task.dry_run:
-                os.makedirs(task.work, exist_ok=True)
-                base = os.path.join(task.work, f"v{i}")
+                base = f"{task.work}-v{i}"
                 info["files"] = [(path[len(base):], path) for path in write_job(Job(vol, base, task.parent), options)]
                 if task.thumbnails:
                     from ..preview import encode_png, render
@@ -190,9 +189,17 @@ def convert_series(task):
                     info["png"] = base64.b64encode(png).decode("ascii")
             result["volumes"].append(info)
     except Exception as err:  # noqa: BLE001 - whatever breaks one series must not stop the archive
-        shutil.rmtree(task.work, ignore_errors=True)
+        _remove_prefixed(task.work)
         result.update(volumes=[], error=_reason(err, names), no_space=_no_space(err))
     return result
+
+
+def _remove_prefixed(prefix):
+    """Remove the temporary files of a failed series (``prefix-v0.nii.gz`` ...)."""
+    folder, stem = os.path.split(prefix)
+    for entry in os.scandir(folder):
+        if entry.name.startswith(stem + "-"):
+            os.unlink(entry.path)
 
 
 class SeriesTask(collections.namedtuple("SeriesTask", "index key series files parent options work thumbnails dry_run")):
@@ -388,7 +395,6 @@ class _Engine:
         self.manifest.append({"status": "done", "key": task.key, "series": task.series, "sources": [f.name for f in files],
                               "bases": [os.path.relpath(b, self.out_dir) for b in bases],
                               "outputs": [[r, s] for r, s in zip(rel, sizes)], "volumes": volumes})
-        shutil.rmtree(task.work, ignore_errors=True)
 
 
 def _series_name(files):

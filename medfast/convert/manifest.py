@@ -1,7 +1,7 @@
 """The record of a bulk conversion in its output folder: what was converted, from what, into what.
 
 ``OUT/.medfast-manifest.jsonl`` holds one JSON object a line, appended and
-fsynced as the run goes:
+flushed as the run goes:
 
 - ``{"status": "renaming", "key", "series", "bases", "outputs"}`` before a
   series' files take their final names (so a re-run after a kill, or after
@@ -112,10 +112,9 @@ class Manifest:
         return record
 
     def append(self, record):
-        """Write one record durably (flushed and fsynced before returning)."""
+        """Write one record (in the kernel's hands before returning: it survives a killed process)."""
         self._file.write(json.dumps(record, sort_keys=True).encode() + b"\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._file.flush()  # no fsync: the outputs themselves are not synced either
         self._remember(record)
 
     def close(self):

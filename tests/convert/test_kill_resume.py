@@ -1,6 +1,8 @@
 """``medfast convert`` killed with SIGKILL at random moments, then re-run: no half file, same outputs.
 
-After every kill, each file carrying a final name in the output folder must
+Half the kills fall at a random time, half just after a random number of
+outputs got their names (start-up can take most of a short run). After
+every kill, each file carrying a final name in the output folder must
 hold exactly the bytes an uninterrupted run writes under that name; after the
 last re-run the folder must hold exactly the uninterrupted run's files.
 """
@@ -50,6 +52,14 @@ def _final_files(out):
     return found
 
 
+def _wait_for_outputs(out, count, proc):
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if os.path.isdir(out) and sum(not n.startswith(".") for n in os.listdir(out)) >= count:
+            return
+        time.sleep(0.002)
+
+
 def test_kill_at_random_moments_then_rerun(archive, tmp_path):
     started = time.monotonic()
     ref_run = _start(archive, tmp_path / "ref")
@@ -60,9 +70,13 @@ def test_kill_at_random_moments_then_rerun(archive, tmp_path):
 
     rng = random.Random(20261124)
     folders, partial_seen = [tmp_path / "out0"], 0
-    for _ in range(KILLS):
+    for n in range(KILLS):
         proc = _start(archive, folders[-1])
-        time.sleep(rng.uniform(0.05, 1.0) * duration)
+        if n % 2:  # at a random moment of a run
+            time.sleep(rng.uniform(0.05, 1.0) * duration)
+        else:  # a random moment after the k-th output got its name (start-up may dwarf the work)
+            _wait_for_outputs(folders[-1], rng.randrange(1, len(reference)), proc)
+            time.sleep(rng.uniform(0, 0.05))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
         proc.stderr.close()
