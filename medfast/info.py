@@ -84,7 +84,9 @@ def main(argv=None):
             print(describe(vol))
         files = len({path for v in vols for path, _ in v.meta["frames"]})
         skipped = vols[0].meta["non_dicom_files"] if vols else walk.dicom_files(dicom)[1]
-        print(f"{len(vols)} series from {files} DICOM files ({skipped} other files skipped)")
+        duplicates = vols[0].meta.get("duplicate_files", 0) if vols else 0
+        again = f", {duplicates} duplicate images read once" if duplicates else ""
+        print(f"{len(vols)} series from {files} DICOM files ({skipped} other files skipped{again})")
         status = 0 if vols else 1
     for path in others:
         try:

@@ -321,11 +321,18 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
     files, skipped = walk.dicom_files(path_or_paths)
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
         sources = list(pool.map(_source, files))
-    slices = []
+    slices, seen, duplicates = [], set(), 0
     for found in sources:
-        if found is not None:
-            with reading(found[0]):
-                slices += series.slices_of(*found)
+        if found is None:
+            continue
+        uid = found[1].get("SOPInstanceUID")
+        if uid:  # the same image twice (a copied file): read once, as dcm2niix does
+            if uid in seen:
+                duplicates += 1
+                continue
+            seen.add(uid)
+        with reading(found[0]):
+            slices += series.slices_of(*found)
     groups = grouping.group(slices)
     grouping.check_sizes(groups)
     flags = grouping.varies(groups)
@@ -339,8 +346,9 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
             continue
         s0 = ordered[0]
         built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped, pixels)
-        if index in echoes:
-            for vol in built:
+        for vol in built:
+            if index in echoes:
                 vol.meta["EchoNumber"] = echoes[index]
+            vol.meta["duplicate_files"] = duplicates
         vols += built
     return vols

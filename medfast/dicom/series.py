@@ -215,7 +215,8 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
 #   mosaic, enhanced  bools
 #   scaling           {'slope', 'inter', 'varies'}: varies -> the array is float32 real-world values
 #   qform_code, sform_code   1 and 1 (scanner anatomical), as dcm2niix writes
-#   files             number of files; non_dicom_files: files skipped in the same call
+#   files             number of files; non_dicom_files: files skipped in the same call;
+#                     duplicate_files: files skipped because their SOPInstanceUID was read already
 #   reoriented        True when a 3-D acquisition was turned to the closest RAS+ axes (as dcm2niix)
 #   shape_nz_nt       (slices, volumes) before any split or reorientation
 #   EchoNumber        from the headers; numbered 1, 2, ... by first appearance when a series holds

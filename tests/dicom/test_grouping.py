@@ -92,3 +92,13 @@ def test_dicomdir_is_followed_when_named_and_ignored_when_walked(corpus):
     [followed] = medfast.read_dicom(folder / "DICOMDIR")
     assert walked.shape == followed.shape == (112, 112, 32, 17)
     assert np.array_equal(walked.array, followed.array)
+
+
+def test_duplicate_images_are_read_once(tmp_path):
+    import shutil
+
+    paths = write_ct_series(tmp_path / "a", shape=(8, 8, 4))
+    (tmp_path / "copy").mkdir()
+    shutil.copy(paths[1], tmp_path / "copy" / "again.dcm")
+    [vol] = medfast.read_dicom(tmp_path)
+    assert vol.shape == (8, 8, 4) and vol.meta["duplicate_files"] == 1
