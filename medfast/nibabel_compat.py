@@ -130,8 +130,11 @@ def _parrec_get_scaled(self, dtype, slicer):
     return values if values is not None else _original(PARRECArrayProxy, "_get_scaled")(self, dtype, slicer)
 
 
-def _minc_array(self, dtype=None):
-    """``MincImageArrayProxy.__array__`` with MINC2 files read by h5py and scaled by the kernel."""
+def _minc_array(self, dtype=None, copy=None):
+    """``MincImageArrayProxy.__array__`` with MINC2 files read by h5py and scaled by the kernel.
+
+    ``copy`` is NumPy 2's keyword; the result is always a new array.
+    """
     from nibabel.minc1 import MincImageArrayProxy
     from nibabel.minc2 import Minc2File
 

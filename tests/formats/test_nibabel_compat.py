@@ -67,6 +67,8 @@ def test_parrec_and_minc_load_equal_nibabel(name):
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
     fa, fb = got.get_fdata(), want.get_fdata()
     assert fa.dtype == fb.dtype and np.array_equal(fa, fb)  # the same float64 values (memory layout may differ)
+    assert np.array_equal(np.array(got.dataobj, copy=True), np.array(want.dataobj, copy=True))  # NumPy 2's copy=
+    assert np.array_equal(np.float32(got.dataobj), np.float32(want.dataobj))
     sliced = (0, Ellipsis)
     assert np.array_equal(got.dataobj[sliced], want.dataobj[sliced])
     if not name.startswith("tiny"):  # MINC1 stays nibabel's
