@@ -114,6 +114,7 @@ def _place_native(s, layout, out, index, scratch, frame):
     place_frame(target, 0, frame, 0, stored_dtype=stored, bits_stored=bits, high_bit=high,
                 slope=slope, intercept=inter)
     np.copyto(out[index], frame[0, ::-1])  # NIfTI rows run bottom-up
+    return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
 def _decoded(path):
@@ -131,7 +132,7 @@ def _decoded(path):
     return arr.reshape((frames,) + arr.shape[arr.ndim - (3 if int(ds.get("SamplesPerPixel") or 1) > 1 else 2):])
 
 
-def _place_decoded(path, items, out, varies):
+def _place_decoded(path, items, out, varies, ranges):
     frames = _decoded(path)
     for index, s in items:
         if s.frame >= frames.shape[0]:
@@ -148,6 +149,8 @@ def _place_decoded(path, items, out, varies):
             out[index] = image.astype(np.float32) * np.float32(s.slope) + np.float32(s.inter)
         else:
             out[index] = image
+        if out.dtype != RGB24:
+            ranges[index] = out[index].min(), out[index].max()
 
 
 def _out_dtype(ordered, varies):
@@ -180,20 +183,22 @@ def _fill(ordered, varies):
             slow.setdefault(s.path, []).append((index, s))
     scratch_size = max((s.rows * s.cols * layout[0].itemsize for _, s, layout in fast), default=0)
 
+    ranges = np.zeros((len(ordered), 2))  # each frame's (min, max) stored value
+
     def run_fast(chunk):
         scratch = bytearray(scratch_size)
         frame = np.empty((1, s0.rows, s0.cols), out.dtype)
         for index, s, layout in chunk:
-            _place_native(s, layout, out, index, scratch, frame)
+            ranges[index] = _place_native(s, layout, out, index, scratch, frame)
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         jobs = [pool.submit(run_fast, chunk) for chunk in chunks]
-        jobs += [pool.submit(_place_decoded, path, items, out, varies) for path, items in slow.items()]
+        jobs += [pool.submit(_place_decoded, path, items, out, varies, ranges) for path, items in slow.items()]
         for job in jobs:
             job.result()
-    return out
+    return out, ranges
 
 
 def _to_nifti_layout(out, nz, nt):
@@ -210,7 +215,11 @@ class DicomVolume(Volume):
     contiguous memory instead of a transposing copy.
     """
 
-    __slots__ = ()
+    __slots__ = ("stored_range",)
+
+    def __init__(self, *args, stored_range=None, **kw):
+        super().__init__(*args, **kw)
+        self.stored_range = stored_range  # (min, max) of the stored values, when known
 
     @property
     def array(self):
@@ -218,11 +227,11 @@ class DicomVolume(Volume):
             stored = self.stored
             if not (stored.flags.f_contiguous and not stored.flags.c_contiguous and stored.size):
                 return Volume.array.fget(self)
-            self._array = _rescale_parallel(stored.T, self.slope, self.inter).T
+            self._array = _rescale_parallel(stored.T, self.slope, self.inter, self.stored_range).T
         return self._array
 
 
-def _rescale_parallel(stored, slope, inter):
+def _rescale_parallel(stored, slope, inter, stored_range=None):
     """``stored * slope + inter`` in the narrowest exact dtype, frames (axis 0) spread over threads."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -232,8 +241,10 @@ def _rescale_parallel(stored, slope, inter):
     frames = stored.reshape((-1,) + stored.shape[-2:])
     chunks = np.array_split(np.arange(frames.shape[0]), min(frames.shape[0], 4 * _workers()))
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        ends = list(pool.map(lambda c: (frames[c[0]:c[-1] + 1].min(), frames[c[0]:c[-1] + 1].max()), chunks))
-        dtype = scaled_dtype(stored.dtype, slope, inter, min(e[0] for e in ends), max(e[1] for e in ends))
+        if stored_range is None:
+            ends = list(pool.map(lambda c: (frames[c[0]:c[-1] + 1].min(), frames[c[0]:c[-1] + 1].max()), chunks))
+            stored_range = min(e[0] for e in ends), max(e[1] for e in ends)
+        dtype = scaled_dtype(stored.dtype, slope, inter, *stored_range)
         out = np.empty(frames.shape, dtype)
         list(pool.map(lambda c: rescale(frames[c[0]:c[-1] + 1], slope, inter, dtype=dtype,
                                         out=out[c[0]:c[-1] + 1]), chunks))
@@ -255,18 +266,21 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
     varies = len(scales) > 1
     slope, inter = (1.0, 0.0) if varies else scales.pop()
     if pixels:
-        out = _fill(ordered, varies)
+        out, ranges = _fill(ordered, varies)
     else:  # header only: a zero-stride placeholder with the shape and dtype the pixels would have
         out = np.broadcast_to(np.zeros((), _out_dtype(ordered, varies)), (len(ordered), s0.rows, s0.cols))
+        ranges = None
     scaling = {"slope": slope, "inter": inter, "varies": varies}
-    parts = [(ordered, out, nt, {})]
+    parts = [(slice(None), nt, {})]
     if nt == 2 and _is_ge_b0map(s0):
         # GE's B0map series holds the field map in Hz, then the magnitude, as two volumes
-        parts = [(ordered[:nz], out[:nz], 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
-                                              "image_component": "REAL"}),
-                 (ordered[nz:], out[nz:], 1, {})]
+        parts = [(slice(0, nz), 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
+                                    "image_component": "REAL"}),
+                 (slice(nz, None), 1, {})]
     vols = []
-    for part, pixels, part_nt, extra in parts:
+    for which, part_nt, extra in parts:
+        part, pixels = ordered[which], out[which]
+        part_range = None if ranges is None or out.dtype == RGB24 else (ranges[which, 0].min(), ranges[which, 1].max())
         meta = series.volume_meta(part, nz, part_nt, report, multi_echo=flags[0], coil_varies=flags[1],
                                   scaling=scaling)
         meta.update(extra)
@@ -280,7 +294,7 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
         if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
-        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter))
+        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range))
     return vols
 
 
