@@ -1,6 +1,6 @@
 """The record of a bulk conversion in its output folder: what was converted, from what, into what.
 
-``OUT/.medfast-manifest.jsonl`` holds one JSON object a line, appended and
+``OUT/.medfast.manifest.jsonl`` holds one JSON object a line, appended and
 flushed as the run goes:
 
 - ``{"status": "renaming", "key", "series", "bases", "outputs"}`` before a
@@ -22,7 +22,7 @@ import os
 
 from ..errors import ConversionError
 
-NAME = ".medfast-manifest.jsonl"
+NAME = ".medfast.manifest.jsonl"
 
 
 def series_key(files, options):

@@ -154,7 +154,7 @@ def walk(root, exclude=()):
             try:
                 if entry.is_dir():
                     dirs.append(entry.path)
-                elif entry.is_file() and entry.name not in _SKIP_NAMES and not entry.name.startswith(".medfast-"):
+                elif entry.is_file() and entry.name not in _SKIP_NAMES and not entry.name.startswith(".medfast"):
                     files.append(_file(entry.path, entry.stat()))
             except OSError:
                 continue  # a dangling link

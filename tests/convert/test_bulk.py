@@ -145,7 +145,7 @@ def test_disk_full_leaves_nothing_partial(study, tmp_path, monkeypatch):
     with pytest.raises(ConversionError, match="disk full"):
         bulk.run([study], tmp_path / "out", jobs=1)
     assert outputs(tmp_path / "out") == {}
-    assert sorted(os.listdir(tmp_path / "out")) == [".medfast-manifest.jsonl"]
+    assert sorted(os.listdir(tmp_path / "out")) == [".medfast.manifest.jsonl"]
 
 
 def test_dry_run_writes_nothing(study, tmp_path):

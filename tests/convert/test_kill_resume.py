@@ -93,4 +93,4 @@ def test_kill_at_random_moments_then_rerun(archive, tmp_path):
         last = _start(archive, out)
         assert last.wait(120) == 0, last.stderr.read().decode()
         assert _final_files(out) == reference
-        assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".medfast-manifest.jsonl"]
+        assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".medfast.manifest.jsonl"]

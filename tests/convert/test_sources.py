@@ -45,7 +45,7 @@ def test_zip_input(study, folder_outputs, tmp_path):
     summary = bulk.run([archive], tmp_path / "out")
     assert summary.exit_code == 0
     assert _final(tmp_path / "out") == folder_outputs
-    assert sorted(os.listdir(tmp_path / "out")) == sorted([*folder_outputs, ".medfast-manifest.jsonl"])
+    assert sorted(os.listdir(tmp_path / "out")) == sorted([*folder_outputs, ".medfast.manifest.jsonl"])
     again = bulk.run([archive], tmp_path / "out")  # the extracted members keep their identity: all skipped
     assert {s["status"] for s in again.series} == {"skipped"}
 
