@@ -339,8 +339,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
     for found in sources:
         if found is None:
             continue
-        uid = found[1].get("SOPInstanceUID")
+        values = found[1]
+        uid = values.get("SOPInstanceUID")
         if uid:  # the same image twice (a copied file): read once, as dcm2niix does
+            uid = (uid, values.get("SeriesInstanceUID"), values.get("SeriesNumber"))
             if uid in seen:
                 duplicates += 1
                 continue
