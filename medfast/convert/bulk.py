@@ -57,7 +57,7 @@ class Summary(list):
     def __init__(self, out_dir, dry_run=False):
         super().__init__()
         self.out_dir, self.dry_run = out_dir, dry_run
-        self.series, self.failures = [], []
+        self.series, self.failures, self.warnings = [], [], []
         self.files = self.not_dicom = 0
         self.seconds = 0.0
 
@@ -74,7 +74,7 @@ class Summary(list):
             "converted": counts["converted"], "skipped": counts["skipped"], "planned": counts["planned"],
             "failed": len(self.failures),
             "series": [{k: v for k, v in s.items() if k != "png"} for s in self.series],
-            "failures": self.failures,
+            "failures": self.failures, "warnings": self.warnings,
         }
 
 
@@ -258,6 +258,7 @@ class _Engine:
         self.pending = collections.deque()
         self.planned = set()
         self.closed = 0
+        self.converted = set()  # (source, series) keys already closed: a late file is worth a warning
         self.done = 0
         self.bytes_seen = self.bytes_done = 0
         self.walked = False
@@ -280,6 +281,11 @@ class _Engine:
                             self.summary.not_dicom += 1
                         continue
                     series = self.open.get((unit.source, key))
+                    if series is None and (unit.source, key) in self.converted:
+                        self.summary.warnings.append(
+                            f"{os.path.dirname(f.name)}: more files of series {key} after the walk had closed it: "
+                            "converted as a separate series (keep a series' files in one folder, or together)")
+                        self.converted.discard((unit.source, key))  # one warning a split
                     if series is None:
                         series = self.open[(unit.source, key)] = _OpenSeries(unit.parent, number, unit_no, len(self.open))
                     series.files.append(f)
@@ -290,11 +296,15 @@ class _Engine:
         self._close(list(self.open))
         self.walked = True
         self._drain(wait=True)
+        if not self.summary.series and not self.summary.failures:
+            self.summary.failures.append({"source": ", ".join(map(os.fspath, sources)),
+                                          "reason": "no DICOM image series found"})
 
     def _close(self, keys):
         """Hand closed series to the executor, by series number (dcm2niix's order) then first appearance."""
         for key in sorted(keys, key=lambda k: (self.open[k].number, self.open[k].order)):
             series = self.open.pop(key)
+            self.converted.add(key)
             files = tuple(series.files)
             skey = series_key(files, self.options_key)
             record = None if self.summary.dry_run else self.manifest.done(skey)

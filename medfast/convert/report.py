@@ -31,6 +31,11 @@ def _series_row(s):
             f"<td>{_e(spacing)} mm</td><td>{_e(s.get('dtype', ''))}</td><td>{warnings}</td></tr>")
 
 
+def _warnings(summary):
+    items = "".join(f'<li class="warn">{_e(w)}</li>' for w in getattr(summary, "warnings", ()))
+    return f"<h2>Warnings</h2><ul>{items}</ul>\n" if items else ""
+
+
 def render_report(summary):
     """The HTML text of the report for a ``bulk.Summary`` (or anything with the same attributes)."""
     counts = summary.to_dict()
@@ -45,7 +50,7 @@ def render_report(summary):
 <style>{_STYLE}</style></head><body>
 <h1>medfast convert</h1>
 <p>Output folder: <code>{_e(summary.out_dir)}</code><br>{_e(head)}</p>
-<h2>Series</h2>
+{_warnings(summary)}<h2>Series</h2>
 <table><tr><th>picture</th><th>outputs</th><th>shape</th><th>spacing</th><th>dtype</th><th>warnings</th></tr>
 {rows}
 </table>

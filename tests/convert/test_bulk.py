@@ -198,3 +198,22 @@ def test_one_run_at_a_time_in_a_folder(study, tmp_path):
     finally:
         holder.close()
     assert bulk.run([study], tmp_path / "out").exit_code == 0
+
+
+def test_split_series_warns_and_empty_sources_fail(tmp_path):
+    import shutil
+
+    files = write_ct_series(tmp_path / "in" / "a", shape=(8, 8, 4))
+    (tmp_path / "in" / "b").mkdir()
+    (tmp_path / "in" / "b" / "other.txt").write_text("x")
+    (tmp_path / "in" / "c").mkdir()
+    for path in files[2:]:  # the same series continues two folders later
+        shutil.move(path, tmp_path / "in" / "c")
+    summary = bulk.run([tmp_path / "in"], tmp_path / "out")
+    assert [s["shape"] for s in summary.series] == [[8, 8, 2], [8, 8, 2]]
+    assert [s["outputs"][0] for s in summary.series] == ["CT_head_phantom_2.nii.gz", "CT_head_phantom_2a.nii.gz"]
+    [warning] = summary.warnings
+    assert warning.startswith(str(tmp_path / "in" / "c")) and "separate series" in warning
+    (tmp_path / "empty").mkdir()
+    empty = bulk.run([tmp_path / "empty"], tmp_path / "out2")
+    assert empty.exit_code == 1 and empty.failures[0]["reason"] == "no DICOM image series found"
