@@ -71,13 +71,17 @@ def main(argv=None):
     from .dicom import read_dicom, walk
     from .errors import MedfastError
 
+    missing = [p for p in args.path if not os.path.exists(p)]
+    if missing:
+        print(f"medfast info: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 1
     dicom = [p for p in args.path if os.path.isdir(p) or walk.is_dicom(p) or os.path.basename(p).upper() == "DICOMDIR"]
     others = [p for p in args.path if p not in dicom]
     status = 0
     if dicom:
         try:
             vols = read_dicom(dicom, ignore_derived=args.ignore_derived, pixels=False)
-        except MedfastError as err:
+        except (MedfastError, OSError) as err:
             print(f"medfast info: {err}", file=sys.stderr)
             return 1
         for vol in vols:

@@ -29,3 +29,8 @@ def test_info_reports_warnings_and_skipped_files(tmp_path, capsys):
 def test_info_on_empty_folder_fails(tmp_path, capsys):
     assert cli.main(["info", str(tmp_path)]) == 1
     assert "0 series" in capsys.readouterr().out
+
+
+def test_info_on_missing_path_fails(tmp_path, capsys):
+    assert cli.main(["info", str(tmp_path / "nowhere")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
