@@ -142,8 +142,8 @@ def slices_of(path, ds, source=None):
         echo_number=_int(ds.get("EchoNumbers")), echo_time=_float(ds.get("EchoTime")),
         component=_component(image_type, ds, manufacturer), fieldmap_hz=False, enhanced=False,
     )
-    if mosaic.is_mosaic(ds):
-        csa = mosaic.csa_image_header(ds)
+    csa = mosaic.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
+    if csa or (mosaic.is_mosaic(ds) and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
         layout = mosaic.mosaic_layout(ds, csa, path)
         _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
         positions = mosaic.tile_positions(ds, csa, layout)
