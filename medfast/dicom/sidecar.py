@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import re
 
+from . import ge
 from .naming import VENDOR_NAMES, echo_number, vendor_key
+from .slice_timing import slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -291,8 +293,7 @@ def _siemens(out, block, meta, ds):
         out["ConsistencyInfo"] = consistency
     if _key_int(block, "sPat.lAccelFactPE") > 0:
         mode = _key_int(block, "sPat.ucPATMode", -1)
-        if mode in (1, 2):
-            out["MatrixCoilMode"] = "SENSE" if mode == 1 else "GRAPPA"
+        out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")
     return over
 
 
@@ -352,7 +353,14 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if "SequenceName" not in out:
         _put(out, "SequenceName", find_value(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
     block = phoenix(ds) if vendor == "SI" else ""
-    multiband = multiband_factor(block, meta.get("slice_times")) if modality == "MR" else 1
+    ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
+    if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
+        out["ProcedureStepDescription"] = ge_block["PSEQ"]
+    internal = ge.epi_versions(ds)[1] if vendor == "GE" else -1
+    if internal > 0:
+        out["InternalPulseSequenceName"] = "EPI" if internal == 1 else "EPI2"
+    slice_times = slice_timing(vol, ds, vendor, block)
+    multiband = multiband_factor(block, slice_times) if modality == "MR" else 1
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
     if pst and vendor == "SI" or pst and out.get("ScanningSequence") not in (None, "RM") and vendor in ("GE", "PH"):
         out["PulseSequenceType"] = pst
@@ -396,6 +404,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if meta.get("real_is_fieldmap_hz"):
         if te > 0 and vendor == "GE":  # a field map in Hz has echo times, not an echo time
             out["EchoTime1"] = te / 1000.0
+            venc = _float(_private_value(ds, (0x0019, 0x10E2)))  # velocity encode scale: -1 / (2 pi dTE)
+            if venc < 0:
+                out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
     elif te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
@@ -438,7 +449,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if duration > 0:
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", find_value(ds, "NumberOfKSpaceTrajectories"), "int")
-    _phase_encoding(out, vol, ds, vendor, oversampling)
+    _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
 
 
@@ -547,6 +558,13 @@ def _table_position(ds, vendor):
         ge = _private_value(ds, (0x0043, 0x10B2))
         if ge is not None and len(ge) >= 3:
             return [0.0, 0.0, _float(ge[2])]
+    if vendor == "PH":  # Philips: table position (2005,143C), opposite sign, top level or in the stack (2001,105F)
+        stack = ds.get((0x2001, 0x105F))
+        items = [ds] + (list(stack.value) if stack is not None and stack.VR == "SQ" else [])
+        philips = next((v for v in (_float(_private_value(item, (0x2005, 0x143C))) for item in items)
+                        if math.isfinite(v)), math.nan)
+        if math.isfinite(philips):
+            return [0.0, 0.0, -philips + 0.0]
     z = _float(find_value(ds, "TablePosition"))
     return [0.0, 0.0, z] if math.isfinite(z) else None
 
@@ -577,7 +595,7 @@ def _iso_time(text):
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 
-def _phase_encoding(out, vol, ds, vendor, oversampling):
+def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     shape = vol.stored.shape
     meta = vol.meta
     rc = _str(find_value(ds, "InPlanePhaseEncodingDirection"))[:1]
@@ -640,12 +658,19 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
             out["EstimatedEffectiveEchoSpacing"] = total / (recon - 1)
             out["EstimatedTotalReadoutTime"] = total
     _put(out, "PixelBandwidth", find_value(ds, "PixelBandwidth"), "pos")
-    dwell = _siemens_csa_float(ds, "RealDwellTime") if vendor == "SI" else math.nan
+    # dcm2niix reads the dwell time from (0019,1018) only, not from the CSA header
+    dwell = _float(_private_value(ds, (0x0019, 0x1018))) if vendor == "SI" else math.nan
     if not dwell > 0 and vendor == "SI":  # XA enhanced: (0021,1142), ns
         dwell = _float(_private_find(ds, (0x0021, 0x1142)))
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive")
+    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
+        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
+        view = ge.protocol_block(ds).get("VIEWORDER")
+        if view in ("0", "1"):
+            out["PhaseEncodingPolarityGE"] = "Flipped" if view == "1" else "Unflipped"
+            positive = 0 if view == "1" else 1
     if positive is None and vendor == "SI":
         value = _siemens_csa_float(ds, "PhaseEncodingDirectionPositive")
         if not math.isfinite(value):
@@ -660,7 +685,6 @@ def _phase_encoding(out, vol, ds, vendor, oversampling):
             # NIfTI rows run opposite to DICOM rows: a positive column direction is "j-"
             negative = positive == 1 if rc == "C" else positive == 0
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
-    times = meta.get("slice_times")
     if times is not None and _str(find_value(ds, "Modality")) not in ("CT", "PT") and _str(find_value(ds, "MRAcquisitionType")) != "3D":
         out["SliceTiming"] = [float(t) for t in times]
     orient = find_value(ds, "ImageOrientationPatient")

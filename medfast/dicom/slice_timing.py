@@ -1,0 +1,214 @@
+"""Slice acquisition times as dcm2niix reports them (``SliceTiming``), per NIfTI slice, in seconds.
+
+The source depends on the vendor and layout, as in dcm2niix:
+
+- Siemens mosaic: the CSA image header's ``MosaicRefAcqTimes`` of the first
+  volume, or of the second when the first is implausible (all equal, or
+  spanning more than a TR: a known CMRR bug); when neither has them, the
+  protocol's slice order (``sSliceArray.ucMode``) spread over TR minus the
+  delay in TR.
+- Siemens XA (enhanced or classic): ``TimeAfterStart`` (0021,1104) of each
+  frame; the second volume when each file holds one volume.
+- Siemens classic 2-D and UIH: the acquisition times of the first volume.
+- GE EPI fMRI: estimated from the protocol data block (see ``ge.py``).
+
+Times are kept in float32 milliseconds as dcm2niix does, relative to the
+earliest slice; ``None`` when unknown or when all slices share one time.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import ge
+
+_F32 = np.float32
+
+
+def _read(path, cache):
+    if path not in cache:
+        import pydicom
+
+        from ..errors import reading
+
+        with reading(path):
+            cache[path] = pydicom.dcmread(path, stop_before_pixels=True)
+    return cache[path]
+
+
+def _csa_times(ds):
+    """A mosaic file's MosaicRefAcqTimes (float32 ms), shifted to start at 0 when negative."""
+    from ..errors import MedfastError
+    from .mosaic import csa_image_header
+
+    try:
+        items = csa_image_header(ds).get("MosaicRefAcqTimes") or []
+        times = [_F32(float(v)) for v in items]
+    except (MedfastError, ValueError):
+        return None
+    if not times:
+        return None
+    low = min(times)
+    return [_F32(t - low) for t in times] if low < 0 else times
+
+
+def _plausible(times, tr_ms):
+    return min(times) != max(times) and max(times) <= tr_ms
+
+
+def _choose(first, second, tr_ms, description):
+    """dcm2niix's check: the first volume's times, unless implausible (a CMRR bug) and the second's are not."""
+    if first is None:
+        return None
+    if _plausible(first, tr_ms) or "SBRef" in description or second is None:
+        return first
+    second = second[:len(first)]
+    low, high = min(second), max(second)
+    if low < high and low > 0 and high - low <= tr_ms:
+        second = [_F32(t - low) for t in second]
+        low, high = 0.0, high - low
+    if low < 0 or low == high or high >= tr_ms:
+        return first
+    return second
+
+
+def _rescue(block, tr_ms, n):
+    """Times from the protocol's slice order (1 ascending, 2 descending, 4 interleaved) over TR minus the delay."""
+    from .sidecar import _key_float, _key_int
+
+    mode = _key_int(block, "sSliceArray.ucMode") if block else 0
+    if mode not in (1, 2, 4) or n < 2:
+        return None
+    ta = _F32(_F32(tr_ms / 1000.0) - _F32(_key_float(block, "lDelayTimeInTR") / 1e6))
+    base = [_F32(_F32(i * ta / n) * 1000.0) for i in range(n)]
+    if mode == 1:
+        return base
+    if mode == 2:
+        return base[::-1]
+    odd, even = 0, (n + 1) // 2
+    if n % 2 == 0:  # Siemens starts even-numbered slice counts with the second slice
+        odd, even = even, 0
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            out.append(base[odd])
+            odd += 1
+        else:
+            out.append(base[even])
+            even += 1
+    return out
+
+
+def _hhmmss_seconds(value):
+    """A DICOM TM held as a float32 HHMMSS number (as dcm2niix keeps it) -> seconds of the day."""
+    text = f"{float(value):+013.5f}"
+    return int(text[:3]) * 3600 + int(text[3:5]) * 60 + float(text[5:])
+
+
+def _nested(item, tag):
+    for elem in item:
+        if elem.tag == tag:
+            return elem.value
+        if elem.VR == "SQ":
+            for sub in elem.value:
+                value = _nested(sub, tag)
+                if value is not None:
+                    return value
+    return None
+
+
+def _time_after_start(ds, frame):
+    """TimeAfterStart (0021,1104, seconds) of a frame of an enhanced file, else of the file."""
+    tag = 0x00211104
+    seq = ds.get("PerFrameFunctionalGroupsSequence") if frame is not None else None
+    value = _nested(seq[frame], tag) if seq is not None and 0 <= frame < len(seq) else None
+    if value is None:
+        elem = ds.get(tag)
+        value = None if elem is None else elem.value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _xa_times(meta, cache, nz, nt):
+    frames = meta["frames"]
+    one_volume_per_file = nt > 1 and frames[0][0] != frames[nz][0] and all(
+        frames[k][0] == frames[0][0] for k in range(nz))
+    start = nz if one_volume_per_file else 0
+    values = []
+    for path, frame in frames[start:start + nz]:
+        value = _time_after_start(_read(path, cache), frame if meta.get("enhanced") else None)
+        if value is None:
+            return None
+        values.append(_F32(_F32(value) * 1000.0))
+    low = max(min(values), _F32(0.0)) if one_volume_per_file else min(values)
+    return [_F32(v - low) for v in values]
+
+
+def _same_instance_order(meta, cache, nz):
+    """False when the NIfTI slices run against the instance numbers (dcm2niix's negative slice direction)."""
+    frames = meta["frames"]
+    first, last = _read(frames[0][0], cache), _read(frames[nz - 1][0], cache)
+    try:
+        return int(first.InstanceNumber) <= int(last.InstanceNumber)
+    except (AttributeError, TypeError, ValueError):
+        return True
+
+
+def slice_timing(vol, ds, vendor, block=""):
+    """Slice times in seconds per NIfTI slice, or None when dcm2niix reports none.
+
+    Parameters
+    ----------
+    vol : Volume
+        The series; ``meta["frames"]`` and ``meta["shape_nz_nt"]`` locate each slice's file and frame.
+    ds : pydicom.Dataset
+        The series' first header.
+    vendor : str
+        medfast's two-letter vendor key ("SI", "GE", "PH", "UI", ...).
+    block : str
+        The Siemens ASCII protocol, or ''.
+
+    Examples
+    --------
+    >>> import numpy as np, pydicom
+    >>> from medfast.volume import Volume
+    >>> slice_timing(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4)), pydicom.Dataset(), "SI") is None
+    True
+    """
+    meta = vol.meta
+    frames = meta.get("frames") or []
+    nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
+    if nz < 2 or len(frames) < nz:
+        return None
+    tr_ms = float(ds.get("RepetitionTime") or 0.0) if ds is not None else 0.0
+    description = str(ds.get("SeriesDescription") or "")
+    cache = {frames[0][0]: ds}
+    times = None
+    if vendor == "SI" and meta.get("mosaic"):
+        first = _csa_times(ds)
+        second = _csa_times(_read(frames[nz][0], cache)) if nt > 1 and len(frames) > nz else None
+        by_tile = _choose(first, second, tr_ms, description) or _rescue(block, tr_ms, nz)
+        if by_tile is not None and len(by_tile) >= nz:
+            times = [by_tile[tile] for _, tile in frames[:nz]]
+    elif vendor == "SI" and "XA" in str(ds.get("SoftwareVersions") or "").upper():
+        times = _xa_times(meta, cache, nz, nt)
+    elif vendor in ("SI", "UI") and len(frames) == nz * nt and not meta.get("enhanced"):
+        stamps = []
+        for path, _ in frames[:nz]:
+            tm = str(_read(path, cache).get("AcquisitionTime") or "").strip()
+            try:
+                stamps.append(_hhmmss_seconds(_F32(float(tm))))
+            except ValueError:
+                return None
+        if max(stamps) - min(stamps) > 43200:  # crossed midnight
+            stamps = [s - 86400 if s > 43200 else s for s in stamps]
+        low = min(stamps)
+        times = [_F32((s - low) * 1000.0) for s in stamps]
+    elif vendor == "GE" and nt > 1:
+        ms = ge.slice_times_ms(ds, ge.protocol_block(ds), nz, tr_ms)
+        if ms is not None:
+            times = ms if _same_instance_order(meta, cache, nz) else ms[::-1]
+    if times is None or all(t == times[0] for t in times):
+        return None
+    return [float(t) / 1000.0 for t in times]
