@@ -421,11 +421,54 @@ def _local_executor(jobs):
 
 def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, dry_run=False,
         thumbnails=None, progress=None, limits=Limits()):
-    """Convert every series under ``sources`` into ``out_dir``, as a stream; see ``convert`` for the parameters.
+    """Convert every series under ``sources`` into ``out_dir``, as a stream; resume what an earlier run left.
 
-    Returns a ``Summary``. Raises ``InvalidArgumentError`` for a missing
-    source or a bad option, ``ConversionError`` when the disk is full or the
-    output folder is busy.
+    Parameters
+    ----------
+    sources : path or list of paths
+        DICOM folders (walked recursively), files, zip or tar archives.
+    out_dir : path
+        Output folder (created when missing); it holds the manifest.
+    options : Options
+        Format, ``-f`` template, sidecar, conflict rule (``medfast.convert.Options``).
+    jobs : int
+        Series converted at once on this machine.
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address: one task per series on its workers.
+    report : path, optional
+        Write the HTML report there (thumbnails are then drawn).
+    dry_run : bool
+        Scan and name the outputs, write nothing.
+    thumbnails : bool, optional
+        Draw thumbnails into ``Summary.series`` (default: when ``report`` is given).
+    progress : Progress, optional
+        Default: a bar on stderr when it is a terminal.
+    limits : sources.Limits
+        Bounds on each archive's members and decompressed bytes.
+
+    Returns
+    -------
+    Summary
+        The output paths, with ``series``, ``failures``, ``warnings`` and ``exit_code``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        A missing source, a bad option, an unreachable scheduler.
+    ConversionError
+        The disk is full (nothing partial is left), or another run holds the folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from medfast.synth import write_ct_series
+    >>> src, out = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> _ = write_ct_series(src, (16, 16, 4))
+    >>> summary = run(src, out)
+    >>> summary.exit_code, [s["outputs"] for s in summary.series]
+    (0, [['CT_head_phantom_2.nii.gz', 'CT_head_phantom_2.json']])
+    >>> [s["status"] for s in run(src, out).series]  # a re-run skips what is done
+    ['skipped']
     """
     from . import Options
     from .progress import Progress
