@@ -20,11 +20,16 @@ def _workers():
     return min(32, (os.cpu_count() or 1) + 2)
 
 
-def _header(path):
-    """The full header (pydicom, no pixels) of an image file; None when the file holds no image."""
+def _header(path, has_pixels=False):
+    """The full header (pydicom, no pixels) of an image file; None when the file holds no image.
+
+    ``has_pixels``: the scan found Pixel Data already, so pydicom may stop before it.
+    """
     import pydicom
 
     with reading(path):
+        if has_pixels:
+            return pydicom.dcmread(path, stop_before_pixels=True)
         ds = pydicom.dcmread(path, defer_size=1024)
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         sop_class = ds.get("SOPClassUID") or ds.file_meta.get("MediaStorageSOPClassUID")
@@ -56,7 +61,7 @@ def _source(path):
     with reading(path):
         needs = _needs_pydicom(header.values, header)
     if needs:
-        ds = _header(path)
+        ds = _header(path, has_pixels=header.pixel_offset >= 0)
         return None if ds is None else (path, ds, header)
     return path, header.values, header
 
@@ -289,7 +294,7 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
                                     f"split into one volume per size (this one {s0.cols} x {s0.rows})")
         meta["non_dicom_files"] = skipped
         if not hasattr(meta["header"], "file_meta"):  # a fast scan's values: the sidecar needs the full header
-            meta["header"] = _header(s0.path)
+            meta["header"] = _header(s0.path, has_pixels=True)
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
         if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
