@@ -217,3 +217,14 @@ def test_split_series_warns_and_empty_sources_fail(tmp_path):
     (tmp_path / "empty").mkdir()
     empty = bulk.run([tmp_path / "empty"], tmp_path / "out2")
     assert empty.exit_code == 1 and empty.failures[0]["reason"] == "no DICOM image series found"
+
+
+@pytest.mark.parametrize("name", ["dcm_qa_12bit", "dcm_qa_enh", "dcm_qa_mosaic", "dcm_qa_ts"])
+def test_corpus_same_bytes_as_plan_execute(corpus, name, tmp_path):
+    """Real scanner data (enhanced, mosaic, every transfer syntax): the stream changes nothing."""
+    src = corpus / name / "In"
+    summary = bulk.run([src], tmp_path / "bulk")
+    execute(plan(src, tmp_path / "ref"))
+    got, ref = outputs(tmp_path / "bulk"), outputs(tmp_path / "ref")
+    assert got and got == ref
+    assert summary.failures == []
