@@ -423,6 +423,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         if value:
             out[key] = value != "NONE"
     _put(out, "FlipAngle", find_value(ds, "FlipAngle"), "pos")
+    _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
         _put(out, "CoilString", find_value(ds, "ReceiveCoilName"), "str")
@@ -451,6 +452,22 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "NumberOfKSpaceTrajectories", find_value(ds, "NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
+
+
+def _asl(out, ds, block):
+    """ASL keys of an enhanced MR ASL series: labeling type, labeling duration and post-labeling delay."""
+    kind = {"PSEUDOCONTINUOUS": "PCASL", "CONTINUOUS": "CASL", "PULSED": "PASL"}.get(
+        _str(find_value(ds, "ArterialSpinLabelingContrast")))
+    if kind is None:
+        return
+    if kind != "PASL":
+        duration = _float(_last_values(ds).get("ASLPulseTrainDuration"))  # ms, nested in the ASL slab items
+        if duration > 0:
+            out["LabelingDuration"] = duration / 1000.0
+        delay = _key_float(block, "alTI[2]", math.nan) if block else math.nan  # Siemens protocol, us
+        if delay > 0:
+            out["PostLabelingDelay"] = delay / 1e6
+    out["ArterialSpinLabelingType"] = kind
 
 
 def _floats_first(value):
