@@ -228,3 +228,13 @@ def test_slice_of_another_size_inside_a_series_names_file_and_field(tmp_path):
     ds.save_as(odd)
     with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*Rows x Columns"):
         medfast.read_dicom(tmp_path)
+
+
+def test_header_only_read_predicts_shape_dtype_and_affine(corpus):
+    folder = corpus / "dcm_qa_fmap" / "In"
+    full, heads = medfast.read_dicom(folder), medfast.read_dicom(folder, pixels=False)
+    assert len(full) == len(heads) == 8
+    for vol, head in zip(full, heads):
+        assert head.shape == vol.shape and head.stored.dtype == vol.stored.dtype
+        assert np.array_equal(head.affine, vol.affine) and head.meta["frames"] == vol.meta["frames"]
+        assert head.stored.strides[:2] == (0, 0)  # nothing was read
