@@ -3,8 +3,9 @@
 The source depends on the vendor and layout, as in dcm2niix:
 
 - Siemens mosaic: the CSA image header's ``MosaicRefAcqTimes`` of the first
-  volume, or of the second when the first is implausible (all equal, or
-  spanning more than a TR: a known CMRR bug); when neither has them, the
+  volume, or of the second when the first's are implausible (all equal, or
+  spanning more than a TR: a known CMRR bug) or span another range than the
+  second's; when neither has them, the
   protocol's slice order (``sSliceArray.ucMode``) spread over TR minus the
   delay in TR.
 - Siemens XA (enhanced or classic): ``TimeAfterStart`` (0021,1104) of each
@@ -56,17 +57,23 @@ def _plausible(times, tr_ms):
 
 
 def _choose(first, second, tr_ms, description):
-    """dcm2niix's check: the first volume's times, unless implausible (a CMRR bug) and the second's are not."""
+    """The first volume's times, unless the second volume's are plausible and span a different range.
+
+    The first volume of a Siemens series can carry wrong times (a CMRR bug:
+    all slices at once, or a span beyond the TR, or a few ms off); dcm2niix
+    then takes the second volume's.
+    """
     if first is None:
         return None
-    if _plausible(first, tr_ms) or "SBRef" in description or second is None:
+    if second is None or "SBRef" in description:
         return first
     second = second[:len(first)]
-    low, high = min(second), max(second)
-    if low < high and low > 0 and high - low <= tr_ms:
+    low = min(second)
+    if low > 0:
         second = [_F32(t - low) for t in second]
-        low, high = 0.0, high - low
-    if low < 0 or low == high or high >= tr_ms:
+    if not _plausible(second, tr_ms) or min(second) < 0:
+        return first
+    if _plausible(first, tr_ms) and max(first) - min(first) == max(second) - min(second):
         return first
     return second
 
