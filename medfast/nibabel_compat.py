@@ -17,6 +17,7 @@ unscaled data (``get_unscaled``) and everything else stay nibabel's.
 """
 from __future__ import annotations
 
+import io
 import threading
 
 import numpy as np
@@ -54,37 +55,48 @@ def _read_scaled(proxy, dtype):
     with _io.open_data(path, int(proxy._offset), _io.nbytes(shape, disk), "image data") as f:
         out = np.empty(shape, final, order=order)  # after the size check
         flat = out.reshape(-1, order="A")  # a view: out is contiguous in its order
-        _pipeline(f, flat, disk, path, lambda part: apply_read_scaling(part, slope, inter))
+        gz = not isinstance(f, io.BufferedReader)  # open_data gives the raw file itself when not gzip
+        _pipeline(f, flat, disk, path, lambda part: apply_read_scaling(part, slope, inter), threaded=gz)
     return out
 
 
-def _pipeline(f, flat, disk, path, scale):
-    """Fill ``flat`` with ``scale(raw)``: a worker reads (decompresses) the next block while this thread scales.
+def _pipeline(f, flat, disk, path, scale, threaded):
+    """Fill ``flat`` with ``scale(raw)`` read from ``f``, block by block, each scaled in cache-sized chunks.
 
-    Blocks alternate between two buffers; each is scaled in cache-sized chunks.
+    ``threaded``: a worker reads (decompresses) the next block while this
+    thread scales the current one, in two alternating buffers. Worth it for
+    gzip; a plain file's read is a copy from the page cache, cheaper than the
+    hand-over.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from . import _gzip
 
     block = min(_BLOCK, max(flat.size, 1))
-    buffers = (np.empty(block, disk), np.empty(block, disk))
+    buffers = (np.empty(block, disk), np.empty(block, disk) if threaded else None)
 
     def fill(index, start):
-        part = buffers[index % 2][: min(block, flat.size - start)]
+        part = buffers[index % 2 if threaded else 0][: min(block, flat.size - start)]
         _gzip.readinto_exact(f, part, path, "image data")
         return part
 
+    def scaled(part, start):
+        for s in range(0, part.size, _CHUNK):
+            piece = part[s : s + _CHUNK]
+            flat[start + s : start + s + piece.size] = scale(piece)
+
     starts = range(0, flat.size, block)
+    if not threaded:
+        for start in starts:
+            scaled(fill(0, start), start)
+        return
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(fill, 0, 0) if flat.size else None
         for index, start in enumerate(starts):
             part = pending.result()
             following = start + block
             pending = pool.submit(fill, index + 1, following) if following < flat.size else None
-            for s in range(0, part.size, _CHUNK):
-                piece = part[s : s + _CHUNK]
-                flat[start + s : start + s + piece.size] = scale(piece)
+            scaled(part, start)
 
 
 def _fast_ok(proxy, dtype, slicer):
