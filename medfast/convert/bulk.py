@@ -374,7 +374,7 @@ class _Engine:
                 continue
             self.planned.add(base)
             bases.append(base)
-            targets = [base + (suffix if suffix else "") for suffix, _ in vol["files"]]
+            targets = [base + suffix for suffix, _ in vol["files"]]
             if task.dry_run:
                 from . import FORMATS
 
@@ -382,8 +382,8 @@ class _Engine:
             renames += [(tmp, target) for (_, tmp), target in zip(vol["files"], targets)]
             described.append(dict(vol, outputs=[os.path.relpath(t, self.out_dir) for t in targets],
                                   status="planned" if task.dry_run else "converted", sources=len(files)))
-        if not task.dry_run:
-            self._rename(task, files, bases, renames, described)
+        if not task.dry_run and not self._rename(task, files, bases, renames, described):
+            return
         for vol in described:
             vol.pop("files", None)
             self.summary.series.append(vol)
@@ -400,11 +400,15 @@ class _Engine:
                 os.replace(tmp, target)
                 sizes.append(os.path.getsize(target))
         except OSError as err:
-            raise ConversionError(f"{target}: cannot rename into place: {err}") from err
+            if _no_space(err):
+                raise ConversionError(f"{target}: disk full: {err}") from err
+            self.summary.failures.append({"source": _series_name(files), "reason": f"{target}: cannot rename into place: {err}"})
+            return False
         volumes = [{k: v for k, v in vol.items() if k not in ("files", "png", "status", "rel")} for vol in described]
         self.manifest.append({"status": "done", "key": task.key, "series": task.series, "sources": [f.name for f in files],
                               "bases": [os.path.relpath(b, self.out_dir) for b in bases],
                               "outputs": [[r, s] for r, s in zip(rel, sizes)], "volumes": volumes})
+        return True
 
 
 def _series_name(files):

@@ -228,3 +228,15 @@ def test_corpus_same_bytes_as_plan_execute(corpus, name, tmp_path):
     got, ref = outputs(tmp_path / "bulk"), outputs(tmp_path / "ref")
     assert got and got == ref
     assert summary.failures == []
+
+
+def test_unwritable_name_fails_its_series_only(study, tmp_path):
+    out = tmp_path / "out"
+    (out / "CT_head_phantom_2.nii.gz").mkdir(parents=True)  # a folder squats the name
+    (out / "CT_head_phantom_2.nii.gz" / "x").write_text("keep")
+    summary = bulk.run([study], out, Options(conflict=1))  # -w 1: overwrite, so the name is not changed
+    assert summary.exit_code == 1
+    [failure] = summary.failures
+    assert "ct" in failure["source"] and "cannot rename into place" in failure["reason"]
+    assert sorted(s["outputs"][0] for s in summary.series) == ["CT_head_phantom_4.nii.gz", "fMRI_phantom_3.nii.gz"]
+    assert (out / "CT_head_phantom_2.nii.gz" / "x").read_text() == "keep"
