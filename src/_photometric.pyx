@@ -40,10 +40,21 @@ cdef inline uint8_t _rgb(float y, float cb, float cr, float m1, float m2) noexce
     return 0 if v < 0 else (255 if v >= 255 else <uint8_t>v)
 
 
+# Red depends on (y, cr) only and blue on (y, cb) only (their third matrix entry is 0):
+# tables of _rgb indexed by (y << 8) | chroma give them without arithmetic.
+cdef uint8_t[65536] _RED
+cdef uint8_t[65536] _BLUE
+cdef int _y, _c
+for _y in range(256):
+    for _c in range(256):
+        _RED[(_y << 8) | _c] = _rgb(_y, 0, <float>_c - 128, 0, M20)
+        _BLUE[(_y << 8) | _c] = _rgb(_y, <float>_c - 128, 0, M11, 0)
+
+
 def ybr_full_to_rgb(const uint8_t[::1] src, uint8_t[::1] dst):
     """Interleaved 8-bit YBR_FULL to RGB, as pydicom's float32 matrix product with fused multiply-adds."""
     cdef Py_ssize_t n = src.shape[0] // 3, i
-    cdef float y, cb, cr
+    cdef uint8_t y, cb, cr
     if n == 0:
         return
     cdef const uint8_t* s = &src[0]
@@ -51,11 +62,11 @@ def ybr_full_to_rgb(const uint8_t[::1] src, uint8_t[::1] dst):
     with nogil:
         for i in range(n):
             y = s[3 * i]
-            cb = <float>s[3 * i + 1] - 128
-            cr = <float>s[3 * i + 2] - 128
-            d[3 * i] = _rgb(y, cb, cr, 0, M20)
-            d[3 * i + 1] = _rgb(y, cb, cr, M10, M21)
-            d[3 * i + 2] = _rgb(y, cb, cr, M11, 0)
+            cb = s[3 * i + 1]
+            cr = s[3 * i + 2]
+            d[3 * i] = _RED[(<int>y << 8) | cr]
+            d[3 * i + 1] = _rgb(y, <float>cb - 128, <float>cr - 128, M10, M21)
+            d[3 * i + 2] = _BLUE[(<int>y << 8) | cb]
 
 
 def planar_to_interleaved(const uint_t[::1] src, uint_t[::1] dst, int samples):
