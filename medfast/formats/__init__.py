@@ -170,4 +170,52 @@ def write(vol, path, format=None, **options):
     _load()[format_for(path, format)].writer(vol, path, **options)
 
 
-__all__ = ["FORMATS", "Format", "REGISTRY", "format_for", "read", "register", "sniff", "write"]
+def detect(path):
+    """The registry name of a file medfast reads, or None (DICOM, folders, anything else).
+
+    Examples
+    --------
+    >>> import nibabel, os
+    >>> detect(os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "small.mnc"))
+    'minc2'
+    >>> detect(os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "0.dcm")) is None
+    True
+    """
+    if not os.path.isfile(path):
+        return None
+    try:
+        return sniff(path)
+    except (UnsupportedError, OSError):
+        return None
+
+
+_SUFFIXES = {"nii.gz": ".nii.gz", "nii": ".nii", "nrrd": ".nrrd", "nhdr": ".nhdr", "mnc": ".mnc", "img": ".img"}
+
+
+def convert(src, out_dir, to="nii.gz"):
+    """Convert one non-DICOM file to another format in ``out_dir``; return the path written.
+
+    The output is named after the input's stem (``T1.PAR`` -> ``T1.nii.gz``).
+
+    Examples
+    --------
+    >>> import nibabel, os, tempfile
+    >>> par = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "phantom_varscale.PAR")
+    >>> os.path.basename(convert(par, tempfile.mkdtemp(), "nii.gz"))
+    'phantom_varscale.nii.gz'
+    """
+    if to not in _SUFFIXES:
+        raise InvalidArgumentError(f"convert: to={to!r}: not one of {sorted(_SUFFIXES)}")
+    name = os.path.basename(os.fspath(src))
+    lower = name.lower()
+    for ext in sorted((e for f in _load().values() for e in f.extensions), key=len, reverse=True):
+        if lower.endswith(ext):
+            name = name[: len(name) - len(ext)]
+            break
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(os.fspath(out_dir), name + _SUFFIXES[to])
+    write(read(src), out)
+    return out
+
+
+__all__ = ["FORMATS", "Format", "REGISTRY", "convert", "detect", "format_for", "read", "register", "sniff", "write"]

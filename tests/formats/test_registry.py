@@ -137,3 +137,19 @@ def test_header_claiming_more_data_than_the_file_fails_before_allocating(tmp_pat
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
         medfast.read("/nonexistent/x.nii")
+
+
+def test_detect_and_convert(tmp_path):
+    from medfast.formats import convert, detect
+
+    assert detect(nibabel_data("small.mnc")) == "minc2"
+    assert detect(nibabel_data("0.dcm")) is None and detect(tmp_path) is None
+    out = convert(nibabel_data("phantom_varscale.PAR"), tmp_path / "o", "nii.gz")
+    assert out.endswith("phantom_varscale.nii.gz")
+    want = nib.load(nibabel_data("phantom_varscale.PAR"))
+    np.testing.assert_allclose(nib.load(out).get_fdata(), want.get_fdata(), rtol=1e-6)
+    out = convert(nibabel_data("example4d.nii.gz"), tmp_path / "o", "nrrd")
+    assert out.endswith("example4d.nrrd")
+    assert np.array_equal(medfast.read(out).array, nib.load(nibabel_data("example4d.nii.gz")).get_fdata())
+    with pytest.raises(InvalidArgumentError, match="xyz"):
+        convert(nibabel_data("small.mnc"), tmp_path, "xyz")
