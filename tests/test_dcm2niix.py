@@ -216,3 +216,94 @@ def test_same_files_as_dcm2niix_package(kind, tmp_path):
             assert b.header.get_data_dtype() == a.header.get_data_dtype()
             np.testing.assert_array_equal(np.asanyarray(b.dataobj), np.asanyarray(a.dataobj))
             np.testing.assert_allclose(b.affine, a.affine, atol=1e-4)
+
+
+def _ge_block_dataset(payload):
+    import gzip
+    import struct
+
+    import pydicom
+
+    raw = gzip.compress(payload)
+    ds = pydicom.Dataset()
+    ds.add_new((0x0025, 0x101B), "OB", struct.pack("<I", len(raw)) + raw)
+    return ds
+
+
+@pytest.mark.corpus
+def test_ge_protocol_block_matches_gzip():
+    """Every KEY "value" line of a real GE protocol block, as Python's gzip reads the same bytes."""
+    import gzip
+
+    import pydicom
+
+    from medfast.dicom.ge import protocol_block
+
+    path = next(p for p in sorted((corpus_root() / "dcm_qa_nih" / "In" / "20180918GE").rglob("*.dcm")))
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    text = gzip.decompress(bytes(ds[0x0025, 0x101B].value)[4:]).decode("latin-1")
+    want = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if value.startswith('"') and value.endswith('"'):
+            want.setdefault(key, value[1:-1])
+    got = protocol_block(ds)
+    assert got == want
+    assert got["PSEQ"] == "Gradient Echo" and got["IOPT"] == "EPI, FMRI"
+
+
+def test_ge_protocol_block_bounded_and_malformed():
+    """A block that inflates past the bound is cut there; bad signatures, truncation and garbage read as {}."""
+    import struct
+
+    import pydicom
+
+    from medfast.dicom import ge
+
+    huge = _ge_block_dataset(b'A "1"\n' + b"x" * (8 << 20) + b'\nLATE "2"\n')
+    got = ge.protocol_block(huge)
+    assert got == {"A": "1"}  # LATE lies beyond the 1 MB bound
+    good = _ge_block_dataset(b'PSEQ "Spin Echo"\n')
+    raw = bytes(good[0x0025, 0x101B].value)
+    for bad in (raw[:4] + b"\x00" + raw[5:], raw[:20], struct.pack("<I", 10**9) + raw[4:12], b"\x00" * 30):
+        ds = pydicom.Dataset()
+        ds.add_new((0x0025, 0x101B), "OB", bad)
+        assert ge.protocol_block(ds) in ({}, {"PSEQ": "Spin Echo"})
+    assert ge.protocol_block(pydicom.Dataset()) == {}
+
+
+@pytest.mark.parametrize(("block", "nz", "mb_version", "want"), [
+    ({"IOPT": "EPI, FMRI", "SLICEORDER": "0"}, 4, "27\\LX\\MR Software release:RX27.0_R02_1831.a", [0, 250, 500, 750]),
+    ({"IOPT": "EPI, FMRI", "SLICEORDER": "1"}, 4, "27\\LX\\MR Software release:RX27.0_R02_1831.a", [0, 500, 250, 750]),
+    # multiband 2 on 8 slices, release 27 R03 or later: 4 excitations, the last two swapped when interleaved
+    ({"IOPT": "EPI, FMRI", "SLICEORDER": "1", "MBACCEL": "2"}, 8, "28\\LX\\MR29.1_EA_2039.g",
+     [0, 750, 250, 500, 0, 750, 250, 500]),
+    # before 27 R03 an even excitation count gains one excitation
+    ({"IOPT": "EPI, FMRI", "SLICEORDER": "0", "MBACCEL": "2"}, 8, "27\\LX\\MR Software release:RX27.0_R02_1831.a",
+     [0, 200, 400, 600, 800, 0, 200, 400]),
+    ({"IOPT": "EPI, DIFF", "SLICEORDER": "0"}, 4, "28\\LX\\MR29.1_EA_2039.g", None),
+])
+def test_ge_slice_times(block, nz, mb_version, want):
+    """GE slice times follow dcm2niix's rule: TR over the excitations, interleaved odd-first, multiband repeats."""
+    import pydicom
+
+    from medfast.dicom.ge import slice_times_ms
+
+    ds = pydicom.Dataset()
+    ds.SoftwareVersions = mb_version.split("\\")
+    got = slice_times_ms(ds, block, nz, 1000.0)
+    assert got == (None if want is None else pytest.approx(want))
+
+
+@pytest.mark.parametrize(("mode", "n", "want"), [
+    (1, 4, [0, 1, 2, 3]), (2, 4, [3, 2, 1, 0]),
+    (4, 5, [0, 3, 1, 4, 2]), (4, 4, [2, 0, 3, 1]),  # Siemens interleaving starts with slice 2 for even counts
+])
+def test_siemens_protocol_slice_order(mode, n, want):
+    """Without MosaicRefAcqTimes, slice times follow sSliceArray.ucMode over TR minus the delay in TR."""
+    from medfast.dicom.slice_timing import _rescue
+
+    block = f"sSliceArray.ucMode = 0x{mode}\nlDelayTimeInTR = 200000\n"
+    got = _rescue(block, 1000.0, n)
+    step = 800.0 / n
+    assert [float(t) for t in got] == pytest.approx([k * step for k in want], abs=1e-3)

@@ -72,6 +72,8 @@ def software_version(text):
     >>> software_version("27\\\\LX\\\\MR Software release:RX27.0_R02_1831.a"), software_version("28\\\\LX\\\\MR29.1_EA_2039.g")
     ((27.0, 2), (29.1, 0))
     """
+    if isinstance(text, (list, tuple)) or type(text).__name__ == "MultiValue":
+        text = "\\".join(str(v) for v in text)
     text = str(text or "")
     tail = text.split(":", 1)[1] if ":" in text else text.rsplit("\\", 1)[-1]
     m = re.match(r"..(\d+)\.(\d+)_(..)(\d*)", tail)
