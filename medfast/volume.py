@@ -96,7 +96,11 @@ class Volume:
             else:
                 vmin = vmax = 0
             dtype = scaled_dtype(stored.dtype, self.slope, self.inter, vmin, vmax)
-            self._array = rescale(stored, self.slope, self.inter, dtype=dtype)
+            if stored.flags.f_contiguous and not stored.flags.c_contiguous:
+                # NIfTI-ordered data: scale the C-ordered transpose, no reordering copy
+                self._array = rescale(stored.T, self.slope, self.inter, dtype=dtype).T
+            else:
+                self._array = rescale(stored, self.slope, self.inter, dtype=dtype)
         return self._array
 
     @property
