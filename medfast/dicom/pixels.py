@@ -546,7 +546,7 @@ def _encapsulated(header, src, frame=None):
     try:
         with reading(header.path, "Pixel Data"):
             return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
-    except (RuntimeError, struct.error) as err:  # every plugin failed; a fragment length past the end
+    except (RuntimeError, struct.error, StopIteration) as err:  # every plugin failed; fragments past the end or too few
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
 
 
