@@ -8,6 +8,7 @@ claims before anything is allocated.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 
 import numpy as np
@@ -34,8 +35,13 @@ def head(path, size=512):
     with open(path, "rb") as f:
         first = f.read(size)
     if _gzip.is_gzip(first):
-        with contextlib.suppress(EOFError, OSError), _gzip.open_read(path) as f:
-            return f.read(size)
+        from isal import isal_zlib
+
+        try:
+            with _gzip.open_read(path) as f:
+                return f.read(size)
+        except (EOFError, OSError, isal_zlib.error) as err:
+            raise file_error(path, "gzip stream", first[:4], f"cannot decompress the header: {err}") from err
     return first
 
 
@@ -47,6 +53,9 @@ def open_data(path, offset, need, what="data"):
     maximum ratio, so a header claiming more than the file could hold fails
     before the output is allocated.
     """
+    if offset < 0 or offset != int(offset):
+        raise file_error(path, "data offset", offset, "must be a whole number of bytes, not negative")
+    offset = int(offset)
     size = os.path.getsize(path)
     with open(path, "rb") as raw:
         gz = _gzip.is_gzip(raw.read(2))
@@ -67,9 +76,14 @@ def open_data(path, offset, need, what="data"):
 
 
 def skip(f, count, path):
-    """Advance a (possibly non-seekable) stream by ``count`` bytes."""
+    """Advance a (possibly non-seekable, gzip) stream by ``count`` bytes."""
+    from isal import isal_zlib
+
     while count > 0:
-        got = len(f.read(min(count, 1 << 20)))
+        try:
+            got = len(f.read(min(count, 1 << 20)))
+        except (EOFError, OSError, isal_zlib.error) as err:
+            raise file_error(path, "data", f"offset {count}", f"cannot decompress: {err}") from err
         if not got:
             raise file_error(path, "offset", count, "file ends before the data starts")
         count -= got
@@ -90,6 +104,9 @@ def read_array(path, offset, shape, dtype, order="F", what="data"):
     [[0, 1, 2], [3, 4, 5]]
     """
     dtype = np.dtype(dtype)
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise file_error(path, "shape", shape, "dimensions must not be negative")
     need = nbytes(shape, dtype)
     with open_data(path, offset, need, what) as f:
         out = np.empty(shape, dtype.newbyteorder("="), order=order)
@@ -180,3 +197,30 @@ def parsing(path, what):
             yield
         except (HeaderDataError, HeaderTypeError, ImageFileError, MincError, PARRECError) as err:
             raise InvalidFileError(f"{os.fspath(path)}: cannot read {what}: {type(err).__name__}: {err}") from err
+
+
+class BoundedFile(io.BufferedReader):
+    """A file opened for reading whose ``read(n)`` asks for at most the bytes left.
+
+    A buffered ``read(n)`` allocates ``n`` bytes first: a parser that reads a
+    length the file claims (nibabel's netCDF reader) would allocate 4 GB for a
+    4 GB claim in a 1 kB file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(delete=False) as t:
+    ...     _ = t.write(b"abc")
+    >>> with BoundedFile(t.name) as f:
+    ...     f.read(2**40)
+    b'abc'
+    """
+
+    def __init__(self, path):
+        super().__init__(io.FileIO(os.fspath(path), "rb"))
+        self._size = os.fstat(self.fileno()).st_size
+
+    def read(self, size=-1):
+        if size is not None and size > 0:
+            size = min(size, max(self._size - self.tell(), 0))
+        return super().read(size)

@@ -31,7 +31,10 @@ def read(path):
 
     from ..volume import Volume
 
-    with _io.parsing(path, "MINC1 file"):
-        img = nib.minc1.load(os.fspath(path))
+    from nibabel.fileholders import FileHolder
+
+    with _io.parsing(path, "MINC1 file"), _io.BoundedFile(path) as f:
+        # nibabel's netCDF reader reads each length the file claims in one read(n): bound n by the file
+        img = nib.Minc1Image.from_file_map({"image": FileHolder(os.fspath(path), fileobj=f)}, mmap=False)
         values = np.asarray(img.dataobj, dtype=np.float64)
     return Volume(values, img.affine, {"format": "MINC1"})

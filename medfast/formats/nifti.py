@@ -210,7 +210,7 @@ def volume_from_image(img, path):
 
     proxy = img.dataobj
     stored = _io.read_array(
-        proxy.file_like, int(proxy.offset), proxy.shape, proxy.dtype, order=proxy.order,
+        proxy.file_like, proxy.offset, proxy.shape, proxy.dtype, order=proxy.order,
         what=f"{type(img).__name__} data",
     )
     slope, inter = float(proxy.slope), float(proxy.inter)

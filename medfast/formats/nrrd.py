@@ -174,27 +174,39 @@ def _read_ascii(f, path, shape, dtype, byte_skip):
     return values.reshape(shape, order="F")
 
 
-def geometry(header, ndim):
+def geometry(header, ndim, path=None):
     """(spatial axes, 4x4 RAS+ affine) from ``space directions``/``space origin`` (or ``spacings``)."""
     dirs = header.get("space directions")
+    if dirs is not None:
+        dirs = np.asarray(dirs, dtype=np.float64)
+        if dirs.ndim != 2 or dirs.shape[0] != ndim or not 1 <= dirs.shape[1] <= 3:
+            raise file_error(path, "space directions", header.get("space directions"),
+                             f"need {ndim} vectors (or none) of the space's 1 to 3 components")
+    origin = header.get("space origin")
+    if origin is not None:
+        origin = np.asarray(origin, dtype=np.float64).ravel()
+        want = dirs.shape[1] if dirs is not None else origin.size
+        if origin.size != want or origin.size > 3:
+            raise file_error(path, "space origin", header.get("space origin"), f"need {want} components")
+    spacings = header.get("spacings")
+    if dirs is None and spacings is not None and np.asarray(spacings).size != ndim:
+        raise file_error(path, "spacings", spacings, f"need {ndim} values")
     flips = np.array(_SPACES.get(str(header.get("space", "")).lower(), (1, 1, 1)), float)
     affine = np.eye(4)
     if dirs is not None:
-        dirs = np.asarray(dirs, dtype=np.float64)
-        spatial = [i for i in range(ndim) if np.all(np.isfinite(dirs[i]))]
+        spatial = [i for i in range(ndim) if np.all(np.isfinite(dirs[i]))][:3]
         cols = np.zeros((3, len(spatial)))
         for c, i in enumerate(spatial):
             cols[: dirs.shape[1], c] = dirs[i][:3]
         n = min(3, len(spatial))
         affine[:3, :n] = (flips[:, None] * cols)[:, :n]
     else:
-        spacings = np.asarray(header.get("spacings", [1.0] * ndim), dtype=np.float64)
+        spacings = np.asarray(spacings if spacings is not None else [1.0] * ndim, dtype=np.float64)
         spatial = [i for i in range(ndim) if np.isfinite(spacings[i])][:3]
         for c, i in enumerate(spatial):
             affine[c, c] = spacings[i]
-    origin = header.get("space origin")
     if origin is not None and np.all(np.isfinite(origin)):
-        affine[:3, 3] = flips * np.asarray(origin, np.float64)[:3]
+        affine[: origin.size, 3] = flips[: origin.size] * origin
     return spatial, affine
 
 
@@ -213,8 +225,8 @@ def read(path):
     from ..volume import Volume
 
     header, offset = _header(path)
+    spatial, affine = geometry(header, len(_shape(path, header)), path)  # checked before the data is read
     data = read_data(path, header, offset)
-    spatial, affine = geometry(header, data.ndim)
     others = [i for i in range(data.ndim) if i not in spatial]
     if others and spatial:
         data = np.transpose(data, spatial + others)
