@@ -140,3 +140,16 @@ def test_header_text_round_trips_through_pynrrd_header_parser(tmp_path):
     (tmp_path / "h.nrrd").write_bytes(text + bytes(24))
     header = nrrd.read_header(str(tmp_path / "h.nrrd"))
     assert header["type"] == "uint8" and list(header["sizes"]) == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("space directions", "(1,0,0)"), ("space origin", "(0,0)"), ("space directions", "(1,0,0) (0,1,0) (0,0,1,5)")],
+)
+def test_geometry_of_the_wrong_shape_is_invalid_naming_it(tmp_path, field, value):
+    lines = ["type: uint8", "dimension: 3", "sizes: 2 2 2", "encoding: raw", "space: left-posterior-superior"]
+    if field == "space origin":
+        lines.append("space directions: (1,0,0) (0,1,0) (0,0,1)")
+    _write_by_hand(tmp_path / "g.nrrd", [*lines, f"{field}: {value}"], bytes(8))
+    with pytest.raises((InvalidFileError, UnsupportedError), match="g.nrrd"):
+        medfast.read(tmp_path / "g.nrrd")
