@@ -194,7 +194,7 @@ def _synthetic(kind, folder):
 
 @pytest.mark.parametrize("kind", ["ct", "ct_uneven", "mr"])
 def test_same_files_as_dcm2niix_package(kind, tmp_path):
-    """On generated CT (even and uneven spacing) and 4-D MR: the files, voxels and affines of the dcm2niix package."""
+    """On generated CT (even and uneven spacing) and 4-D MR: the files, voxels, affines and sidecars of the dcm2niix package."""
     import subprocess
 
     import nibabel as nib
@@ -216,6 +216,11 @@ def test_same_files_as_dcm2niix_package(kind, tmp_path):
             assert b.header.get_data_dtype() == a.header.get_data_dtype()
             np.testing.assert_array_equal(np.asanyarray(b.dataobj), np.asanyarray(a.dataobj))
             np.testing.assert_allclose(b.affine, a.affine, atol=1e-4)
+        if name.endswith(".json"):  # the sidecar's acquisition keys too
+            want = {k: v for k, v in json.loads((ref / name).read_text()).items() if k not in SOFTWARE_KEYS}
+            have = {k: v for k, v in json.loads((got / name).read_text()).items() if k not in SOFTWARE_KEYS}
+            assert sorted(set(want) ^ set(have)) == []
+            assert {k: (have[k], v) for k, v in want.items() if not _same(v, have[k])} == {}
 
 
 def _ge_block_dataset(payload):

@@ -161,8 +161,12 @@ def image_type(ds, meta):
     extra = [name for flag, name in flags if meta.get(flag) and name not in items]
     if meta.get("real_is_fieldmap_hz"):
         extra = [e for e in extra if e != "REAL"] + ["FIELDMAPHZ"]
-    # a file whose ImageType says MIXED (Philips enhanced magnitude + field map) gets no component appended
-    if meta.get("is_magnitude", not extra) and "MAGNITUDE" not in items and not extra and "MIXED" not in items:
+    # MAGNITUDE only where a header says so (ImageType "M", ComplexImageComponent, GE's image type 0):
+    # CT, or a Philips MIXED file, get nothing appended
+    ge_type = _private_value(ds, (0x0043, 0x102F)) if ds is not None and hasattr(ds, "get") else None
+    said = "M" in items or _str(find_value(ds, "ComplexImageComponent")) == "MAGNITUDE" or (
+        ge_type is not None and _float(ge_type) == 0)
+    if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra:
         extra.append("MAGNITUDE")
     return items + extra
 
@@ -362,7 +366,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     slice_times = slice_timing(vol, ds, vendor, block)
     multiband = multiband_factor(block, slice_times) if modality == "MR" else 1
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
-    if pst and vendor == "SI" or pst and out.get("ScanningSequence") not in (None, "RM") and vendor in ("GE", "PH"):
+    if pst:
         out["PulseSequenceType"] = pst
     kinds = image_type(ds, meta)
     if kinds:
@@ -370,12 +374,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     text_types = _words(_private_find(ds, (0x0021, 0x1175))) if vendor == "SI" else []
     if text_types:
         out["ImageTypeText"] = text_types
-    if vendor == "SI":
-        words = set(text_types) | set(_words(find_value(ds, "ImageType")))
-        if words & {"DIS2D", "DIS3D"}:
-            out["NonlinearGradientCorrection"] = True
-        elif "ND" in words or text_types:
-            out["NonlinearGradientCorrection"] = False
+    words = set(text_types) | set(_words(find_value(ds, "ImageType")))  # distortion correction, any vendor
+    if words & {"DIS2D", "DIS3D"}:
+        out["NonlinearGradientCorrection"] = True
+    elif "ND" in words or text_types:
+        out["NonlinearGradientCorrection"] = False
     series = int(_float(find_value(ds, "SeriesNumber")) or 0) if math.isfinite(_float(find_value(ds, "SeriesNumber"))) else 0
     if series > 0:
         out["SeriesNumber"] = series
@@ -587,8 +590,13 @@ def _table_position(ds, vendor):
 
 
 def _accel(ds, vendor):
-    """(in-plane, out-of-plane) parallel reduction factors."""
+    """(in-plane, out-of-plane) parallel reduction factors; NaN where no source gives one."""
     inplane, outplane = _float(find_value(ds, "ParallelReductionFactorInPlane")), _float(find_value(ds, "ParallelReductionFactorOutOfPlane"))
+    block = phoenix(ds) if vendor == "SI" else ""
+    if block and not inplane > 0:  # Siemens protocol: sPat.lAccelFactPE / lAccelFact3D
+        inplane = float(_key_int(block, "sPat.lAccelFactPE", -1))
+    if block and not outplane > 0:
+        outplane = float(_key_int(block, "sPat.lAccelFact3D", -1))
     if vendor == "SI":
         for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
             text = _str(_private_value(ds, tag))
@@ -603,7 +611,7 @@ def _accel(ds, vendor):
             inplane = round(1.0 / values[0], 4)
         if len(values) > 1 and values[1] > 0:
             outplane = round(1.0 / values[1], 4)
-    return (inplane if inplane > 0 else 1.0), (outplane if outplane > 0 else 1.0)
+    return (inplane if inplane > 0 else math.nan), (outplane if outplane > 0 else math.nan)
 
 
 def _iso_time(text):
@@ -641,8 +649,10 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["BandwidthPerPixelPhaseEncode"] = bw
     vendor = vendor_key(find_value(ds, "Manufacturer"))
     accel, accel_oop = _accel(ds, vendor)
-    out["ParallelReductionFactorInPlane"] = int(accel) if float(accel).is_integer() else accel
-    out["ParallelReductionFactorOutOfPlane"] = int(accel_oop) if float(accel_oop).is_integer() else accel_oop
+    for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelReductionFactorOutOfPlane", accel_oop)):
+        if value > 0:  # only what the headers report: no default
+            out[key] = int(value) if float(value).is_integer() else value
+    accel = accel if accel > 0 else 1.0
     _put(out, "ParallelAcquisitionTechnique", find_value(ds, "ParallelAcquisitionTechnique"), "str")
     if _str(find_value(ds, "PartialFourier")) == "YES":
         _put(out, "PartialFourierDirection", find_value(ds, "PartialFourierDirection"), "str")
