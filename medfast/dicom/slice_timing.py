@@ -36,6 +36,13 @@ def _read(path, cache):
     return cache[path]
 
 
+def _top_values(path, tags):
+    """Top-level values of a few tags, by the fast header scan (no full pydicom parse)."""
+    from .scan import scan
+
+    return scan(path, tags).values
+
+
 def _csa_times(ds):
     """A mosaic file's MosaicRefAcqTimes (float32 ms), shifted to start at 0 when negative."""
     from ..errors import MedfastError
@@ -152,13 +159,13 @@ def _xa_times(meta, cache, nz, nt):
     return [_F32(v - low) for v in values]
 
 
-def _same_instance_order(meta, cache, nz):
+def _same_instance_order(meta, nz):
     """False when the NIfTI slices run against the instance numbers (dcm2niix's negative slice direction)."""
     frames = meta["frames"]
-    first, last = _read(frames[0][0], cache), _read(frames[nz - 1][0], cache)
+    first, last = (_top_values(frames[k][0], ("InstanceNumber",)).get("InstanceNumber") for k in (0, nz - 1))
     try:
-        return int(first.InstanceNumber) <= int(last.InstanceNumber)
-    except (AttributeError, TypeError, ValueError):
+        return int(first) <= int(last)
+    except (TypeError, ValueError):
         return True
 
 
@@ -203,7 +210,7 @@ def slice_timing(vol, ds, vendor, block=""):
     elif vendor in ("SI", "UI") and len(frames) == nz * nt and not meta.get("enhanced"):
         stamps = []
         for path, _ in frames[:nz]:
-            tm = str(_read(path, cache).get("AcquisitionTime") or "").strip()
+            tm = str(_top_values(path, ("AcquisitionTime",)).get("AcquisitionTime") or "").strip()
             try:
                 stamps.append(_hhmmss_seconds(_F32(float(tm))))
             except ValueError:
@@ -215,7 +222,7 @@ def slice_timing(vol, ds, vendor, block=""):
     elif vendor == "GE" and nt > 1:
         ms = ge.slice_times_ms(ds, ge.protocol_block(ds), nz, tr_ms)
         if ms is not None:
-            times = ms if _same_instance_order(meta, cache, nz) else ms[::-1]
+            times = ms if _same_instance_order(meta, nz) else ms[::-1]
     if times is None or all(t == times[0] for t in times):
         return None
     return [float(t) / 1000.0 for t in times]
