@@ -91,10 +91,10 @@ class Volume:
             from .kernels import rescale
 
             stored = self.stored
-            if stored.size:
+            vmin = vmax = 0
+            # the range matters only where integer scaling may keep an integer dtype
+            if stored.size and stored.dtype.kind in "iu" and self.slope.is_integer() and self.inter.is_integer():
                 vmin, vmax = stored.min(), stored.max()
-            else:
-                vmin = vmax = 0
             dtype = scaled_dtype(stored.dtype, self.slope, self.inter, vmin, vmax)
             if stored.flags.f_contiguous and not stored.flags.c_contiguous:
                 # NIfTI-ordered data: scale the C-ordered transpose, no reordering copy
