@@ -10,7 +10,8 @@ The source depends on the vendor and layout, as in dcm2niix:
   delay in TR.
 - Siemens XA (enhanced or classic): ``TimeAfterStart`` (0021,1104) of each
   frame; the second volume when each file holds one volume.
-- Siemens classic 2-D and UIH: the acquisition times of the first volume.
+- Siemens classic 2-D, and UIH series of several volumes: the acquisition
+  times of the first volume.
 - GE EPI fMRI: estimated from the protocol data block (see ``ge.py``).
 
 Times are kept in float32 milliseconds as dcm2niix does, relative to the
@@ -207,7 +208,7 @@ def slice_timing(vol, ds, vendor, block=""):
             times = [by_tile[tile] for _, tile in frames[:nz]]
     elif vendor == "SI" and "XA" in str(ds.get("SoftwareVersions") or "").upper():
         times = _xa_times(meta, cache, nz, nt)
-    elif vendor in ("SI", "UI") and len(frames) == nz * nt and not meta.get("enhanced"):
+    elif (vendor == "SI" or vendor == "UI" and nt > 1) and len(frames) == nz * nt and not meta.get("enhanced"):
         stamps = []
         for path, _ in frames[:nz]:
             tm = str(_top_values(path, ("AcquisitionTime",)).get("AcquisitionTime") or "").strip()
