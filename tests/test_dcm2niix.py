@@ -370,7 +370,7 @@ def test_sidecar_slice_times_match_dcm2niix_package(tmp_path, manufacturer):
 
     import pydicom
 
-    from conftest import require_tool
+    from tests.conftest import require_tool
     from medfast.dcm2niix import main
     from medfast.synth import write_mr_series
 
