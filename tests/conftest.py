@@ -1,58 +1,12 @@
-"""Shared fixtures: where the corpus and the oracles are, and how a missing one is handled.
-
-Outside CI a missing corpus or oracle skips the tests that need it, with the
-reason. In CI (``CI`` set) nothing may skip itself: a missing one fails.
-"""
+"""Fixtures shared by the tests; the helper functions live in ``support.py``."""
 from __future__ import annotations
-
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
-
-
-def missing(reason):
-    """Skip outside CI, fail inside it."""
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def corpus_root():
-    """The DICOM reference corpus folder, from MEDFAST_CORPUS."""
-    path = os.environ.get("MEDFAST_CORPUS")
-    if not path:
-        missing("MEDFAST_CORPUS is not set: the DICOM reference corpus tests need it")
-    root = Path(path)
-    if not root.is_dir():
-        missing(f"MEDFAST_CORPUS={path} is not a folder")
-    return root
+from support import corpus_root
 
 
 @pytest.fixture(scope="session")
 def corpus():
     """Path of ``../shared/corpus`` (or wherever MEDFAST_CORPUS points)."""
     return corpus_root()
-
-
-# Debian installs some oracles under a prefixed name.
-_TOOL_ALIASES = {"unu": ("unu", "teem-unu")}
-
-
-def require_tool(name):
-    """Path of a command-line oracle such as teem's ``unu`` (Debian: ``teem-unu``)."""
-    path = next(filter(None, map(shutil.which, _TOOL_ALIASES.get(name, (name,)))), None)
-    if path is None:
-        missing(f"command {name!r} not found (Debian package teem-apps for unu)")
-    return path
-
-
-def require_module(name):
-    """Import an optional oracle module (SimpleITK, gdcm, dcm2niix ...)."""
-    try:
-        return pytest.importorskip(name) if not IN_CI else __import__(name)
-    except ImportError:
-        missing(f"Python module {name!r} is not installed")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_module
+from support import require_module
 
 REPO = Path(__file__).resolve().parents[1]
 # two halves, run side by side, so the four runs take about two minutes

@@ -9,14 +9,13 @@ resampled copies are not read_dicom's business).
 from __future__ import annotations
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
 import medfast
 from medfast.dicom import geometry
-from tests.conftest import require_tool
+from support import dcm2niix_oracle
 
 
 def write_case(folder, *, n=8, z=None, shear_mm=0.0, slopes=None, drop=(), oblique=False, seed=0):
@@ -44,17 +43,6 @@ def write_case(folder, *, n=8, z=None, shear_mm=0.0, slopes=None, drop=(), obliq
             ds.RescaleSlope = slopes[k]
         ds.save_as(path)
     return folder
-
-
-def dcm2niix_oracle(folder, out, series=2):
-    """The first NIfTI dcm2niix writes for the folder (no resampled copies)."""
-    import nibabel as nib
-
-    exe = require_tool("dcm2niix")
-    out.mkdir()
-    subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s", "-o", str(out), str(folder)],
-                   check=True, capture_output=True)
-    return nib.load(out / f"{series}.nii")
 
 
 CASES = {

@@ -9,7 +9,7 @@ import pytest
 
 import medfast
 from medfast.synth import write_ct_series, write_mr_series
-from tests.dicom.test_geometry import dcm2niix_oracle
+from support import dcm2niix_oracle
 
 
 def _edit(paths, **changes):

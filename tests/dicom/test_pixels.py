@@ -19,7 +19,7 @@ from pydicom.uid import (
 
 from medfast.dicom.pixels import PixelHeader, decode_into, pixel_array
 from medfast.errors import InvalidArgumentError, InvalidFileError, MedfastError, UnsupportedError
-from tests.conftest import require_module
+from support import require_module
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 

@@ -175,7 +175,7 @@ def test_pydicom_test_file_matches_dcm2niix(tmp_path, name):
     import nibabel as nib
     from pydicom.data import get_testdata_file
 
-    from tests.conftest import require_tool
+    from support import require_tool
 
     exe = require_tool("dcm2niix")
     (tmp_path / "in").mkdir()
@@ -197,7 +197,7 @@ def test_rgb_matches_dcm2niix(tmp_path, name):
     import pydicom
     from pydicom.data import get_testdata_file
 
-    from tests.conftest import require_tool
+    from support import require_tool
 
     exe = require_tool("dcm2niix")
     (tmp_path / "in").mkdir()

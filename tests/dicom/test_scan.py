@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from tests.conftest import missing
+from support import missing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset

@@ -44,6 +44,6 @@ def sample(request):
 
 def unu():
     """teem's ``unu`` (Debian installs it as ``teem-unu``)."""
-    from tests.conftest import require_tool
+    from support import require_tool
 
     return shutil.which("unu") or require_tool("teem-unu")

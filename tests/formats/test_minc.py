@@ -11,7 +11,7 @@ import medfast
 from medfast.errors import InvalidFileError
 from medfast.formats import minc2
 from medfast.volume import Volume
-from tests.conftest import require_module
+from support import require_module
 
 
 def _nibabel_view(vol):

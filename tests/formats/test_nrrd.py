@@ -12,7 +12,7 @@ import medfast
 from medfast.errors import InvalidFileError, UnsupportedError
 from medfast.formats import nrrd as mnrrd
 from medfast.volume import Volume
-from tests.conftest import require_module
+from support import require_module
 
 LPS_DIRS = np.array([[1.0, 0.1, 0.0], [0.0, 2.0, 0.0], [0.0, 0.3, 3.0]])
 

@@ -1,0 +1,68 @@
+"""Helpers the tests share: where the corpus and the oracles are, and how a missing one is handled.
+
+Outside CI a missing corpus or oracle skips the tests that need it, with the
+reason. In CI (``CI`` set) nothing may skip itself: a missing one fails.
+
+Import as ``from support import ...``: pytest puts ``tests/`` on ``sys.path``
+(it holds a conftest.py), while the repository root stays off it, so the tests
+import the installed medfast, with its compiled kernels, not the source tree.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def missing(reason):
+    """Skip outside CI, fail inside it."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def corpus_root():
+    """The DICOM reference corpus folder, from MEDFAST_CORPUS."""
+    path = os.environ.get("MEDFAST_CORPUS")
+    if not path:
+        missing("MEDFAST_CORPUS is not set: the DICOM reference corpus tests need it")
+    root = Path(path)
+    if not root.is_dir():
+        missing(f"MEDFAST_CORPUS={path} is not a folder")
+    return root
+
+
+# Debian installs some oracles under a prefixed name.
+_TOOL_ALIASES = {"unu": ("unu", "teem-unu")}
+
+
+def require_tool(name):
+    """Path of a command-line oracle such as teem's ``unu`` (Debian: ``teem-unu``)."""
+    path = next(filter(None, map(shutil.which, _TOOL_ALIASES.get(name, (name,)))), None)
+    if path is None:
+        missing(f"command {name!r} not found (Debian package teem-apps for unu)")
+    return path
+
+
+def require_module(name):
+    """Import an optional oracle module (SimpleITK, gdcm, dcm2niix ...)."""
+    try:
+        return pytest.importorskip(name) if not IN_CI else __import__(name)
+    except ImportError:
+        missing(f"Python module {name!r} is not installed")
+
+
+def dcm2niix_oracle(folder, out, series=2):
+    """The first NIfTI the dcm2niix command writes for ``folder`` (no resampled copies)."""
+    import nibabel as nib
+
+    exe = require_tool("dcm2niix")
+    out.mkdir()
+    subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s", "-o", str(out), str(folder)],
+                   check=True, capture_output=True)
+    return nib.load(out / f"{series}.nii")
