@@ -13,7 +13,7 @@ import os
 
 from tests.fuzz import mutation
 
-MUTANTS = int(os.environ.get("MEDFAST_MUTANTS", "4000"))
+MUTANTS = int(os.environ.get("MEDFAST_MUTANTS", "10000"))
 SEED = int(os.environ.get("MEDFAST_MUTATION_SEED", "20261124"))
 
 
