@@ -30,9 +30,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import medfast
 from medfast.synth import write_ct_series, write_mr_series
 
-REPO = Path(__file__).resolve().parents[1]
+# the medfast this process imports (installed, or the source tree), for the subprocesses too
+PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
 # ``medfast convert`` (its ``main``), then the process's own peak resident memory (VmHWM: the rusage of a child
 # counts the parent's pages it was forked with)
 _LAUNCH = ("import sys; from medfast.convert.bulk import main; code = main(sys.argv[1:]); "
@@ -94,8 +96,8 @@ def _run(tool, to, archive, out, peaks):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     if tool == "medfast":
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-        done = subprocess.run([*MEDFAST, root, "-o", out, "--to", to, "-f", "%p_%s", "-j", "2"],
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+        done = subprocess.run([*MEDFAST, root, "-o", out, "--to", to, "-f", "%p_%s", "-j", "2"], cwd=os.path.dirname(out),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
         assert done.returncode == 0, done.stderr
         peaks.append(int(done.stderr.split("VmHWM:")[-1].split()[0]) * 1024)

@@ -7,7 +7,7 @@ import pytest
 
 from medfast.convert import bulk
 from medfast.synth import write_ct_series, write_mr_series
-from tests.conftest import require_module
+from support import require_module
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+import medfast
 from medfast.synth import write_ct_series, write_mr_series
 
-REPO = Path(__file__).resolve().parents[2]
+# the medfast this test imports (installed, or the source tree), for the subprocesses too
+PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
 COMMAND = [sys.executable, "-m", "medfast.convert.bulk"]
 KILLS = 8
 
@@ -36,8 +38,8 @@ def archive(tmp_path_factory):
 
 
 def _start(src, out):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.Popen([*COMMAND, str(src), "-o", str(out), "-j", "2"], cwd=REPO, env=env,
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen([*COMMAND, str(src), "-o", str(out), "-j", "2"], cwd=out.parent, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
