@@ -29,8 +29,6 @@ import shutil
 import sys
 import time
 
-import numpy as np
-
 from ..errors import ConversionError, InvalidArgumentError, InvalidFileError, MedfastError
 from .manifest import Manifest, series_key
 from .sources import Limits, units
@@ -150,6 +148,8 @@ def _read(task, names, failures):
 
 
 def _describe(vol, rel):
+    import numpy as np
+
     zooms = np.sqrt((np.asarray(vol.affine)[:3, :3] ** 2).sum(axis=0))
     return {"rel": rel, "shape": [int(n) for n in vol.shape], "spacing": [round(float(z), 6) for z in zooms],
             "dtype": str(vol.stored.dtype), "warnings": list(vol.meta.get("warnings") or [])}
