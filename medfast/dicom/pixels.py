@@ -157,8 +157,8 @@ class PixelHeader:
         object.__setattr__(self, "little_endian", little)
         object.__setattr__(self, "encapsulated", encapsulated)
         ba = self.bits_allocated
-        if not (ba in (1, 12) or (0 < ba <= 64 and ba % 8 == 0)) or (ba == 12 and encapsulated):
-            raise self._error("BitsAllocated", ba, "must be 1, 12 (native only) or a multiple of 8 up to 64")
+        if ba not in (1, 8, 12, 16, 32, 64) or (ba == 12 and encapsulated):
+            raise self._error("BitsAllocated", ba, "must be 1, 8, 12 (native only), 16, 32 or 64")
         checks = (
             ("Rows", self.rows, 0 < self.rows < 2**16),
             ("Columns", self.columns, 0 < self.columns < 2**16),
@@ -204,6 +204,9 @@ class PixelHeader:
             raise file_error(path, "TransferSyntaxUID", None, "missing from the file meta information")
         with reading(path, "Image Pixel module"):
             v = dict(zip(_IMAGE_PIXEL, _values(ds, _IMAGE_PIXEL.values())))
+        for name, value in v.items():  # a broken file may give several values, or a string
+            if name not in ("PhotometricInterpretation", "NumberOfFrames") and value is not None and type(value) is not int:
+                raise file_error(path, name, value, "must be one integer")
         required = ["Rows", "Columns", "BitsAllocated", "PhotometricInterpretation", "SamplesPerPixel"]
         if keyword == "PixelData":
             required += ["BitsStored", "PixelRepresentation"]
@@ -533,9 +536,10 @@ def _encapsulated(header, src, frame=None):
         missing = "; ".join(decoder.missing_dependencies)
         raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, f"decoder needs: {missing}", UnsupportedError)
     plugin = ""
-    if header.transfer_syntax in _JPEG2000:
-        # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG 2000
-        # streams: another plugin first, GDCM only when it is the only one installed.
+    if header.transfer_syntax not in _DCT_LOSSY:
+        # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG
+        # Lossless and JPEG 2000 streams: another plugin first (these decode exactly, so the
+        # pixels are pydicom's whichever plugin runs), GDCM only when it is the only one.
         plugin = next((p for p in decoder.available_plugins if p != "gdcm"), "")
     if header.transfer_syntax == RLELossless:
         from . import rle_plugin
@@ -550,9 +554,8 @@ def _encapsulated(header, src, frame=None):
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
 
 
-# JPEG 2000 and High-Throughput JPEG 2000 transfer syntaxes.
-_JPEG2000 = frozenset(("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
-                       "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"))
+# JPEG Baseline and Extended: DCT decoders round differently, so pydicom's plugin order is kept.
+_DCT_LOSSY = frozenset(("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"))
 
 
 def _options(header):
