@@ -260,6 +260,7 @@ class _Engine:
         self.closed = 0
         self.converted = set()  # (source, series) keys already closed: a late file is worth a warning
         self.done = 0
+        self.volumes = 0  # found, whether written, skipped as done, or dropped by -w 0
         self.bytes_seen = self.bytes_done = 0
         self.walked = False
         self.extensions = sorted({".nii", ".nii.gz", ".nrrd", ".nhdr", ".mnc"})
@@ -296,7 +297,7 @@ class _Engine:
         self._close(list(self.open))
         self.walked = True
         self._drain(wait=True)
-        if not self.summary.series and not self.summary.failures:
+        if not self.volumes and not self.summary.failures:
             self.summary.failures.append({"source": ", ".join(map(os.fspath, sources)),
                                           "reason": "no DICOM image series found"})
 
@@ -354,6 +355,7 @@ class _Engine:
 
     def _skipped(self, record):
         self.planned.update(self._abs(b) for b in record["bases"])
+        self.volumes += len(record["bases"])
         for vol in record.get("volumes", ()):
             self.summary.series.append(dict(vol, status="skipped", sources=len(record["sources"])))
         self.summary.extend(self._abs(rel) for rel, _ in record["outputs"])
@@ -368,6 +370,7 @@ class _Engine:
                 raise ConversionError(f"{self.out_dir}: disk full: {result['error']}")
             return
         renames, bases, described = [], [], []
+        self.volumes += len(result["volumes"])
         for vol in result["volumes"]:
             base = resolve_conflict(self._abs(vol["rel"]), lambda b: self._taken(b, task.series), self.options.conflict)
             if base is None:  # -w 0: the name is taken, skip the series as dcm2niix does

@@ -240,3 +240,14 @@ def test_unwritable_name_fails_its_series_only(study, tmp_path):
     assert "ct" in failure["source"] and "cannot rename into place" in failure["reason"]
     assert sorted(s["outputs"][0] for s in summary.series) == ["CT_head_phantom_4.nii.gz", "fMRI_phantom_3.nii.gz"]
     assert (out / "CT_head_phantom_2.nii.gz" / "x").read_text() == "keep"
+
+
+def test_conflict_skip_leaves_foreign_files(tmp_path):
+    write_ct_series(tmp_path / "in", shape=(8, 8, 3))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "CT_head_phantom_2.nii").write_bytes(b"theirs")
+    summary = bulk.run([tmp_path / "in"], out, Options(conflict=0, to="nii"))
+    assert summary.exit_code == 0 and summary.series == [] and list(summary) == []
+    assert sorted(os.listdir(out)) == [".medfast.manifest.jsonl", "CT_head_phantom_2.nii"]
+    assert (out / "CT_head_phantom_2.nii").read_bytes() == b"theirs"
