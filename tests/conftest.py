@@ -1,9 +1,20 @@
 """Fixtures shared by the tests; the helper functions live in ``support.py``."""
 from __future__ import annotations
 
+import pydicom.data.data_manager
 import pytest
 
 from support import corpus_root
+
+
+def _no_download(name, *args, **kwargs):
+    raise ConnectionError(f"the tests do not download pydicom test file {name}")
+
+
+# pydicom's data manager looks for its online-only test files whenever a pattern
+# matches them, retrying each download for 21 s: offline (as in CI) that is
+# minutes. The tests use the files pydicom and pydicom-data ship, nothing else.
+pydicom.data.data_manager.data_path_with_download = _no_download
 
 
 @pytest.fixture(scope="session")

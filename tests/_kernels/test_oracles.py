@@ -21,7 +21,7 @@ def _datasets():
     """(name, dataset) of every sample file pydicom and pydicom-data ship that has pixels."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        paths = sorted(set(get_testdata_files("*")))
+        paths = sorted(set(get_testdata_files()))
     found = []
     for path in paths:
         try:
