@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import corpus_root
+from support import corpus_root
 
 # corpus -> (template, inputs below the corpus folder), as in the corpus README
 COMMANDS = {
@@ -199,7 +199,7 @@ def test_same_files_as_dcm2niix_package(kind, tmp_path):
 
     import nibabel as nib
 
-    from tests.conftest import require_tool
+    from support import require_tool
     from medfast.dcm2niix import main
 
     tool = require_tool("dcm2niix")
@@ -343,7 +343,7 @@ def test_tilt_corrected_matches_dcm2niix_package(tmp_path, shear_mm, padding):
     import nibabel as nib
 
     import medfast
-    from tests.conftest import require_tool
+    from support import require_tool
     from medfast.dicom.nifti_header import tilt_corrected
 
     tool = require_tool("dcm2niix")
@@ -370,7 +370,7 @@ def test_sidecar_slice_times_match_dcm2niix_package(tmp_path, manufacturer):
 
     import pydicom
 
-    from tests.conftest import require_tool
+    from support import require_tool
     from medfast.dcm2niix import main
     from medfast.synth import write_mr_series
 
