@@ -4,8 +4,9 @@
 sources with ``medfast.read_dicom`` and gives every series its output base
 name from the ``-f`` template and dcm2niix's conflict rule; ``execute`` writes
 each job (image, JSON sidecar, ``.bval``/``.bvec``), each file atomically. A
-job is a plain record, so a later bulk engine can store, resume or distribute
-the plan.
+job is a plain record. ``convert`` and ``medfast convert`` run the bulk engine
+(``bulk``: a stream of per-series tasks, resumable, local or on Dask), which
+writes each series with the same ``write_job``.
 """
 from __future__ import annotations
 
@@ -252,13 +253,18 @@ def _write_gradients(vol, base):
 
 
 def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, anonymize=True,
-            conflict=2, ignore_derived=False, jobs=1):
+            conflict=2, ignore_derived=False, jobs=2, scheduler=None, report=None, dry_run=False):
     """Convert DICOM series to NIfTI (or NRRD, MINC2) with dcm2niix's names and sidecars.
+
+    The Python face of ``medfast convert`` (``bulk.run``): series are
+    converted as a stream, each output written atomically, and a manifest in
+    ``out_dir`` lets a re-run skip what is done and finish the rest. A file or
+    series that fails is recorded in the result's ``failures``; the others go on.
 
     Parameters
     ----------
     sources : path or list of paths
-        Files or folders holding DICOM.
+        DICOM folders, files, zip or tar archives.
     out_dir : path
         Output folder (created when missing).
     to : {"nii.gz", "nii", "nrrd", "mnc"}
@@ -268,16 +274,24 @@ def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, an
     sidecar, anonymize : bool
         Write the BIDS JSON sidecar; leave out patient identifiers.
     conflict : {0, 1, 2}
-        dcm2niix's ``-w``: skip, overwrite, or add ``a``, ``b`` ... to the name.
+        dcm2niix's ``-w`` for a name another series or a foreign file holds:
+        skip, overwrite, or add ``a``, ``b`` ... to the name.
     ignore_derived : bool
         dcm2niix's ``-i y``.
     jobs : int
-        Series written at once.
+        Series converted at once.
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address: one task per series on its workers (``medfast[dask]``).
+    report : path, optional
+        Write an HTML report with a thumbnail of every series.
+    dry_run : bool
+        Name the outputs, write nothing.
 
     Returns
     -------
-    list of str
-        The files written.
+    medfast.convert.bulk.Summary
+        The output paths (a list), with ``series``, ``failures``, ``warnings``
+        and ``exit_code``.
 
     Examples
     --------
@@ -286,13 +300,14 @@ def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, an
     >>> src, out = tempfile.mkdtemp(), tempfile.mkdtemp()
     >>> _ = write_ct_series(src, (32, 32, 8))
     >>> files = medfast.convert(src, out)
-    >>> sorted(os.path.basename(f).split(".", 1)[1] for f in files)
-    ['json', 'nii.gz']
+    >>> sorted(os.path.basename(f).split(".", 1)[1] for f in files), files.failures
+    (['json', 'nii.gz'], [])
     """
+    from .bulk import run
+
     options = Options(template=template, to=to, sidecar=sidecar, anonymize=anonymize, conflict=conflict,
                       ignore_derived=ignore_derived)
-    os.makedirs(out_dir, exist_ok=True)
-    return execute(plan(sources, out_dir, options), options, threads=jobs)
+    return run(sources, out_dir, options, jobs=jobs, scheduler=scheduler, report=report, dry_run=dry_run)
 
 
 class _CallableModule(types.ModuleType):

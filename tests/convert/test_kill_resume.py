@@ -23,7 +23,7 @@ from medfast.synth import write_ct_series, write_mr_series
 
 # the medfast this test imports (installed, or the source tree), for the subprocesses too
 PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
-COMMAND = [sys.executable, "-m", "medfast.convert.bulk"]
+COMMAND = [sys.executable, "-m", "medfast", "convert"]
 KILLS = 8
 
 
