@@ -102,11 +102,22 @@ def _coil(ds, manufacturer):
 
 
 def _philips_scale(ds, slope, inter, scale):
-    """Philips' floating-point scale (dcm2niix's default ``-p y``): FP = stored / SS + RI / (RS * SS)."""
+    """Philips' floating-point scale (dcm2niix's default ``-p y``): FP = (stored * RS + RI) / (RS * SS).
+
+    As dcm2niix (PhilipsPrecise), in float32: the intercept is FP(0), the
+    slope FP(1) - FP(0), so scl_slope/scl_inter match its bits.
+    """
     scale = _float(scale)
     if not scale or not np.isfinite(scale):
         return slope, inter
-    return 1.0 / scale, inter / (slope * scale)
+    rs, ri = np.float32(slope), np.float32(inter)
+    den = np.float32(rs * np.float32(scale))
+    if den == 0:
+        return slope, inter
+    l0, l1 = np.float32(ri / den), np.float32(np.float32(rs + ri) / den)
+    if l0 == l1:
+        return slope, inter
+    return float(np.float32(l1 - l0)), float(l0)
 
 
 def slices_of(path, ds, source=None):
