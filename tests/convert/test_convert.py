@@ -60,11 +60,23 @@ def test_gzip_output_is_deterministic(study, tmp_path):
 
 
 def test_name_conflicts_follow_dcm2niix(study, tmp_path):
-    medfast.convert(study / "ct", tmp_path, to="nii")
+    # A second plan into the same folder meets the first one's files, as dcm2niix
+    # run twice does: -w 2 adds "a", -w 0 skips. (medfast.convert itself resumes.)
+    from medfast.convert import Options, execute, plan
+
+    first = execute(plan(study / "ct", tmp_path, Options(to="nii")), Options(to="nii"))
+    again = execute(plan(study / "ct", tmp_path, Options(to="nii")), Options(to="nii"))
+    images = [os.path.basename(p) for p in again if p.endswith(".nii")]
+    assert len(images) == 1 and images[0].endswith("a.nii")
+    assert images[0] != os.path.basename([p for p in first if p.endswith(".nii")][0])
+    assert plan(study / "ct", tmp_path, Options(to="nii", conflict=0)) == []
+
+
+def test_rerun_resumes_instead_of_duplicating(study, tmp_path):
+    first = medfast.convert(study / "ct", tmp_path, to="nii")
     again = medfast.convert(study / "ct", tmp_path, to="nii")
-    assert [os.path.basename(p) for p in again if p.endswith(".nii")] == [os.path.basename(again[0])]
-    assert os.path.basename(again[0]).endswith("a.nii")
-    assert medfast.convert(study / "ct", tmp_path, to="nii", conflict=0) == []
+    assert sorted(again) == sorted(first)
+    assert sorted(f for f in os.listdir(tmp_path) if not f.startswith(".")) == sorted(os.path.basename(p) for p in first)
 
 
 @pytest.mark.parametrize("to", ["nrrd", "mnc"])
@@ -89,11 +101,15 @@ def _canonical(array, affine):
 def test_cli(study, tmp_path, capsys):
     assert main([str(study / "mr"), "-o", str(tmp_path), "--to", "nii", "-f", "%s_%p"]) == 0
     printed = capsys.readouterr().out.split()
-    assert sorted(os.path.basename(p) for p in printed) == sorted(os.listdir(tmp_path))
+    # the bulk engine's manifest and work folder are dot-files beside the outputs
+    assert sorted(os.path.basename(p) for p in printed) == sorted(f for f in os.listdir(tmp_path) if not f.startswith("."))
     assert any(p.endswith(".nii") for p in printed)
 
 
-def test_cli_refuses_unknown_scheduler(tmp_path, capsys):
+def test_cli_refuses_unknown_scheduler(tmp_path, capsys, monkeypatch):
+    from medfast.convert import distributed
+
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "1s")
     assert main([str(tmp_path), "-o", str(tmp_path), "--scheduler", "tcp://nowhere:1"]) == 2
     assert "--scheduler" in capsys.readouterr().err
 
