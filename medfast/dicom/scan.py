@@ -154,7 +154,7 @@ def _pn(raw, little):
 
 
 def _numbers(fmt):
-    size = struct.calcsize(fmt)
+    size = struct.calcsize("<" + fmt)  # standard sizes, as the unpacking below uses
     one = {True: struct.Struct("<" + fmt).unpack, False: struct.Struct(">" + fmt).unpack}
 
     def decode(raw, little):
@@ -345,11 +345,13 @@ def _scan_part10(fd, path, data, eof, plan):
 
 def _fallback(path, plan, force):
     import pydicom
+
+    from ..formats._io import BoundedFile
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
     with reading(path, "DICOM header"):
         try:
-            with open(path, "rb") as f:
+            with BoundedFile(path) as f:  # a claimed 4 GB length must not allocate 4 GB
                 ds = pydicom.dcmread(f, stop_before_pixels=True, force=force)
                 meta = getattr(ds, "file_meta", None)
                 ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
@@ -362,7 +364,7 @@ def _fallback(path, plan, force):
             try:
                 values[keyword] = _plain(ds[tag].value)
             except Exception as err:  # pydicom decodes values lazily: an error shows up here
-                raise file_error(path, keyword, ds.get_item(tag).value, f"pydicom cannot decode it: {err}") from err
+                raise file_error(path, keyword, ds._dict[tag].value, f"pydicom cannot decode it: {err}") from err
     return Header(path, ts, pixel_offset, pixel_length, values, True)
 
 
