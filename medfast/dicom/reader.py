@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ..formats._io import BoundedFile
 from ..errors import UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
@@ -27,14 +28,17 @@ def _header(path, has_pixels=False):
     """
     import pydicom
 
-    with reading(path):
+    with reading(path), BoundedFile(path) as f:  # a claimed 4 GB length must not allocate 4 GB
         if has_pixels:
-            return pydicom.dcmread(path, stop_before_pixels=True)
-        ds = pydicom.dcmread(path, defer_size=1024)
-    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        sop_class = ds.get("SOPClassUID") or ds.file_meta.get("MediaStorageSOPClassUID")
-        if sop_class is not None and "Image Storage" in sop_class.name:
-            raise file_error(path, "PixelData", None, f"missing from a {sop_class.name} file: truncated?")
+            return pydicom.dcmread(f, stop_before_pixels=True)
+        ds = pydicom.dcmread(f, defer_size=1024)
+        ds.fileobj_type = lambda name, mode: BoundedFile(name)  # deferred elements: read again bounded
+        image = "PixelData" in ds or "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
+        sop_class = None if image else ds.get("SOPClassUID") or ds.file_meta.get("MediaStorageSOPClassUID")
+    if not image:
+        name = getattr(sop_class, "name", None)  # a broken file may hold several UIDs, or none
+        if isinstance(name, str) and "Image Storage" in name:
+            raise file_error(path, "PixelData", None, f"missing from a {name} file: truncated?")
         return None  # not an image: DICOMDIR, presentation state, report, raw data
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in ds:
@@ -128,13 +132,16 @@ def _decoded(path):
 
     from .pixels import pixel_array
 
-    with reading(path, "pixel data"):
-        ds = pydicom.dcmread(path)
+    with reading(path, "pixel data"), BoundedFile(path) as f:
+        ds = pydicom.dcmread(f)
         if "PixelData" not in ds:
             raise file_error(path, "PixelData", None, "missing")
         arr = pixel_array(ds)
     frames = int(ds.get("NumberOfFrames") or 1)
-    return arr.reshape((frames,) + arr.shape[arr.ndim - (3 if int(ds.get("SamplesPerPixel") or 1) > 1 else 2):])
+    frame_shape = arr.shape[arr.ndim - (3 if int(ds.get("SamplesPerPixel") or 1) > 1 else 2):]
+    if arr.size != frames * int(np.prod(frame_shape)):
+        raise file_error(path, "NumberOfFrames", frames, f"does not fit the {arr.shape} pixels decoded")
+    return arr.reshape((frames,) + frame_shape)
 
 
 def _place_decoded(path, items, out, varies, ranges):
@@ -347,7 +354,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
         values = found[1]
         uid = values.get("SOPInstanceUID")
         if uid:  # the same image twice (a copied file): read once, as dcm2niix does
-            uid = (uid, values.get("SeriesInstanceUID"), values.get("SeriesNumber"))
+            uid = tuple(map(str, (uid, values.get("SeriesInstanceUID"), values.get("SeriesNumber"))))  # hashable
             if uid in seen:
                 duplicates += 1
                 continue
