@@ -21,9 +21,10 @@ def _dicomdir_files(path):
     import pydicom
 
     from ..errors import reading
+    from ..formats._io import BoundedFile
 
-    with reading(path, "DICOMDIR"):
-        ds = pydicom.dcmread(path)
+    with reading(path, "DICOMDIR"), BoundedFile(path) as f:
+        ds = pydicom.dcmread(f)
         root = os.path.dirname(os.path.abspath(path))
         out = []
         for record in ds.get("DirectoryRecordSequence") or ():
