@@ -109,7 +109,10 @@ def read_array(path, offset, shape, dtype, order="F", what="data"):
         raise file_error(path, "shape", shape, "dimensions must not be negative")
     need = nbytes(shape, dtype)
     with open_data(path, offset, need, what) as f:
-        out = np.empty(shape, dtype.newbyteorder("="), order=order)
+        try:
+            out = np.empty(shape, dtype.newbyteorder("="), order=order)
+        except ValueError as err:  # sizes whose product overflows, even when one of them is 0
+            raise file_error(path, "shape", shape, str(err)) from err
         _gzip.readinto_exact(f, _flat(out), path, what)
     return to_native(out, dtype)
 
