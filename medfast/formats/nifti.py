@@ -7,6 +7,7 @@ nibabel's header classes share one layout logic.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 
@@ -192,7 +193,7 @@ def read(path):
     import nibabel as nib
 
     path = os.fspath(path)
-    with _io.parsing(path, "NIfTI header"):
+    with _io.parsing(path, "NIfTI header"), contextlib.ExitStack() as stack:
         version = _version(_io.head(_io.companion_header(path), 540))
         pair = is_pair_name(path)
         klass = {(1, False): nib.Nifti1Image, (1, True): nib.Nifti1Pair,
@@ -200,7 +201,11 @@ def read(path):
         if klass is None:
             raise ValueError("not a NIfTI-1 or NIfTI-2 header (sizeof_hdr/magic)")
         # by class, not nibabel.load: a CIFTI-2 file is read as the NIfTI-2 it is
-        img = klass.from_filename(path)
+        files = klass.filespec_to_file_map(path)
+        holder = files["header"] if "header" in files else files["image"]
+        if not _io.is_gz_name(holder.filename):  # nibabel reads an extension's claimed size at once
+            holder.fileobj = stack.enter_context(_io.BoundedFile(holder.filename))
+        img = klass.from_file_map(files)
     return volume_from_image(img, path)
 
 
@@ -210,7 +215,7 @@ def volume_from_image(img, path):
 
     proxy = img.dataobj
     stored = _io.read_array(
-        proxy.file_like, proxy.offset, proxy.shape, proxy.dtype, order=proxy.order,
+        getattr(proxy.file_like, "name", proxy.file_like), proxy.offset, proxy.shape, proxy.dtype, order=proxy.order,
         what=f"{type(img).__name__} data",
     )
     slope, inter = float(proxy.slope), float(proxy.inter)
