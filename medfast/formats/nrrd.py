@@ -121,6 +121,8 @@ def read_data(path, header, offset):
     encoding = _encoding(path, header)
     shape = _shape(path, header)
     data_path, start = _data_file(path, header, offset)
+    if os.path.isdir(data_path):  # "data file:" left empty, or naming a folder
+        raise file_error(path, "data file", data_path, "is a folder")
     line_skip = int(header.get("line skip", header.get("lineskip", 0)))
     byte_skip = int(header.get("byte skip", header.get("byteskip", 0)))
     need = _io.nbytes(shape, dtype)
