@@ -525,10 +525,7 @@ def rle_decode_frame(src, rows, columns, samples_per_pixel, bits_allocated, out=
     bps = bits // 8
     plane = rows * columns
     nbytes = plane * spp * bps
-    if out is None:
-        out = np.empty(nbytes, np.uint8)
-        dst = out
-    else:
+    if out is not None:
         dst = _bytes_of(out, "out", func)
         if dst.size != nbytes:
             raise InvalidArgumentError(f"{func}: out has {dst.size} bytes, the frame needs {nbytes}")
@@ -536,14 +533,19 @@ def rle_decode_frame(src, rows, columns, samples_per_pixel, bits_allocated, out=
         raise InvalidFileError(f"<buffer>: RLE header: {data.size} bytes, needs 64")
     header = struct.unpack("<16I", data[:64].tobytes())
     nseg = header[0]
-    if nseg != spp * bps:
+    if nseg != spp * bps or nseg > 15:
         raise InvalidFileError(
             f"<buffer>: RLE number of segments={nseg}: expected {spp * bps} "
-            f"({spp} samples of {bps} bytes)"
+            f"({spp} samples of {bps} bytes), at most 15"
         )
     offsets = np.array(list(header[1 : nseg + 1]) + [data.size], np.int64)
     if nseg and (offsets[0] < 64 or np.any(np.diff(offsets) < 0)):
         raise InvalidFileError(f"<buffer>: RLE segment offsets={header[1 : nseg + 1]}: must rise from 64 within {data.size} bytes")
+    # a replicate run turns 2 bytes into at most 128: a segment cannot decode to more than 64 times its size
+    if nseg and plane > 64 * int(np.diff(offsets).min()):
+        raise InvalidFileError(f"<buffer>: RLE frame of {rows}x{columns}: segments of {np.diff(offsets).tolist()} bytes cannot hold it")
+    if out is None:
+        out = dst = np.empty(nbytes, np.uint8)
     short = _k.rle_decode_frame(data, dst, offsets, plane, bps)
     if short >= 0:
         raise InvalidFileError(f"<buffer>: RLE segment {short + 1}: decodes to fewer than {plane} bytes")
