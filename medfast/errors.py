@@ -60,6 +60,7 @@ _FOREIGN = (
     MemoryError,
     AssertionError,
     struct.error,
+    RuntimeError,  # h5py's low-level API on a corrupt B-tree or chunk index
 )
 
 # Parsers whose own exception classes (pydicom's InvalidDicomError, nibabel's
