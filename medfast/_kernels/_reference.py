@@ -66,10 +66,10 @@ def fix_stored_bits(arr, bits_stored, shift, signed):
 def _scale_float(src, dst, slope, intercept):
     """One frame of ``rescale_float``; the identity is a plain cast (keeps -0.0 and NaN bits)."""
     ft = dst.dtype.type
-    if slope == 1 and intercept == 0:
-        dst[:] = src.astype(ft)
-    else:
-        dst[:] = src.astype(ft) * ft(slope) + ft(intercept)
+    dst[:] = src  # the cast; then each operation rounds in dst's type, in place (no temporaries)
+    if not (slope == 1 and intercept == 0):
+        dst *= ft(slope)
+        dst += ft(intercept)
 
 
 def _scale_int(src, dst, slope, intercept):
