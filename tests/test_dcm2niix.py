@@ -182,6 +182,9 @@ def _synthetic(kind, folder):
     if kind == "mr":
         write_mr_series(folder, shape=(24, 20, 8, 3))
         return
+    if kind == "ct_tilt":  # dcm2niix also writes the _Tilt volume
+        _tilted_ct(folder / "series", 0.5, None, seed=3)
+        return
     files = write_ct_series(folder / "src", shape=(40, 32, 12), spacing=(0.8, 0.8, 2.0))
     ordered = sorted(files, key=lambda p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
     for i, path in enumerate(ordered):
@@ -192,9 +195,9 @@ def _synthetic(kind, folder):
     os.rename(folder / "in", folder / "series")
 
 
-@pytest.mark.parametrize("kind", ["ct", "ct_uneven", "mr"])
+@pytest.mark.parametrize("kind", ["ct", "ct_uneven", "ct_tilt", "mr"])
 def test_same_files_as_dcm2niix_package(kind, tmp_path):
-    """On generated CT (even and uneven spacing) and 4-D MR: the files, voxels, affines and sidecars of the dcm2niix package."""
+    """On generated CT (even, uneven, tilted) and 4-D MR: the files, voxels, affines and sidecars of the dcm2niix package."""
     import subprocess
 
     import nibabel as nib

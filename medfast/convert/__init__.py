@@ -146,11 +146,14 @@ def write_job(job, options):
         written.append(path)
     if options.image:
         written += _write_gradients(vol, base)
-        equalized = equalize_slices(vol)
-        if equalized is not None:  # dcm2niix also writes the stack resampled to even spacing
-            path = base + "_Eq_1" + FORMATS[options.to]
-            _write_image(equalized, path, options.to)
-            written.append(path)
+        from ..dicom.nifti_header import tilt_corrected
+
+        # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
+        for suffix, extra in (("_Eq_1", equalize_slices(vol)), ("_Tilt_1", tilt_corrected(vol))):
+            if extra is not None:
+                path = base + suffix + FORMATS[options.to]
+                _write_image(extra, path, options.to)
+                written.append(path)
     job.written = written
     return written
 
