@@ -227,3 +227,32 @@ class BoundedFile(io.BufferedReader):
         if size is not None and size > 0:
             size = min(size, max(self._size - self.tell(), 0))
         return super().read(size)
+
+
+class ChunkedReader:
+    """A stream (a gzip file) whose ``read(n)`` takes memory for what it reads, not for ``n``.
+
+    Examples
+    --------
+    >>> import io
+    >>> ChunkedReader(io.BytesIO(b"abc"), "x").read(2**40)
+    b'abc'
+    """
+
+    def __init__(self, f, name):
+        self._f, self.name = f, name
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            return self._f.read()
+        parts = []
+        while size > 0:
+            chunk = self._f.read(min(size, 1 << 20))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size -= len(chunk)
+        return b"".join(parts)
+
+    def __getattr__(self, name):  # seek, tell, closed ...
+        return getattr(self._f, name)

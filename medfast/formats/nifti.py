@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from .. import _gzip
 from . import _io
 
 NAME = "nifti"
@@ -203,7 +204,10 @@ def read(path):
         # by class, not nibabel.load: a CIFTI-2 file is read as the NIfTI-2 it is
         files = klass.filespec_to_file_map(path)
         holder = files["header"] if "header" in files else files["image"]
-        if not _io.is_gz_name(holder.filename):  # nibabel reads an extension's claimed size at once
+        # nibabel reads an extension's claimed size in one call: bound it by what the file holds
+        if _io.is_gz_name(holder.filename):
+            holder.fileobj = _io.ChunkedReader(stack.enter_context(_gzip.open_read(holder.filename)), holder.filename)
+        else:
             holder.fileobj = stack.enter_context(_io.BoundedFile(holder.filename))
         img = klass.from_file_map(files)
     return volume_from_image(img, path)
