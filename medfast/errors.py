@@ -65,7 +65,7 @@ _FOREIGN = (
 
 # Parsers whose own exception classes (pydicom's InvalidDicomError, nibabel's
 # HeaderDataError, h5py's, pynrrd's NRRDError ...) mean "this file is broken".
-_PARSERS = ("pydicom", "nibabel", "h5py", "nrrd", "isal", "gzip", "bz2", "zlib", "scipy.io")
+_PARSERS = ("pydicom", "nibabel", "h5py", "nrrd", "isal", "igzip_lib", "gzip", "bz2", "zlib", "scipy.io")
 
 
 def _from_parser(err):
