@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from tests.fuzz import mutation
+from fuzz import mutation
 
 MUTANTS = int(os.environ.get("MEDFAST_MUTANTS", "10000"))
 SEED = int(os.environ.get("MEDFAST_MUTATION_SEED", "20261124"))
@@ -33,7 +33,7 @@ def test_a_segfaulting_worker_is_a_crash_and_a_sleeping_one_a_hang(tmp_path, mon
     """The guard itself: a worker killed by a signal or stuck past the timeout is reported, not lost."""
     import signal
 
-    from tests.fuzz import targets
+    from fuzz import targets
 
     def misbehave(folder, main):
         if main == "crash.nii":

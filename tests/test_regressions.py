@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fuzz import mutation, targets
+from fuzz import mutation, targets
 
 REGRESSIONS = Path(__file__).parent / "regressions"
 _COMPANIONS = (".img", ".raw", ".REC")
