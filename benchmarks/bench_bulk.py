@@ -32,6 +32,7 @@ import pytest
 
 import medfast
 from medfast.synth import write_ct_series, write_mr_series
+from anchors import dcm2niix_binary
 
 # the medfast this process imports (installed, or the source tree), for the subprocesses too
 PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
@@ -41,16 +42,6 @@ _LAUNCH = ("import sys; from medfast.convert.bulk import main; code = main(sys.a
            "sys.stderr.write(open('/proc/self/status').read()); sys.exit(code)")
 MEDFAST = [sys.executable, "-c", _LAUNCH]
 TOOLS = ("dcm2niix", "medfast")
-
-
-def _dcm2niix_binary():
-    """The compiled dcm2niix of the PyPI package (no Python launcher start-up in the timing)."""
-    try:
-        import dcm2niix
-    except ImportError:
-        return shutil.which("dcm2niix") or "dcm2niix"
-    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
-    return path if os.access(path, os.X_OK) else shutil.which("dcm2niix") or "dcm2niix"
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +94,7 @@ def _run(tool, to, archive, out, peaks):
         peaks.append(int(done.stderr.split("VmHWM:")[-1].split()[0]) * 1024)
         return
     for folder in folders:
-        subprocess.run([_dcm2niix_binary(), "-z", "y" if to == "nii.gz" else "n", "-b", "y", "-f", "%p_%s",
+        subprocess.run([dcm2niix_binary(), "-z", "y" if to == "nii.gz" else "n", "-b", "y", "-f", "%p_%s",
                         "-o", out, folder], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -20,22 +20,13 @@ import numpy as np
 import pytest
 
 from medfast.synth import write_ct_series
+from anchors import dcm2niix_binary
 
-
-
-def _dcm2niix_binary():
-    """The compiled dcm2niix inside the PyPI package: the anchor without its Python launcher's start-up."""
-    try:
-        import dcm2niix
-    except ImportError:
-        return shutil.which("dcm2niix") or "dcm2niix"
-    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
-    return path if os.access(path, os.X_OK) else shutil.which("dcm2niix") or "dcm2niix"
 
 
 COMMANDS = {
     "medfast": [sys.executable, "-m", "medfast", "dcm2niix"],
-    "dcm2niix": [_dcm2niix_binary()],
+    "dcm2niix": [dcm2niix_binary()],
 }
 
 

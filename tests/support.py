@@ -66,3 +66,15 @@ def dcm2niix_oracle(folder, out, series=2):
     subprocess.run([exe, "-b", "n", "-z", "n", "-f", "%s", "-o", str(out), str(folder)],
                    check=True, capture_output=True)
     return nib.load(out / f"{series}.nii")
+
+
+def final_outputs(out):
+    """Relative path -> bytes of every final output under ``out`` (the bulk engine's own files start with a dot)."""
+    found = {}
+    for folder, dirs, names in os.walk(out):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                path = os.path.join(folder, name)
+                found[os.path.relpath(path, out)] = Path(path).read_bytes()
+    return found

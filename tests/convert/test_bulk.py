@@ -18,6 +18,7 @@ from medfast.convert.manifest import NAME as MANIFEST
 from medfast.convert.progress import Progress
 from medfast.errors import ConversionError, InvalidArgumentError
 from medfast.synth import write_ct_series, write_mr_series
+from support import final_outputs
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -32,22 +33,10 @@ def study(tmp_path_factory):
     return root
 
 
-def outputs(out):
-    """Relative path -> bytes of every final output (engine files start with a dot)."""
-    found = {}
-    for folder, dirs, names in os.walk(out):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            if not name.startswith("."):
-                path = os.path.join(folder, name)
-                found[os.path.relpath(path, out)] = open(path, "rb").read()
-    return found
-
-
 def test_same_bytes_as_plan_execute(study, tmp_path):
     summary = bulk.run([study], tmp_path / "bulk")
     execute(plan(study, tmp_path / "ref"))
-    got, ref = outputs(tmp_path / "bulk"), outputs(tmp_path / "ref")
+    got, ref = final_outputs(tmp_path / "bulk"), final_outputs(tmp_path / "ref")
     assert sorted(got) == sorted(ref) == ["CT_head_phantom_2.json", "CT_head_phantom_2.nii.gz",
                                           "CT_head_phantom_4.json", "CT_head_phantom_4.nii.gz",
                                           "fMRI_phantom_3.json", "fMRI_phantom_3.nii.gz"]
@@ -63,14 +52,14 @@ def test_same_bytes_as_plan_execute(study, tmp_path):
 def test_rerun_skips_done_and_finishes_the_rest(study, tmp_path):
     out = tmp_path / "out"
     first = bulk.run([study], out)
-    before = outputs(out)
+    before = final_outputs(out)
     os.unlink(out / "fMRI_phantom_3.nii.gz")
     stamp = os.stat(out / "CT_head_phantom_2.nii.gz").st_mtime_ns
     second = bulk.run([study], out)
     assert [s["status"] for s in second.series].count("skipped") == 2
     assert [s["outputs"] for s in second.series if s["status"] == "converted"] == \
         [["fMRI_phantom_3.nii.gz", "fMRI_phantom_3.json"]]
-    assert outputs(out) == before  # same names (no "a" suffix for its own files), same bytes
+    assert final_outputs(out) == before  # same names (no "a" suffix for its own files), same bytes
     assert os.stat(out / "CT_head_phantom_2.nii.gz").st_mtime_ns == stamp  # not rewritten
     assert sorted(second) == sorted(first)
 
@@ -144,7 +133,7 @@ def test_disk_full_leaves_nothing_partial(study, tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "write_job", full)
     with pytest.raises(ConversionError, match="disk full"):
         bulk.run([study], tmp_path / "out", jobs=1)
-    assert outputs(tmp_path / "out") == {}
+    assert final_outputs(tmp_path / "out") == {}
     assert sorted(os.listdir(tmp_path / "out")) == [".medfast.manifest.jsonl"]
 
 
@@ -153,7 +142,7 @@ def test_dry_run_writes_nothing(study, tmp_path):
     assert [s["status"] for s in summary.series] == ["planned"] * 3
     assert sorted(s["outputs"][0] for s in summary.series) == [
         "CT_head_phantom_2.nii.gz", "CT_head_phantom_4.nii.gz", "fMRI_phantom_3.nii.gz"]
-    assert outputs(tmp_path / "out") == {} and not (tmp_path / "out" / MANIFEST).exists()
+    assert final_outputs(tmp_path / "out") == {} and not (tmp_path / "out" / MANIFEST).exists()
 
 
 def test_cli_json_and_exit_codes(study, tmp_path, capsys):
@@ -225,7 +214,7 @@ def test_corpus_same_bytes_as_plan_execute(corpus, name, tmp_path):
     src = corpus / name / "In"
     summary = bulk.run([src], tmp_path / "bulk")
     execute(plan(src, tmp_path / "ref"))
-    got, ref = outputs(tmp_path / "bulk"), outputs(tmp_path / "ref")
+    got, ref = final_outputs(tmp_path / "bulk"), final_outputs(tmp_path / "ref")
     assert got and got == ref
     assert summary.failures == []
 

@@ -20,6 +20,7 @@ import pytest
 
 import medfast
 from medfast.synth import write_ct_series, write_mr_series
+from support import final_outputs
 
 # the medfast this test imports (installed, or the source tree), for the subprocesses too
 PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
@@ -43,17 +44,6 @@ def _start(src, out):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _final_files(out):
-    found = {}
-    for folder, dirs, names in os.walk(out):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            if not name.startswith("."):
-                path = os.path.join(folder, name)
-                found[os.path.relpath(path, out)] = Path(path).read_bytes()
-    return found
-
-
 def _wait_for_outputs(out, count, proc):
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
@@ -67,7 +57,7 @@ def test_kill_at_random_moments_then_rerun(archive, tmp_path):
     ref_run = _start(archive, tmp_path / "ref")
     assert ref_run.wait(120) == 0, ref_run.stderr.read().decode()
     duration = time.monotonic() - started
-    reference = _final_files(tmp_path / "ref")
+    reference = final_outputs(tmp_path / "ref")
     assert len(reference) == 16  # 8 series: image and sidecar each
 
     rng = random.Random(20261124)
@@ -82,7 +72,7 @@ def test_kill_at_random_moments_then_rerun(archive, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
         proc.stderr.close()
-        got = _final_files(folders[-1])
+        got = final_outputs(folders[-1])
         for rel, data in got.items():
             assert rel in reference, f"after a kill: {rel} is not a name the full run writes"
             assert data == reference[rel], f"after a kill: {rel} carries a final name with other content"
@@ -94,5 +84,5 @@ def test_kill_at_random_moments_then_rerun(archive, tmp_path):
     for out in folders:
         last = _start(archive, out)
         assert last.wait(120) == 0, last.stderr.read().decode()
-        assert _final_files(out) == reference
+        assert final_outputs(out) == reference
         assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".medfast.manifest.jsonl"]
