@@ -85,7 +85,7 @@ def render(array, affine, height=256):
     lo, hi = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
     if hi <= lo:
         hi = lo + 1
-    gap = np.zeros((height, 4), np.float32)
+    gap = np.full((height, 4), np.nan, np.float32)  # drawn black: NaN maps to the low end
     strip = np.concatenate([x for p in panels for x in (p, gap)][:-1], axis=1)
     scaled = np.clip((np.nan_to_num(strip, nan=lo) - lo) / (hi - lo) * 255.0, 0, 255)
     return scaled.astype(np.uint8)
