@@ -38,7 +38,7 @@ def _read_scaled(proxy, dtype):
     """nibabel's ``ArrayProxy._get_scaled(dtype, ())``, computed in cache-sized chunks."""
     from nibabel.volumeutils import apply_read_scaling
 
-    from .formats import _io
+    from . import _io
 
     slope, inter = np.asanyarray(proxy._slope), np.asanyarray(proxy._inter)
     use = slope.dtype if dtype is None else dtype

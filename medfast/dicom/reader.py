@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ..formats._io import BoundedFile
+from .._io import BoundedFile
 from ..errors import UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk

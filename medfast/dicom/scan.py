@@ -346,7 +346,7 @@ def _scan_part10(fd, path, data, eof, plan):
 def _fallback(path, plan, force):
     import pydicom
 
-    from ..formats._io import BoundedFile
+    from .._io import BoundedFile
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
     with reading(path, "DICOM header"):

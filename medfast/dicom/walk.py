@@ -21,7 +21,7 @@ def _dicomdir_files(path):
     import pydicom
 
     from ..errors import reading
-    from ..formats._io import BoundedFile
+    from .._io import BoundedFile
 
     with reading(path, "DICOMDIR"), BoundedFile(path) as f:
         ds = pydicom.dcmread(f)

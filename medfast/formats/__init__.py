@@ -81,7 +81,7 @@ def sniff(path):
     >>> sniff(p)
     'nifti'
     """
-    from ._io import companion_header, head
+    from .._io import companion_header, head
 
     path = companion_header(os.fspath(path))
     first = head(path, _HEAD)

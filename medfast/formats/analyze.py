@@ -12,7 +12,8 @@ import os
 
 import numpy as np
 
-from . import _io, nifti
+from .. import _io
+from . import nifti
 
 NAME = "analyze"
 EXTENSIONS = (".hdr", ".img", ".hdr.gz", ".img.gz")

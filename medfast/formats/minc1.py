@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 
-from . import _io
+from .. import _io
 
 NAME = "minc1"
 EXTENSIONS = (".mnc",)

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .. import _gzip
-from . import _io
+from .. import _io
 
 NAME = "nifti"
 EXTENSIONS = (".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz")

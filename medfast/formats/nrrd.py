@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _gzip
 from ..errors import InvalidFileError, UnsupportedError, file_error
-from . import _io
+from .. import _io
 
 NAME = "nrrd"
 EXTENSIONS = (".nrrd", ".nhdr")

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from . import _io
+from .. import _io
 
 NAME = "parrec"
 EXTENSIONS = (".par", ".rec")

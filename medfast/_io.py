@@ -13,8 +13,8 @@ import os
 
 import numpy as np
 
-from .. import _gzip
-from ..errors import InvalidFileError, file_error, reading
+from . import _gzip
+from .errors import InvalidFileError, file_error, reading
 
 # Deflate cannot expand data more than 1032 to 1 (RFC 1951 maximum ratio).
 _DEFLATE_MAX_RATIO = 1032
@@ -128,7 +128,7 @@ def to_native(arr, file_dtype):
     # complex numbers swap each of their two parts
     unit = file_dtype.itemsize // 2 if file_dtype.kind == "c" else file_dtype.itemsize
     if unit > 1 and not file_dtype.isnative and file_dtype.kind != "V":
-        from ..kernels import swap_bytes
+        from .kernels import swap_bytes
 
         swap_bytes(_flat(arr).view(np.uint8), unit)
     return arr
@@ -158,7 +158,7 @@ def write_fortran(f, data, out_dtype):
 @contextlib.contextmanager
 def open_output(path, compress):
     """A binary writer on a temporary file renamed to ``path`` when the block ends."""
-    from .._atomic import atomic_path
+    from ._atomic import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         if compress:
