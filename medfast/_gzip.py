@@ -13,7 +13,7 @@ last 32 KiB of the block before it and ended by a sync flush (pigz's scheme),
 so the blocks join into one deflate stream. Each block's bytes depend only on
 the data, never on the thread count or timing, and the header carries mtime 0
 and no file name: the same data gives the same file. Reading stays on ISA-L,
-which inflates about twice as fast as zlib-ng.
+the fastest streaming inflate at hand (1.1x zlib-ng, 1.8x zlib on the corpus).
 """
 from __future__ import annotations
 
