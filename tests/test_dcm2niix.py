@@ -158,7 +158,7 @@ def test_refuses_unsupported_options(capsys):
 
 def test_template_tokens():
     """Every documented -f token expands, and dcm2niix's suffix and cleaning rules apply."""
-    from medfast.dicom.naming import format_name, name_fields
+    from medfast.dcm2niix.naming import format_name, name_fields
 
     header = {"ProtocolName": "T1/MPRAGE", "SeriesNumber": 7, "SeriesDescription": "t1 sag", "Manufacturer": "GE MEDICAL",
               "PatientName": "Doe^John", "PatientID": "ID1", "StudyID": "42", "AccessionNumber": "A9",
@@ -246,6 +246,7 @@ def test_ge_protocol_block_matches_gzip():
     import pydicom
 
     from medfast.dicom.ge import protocol_block
+    from medfast.dicom.header import DatasetHeader
 
     path = next(p for p in sorted((corpus_root() / "dcm_qa_nih" / "In" / "20180918GE").rglob("*.dcm")))
     ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -255,7 +256,7 @@ def test_ge_protocol_block_matches_gzip():
         key, _, value = line.partition(" ")
         if value.startswith('"') and value.endswith('"'):
             want.setdefault(key, value[1:-1])
-    got = protocol_block(ds)
+    got = protocol_block(DatasetHeader(ds))
     assert got == want
     assert got["PSEQ"] == "Gradient Echo" and got["IOPT"] == "EPI, FMRI"
 
@@ -267,17 +268,18 @@ def test_ge_protocol_block_bounded_and_malformed():
     import pydicom
 
     from medfast.dicom import ge
+    from medfast.dicom.header import DatasetHeader
 
     huge = _ge_block_dataset(b'A "1"\n' + b"x" * (8 << 20) + b'\nLATE "2"\n')
-    got = ge.protocol_block(huge)
+    got = ge.protocol_block(DatasetHeader(huge))
     assert got == {"A": "1"}  # LATE lies beyond the 1 MB bound
     good = _ge_block_dataset(b'PSEQ "Spin Echo"\n')
     raw = bytes(good[0x0025, 0x101B].value)
     for bad in (raw[:4] + b"\x00" + raw[5:], raw[:20], struct.pack("<I", 10**9) + raw[4:12], b"\x00" * 30):
         ds = pydicom.Dataset()
         ds.add_new((0x0025, 0x101B), "OB", bad)
-        assert ge.protocol_block(ds) in ({}, {"PSEQ": "Spin Echo"})
-    assert ge.protocol_block(pydicom.Dataset()) == {}
+        assert ge.protocol_block(DatasetHeader(ds)) in ({}, {"PSEQ": "Spin Echo"})
+    assert ge.protocol_block(DatasetHeader(pydicom.Dataset())) == {}
 
 
 @pytest.mark.parametrize(("block", "nz", "mb_version", "want"), [
@@ -296,10 +298,11 @@ def test_ge_slice_times(block, nz, mb_version, want):
     import pydicom
 
     from medfast.dicom.ge import slice_times_ms
+    from medfast.dicom.header import DatasetHeader
 
     ds = pydicom.Dataset()
     ds.SoftwareVersions = mb_version.split("\\")
-    got = slice_times_ms(ds, block, nz, 1000.0)
+    got = slice_times_ms(DatasetHeader(ds), block, nz, 1000.0)
     assert got == (None if want is None else pytest.approx(want))
 
 
@@ -309,7 +312,7 @@ def test_ge_slice_times(block, nz, mb_version, want):
 ])
 def test_siemens_protocol_slice_order(mode, n, want):
     """Without MosaicRefAcqTimes, slice times follow sSliceArray.ucMode over TR minus the delay in TR."""
-    from medfast.dicom.slice_timing import _rescue
+    from medfast.dcm2niix.slice_timing import _rescue
 
     block = f"sSliceArray.ucMode = 0x{mode}\nlDelayTimeInTR = 200000\n"
     got = _rescue(block, 1000.0, n)
@@ -347,7 +350,7 @@ def test_tilt_corrected_matches_dcm2niix_package(tmp_path, shear_mm, padding):
 
     import medfast
     from support import require_tool
-    from medfast.dicom.nifti_header import tilt_corrected
+    from medfast.dcm2niix.resample import tilt_corrected
 
     tool = require_tool("dcm2niix")
     _tilted_ct(tmp_path / "in", shear_mm, padding, seed=int(abs(shear_mm) * 100))
