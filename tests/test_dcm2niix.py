@@ -14,22 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dcm2niix_compare import CORPUS_COMMANDS as COMMANDS, SOFTWARE_KEYS, same_value as _same
 from support import corpus_root
-
-# corpus -> (template, inputs below the corpus folder), as in the corpus README
-COMMANDS = {
-    "dcm_qa": ("%p_%s", ["In"]),
-    "dcm_qa_12bit": ("%s", ["In"]),
-    "dcm_qa_enh": ("%v_%p_%s", ["In"]),
-    "dcm_qa_fmap": ("%m_%s_%p", ["In"]),
-    "dcm_qa_mosaic": ("%s_%p", ["In"]),
-    "dcm_qa_nih": ("%p_%s", ["In"]),
-    "dcm_qa_philips_dwi": ("%s_%p_%f", ["In/enh", "In/cl"]),
-    "dcm_qa_ts": ("%s", ["In"]),
-    "dcm_qa_xa30": ("%s_%p", ["In"]),
-}
-# keys that carry no acquisition fact (the README's rule)
-SOFTWARE_KEYS = {"ConversionSoftware", "ConversionSoftwareVersion", "BidsGuess"}
 
 
 def _ref_files():
@@ -54,9 +40,9 @@ def converted(tmp_path_factory):
         if name not in done:
             root = corpus_root() / name
             out = tmp_path_factory.mktemp(name)
-            template, inputs = COMMANDS[name]
+            args, inputs = COMMANDS[name]
             for src in inputs:
-                main(["-b", "y", "-z", "n", "-f", template, "-o", str(out), str(root / src)])
+                main([*args, "-o", str(out), str(root / src)])
             done[name] = out
         return done[name]
 
@@ -120,14 +106,6 @@ def test_gradients(name, fname, converted):
     got = np.loadtxt(got_path, ndmin=2)
     assert got.shape == ref.shape
     np.testing.assert_allclose(got, ref, atol=1e-4)
-
-
-def _same(a, b):
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return b == pytest.approx(a, rel=1e-4, abs=1e-7)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 @pytest.mark.corpus
