@@ -17,7 +17,7 @@ from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_i
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .naming import echo_number
-from .slice_timing import slice_timing
+from .slice_timing import ge_series_timing, slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -230,11 +230,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
         out["ProcedureStepDescription"] = ge_block["PSEQ"]
-    internal = ge.epi_versions(ds)[1] if vendor == "GE" else -1
-    if internal > 0:
-        out["InternalPulseSequenceName"] = "EPI" if internal == 1 else "EPI2"
-    slice_times = slice_timing(vol, ds, vendor, block)
-    multiband = multiband_factor(block, slice_times) if modality == "MR" else 1
+    ge_timing = ge_series_timing(vol, ds) if vendor == "GE" else None
+    if ge_timing and ge_timing["internal"] > 0:
+        out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
+    slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
+    multiband = multiband_factor(block, slice_times) if modality == "MR" and vendor != "GE" else 1
+    if ge_timing and modality == "MR":
+        multiband = ge_timing["multiband"]
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
     if pst:
         out["PulseSequenceType"] = pst
@@ -250,6 +252,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     elif "ND" in words or text_types:
         out["NonlinearGradientCorrection"] = False
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
+    if vendor == "GE":
+        series = ge.series_number(ds, series)
     if series > 0:
         out["SeriesNumber"] = series
     acq_time = _str(ds.find("AcquisitionTime"))
@@ -261,6 +265,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     _put(out, "ImageComments", ds.find("ImageComments"), "str")
+    if vendor == "GE":
+        _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
     frame = _first_frame(meta)
     if vendor == "PH":
         _philips_scaling(out, ds, frame)
@@ -284,6 +290,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
+    if ge_timing:  # GE: the TR grows by the group delay
+        tr = ge_timing["tr"] / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
     inversion = ds.find("InversionTime")
@@ -305,6 +313,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         if all(v is not None for v in shims):
             out["ShimSetting"] = [_float(v) for v in shims]
         _put(out, "PrescanReuseString", ds.private((0x0043, 0x1095), nested=False), "str")
+        out.update(ge.diffusion_keys(ds))
+        excitations = _float(ds.private((0x0027, 0x1062), nested=False))
+        if excitations > 1:
+            out["NumberOfExcitations"] = excitations
     if multiband > 1:
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
@@ -325,6 +337,20 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
+
+
+def _ge_trigger_delay(meta, ds):
+    """GE's TriggerDelayTime (ms): the trigger time of the last image less the first's, else the first's.
+
+    dcm2niix reads (0018,1060) for GE (and Philips) only; with several
+    images it reports the span from the first to the last image in instance
+    order, when positive.
+    """
+    first = _float(ds.find("TriggerTime"))
+    span = meta.get("trigger_span")
+    if span is not None and span[1] - span[0] > 0:
+        return span[1] - span[0]
+    return first
 
 
 def _asl(out, ds, block):
@@ -495,15 +521,10 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
-    spacing_ge = _float(ds.private((0x0043, 0x102C), nested=False)) if vendor == "GE" else math.nan
-    if not ees and spacing_ge > 0 and recon > 1 and lines > 0:
-        # GE: readout = (ceil(lines / R / f) * f - 1) * echo spacing, f = 4 with partial Fourier else 2
-        options = set(_words(ds.find("ScanOptions")))
-        f = 4.0 if options & {"PFF", "PFP"} else 2.0
-        total = (math.ceil(lines / accel / f) * f - 1.0) * spacing_ge * 1e-6
-        out["EffectiveEchoSpacing"] = total / (recon - 1)
-        out["TotalReadoutTime"] = total
-    if ees:
+    ge_readout = ge.readout(ds, lines, recon, ge.accel_in_plane(ds)) if vendor == "GE" else None
+    if ge_readout and math.isfinite(ge_readout[0]) and ge_readout[0] > 0:
+        out["EffectiveEchoSpacing"], out["TotalReadoutTime"] = ge_readout
+    if ees and not ge_readout:
         out["EffectiveEchoSpacing"] = ees
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
@@ -528,12 +549,11 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive")
-    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
-        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
-        view = ge.protocol_block(ds).get("VIEWORDER")
-        if view in ("0", "1"):
-            out["PhaseEncodingPolarityGE"] = "Flipped" if view == "1" else "Unflipped"
-            positive = 0 if view == "1" else 1
+    if positive is None and vendor == "GE":
+        polarity = ge.phase_polarity(ds)
+        if polarity:
+            out["PhaseEncodingPolarityGE"] = polarity
+            positive = 0 if polarity == "Flipped" else 1
     if positive is None and vendor == "SI":
         value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
         if not math.isfinite(value):
