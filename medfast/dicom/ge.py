@@ -67,7 +67,7 @@ def _float(block, key, default):
 
 
 def software_version(value):
-    """(major.minor as float, release number) of GE's SoftwareVersions, as dcm2niix's readSoftwareVersionsGE.
+    r"""(major.minor as float, release number) of GE's SoftwareVersions, as dcm2niix's readSoftwareVersionsGE.
 
     The version text follows "SIGNA_LX1" plus one character, else "MR Software
     release" plus one character, else the last backslash; it reads as two
@@ -76,8 +76,11 @@ def software_version(value):
 
     Examples
     --------
-    >>> software_version("27\\LX\\MR Software release:RX27.0_R02_1831.a"), software_version("28\\LX\\MR29.1_EA_2039.g")
-    ((27.0, 2), (29.1, 0))
+    >>> software_version("27\\LX\\MR Software release:RX27.0_R02_1831.a")
+    (27.0, 2)
+    >>> version, release = software_version("28\\LX\\MR29.1_EA_2039.g")  # major.minor in float32, as dcm2niix
+    >>> round(version, 4), release
+    (29.1, 0)
     >>> software_version("30\\LX\\SIGNA_LX1.MR30.0_R01_2236.d")
     (30.0, 1)
     """
@@ -276,14 +279,14 @@ def _block_float(block, key):
 
 def multiband(header, block=None):
     """GE's multiband factor: (0043,10B6), or the protocol's MBACCEL when slice times are estimated."""
-    mb = integer(str(header.get((0x0043, 0x10B6)) or "").split("\\")[0], 0) if header is not None else 0
+    mb = integer(text(header.get((0x0043, 0x10B6))).split("\\")[0], 0) if header is not None else 0
     if block is not None:
         mb = max(mb, _block_int(block, "MBACCEL", 0))
     return mb if mb > 1 else 1
 
 
 def timing(header, block, nz, nt, *, is_3d=False, localizer=False):
-    """The TR (ms), slice times (ms or None), multiband factor and internal EPI version dcm2niix's sliceTimingGE leaves.
+    r"""The TR (ms), slice times (ms or None), multiband factor and internal EPI version dcm2niix's sliceTimingGE leaves.
 
     GE reports no slice times: they follow from the TR, the slice order, the
     multiband factor and the group delay. An fMRI group delay (0043,107C, s)
