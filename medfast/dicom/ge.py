@@ -295,7 +295,9 @@ def timing(header, block, nz, nt, *, is_3d=False, localizer=False):
     interleaved), epiRT or IOPT FMRI (interleaved unless SLICEORDER is 0),
     multi-phase epi or IOPT MPh (always interleaved; the protocol's delay
     DELACQNOAV, 0 for a "Minimum" delay, is added to the TR; variable delays
-    give none). Diffusion and other sequences give none. Where times are
+    give none); spin-echo EPI diffusion (epi2, EPI2, IOPT DIFF) only
+    without gradient cycling (always interleaved, never the 27 R03 rule).
+    Other sequences give none. Where times are
     estimated for epiRT, FMRI, epi or MPh, the internal version becomes 1 (EPI).
 
     Examples
@@ -316,7 +318,7 @@ def timing(header, block, nz, nt, *, is_3d=False, localizer=False):
         return out
     out["multiband"] = mb = multiband(header, block)
     iopt = block.get("IOPT", "")
-    interleaved = True
+    interleaved, late = True, None
     if version >= PEPOLAR:
         pass
     elif version == EPI_RT or "FMRI" in iopt:
@@ -336,11 +338,16 @@ def timing(header, block, nz, nt, *, is_3d=False, localizer=False):
             group_delay = delay_block
         if delay_block < -0.5:
             return out
+    elif version == EPI2 or internal == 2 or "DIFF" in iopt:
+        if _cycling(header)[0] not in ("OFF", "SPOFF"):
+            return out  # cycling diffusion: dcm2niix gives no times
+        late = False
     else:
         return out
     version_number, release = software_version(header.get("SoftwareVersions"))
-    out["times"] = slice_times_ms(nz, tr, group_delay, mb, interleaved, version_number,
-                                  _is_27r3(version_number, release))
+    if late is None:
+        late = _is_27r3(version_number, release)
+    out["times"] = slice_times_ms(nz, tr, group_delay, mb, interleaved, version_number, late)
     return out
 
 
@@ -414,6 +421,34 @@ def accel_in_plane(header):
     return accel
 
 
+def _cycling(header):
+    """(gradient cycling mode or None, tensor file number) of a GE spin-echo EPI (dcm2niix's issue 635 rule).
+
+    Premier, UHP and 7.0T systems cycle: special OFF when user data 15
+    (0019,10B6) is 0.72 (Premier) or within 0.5..1 (UHP, 7.0T), else 2TR or
+    3TR as user data 12 (0019,10B3) says (tensor file 2 or 3 when user data
+    11 is 0), else all TRs. Other systems do not cycle (OFF).
+    """
+    version, internal = epi_versions(header)
+    tensor = _rounded(header, (0x0019, 0x10B2))
+    if version != EPI2 and internal != 2:
+        return None, tensor
+    model = text(header.get("ManufacturerModelName"))
+    user12 = _rounded(header, (0x0019, 0x10B3))
+    user15 = number(header.get((0x0019, 0x10B6)), 0.0)
+    if not any(name in model for name in ("Premier", "UHP", "7.0T")):
+        return "OFF", tensor
+    premier_off = "Premier" in model and abs(np.float32(user15) - np.float32(0.72)) <= 1e-4
+    uhp_off = ("UHP" in model or "7.0T" in model) and 0.5 <= user15 <= 1.0
+    if premier_off or uhp_off:
+        return "SPOFF", tensor
+    if user12 == 2:
+        return "2TR", tensor or 2
+    if user12 == 3:
+        return "3TR", tensor or 3
+    return "ALLTR", tensor
+
+
 def diffusion_keys(header):
     """GE's diffusion keys of a spin-echo EPI (epi2/EPI2) series, in dcm2niix's order; {} otherwise.
 
@@ -437,24 +472,9 @@ def diffusion_keys(header):
     t2 = _rounded(header, (0x0019, 0x10DF))
     if t2 > 0:
         out["NumberOfDiffusionT2GE"] = t2
-    tensor = _rounded(header, (0x0019, 0x10B2))
-    model = text(header.get("ManufacturerModelName"))
-    user12 = _rounded(header, (0x0019, 0x10B3))
-    user15 = number(header.get((0x0019, 0x10B6)), 0.0)  # dcm2niix: float compare within 1e-4
-    cycling = None
-    if any(name in model for name in ("Premier", "UHP", "7.0T")):
-        premier_off = "Premier" in model and abs(np.float32(user15) - np.float32(0.72)) <= 1e-4
-        uhp_off = ("UHP" in model or "7.0T" in model) and 0.5 <= user15 <= 1.0
-        if premier_off or uhp_off:
-            cycling = "SPOFF"
-        elif user12 == 2:
-            cycling, tensor = "2TR", tensor or 2
-        elif user12 == 3:
-            cycling, tensor = "3TR", tensor or 3
-        else:
-            cycling = "ALLTR"
+    cycling, tensor = _cycling(header)
     if tensor > 0:
         out["TensorFileNumberGE"] = tensor
-    if cycling:  # dcm2niix writes every mode but OFF (non-cycling systems)
+    if cycling not in (None, "OFF"):  # dcm2niix writes every mode but OFF (non-cycling systems)
         out["DiffGradientCyclingGE"] = cycling
     return out
