@@ -299,10 +299,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
     _put(out, "InversionTime", inversion, "s")
-    for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
-        value = _str(ds.find(keyword))
-        if value:
-            out[key] = value != "NONE"
+    value = _str(ds.find("MagnetizationTransfer"))
+    if value:
+        out["MTState"] = value != "NONE"
+    _spoiling(out, ds, out.get("SequenceVariant", ""))
     _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
@@ -337,6 +337,24 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
+
+
+def _spoiling(out, ds, variant):
+    """SpoilingState and SpoilingType as dcm2niix: (0018,9016), else an SP in SequenceVariant means spoiled.
+
+    dcm2niix reads any Spoiling value holding "RF" as RF and gradient
+    (COMBINED), GRADIENT as gradient, NONE as not spoiled.
+    """
+    value = _str(ds.find("Spoiling")) if len(_str(ds.find("Spoiling"))) >= 2 else ""
+    kind = "COMBINED" if "RF" in value else "GRADIENT" if "GRADIENT" in value else "NONE" if "NONE" in value else ""
+    variant = _str(variant)
+    says_sp = variant == "SP" or variant.startswith("SP\\") or "\\SP" in variant  # dcm2niix's token test
+    if kind == "NONE":
+        out["SpoilingState"] = False
+    elif kind or says_sp:
+        out["SpoilingState"] = True
+    if kind in ("COMBINED", "GRADIENT"):
+        out["SpoilingType"] = kind
 
 
 def _ge_trigger_delay(meta, ds):
@@ -516,6 +534,8 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
             out[key] = int(value) if float(value).is_integer() else value
     accel = accel if accel > 0 else 1.0
     _put(out, "ParallelAcquisitionTechnique", ds.find("ParallelAcquisitionTechnique"), "str")
+    if vendor == "GE":
+        out.update(ge.reconstruction_keys(ds))
     if _str(ds.find("PartialFourier")) == "YES":
         _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
     ees = 0.0

@@ -478,3 +478,24 @@ def diffusion_keys(header):
     if cycling not in (None, "OFF"):  # dcm2niix writes every mode but OFF (non-cycling systems)
         out["DiffGradientCyclingGE"] = cycling
     return out
+
+
+def reconstruction_keys(header):
+    """CompressedSensingFactor (0043,10B7, first value > 1) and DeepLearning / DeepLearningDetails (0043,10CA).
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> reconstruction_keys(ValuesHeader({(0x0043, 0x10B7): ("1.24", "1"), (0x0043, 0x10CA): ("0.75", "High")}))
+    {'CompressedSensingFactor': 1.24, 'DeepLearning': True, 'DeepLearningDetails': '0.75\\\\High'}
+    """
+    out = {}
+    cs = number(header.get((0x0043, 0x10B7)))
+    if cs > 1.0:
+        out["CompressedSensingFactor"] = cs
+    details = header.get((0x0043, 0x10CA))
+    if details is not None and len(text(details)) >= 2:
+        out["DeepLearning"] = True
+        if text(details):
+            out["DeepLearningDetails"] = text(details)
+    return out

@@ -141,3 +141,30 @@ def test_uhp_gradient_cycling(tmp_path):
 
     edit = ge_edit(pulse="epi2", internal="EPI2", model="SIGNA UHP", block={"IOPT": "EPI, DIFF"}, extra=extra)
     _check(tmp_path, edit, shape=(16, 12, 4, 2))
+
+
+def anatomical_edit(acquisition="3D", etl=1, sequence="GR"):
+    """A GE anatomical series: (0018,9034) polarity, shims, table position, compressed sensing, deep learning."""
+    def edit(ds, t, k):
+        ds.Manufacturer = "GE MEDICAL SYSTEMS"
+        ds.SoftwareVersions = RX27
+        ds.MRAcquisitionType, ds.EchoTrainLength, ds.ScanningSequence = acquisition, etl, sequence
+        ds.SequenceVariant = ["SS", "SP"]
+        ds.RectilinearPhaseEncodeReordering = "REVERSE_LINEAR"
+        ds.InPlanePhaseEncodingDirection = "ROW"
+        ds.AcquisitionMatrix = [0, 16, 12, 0]
+        ds.TriggerTime = 0
+        ds.EchoNumbers, ds.EchoTime = t + 1, 10 + 10 * t
+        private(ds, 0x0019, "GEMS_ACQU_01", {0x9C: ("LO", "efgre3d"), 0x17: ("SS", 2), 0xA9: ("DS", "3")})
+        private(ds, 0x0043, "GEMS_PARM_01", {
+            0x02: ("SS", 3), 0x03: ("SS", -4), 0x04: ("SS", 5), 0x95: ("LO", "RN/s1"), 0x2F: ("SS", 0),
+            0xB2: ("LO", ["960.5", "400", "17.9", "0", "-9999", "-9999"]), 0xB7: ("LO", ["1.5", "1", "10", "0"]),
+            0xCA: ("LO", ["0.75", "High"])})
+        private(ds, 0x0027, "GEMS_IMAG_01", {0x62: ("FL", 2.0)})
+    return edit
+
+
+@pytest.mark.parametrize("acquisition, etl, sequence, nt", [("3D", 1, "GR", 1), ("2D", 12, "SE", 1), ("2D", 1, "GR", 3)])
+def test_anatomical_and_multi_echo(tmp_path, acquisition, etl, sequence, nt):
+    """3-D SPGR, 2-D FSE and multi-echo: polarity from (0018,9034), SpoilingState from SP, GE reconstruction keys."""
+    _check(tmp_path, anatomical_edit(acquisition, etl, sequence), shape=(16, 12, 6, nt))
