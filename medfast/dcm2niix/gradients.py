@@ -65,12 +65,13 @@ def _ge(b, v, phase_row, slice_dir):
             scale = 0.0 if nb == 0 else math.sqrt(b[i] / nb)
             bout[i] = nb
             out[i] = v[i] * scale
-        if phase_row:
-            out[i] = [out[i][1], -out[i][0], out[i][2]]
+        # dcm2niix's geCorrectBvecs (issue 970): the plane's flips, then y negated, then ROW phase swaps x and y
         for k in range(3):
             if flip[k]:
                 out[i][k] = -out[i][k]
         out[i][1] = -out[i][1]
+        if phase_row:
+            out[i] = [-out[i][1], out[i][0], out[i][2]]
     out = -out
     out[out == 0] = 0.0
     return bout, out

@@ -168,3 +168,15 @@ def anatomical_edit(acquisition="3D", etl=1, sequence="GR"):
 def test_anatomical_and_multi_echo(tmp_path, acquisition, etl, sequence, nt):
     """3-D SPGR, 2-D FSE and multi-echo: polarity from (0018,9034), SpoilingState from SP, GE reconstruction keys."""
     _check(tmp_path, anatomical_edit(acquisition, etl, sequence), shape=(16, 12, 6, nt))
+
+
+def test_dwi_row_phase_gradients(tmp_path):
+    """ROW phase encoding: GE's vectors swap x and y after the plane flips and the y negation (issue 970)."""
+    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.5, 0.5, 0)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"}, acq=(12, 0, 0, 14), phase="ROW",
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+    assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2
