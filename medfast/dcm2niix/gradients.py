@@ -31,6 +31,10 @@ def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_d
     v = np.asarray(vecs, dtype=np.float64).reshape(-1, 3).copy()
     if vendor in ("GE",):
         return _ge(b, v, phase_row, slice_dir)
+    if vendor == "UI":  # UIH reports image-frame vectors: dcm2niix only negates y
+        v[:, 1] = -v[:, 1]
+        v[v == 0] = 0.0
+        return b, v
     row = np.asarray(orientation[:3], dtype=np.float64)
     col = np.asarray(orientation[3:6], dtype=np.float64)
     normal = np.cross(row, col)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..dicom import ge, siemens
+from ..dicom import ge, siemens, uih
 from ..dicom.header import as_header
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
@@ -304,6 +304,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["MTState"] = value != "NONE"
     _spoiling(out, ds, out.get("SequenceVariant", ""))
     _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
+    if vendor == "UI":
+        _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
@@ -320,7 +322,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if multiband > 1:
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
-    _put(out, "EchoTrainLength", ds.find("EchoTrainLength") if _float(ds.find("EchoTrainLength")) > 1 else None, "int")
+    etl = _echo_train_length(ds, vendor)
+    _put(out, "EchoTrainLength", etl if etl > 1 else None, "int")
     steps = ds.find("NumberOfPhaseEncodingSteps") or ds.find("MRAcquisitionPhaseEncodingStepsInPlane")
     if vendor == "PH" and _str(ds.find("PartialFourier")) == "YES" and steps:
         out["PartialFourierEnabled"] = "YES"
@@ -330,9 +333,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "FrequencyEncodingSteps", ds.find("MRAcquisitionFrequencyEncodingSteps"), "int")
     _put(out, "PhaseEncodingStepsOutOfPlane", ds.find("MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
     duration = _float(ds.find("AcquisitionDuration"))
-    if not duration > 0 and vendor == "GE":
+    if vendor == "GE" and ds.private((0x0019, 0x105A), nested=False) is not None:  # GE's (us) takes precedence
         duration = _float(ds.private((0x0019, 0x105A), nested=False)) / 1e6
-    if duration > 0:
+    if duration > 0 and vendor != "UI":  # UIH: the duration is the readout time (below)
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
@@ -470,9 +473,16 @@ def _table_position(ds, vendor):
     return [0.0, 0.0, z] if math.isfinite(z) else None
 
 
+def _echo_train_length(ds, vendor):
+    etl = _float(ds.find("EchoTrainLength"))
+    return uih.echo_train_length(ds, etl) if vendor == "UI" else etl
+
+
 def _accel(ds, vendor):
     """(in-plane, out-of-plane) parallel reduction factors; NaN where no source gives one."""
     inplane, outplane = _float(ds.find("ParallelReductionFactorInPlane")), _float(ds.find("ParallelReductionFactorOutOfPlane"))
+    if vendor == "UI" and ds.get((0x0065, 0x100D)) is not None:  # UIH's factor, unless (0018,9069) is larger
+        inplane = max(uih.accel_in_plane(ds), inplane if inplane > 1 else 0.0)
     block = siemens.protocol(ds) if vendor == "SI" else ""
     if block and not inplane > 0:  # Siemens protocol: sPat.lAccelFactPE / lAccelFact3D
         inplane = float(_key_int(block, "sPat.lAccelFactPE", -1))
@@ -544,6 +554,8 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     ge_readout = ge.readout(ds, lines, recon, ge.accel_in_plane(ds)) if vendor == "GE" else None
     if ge_readout and math.isfinite(ge_readout[0]) and ge_readout[0] > 0:
         out["EffectiveEchoSpacing"], out["TotalReadoutTime"] = ge_readout
+    if vendor == "UI" and not out.get("EffectiveEchoSpacing", ees) > 0:  # UIH: AcquisitionDuration (ms) is the readout
+        _put(out, "TotalReadoutTime", _float(ds.find("AcquisitionDuration")) / 1000.0, "pos")
     if ees and not ge_readout:
         out["EffectiveEchoSpacing"] = ees
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
@@ -574,12 +586,17 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         if polarity:
             out["PhaseEncodingPolarityGE"] = polarity
             positive = 0 if polarity == "Flipped" else 1
+    if positive is None and vendor == "UI":
+        positive = uih.phase_positive(ds)
     if positive is None and vendor == "SI":
         value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
         if not math.isfinite(value):
             value = _float(ds.private((0x0021, 0x111C)))
         positive = int(value) if math.isfinite(value) else -1
-    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and int(_float(ds.find("EchoTrainLength") or 0) or 0) <= 1
+    # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
+    not_se = "SE" not in _str(ds.find("ScanningSequence"))
+    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
+        (_echo_train_length(ds, vendor) > 1 or bw > 0) and not_se)
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
         if positive is None or positive < 0:
