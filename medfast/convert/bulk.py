@@ -146,16 +146,18 @@ def _reason(err, names):
     """The error's text with extracted archive paths shown as ``archive!member``."""
     path = _named_file(err, names)
     if isinstance(err, OSError) and not isinstance(err, MedfastError):
-        text = f"{err.filename or path or ''}: {err.strerror or err}"
+        why = err.strerror or (os.strerror(errno.ENOENT) if isinstance(err, FileNotFoundError) else type(err).__name__)
+        text = f"{err.filename or path or ''}: {why}"
     else:
         text = str(err) if isinstance(err, MedfastError) else f"{type(err).__name__}: {err}"
     return text if path is None else names[path] + text[len(path):]
 
 
 def _named_file(err, names):
-    filename = getattr(err, "filename", None)
-    if isinstance(err, OSError) and filename in names:
-        return filename
+    if isinstance(err, OSError):
+        for filename in (err.filename, *err.args[:1]):
+            if isinstance(filename, str) and filename in names:
+                return filename
     text = str(err)
     found = [p for p in names if text.startswith(p + ":")]
     return max(found, key=len) if found else None
@@ -180,13 +182,29 @@ def _read(task, names, failures):
     raise InvalidFileError(f"series {task.key}: more than {_MAX_BAD_FILES} unreadable files")
 
 
+def _unread(files, volumes, names, failures):
+    """Files of the series no volume used: one that cannot be read (EIO, vanished) is a failure, not a silent drop."""
+    used = {os.fspath(path) for vol in volumes for path, _ in vol.meta.get("frames") or ()}
+    failed = {failure["source"] for failure in failures}
+    for f in files:
+        if f.path not in used and f.name not in failed:
+            try:
+                with open(f.path, "rb") as fh:
+                    fh.read(132)
+            except OSError as err:
+                failures.append({"source": f.name, "reason": _reason(err, names)})
+
+
 def _check_unchanged(files):
-    """A source that changed since the scan would give outputs the manifest does not describe: fail its series."""
+    """A source that changed since the scan would give outputs the manifest does not describe: fail its series.
+
+    (One that vanished was either read before, or is a failure of its own.)
+    """
     for f in files:
         try:
             st = os.stat(f.path)
-        except OSError as err:
-            raise InvalidFileError(f"{f.name}: vanished while being converted ({err.strerror})") from err
+        except FileNotFoundError:
+            continue
         if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
             raise InvalidFileError(f"{f.name}: changed while being converted (size or modification time); "
                                    "re-run to convert it as it is now")
@@ -249,7 +267,9 @@ def convert_series(task):
         if task.to not in FORMATS:
             raise InvalidArgumentError(f"DICOM series to --to {task.to}: not supported (use nrrd, nii.gz, nii or mnc)")
         with staged() as pairs:
-            for i, vol in enumerate(_read(task, names, result["failures"])):
+            volumes = _read(task, names, result["failures"])
+            _unread(task.files, volumes, names, result["failures"])
+            for i, vol in enumerate(volumes):
                 frames = vol.meta.get("frames") or []
                 fields = name_fields(vol.meta.get("header") or {}, vol.meta, indir_parent=task.parent,
                                      source_name=os.path.basename(frames[0][0]) if frames else "")

@@ -82,6 +82,12 @@ def _stopped_line(err):
             "run the same command again to finish")
 
 
+def _print_failures(summary):
+    for failure in summary.failures if summary is not None else ():
+        source, reason = failure["source"], failure["reason"]
+        print(f"{PROG}: failed: {reason if reason.startswith(source) else source + ': ' + reason}", file=sys.stderr)
+
+
 def main(argv=None):
     """Run ``medfast convert``; return the exit status (``medfast.exitcodes``).
 
@@ -129,6 +135,7 @@ def main(argv=None):
         print(f"{PROG}: {err}", file=sys.stderr)
         return exitcodes.OUTPUT_INVALID
     except (NotWritableError, DiskFullError) as err:
+        _print_failures(getattr(err, "summary", None))  # the failure report so far, then why the run stopped
         print(f"{PROG}: {err}", file=sys.stderr)
         return exitcodes.OUTPUT_READ_ONLY
     except ConversionError as err:  # the output folder unusable (not a folder, cannot be created)
@@ -150,9 +157,7 @@ def main(argv=None):
     else:
         for path in summary:
             print(path)
-    for failure in summary.failures:
-        source, reason = failure["source"], failure["reason"]
-        print(f"{PROG}: failed: {reason if reason.startswith(source) else source + ': ' + reason}", file=sys.stderr)
+    _print_failures(summary)
     print(summary.line(), file=sys.stderr)
     return summary.exit_code
 
