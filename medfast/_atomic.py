@@ -249,7 +249,7 @@ def _write_journal(folder, entries):
 
 
 def recover(folder, sweep=True):
-    """Finish the commits a killed process left in ``folder``; remove its stray temporaries.
+    """Finish the commits a killed process left under ``folder``; remove its stray temporaries.
 
     Returns the final paths a journal completed. With ``sweep``, every
     ``.medfast-*.part`` under ``folder`` (a write a kill cut short, never a
@@ -262,32 +262,71 @@ def recover(folder, sweep=True):
     []
     """
     folder = os.path.abspath(os.fspath(folder))
-    finished = []
-    try:
-        names = sorted(os.listdir(folder))
-    except FileNotFoundError:
-        return finished
-    for name in names:
-        if name.startswith(_COMMIT) and name.endswith(JOURNAL):
-            path = os.path.join(folder, name)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    entries = json.load(f)
-            except (OSError, ValueError):
-                entries = []
-            for tmp, final in entries:
-                tmp, final = os.path.join(folder, tmp), os.path.join(folder, final)
-                if os.path.exists(tmp):
-                    os.makedirs(os.path.dirname(final), exist_ok=True)
-                    os.replace(tmp, final)
-                    finished.append(final)
-            _remove(path)
+    finished, strays = [], []
+    for root, _, files in os.walk(folder):
+        for name in sorted(files):
+            if name.startswith(_COMMIT) and name.endswith(JOURNAL):
+                finished += _finish_journal(root, os.path.join(root, name))
+            elif name.startswith(PREFIX) and name.endswith(PART):
+                strays.append(os.path.join(root, name))
     if sweep:
-        for root, dirs, files in os.walk(folder):
-            for name in files:
-                if name.startswith(PREFIX) and name.endswith(PART):
-                    _remove(os.path.join(root, name))
+        for path in strays:
+            _remove(path)
     return finished
+
+
+def _finish_journal(folder, journal):
+    try:
+        with open(journal, encoding="utf-8") as f:
+            entries = json.load(f)
+    except (OSError, ValueError):
+        entries = []
+    finished = []
+    for tmp, final in entries:
+        tmp, final = os.path.join(folder, tmp), os.path.join(folder, final)
+        if os.path.exists(tmp):
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(tmp, final)
+            finished.append(final)
+    _remove(journal)
+    return finished
+
+
+@contextlib.contextmanager
+def together(folder):
+    """Every file ``atomic_path`` writes in this block (this thread) gets its name when the block ends, all at once.
+
+    The commit's journal goes into ``folder``; ``recover`` of that folder (or
+    of one above it) finishes a commit a kill cut short.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with together(d):
+    ...     for name in ("a.nii", "a.json"):
+    ...         with atomic_path(d / name) as tmp:
+    ...             _ = pathlib.Path(tmp).write_text(name)
+    >>> sorted(p.name for p in d.iterdir())
+    ['a.json', 'a.nii']
+    """
+    with staged() as pairs:
+        yield pairs
+    commit(pairs, folder)
+
+
+@contextlib.contextmanager
+def output_folder(folder, what="medfast"):
+    """Hold ``folder`` for this run: ``lock_folder``, then ``recover`` what a killed run left in it.
+
+    Raises ``FolderBusyError`` when another run holds it.
+    """
+    lock = lock_folder(folder, what)
+    try:
+        recover(folder)
+        yield folder
+    finally:
+        lock.release()
 
 
 class FolderLock:

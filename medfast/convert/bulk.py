@@ -218,7 +218,8 @@ def describe(vol, rel):
 
 
 def _planned_suffixes(vol, options, to):
-    """The files a DICOM series would get (``--dry-run``), by the rules ``write_job`` writes them."""
+    """The files a DICOM series would get (``--dry-run``), by the rules ``dcm2niix.writer.write_job`` and
+    ``dcm2niix.resample`` write them (their conditions, without resampling anything)."""
     import numpy as np
 
     from . import FORMATS
@@ -229,11 +230,12 @@ def _planned_suffixes(vol, options, to):
     if options.sidecar and meta.get("header") is not None:
         suffixes.append(".json")
     if options.image:
-        from ..dicom.diffusion import series_gradients
-
         import pydicom
 
-        if series_gradients(vol, lambda p: pydicom.dcmread(p, stop_before_pixels=True)) is not None:
+        from ..dcm2niix.gradients import series_gradients
+        from ..dicom.header import DatasetHeader
+
+        if series_gradients(vol, lambda p: DatasetHeader(pydicom.dcmread(p, stop_before_pixels=True), p)) is not None:
             suffixes += [".bval", ".bvec"]
         if meta.get("uneven_spacing") and stored.ndim == 3 and stored.dtype in (np.uint8, np.int16):
             suffixes.append("_Eq_1" + ext)
@@ -257,8 +259,9 @@ def convert_series(task):
     Errors are returned, not raised, so that one series fails alone on any
     executor.
     """
-    from ..dicom.naming import format_name, name_fields
-    from . import FORMATS, Job, write_job
+    from ..dcm2niix.naming import format_name, name_fields
+    from ..dcm2niix.writer import write_job
+    from . import FORMATS, Job
 
     names = {f.path: f.name for f in task.files}
     result = {"index": task.index, "volumes": [], "failures": [], "error": None, "no_space": False}
@@ -460,7 +463,7 @@ class _Engine:
 
     def _submit_image(self, f):
         """A file of another format: named now (its name does not depend on its content), converted alone."""
-        from ..dicom.naming import resolve_conflict
+        from ..dcm2niix.naming import resolve_conflict
         from . import images
 
         files = (f,)
@@ -531,7 +534,7 @@ class _Engine:
         self.summary.extend(self._abs(rel) for rel, _ in record["outputs"])
 
     def _finish(self, task, files, result):
-        from ..dicom.naming import resolve_conflict
+        from ..dcm2niix.naming import resolve_conflict
 
         self.summary.failures += result["failures"]
         if result["error"]:

@@ -52,10 +52,10 @@ def _warm_up():
 
     import medfast.convert.bulk  # noqa: F401
     import medfast.convert.images  # noqa: F401
-    import medfast.dicom.naming  # noqa: F401
+    import medfast.dcm2niix.naming  # noqa: F401
+    import medfast.dcm2niix.sidecar  # noqa: F401
     import medfast.dicom.pixels  # noqa: F401
     import medfast.dicom.scan  # noqa: F401
-    import medfast.dicom.sidecar  # noqa: F401
     from medfast.formats import FORMATS
 
     FORMATS()
