@@ -171,7 +171,7 @@ def _read(task, names, failures):
     for _ in range(_MAX_BAD_FILES):
         try:
             return read_dicom(left, ignore_derived=task.options.ignore_derived, pixels=not task.dry_run)
-        except (InvalidFileError, OSError) as err:  # a broken file, one that vanished, a read error (EIO)
+        except (MedfastError, OSError) as err:  # a broken file, an unsupported one, one that vanished, EIO
             bad = _named_file(err, left)
             if bad is None:
                 raise
@@ -354,7 +354,7 @@ def _scan_chunk(files):
     for f in files:
         try:
             values = scan(f.path, _SCAN_TAGS).values
-        except (InvalidFileError, OSError) as err:
+        except (MedfastError, OSError) as err:  # UnsupportedError too: that file fails, not the run
             values, failure = None, err
         else:
             failure = None
