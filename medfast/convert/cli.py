@@ -40,10 +40,13 @@ def _parser():
     from .images import TARGETS
 
     p = _Parser(
-        prog=PROG,
-        description="Convert DICOM and any image medfast reads (NIfTI, Analyze, NRRD, MINC, PAR/REC), in folders, "
-                    "files, zip and tar archives, to NIfTI, NRRD or MINC2; DICOM series get dcm2niix's names, other "
-                    "files their own stem. Re-running finishes an interrupted run.")
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 all done, 2 nothing convertible found, 5 a source missing, 6 another run holds the "
+               "output folder,\n7 the output cannot be written (permissions, read-only, disk full), 8 some failed, "
+               "12 a bad option,\n130/143 stopped by Ctrl-C/SIGTERM (run the same command again to finish)",
+        description="Convert DICOM and any image medfast reads (NIfTI, Analyze, NRRD, MINC, PAR/REC), in folders,\n"
+                    "files, zip and tar archives, to NIfTI, NRRD or MINC2; DICOM series get dcm2niix's names,\n"
+                    "other files their own stem. Re-running finishes an interrupted run.")
     p.add_argument("sources", nargs="+", help="folders, files, zip or tar archives")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--to", default="nii.gz", choices=list(TARGETS), help="output format (default nii.gz)")
