@@ -222,16 +222,16 @@ def _commit(pairs, folder):
     journal = _write_journal(folder, entries)
     done = []
     try:
-        for tmp, final in pairs:
-            os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
-            os.replace(tmp, final)
-            done.append(final)
+        for tmp, target in pairs:
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            os.replace(tmp, target)
+            done.append(target)
     except OSError as err:
-        for final in done:  # none of the group, rather than part of it
-            _remove(final)
+        for path in done:  # none of the group, rather than part of it
+            _remove(path)
         discard(pairs)
         _remove(journal)
-        raise write_error(final, err) from err
+        raise write_error(target, err) from err
     _remove(journal)
 
 
