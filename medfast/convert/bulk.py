@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import errno
 import os
 import shutil
@@ -689,11 +690,13 @@ def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, 
     >>> [s["status"] for s in run(src, out).series]  # a re-run skips what is done
     ['skipped']
     """
-    from . import Options, images
+    from . import FORMATS, Options, images
     from .progress import Progress
 
     options = options or Options()
     to = to or options.to
+    if to != options.to and to in FORMATS:  # DICOM series in the same format as the other files
+        options = dataclasses.replace(options, to=to)
     if to not in images.TARGETS:
         raise InvalidArgumentError(f"output format {to!r} not one of {sorted(images.TARGETS)}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:

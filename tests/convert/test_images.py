@@ -177,3 +177,24 @@ def test_dicom_to_detached_nrrd_is_refused_per_series(tmp_path, capsys):
     assert cli.main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--to", "nhdr"]) == exitcodes.NO_VALID_FILES
     err = capsys.readouterr().err
     assert "DICOM series to --to nhdr: not supported (use nrrd, nii.gz, nii or mnc)" in err
+
+
+def test_an_archive_mixing_dicom_and_nifti(tmp_path):
+    import zipfile
+
+    from medfast.synth import write_ct_series
+
+    dicom = write_ct_series(tmp_path / "ct", shape=(8, 8, 3))
+    data = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    nib.save(nib.Nifti1Image(data, np.diag([2.0, 2.0, 2.0, 1.0])), tmp_path / "t1.nii.gz")
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in dicom:
+            zf.write(path, f"dicom/{os.path.basename(path)}")
+        zf.write(tmp_path / "t1.nii.gz", "anat/t1.nii.gz")
+    summary = bulk.run([archive], tmp_path / "out", to="nrrd", progress=Progress(enabled=False))
+    assert summary.exit_code == 0
+    assert sorted(o for s in summary.series for o in s["outputs"]) == [
+        "CT_head_phantom_2.json", "CT_head_phantom_2.nrrd", "anat/t1.nrrd"]
+    got, affine = _read_output(str(tmp_path / "out" / "anat" / "t1.nrrd"))
+    assert (got == data).all() and np.allclose(affine, np.diag([2.0, 2.0, 2.0, 1.0]))
