@@ -1,7 +1,7 @@
 """``--scheduler ADDRESS``: one ``dask.distributed`` task per series, same outputs as a local run.
 
 Imported only when a scheduler is given, so dask is an optional extra
-(``pip install medfast[dask]``). Each task is ``bulk.convert_series`` with the
+(``pip install medfast[dask]``). Each task is ``tasks.convert_series`` (or ``convert_image``) with the
 series' file list and options; the worker reads the sources and writes the
 outputs under temporary names in ``OUT/.medfast-work`` (workers must see the
 same file system as the client, at the same paths); the client renames them

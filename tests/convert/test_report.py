@@ -10,7 +10,7 @@ import struct
 import pytest
 
 from medfast import exitcodes
-from medfast.convert import bulk, cli
+from medfast.convert import cli
 from medfast.synth import write_ct_series, write_mr_series
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
