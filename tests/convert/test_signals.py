@@ -4,8 +4,8 @@ Real signals to real processes. A stopped run exits within a second with
 130/143 and one line on stderr (what was done, how to resume), leaves no
 temporary and only finished files; the same command then finishes the job with
 the bytes an uninterrupted run writes. A second run on a folder another run
-holds is refused at once with one line and exit 6, and the first run is not
-disturbed.
+holds is refused at once with one line and exit 6 (``medfast dcm2niix``: its
+error status, 1), and the first run is not disturbed.
 """
 from __future__ import annotations
 
@@ -106,3 +106,37 @@ def test_second_run_on_the_same_folder_is_refused(archive, reference, tmp_path):
     assert first.wait(180) == 0, first.stderr.read().decode()
     first.stderr.close()
     assert final_outputs(out) == reference and _leftovers(out) == []
+
+
+def _wait_until_held(out, proc):
+    """Until the process holds the folder's lock (a try to take it fails)."""
+    import fcntl
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir():
+            fd = os.open(out, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            finally:
+                os.close(fd)  # closing drops a lock this test took
+        time.sleep(0.005)
+    pytest.fail(f"the first run never held the folder: {proc.poll()}")
+
+
+def test_second_dcm2niix_on_the_same_folder_is_refused(archive, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "medfast", "dcm2niix", "-z", "y", "-f", "%p_%s", "-o", str(out), str(archive)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_until_held(out, first)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == exitcodes.ERROR
+    assert second.stderr.splitlines() == [f"medfast dcm2niix: {out}: another medfast dcm2niix run is writing into "
+                                          "this folder; wait for it to finish, or choose another output folder"]
+    assert first.wait(180) == 0, first.stderr.read().decode()
+    first.stderr.close()
+    assert len(final_outputs(out)) == 12 and _leftovers(out) == []
