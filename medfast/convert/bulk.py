@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -475,7 +476,8 @@ def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, 
     lock = _prepare_output(out_dir, dry_run)
     manifest = Manifest(out_dir, lock=False, append=not dry_run)
     work = os.path.join(out_dir, WORK)
-    extract_dir = tempfile.mkdtemp(prefix="medfast-extract-")  # members keep their names: outside OUT
+    # archive members keep their names, so they are extracted outside OUT; the folder is made at the first archive
+    extract_dir = os.path.join(tempfile.gettempdir(), f"medfast-extract-{os.getpid()}-{secrets.token_hex(4)}")
     stopped = False
     try:
         if scheduler:
