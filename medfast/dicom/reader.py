@@ -306,7 +306,8 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
         if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
-        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range))
+        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range,
+                                time_step=meta["repetition_time"], time_unit="s", slice_times=meta["slice_times"]))
     return vols
 
 

@@ -205,8 +205,10 @@ def _needs_nifti2(vol):
     return max(vol.stored.shape, default=0) > 32767
 
 
-def to_nibabel(vol, nifti2=False):
+def to_nibabel(vol, nifti2=False, pair=False):
     """The nibabel image of ``vol`` with the header :func:`build_header` makes (stored values, scaling in scl_*).
+
+    ``pair``: a ``Nifti1Pair``/``Nifti2Pair`` (nibabel resets the scaling when it converts an image to a pair).
 
     Examples
     --------
@@ -218,8 +220,9 @@ def to_nibabel(vol, nifti2=False):
     import nibabel as nib
 
     nifti2 = nifti2 or _needs_nifti2(vol)
-    klass = nib.Nifti2Image if nifti2 else nib.Nifti1Image
-    header = klass.header_class.from_fileobj(io.BytesIO(header_bytes(vol, nifti2=nifti2)))
+    klass = {(False, False): nib.Nifti1Image, (False, True): nib.Nifti1Pair,
+             (True, False): nib.Nifti2Image, (True, True): nib.Nifti2Pair}[(nifti2, pair)]
+    header = klass.header_class.from_fileobj(io.BytesIO(header_bytes(vol, nifti2=nifti2, pair=pair)))
     data = vol.stored
     if data.dtype in layout.WIDENED:
         data = data.astype(layout.WIDENED[data.dtype])

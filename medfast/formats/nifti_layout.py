@@ -53,9 +53,7 @@ DATATYPES = {
     np.dtype("f8"): 64, RGB24: 128, np.dtype("i1"): 256, np.dtype("u2"): 512, np.dtype("u4"): 768,
     np.dtype("i8"): 1024, np.dtype("u8"): 1280, np.dtype("c16"): 1792, RGBA32: 2304,
 }
-if np.dtype(np.longdouble).itemsize == 16:  # float128 and complex256 exist where long double has 16 bytes
-    DATATYPES[np.dtype(np.longdouble)] = 1536
-    DATATYPES[np.dtype(np.clongdouble)] = 2048
+# float128 and complex256 (codes 1536, 2048) are IEEE quad precision, which NumPy's long double is not on x86
 
 #: Dtypes NIfTI does not store, written as the narrowest one that holds every value exactly.
 WIDENED = {np.dtype(bool): np.dtype("u1"), np.dtype("f2"): np.dtype("f4")}
