@@ -181,6 +181,9 @@ def read_data(path, header, offset, whole_gzip=False):
         _io.skip(f, byte_skip, data_path)
         out = np.empty(shape, dtype.newbyteorder("="), order="F")
         _gzip.readinto_exact(f, out.T, data_path, "NRRD data")
+        extra = _io.skip(f, None, data_path)
+    if extra:  # as pynrrd: the data must be exactly sizes x type (teem's writers never leave more)
+        raise file_error(path, "sizes", shape, f"the data holds {extra} bytes more than {need}")
     return _io.to_native(out, dtype)
 
 
@@ -210,8 +213,8 @@ def _read_ascii(f, path, shape, dtype, byte_skip):
     _io.skip(f, byte_skip, path)
     count = int(np.prod(shape))
     tokens = f.read().split()
-    if len(tokens) < count:
-        raise file_error(path, "sizes", shape, f"ascii data holds {len(tokens)} of {count} values")
+    if len(tokens) != count:
+        raise file_error(path, "sizes", shape, f"ascii data holds {len(tokens)} values, not {count}")
     try:
         values = np.array([t.decode("ascii") for t in tokens[:count]], dtype=np.float64 if dtype.kind == "f" else object)
         values = values.astype(dtype.newbyteorder("="))

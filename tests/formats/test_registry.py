@@ -10,7 +10,7 @@ import medfast
 from medfast.errors import InvalidArgumentError, InvalidFileError, UnsupportedError
 from medfast.formats import FORMATS, format_for, sniff
 
-from fmt_samples import nibabel_data
+from fmt_samples import OBLIQUE, nibabel_data
 
 # every image file in nibabel's tests/data whose data nibabel reads, with the format medfast sniffs
 NIBABEL_FILES = {
@@ -155,3 +155,97 @@ def test_detect_and_convert(tmp_path):
     assert np.array_equal(medfast.read(out).array, nib.load(nibabel_data("example4d.nii.gz")).get_fdata())
     with pytest.raises(InvalidArgumentError, match="xyz"):
         convert(nibabel_data("small.mnc"), tmp_path, "xyz")
+
+
+def test_register_before_first_use_keeps_the_builtins():
+    code = (
+        "import medfast.formats as f\n"
+        "fmt = f.Format('toy', ('.toy',), lambda head, path: head[:3] == b'TOY', None, None)\n"
+        "f.register(fmt)\n"
+        "print(list(f.formats()))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split("'toy'")[0].count("'") == 14 and out.strip().endswith("'toy']")  # 7 built-ins, then toy
+
+
+@pytest.mark.parametrize(("made", "given", "missing"), [
+    ({"a.hdr": "nifti-pair"}, "a.hdr", "a.img"),
+    ({"a.img": b"\0" * 64}, "a.img", "a.hdr"),
+    ({"A.HDR": "nifti-pair"}, "A.HDR", "A.IMG"),
+    ({"b.hdr": "analyze"}, "b.hdr", "b.img"),
+    ({"p.PAR": "par"}, "p.PAR", "p.REC"),
+    ({"p.REC": b"\0" * 64}, "p.REC", "p.PAR"),
+    ({"d.nhdr": b"NRRD0004\ntype: short\ndimension: 1\nsizes: 4\nencoding: raw\ndata file: d.raw\n\n"}, "d.nhdr",
+     "d.raw"),
+])
+@pytest.mark.parametrize("reader", ["read", "read_header"])
+def test_missing_companion_names_it(tmp_path, made, given, missing, reader):
+    for name, content in made.items():
+        if content == "nifti-pair":
+            nib.save(nib.Nifti1Pair(np.zeros((2, 2, 2), np.int16), np.eye(4)), tmp_path / name)
+        elif content == "analyze":
+            nib.save(nib.AnalyzeImage(np.zeros((2, 2, 2), np.int16), np.eye(4)), tmp_path / name)
+        elif content == "par":
+            (tmp_path / name).write_bytes(open(nibabel_data("phantom_varscale.PAR"), "rb").read())
+        else:
+            (tmp_path / name).write_bytes(content)
+    for name in list(tmp_path.iterdir()):
+        if name.name != given and name.name not in made:
+            name.unlink()  # nibabel wrote both halves of a pair: keep the one the case gives
+    with pytest.raises(InvalidFileError, match=missing) as info:
+        getattr(medfast, reader)(tmp_path / given)
+    assert not isinstance(info.value, FileNotFoundError)
+
+
+def test_read_header_reads_no_voxels(tmp_path, monkeypatch):
+    from medfast import _io
+    from medfast.formats import minc2
+
+    big = {}
+    nib.save(nib.Nifti1Image(np.zeros((20, 30, 40), np.float32), OBLIQUE), tmp_path / "a.nii.gz")
+    medfast.write(medfast.Volume(np.ones((5, 6, 7, 2), np.int16), OBLIQUE, time_step=2.0), tmp_path / "b.mnc")
+    medfast.write(medfast.Volume(np.ones((5, 6, 7), np.uint8), OBLIQUE), tmp_path / "c.nhdr")
+    for name in ("a.nii.gz", "b.mnc", "c.nhdr"):
+        big[name] = medfast.read(tmp_path / name)
+    paths = [tmp_path / n for n in big] + [nibabel_data(n) for n in ("minc1_4d.mnc", "phantom_varscale.PAR",
+                                                                       "example4d.nii.gz")]
+    monkeypatch.setattr(_io, "read_array", lambda *a, **k: pytest.fail("read voxels"))
+    monkeypatch.setattr(minc2, "read_image", lambda *a, **k: pytest.fail("read voxels"))
+    monkeypatch.setattr(np, "empty", lambda *a, **k: pytest.fail("allocated"))
+    for path in paths:
+        vol = medfast.read_header(path)
+        assert vol.stored.strides == (0,) * vol.stored.ndim, path
+    for name, full in big.items():
+        head = medfast.read_header(tmp_path / name)
+        assert head.shape == full.shape and head.stored.dtype == full.stored.dtype
+        assert np.allclose(head.affine, full.affine) and head.time_step == full.time_step
+
+
+def test_dicom_file_and_folder_through_the_registry(tmp_path):
+    from medfast.synth import write_ct_series
+
+    files = write_ct_series(tmp_path / "one", shape=(16, 16, 4))
+    vol = medfast.read(tmp_path / "one")
+    [want] = medfast.read_dicom(tmp_path / "one")
+    assert np.array_equal(vol.array, want.array) and np.array_equal(vol.affine, want.affine)
+    assert medfast.formats.sniff(files[0]) == "dicom"
+    assert medfast.read(files[0]).shape == (16, 16, 1)
+    assert medfast.read_header(tmp_path / "one").shape == (16, 16, 4)
+    write_ct_series(tmp_path / "two" / "a", shape=(16, 16, 4), series_number=2)
+    write_ct_series(tmp_path / "two" / "b", shape=(16, 16, 4), series_number=3)
+    with pytest.raises(InvalidArgumentError, match="2 DICOM volumes.*read_dicom"):
+        medfast.read(tmp_path / "two")
+    medfast.write(vol, tmp_path / "ct.nii.gz")
+    assert nib.load(tmp_path / "ct.nii.gz").header.get_xyzt_units() == ("mm", "sec")
+
+
+def test_writable_extensions_and_split():
+    from medfast.formats import split_extension, writable_extensions
+
+    assert set(writable_extensions()) == {".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz", ".nrrd", ".nhdr",
+                                          ".nrrd.gz", ".mnc"}
+    for ext in writable_extensions():
+        assert split_extension(f"dir/T1{ext}") == ("dir/T1", ext)

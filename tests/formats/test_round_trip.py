@@ -137,8 +137,9 @@ def test_simpleitk_reads_the_same_voxels_in_world_space(tmp_path, fmt, dtype, nd
     # ITK indexes k, j, i; NIfTI's fourth axis is a fourth dimension, NRRD's list axis and MINC's time components
     nifti = fmt.startswith((".nii", ".hdr"))
     want = vol.array.T if ndim == 3 or nifti else vol.array.transpose(2, 1, 0, 3)
-    if fmt == ".mnc" and np.dtype(dtype).itemsize == 4 and np.dtype(dtype).kind in "iu":
-        want = want.astype(np.float32)  # ITK reads 32-bit MINC integers (scaled by image-min/max) as float32
+    if fmt == ".mnc" and np.dtype(dtype).kind in "iu":
+        # ITK reads MINC integers (scaled by image-min/max) as float32; 64-bit ones are float64 in the file
+        want = want.astype(np.float32 if np.dtype(dtype).itemsize < 8 else np.float64)
     assert got.dtype == want.dtype and np.array_equal(got, want)
     spatial = 3
     direction = np.array(img.GetDirection()).reshape(img.GetDimension(), -1)[:spatial, :spatial]
