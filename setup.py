@@ -6,6 +6,8 @@ directives are set here, for every kernel, and nowhere else (no
 bounds checks on in every kernel, the scanner of untrusted bytes included.
 """
 import os
+import re
+import sys
 from pathlib import Path
 
 import Cython
@@ -31,8 +33,17 @@ SHARED = "medfast._kernels._cyutility"
 _HAS_SHARED = tuple(int(p) for p in Cython.__version__.split(".")[:2]) >= (3, 1)
 
 
+def _no_header_directives(pyx):
+    """Refuse a ``# cython:`` line in a .pyx: it would override DIRECTIVES for that kernel, debug build included."""
+    for path in pyx:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.match(r"#\s*cython\s*:", line):
+                sys.exit(f"{path}:{number}: Cython directives belong in setup.py's DIRECTIVES, not in the .pyx")
+
+
 def extensions():
     pyx = sorted(Path("src").glob("_*.pyx"))
+    _no_header_directives(pyx)
     only = os.environ.get("MEDFAST_KERNELS")  # build a subset while developing one kernel
     if only:
         pyx = [p for p in pyx if p.stem in only.split(",")]

@@ -7,7 +7,7 @@ from .errors import InvalidArgumentError
 
 #: Units of ``Volume.time_unit``: times (``time_step`` in seconds) and the spectral units NIfTI names.
 TIME_UNITS = ("s", "ms", "us", "hz", "ppm", "rad/s")
-#: Units of ``Volume.spatial_unit`` (the affine itself is always in mm).
+#: Units of ``Volume.spatial_unit``.
 SPATIAL_UNITS = ("mm", "m", "um")
 
 _INT_DTYPES = tuple(np.dtype(t) for t in ("u1", "i1", "u2", "i2", "u4", "i4", "i8"))
@@ -67,8 +67,10 @@ class Volume:
     time_unit : str, optional
         One of :data:`TIME_UNITS`, or None (not said).
     spatial_unit : str, optional
-        What the source called its spatial unit: ``"mm"`` (default; the affine
-        is always in mm), ``"m"``, ``"um"``, or None (not said).
+        The unit the source gave the affine's lengths: ``"mm"`` (default, what
+        medfast's readers and writers take the affine to be in), ``"m"``,
+        ``"um"``, or None (not said). Kept so a NIfTI file's ``xyzt_units``
+        survives a round trip; nothing is converted.
     slice_times : sequence of float, optional
         Acquisition time of each slice along axis k, in seconds from the start
         of the volume.
@@ -196,7 +198,7 @@ class Volume:
         Examples
         --------
         >>> import numpy as np
-        >>> img = Volume(np.zeros((2, 3, 4), np.int16), np.eye(4), time_step=2.0).to_nibabel()
+        >>> img = Volume(np.zeros((2, 3, 4), np.int16), np.eye(4), time_step=2.0, time_unit="s").to_nibabel()
         >>> img.shape, float(img.header["pixdim"][4]), int(img.header["xyzt_units"])
         ((2, 3, 4), 2.0, 10)
         """

@@ -209,8 +209,8 @@ def read_header(path, format=None):
     --------
     >>> import nibabel
     >>> v = read_header(os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "example4d.nii.gz"))
-    >>> v.shape, v.stored.dtype, v.time_step
-    ((128, 96, 24, 2), dtype('int16'), 2.0)
+    >>> v.shape, v.stored.dtype, v.time_step, v.time_unit  # pixdim[4] and xyzt_units, as the file says
+    ((128, 96, 24, 2), dtype('int16'), 2000.0, 's')
     """
     name, first, path = _chosen(path, format)
     return _load()[name].header_reader(path, first)
@@ -278,9 +278,7 @@ def detect(path):
     """
     try:
         return sniff(path)
-    except (UnsupportedError, OSError, InvalidArgumentError):
-        return None
-    except ValueError:  # a data file whose header is missing, a broken gzip stream
+    except (UnsupportedError, OSError, ValueError):  # ValueError: a data file without its header, broken gzip
         return None
 
 

@@ -13,11 +13,7 @@ import os
 import numpy as np
 
 from .. import _io
-
-
-def is_pair_name(path):
-    """True for ``.hdr``/``.img`` names (optionally ``.gz``)."""
-    return os.fspath(path).lower().endswith((".hdr", ".img", ".hdr.gz", ".img.gz"))
+from .nifti import is_pair_name
 
 
 def _as_output_class(img, path):

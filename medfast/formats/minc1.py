@@ -66,6 +66,6 @@ def read_header(path, head=None):
     >>> import nibabel, os
     >>> v = read_header(os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "minc1_4d.mnc"))
     >>> v.shape, v.time_step
-    ((10, 20, 20, 2), 2.0)
+    ((10, 20, 20, 2), 1.0)
     """
     return _volume(path, pixels=False)

@@ -275,20 +275,18 @@ def write(vol, path, *, nifti2=None):
 # ---- reading ----------------------------------------------------------------------------
 
 
-def _header_source(path, head, version, order, pair):
-    """The bytes nibabel's header parser reads (header, flag, extensions): from ``head`` when it holds them."""
+def _header_source(head, version, order):
+    """The bytes nibabel's header parser reads (header, flag, extensions) when ``head`` holds them, else None."""
+    if len(head) < _io.SNIFF_BYTES:  # the whole (header) file
+        return io.BytesIO(head)
     size = 348 if version == 1 else 540
-    rec = np.frombuffer(head[:size], (layout.NIFTI1 if version == 1 else layout.NIFTI2).newbyteorder(order))[0]
-    flag = head[size:size + 4]
-    if len(flag) == 4 and flag[0] == 0:
+    if head[size] == 0:  # the extension flag: none
         return io.BytesIO(head[:size + 4])
-    if not pair:
-        need = int(rec["vox_offset"]) if np.isfinite(rec["vox_offset"]) else None
-        if need is not None and size + 4 <= need <= len(head):
-            return io.BytesIO(head[:need])
-    if len(flag) < 4 and not pair:
-        raise file_error(path, "header", f"{len(head)} bytes", "the file ends inside the header")
-    return None  # extensions beyond what was sniffed: parse from the file
+    rec = np.frombuffer(head[:size], (layout.NIFTI1 if version == 1 else layout.NIFTI2).newbyteorder(order))[0]
+    need = float(rec["vox_offset"])
+    if size + 4 <= need <= len(head):
+        return io.BytesIO(head[:int(need)])
+    return None  # extensions beyond what was sniffed (or a pair's): parse from the file
 
 
 def _header(path, head):
@@ -309,7 +307,7 @@ def _header(path, head):
     klass = {(1, False): nib.Nifti1Header, (1, True): nib.nifti1.Nifti1PairHeader,
              (2, False): nib.Nifti2Header, (2, True): nib.nifti2.Nifti2PairHeader}[(version, pair)]
     with _io.parsing(hdr_path, "NIfTI header"), contextlib.ExitStack() as stack:
-        source = _header_source(hdr_path, head, version, order, pair)
+        source = _header_source(head, version, order)
         if source is None:  # nibabel reads an extension's claimed size in one call: bound it by the file
             if _io.is_gz_name(hdr_path):
                 source = _io.ChunkedReader(stack.enter_context(_gzip.open_read(hdr_path)), hdr_path)
