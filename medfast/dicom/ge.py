@@ -11,27 +11,26 @@ import re
 import struct
 import zlib
 
+from .values import number, text
+
 _TAG = (0x0025, 0x101B)
 _MAX_TEXT = 1 << 20  # protocol blocks are a few kB
 _LINE = re.compile(r'^(\w+)\s+"(.*)"\s*$')
 
 
-def protocol_block(ds):
+def protocol_block(header):
     """``{KEY: value}`` of a GE header's protocol data block; ``{}`` when absent or malformed.
 
     Examples
     --------
-    >>> import gzip, struct, pydicom
-    >>> text = b'PSEQ "Gradient Echo"\\nSLICEORDER "1"\\n'
-    >>> raw = gzip.compress(text)
-    >>> ds = pydicom.Dataset()
-    >>> ds.add_new((0x0025, 0x101B), "OB", struct.pack("<I", len(raw)) + raw)
-    >>> protocol_block(ds)
+    >>> import gzip, struct
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> raw = gzip.compress(b'PSEQ "Gradient Echo"\\nSLICEORDER "1"\\n')
+    >>> protocol_block(ValuesHeader({(0x0025, 0x101B): struct.pack("<I", len(raw)) + raw}))
     {'PSEQ': 'Gradient Echo', 'SLICEORDER': '1'}
     """
-    elem = ds.get(_TAG) if ds is not None and hasattr(ds, "get") else None
-    raw = elem.value if elem is not None else None
-    if not isinstance(raw, (bytes, bytearray)) or len(raw) < 24:
+    raw = header.raw(_TAG) if header is not None else None
+    if raw is None or len(raw) < 24:
         return {}
     (length,) = struct.unpack_from("<I", raw, 0)
     stream = bytes(raw[4:4 + length]) if 0 < length <= len(raw) - 4 else bytes(raw[4:])
@@ -39,11 +38,11 @@ def protocol_block(ds):
         return {}
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        text = inflater.decompress(stream, _MAX_TEXT)
+        inflated = inflater.decompress(stream, _MAX_TEXT)
     except zlib.error:
         return {}
     out = {}
-    for line in text.decode("latin-1").splitlines():
+    for line in inflated.decode("latin-1").splitlines():
         m = _LINE.match(line.strip())
         if m:
             out.setdefault(m.group(1), m.group(2))
@@ -64,7 +63,7 @@ def _float(block, key, default):
         return default
 
 
-def software_version(text):
+def software_version(value):
     """(major.minor as float, release number) of GE's SoftwareVersions; EA counts as release 0.
 
     Examples
@@ -72,10 +71,8 @@ def software_version(text):
     >>> software_version("27\\\\LX\\\\MR Software release:RX27.0_R02_1831.a"), software_version("28\\\\LX\\\\MR29.1_EA_2039.g")
     ((27.0, 2), (29.1, 0))
     """
-    if isinstance(text, (list, tuple)) or type(text).__name__ == "MultiValue":
-        text = "\\".join(str(v) for v in text)
-    text = str(text or "")
-    tail = text.split(":", 1)[1] if ":" in text else text.rsplit("\\", 1)[-1]
+    version = text(value)
+    tail = version.split(":", 1)[1] if ":" in version else version.rsplit("\\", 1)[-1]
     m = re.match(r"..(\d+)\.(\d+)_(..)(\d*)", tail)
     if not m:
         return 0.0, 0
@@ -83,18 +80,18 @@ def software_version(text):
     return int(m.group(1)) + 0.1 * int(m.group(2)), release
 
 
-def epi_versions(ds):
+def epi_versions(header):
     """(pulse sequence 0 epi / 1 epiRT / -1 other, internal 1 EPI / 2 EPI2 / -1 other) from (0019,109C/109E)."""
-    def text(element):
-        elem = ds.get((0x0019, element)) if ds is not None else None
-        return str(elem.value).strip() if elem is not None and not isinstance(elem.value, bytes) else ""
+    def name(element):
+        value = header.get((0x0019, element)) if header is not None else None
+        return "" if isinstance(value, bytes) else text(value).strip()
 
-    pulse = {"epi": 0, "epirt": 1, "epi2": 2, "epi2rt": 2}.get(text(0x109C).lower(), -1)
-    internal = {"EPI": 1, "EPI2": 2}.get(text(0x109E).upper(), -1)
+    pulse = {"epi": 0, "epirt": 1, "epi2": 2, "epi2rt": 2}.get(name(0x109C).lower(), -1)
+    internal = {"EPI": 1, "EPI2": 2}.get(name(0x109E).upper(), -1)
     return pulse, internal
 
 
-def slice_times_ms(ds, block, nz, tr_ms):
+def slice_times_ms(header, block, nz, tr_ms):
     """Slice times (ms, in acquisition-location order) as dcm2niix estimates them for GE EPI fMRI; None otherwise.
 
     GE reports no slice times: they follow from the TR, the slice order
@@ -108,15 +105,12 @@ def slice_times_ms(ds, block, nz, tr_ms):
     """
     if not block or nz < 2 or not tr_ms > 0:
         return None
-    pulse, internal = epi_versions(ds)
+    pulse, internal = epi_versions(header)
     iopt = block.get("IOPT", "")
     group_delay = 0.0
     if pulse == 1 or "FMRI" in iopt:
-        elem = ds.get((0x0043, 0x107C)) if ds is not None else None
-        try:
-            group_delay = float(elem.value) * 1000.0 if elem is not None else 0.0
-        except (TypeError, ValueError):
-            group_delay = 0.0
+        delay = number(header.get((0x0043, 0x107C)) if header is not None else None)
+        group_delay = delay * 1000.0 if delay == delay else 0.0
     elif pulse == 0 or "MPh" in iopt:
         group_delay = _float(block, "DELACQNOAV", 0.0) * 1000.0
         if "MPh" in iopt and block.get("DELACQ") == "Minimum":
@@ -127,7 +121,7 @@ def slice_times_ms(ds, block, nz, tr_ms):
     else:
         return None
     mb = max(_int(block, "MBACCEL", 1), 1)
-    version, release = software_version(ds.get("SoftwareVersions") if ds is not None else "")
+    version, release = software_version(header.get("SoftwareVersions") if header is not None else "")
     late = version >= 27.1 or (int(version) == 27 and release >= 3)
     n_exc = -(-nz // mb)
     if mb > 1 and version < 26.0:
