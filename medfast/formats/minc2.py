@@ -372,7 +372,7 @@ def write(vol, path, *, compression=None):
         _attrs(root, ident=f"medfast:{os.getpid()}", minc_version="2.1.12", history="medfast write\n")
         dims = root.create_group("dimensions")
         info = root.create_group("info")
-        if vol.time_step is not None and vol.time_unit in (None, "s", "ms", "us"):
+        if vol.time_step and vol.time_unit in (None, "s", "ms", "us"):
             _attrs(info.create_group("acquisition"), repetition_time=float(vol.time_step))  # seconds, as dcm2mnc
         for name, length in zip(names, file_data.shape):
             d = dims.create_dataset(name, shape=(), dtype=np.int32)
