@@ -34,15 +34,16 @@ def head(path, size=512):
     """The first ``size`` bytes of a file, decompressed when it is gzip."""
     with open(path, "rb") as f:
         first = f.read(size)
-    if _gzip.is_gzip(first):
+        if not _gzip.is_gzip(first):
+            return first
         from isal import isal_zlib
 
+        f.seek(0)
         try:
-            with _gzip.open_read(path) as f:
-                return f.read(size)
+            with _gzip.open_read(f) as g:
+                return g.read(size)
         except (EOFError, OSError, isal_zlib.error) as err:
             raise file_error(path, "gzip stream", first[:4], f"cannot decompress the header: {err}") from err
-    return first
 
 
 @contextlib.contextmanager

@@ -58,10 +58,10 @@ def sniff(head, path=None):
 
 
 def _header(path, head=None):
-    """(pynrrd header dict, offset of the first byte after the header, the header file is gzip).
+    """(pynrrd header dict, offset of the first byte after the header), from the sniffed bytes when they hold it.
 
-    The header is parsed from the sniffed bytes when they hold all of it. A
-    file gzip-compressed whole (``.nrrd.gz``) is read through the stream.
+    A file gzip-compressed whole (``.nrrd.gz``) is read through the stream:
+    the sniffed bytes are already decompressed, and the offset is the stream's.
     """
     import nrrd
 
@@ -71,22 +71,24 @@ def _header(path, head=None):
     try:
         if ends:
             f = io.BytesIO(head[: min(ends) + 3])
-            header = nrrd.read_header(f)
-            return header, f.tell(), _whole_gzip(path)
-        with _open_header_file(path) as f:
-            header = nrrd.read_header(f)
-            return header, f.tell(), _whole_gzip(path)
+            return nrrd.read_header(f), f.tell()
+        with _open_whole(path) as (f, _):
+            return nrrd.read_header(f), f.tell()
     except (nrrd.NRRDError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as err:
         raise InvalidFileError(f"{path}: cannot read NRRD header: {type(err).__name__}: {err}") from err
 
 
-def _whole_gzip(path):
-    with open(path, "rb") as f:
-        return _gzip.is_gzip(f.read(2))
-
-
-def _open_header_file(path):
-    return _gzip.open_read(path) if _whole_gzip(path) else open(path, "rb")
+@contextlib.contextmanager
+def _open_whole(path):
+    """``(stream, is gzip)``: the file, decompressed when it is gzip as a whole."""
+    with open(path, "rb") as raw:
+        gz = _gzip.is_gzip(raw.read(2))
+        raw.seek(0)
+        if not gz:
+            yield raw, False
+            return
+        with _gzip.open_read(raw) as f:
+            yield f, True
 
 
 def _dtype(path, header):
@@ -142,17 +144,17 @@ def _shape(path, header):
     return shape
 
 
-def read_data(path, header, offset, whole_gzip=False):
+def read_data(path, header, offset):
     """The data array of a parsed NRRD header, shaped ``sizes`` in NRRD (Fortran) order.
 
     ``byte skip: -1`` takes the last bytes of the data (after decompression,
     as pynrrd does: a ``.nii.gz`` can serve as the data file of a ``.nhdr``).
+    The data must be exactly ``sizes`` x ``type``, as pynrrd requires.
     """
     dtype = _dtype(path, header)
     encoding = _encoding(path, header)
     shape = _shape(path, header)
     data_path, start = _data_file(path, header, offset)
-    whole_gzip = whole_gzip and data_path == os.fspath(path)
     line_skip = int(header.get("line skip", header.get("lineskip", 0)))
     byte_skip = int(header.get("byte skip", header.get("byteskip", 0)))
     need = _io.nbytes(shape, dtype)
@@ -161,40 +163,58 @@ def read_data(path, header, offset, whole_gzip=False):
         raise file_error(path, "byte skip" if byte_skip < -1 else "line skip", min(byte_skip, line_skip), "negative")
     if byte_skip == -1 and encoding == "ascii":
         raise file_error(path, "byte skip", -1, "not allowed with ascii encoding")
-    if byte_skip == -1 and encoding == "raw" and not whole_gzip:
-        if need > size:
-            raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size}")
-        return _io.read_array(data_path, size - need, shape, dtype, order="F")
-    ratio = {"raw": 1, "gzip": 1032, "ascii": 1, "bzip2": None}[encoding]
-    ratio = None if ratio is None else ratio * (1032 if whole_gzip else 1)
-    if ratio is not None and need // (dtype.itemsize if encoding == "ascii" else 1) > (size - start) * ratio:
-        raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size - start} after the header")
-    if byte_skip == -1:  # the last ``need`` bytes of the decoded stream: measure it, then skip to them
-        with _data_stream(data_path, start, line_skip, encoding, whole_gzip) as f:
-            total = _io.skip(f, None, data_path)
-        if total < need:
-            raise file_error(path, "sizes", shape, f"need {need} bytes, the data holds {total}")
-        byte_skip = total - need
-    with _data_stream(data_path, start, line_skip, encoding, whole_gzip) as f:
+    attached = data_path == os.fspath(path)
+    with _data_stream(data_path, start, line_skip, encoding, attached) as (f, whole_gzip):
+        ratio = {"raw": 1, "gzip": 1032, "ascii": 1, "bzip2": None}[encoding]
+        ratio = None if ratio is None else ratio * (1032 if whole_gzip else 1)
+        if ratio is not None and need // (dtype.itemsize if encoding == "ascii" else 1) > (size - start) * ratio:
+            raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size - start} after "
+                             "the header")
         if encoding == "ascii":
             return _read_ascii(f, path, shape, dtype, byte_skip)
-        _io.skip(f, byte_skip, data_path)
+        if byte_skip == -1 and encoding == "raw" and not whole_gzip:  # the file's last bytes
+            if need > size:
+                raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size}")
+            f.seek(size - need)
+        elif byte_skip == -1:  # the last bytes of the decoded stream: measure it, then skip to them
+            total = _io.skip(f, None, data_path)
+            if total < need:
+                raise file_error(path, "sizes", shape, f"need {need} bytes, the data holds {total}")
+            return _read_exact(_data_stream(data_path, start, line_skip, encoding, attached), total - need,
+                               path, data_path, shape, dtype)
+        return _read_exact(contextlib.nullcontext((f, whole_gzip)), max(byte_skip, 0), path, data_path, shape, dtype)
+
+
+def _read_exact(stream, skip, path, data_path, shape, dtype):
+    """``shape`` items of ``dtype`` after ``skip`` bytes of the stream, which must end there."""
+    with stream as (f, _):
+        _io.skip(f, skip, data_path)
         out = np.empty(shape, dtype.newbyteorder("="), order="F")
         _gzip.readinto_exact(f, out.T, data_path, "NRRD data")
         extra = _io.skip(f, None, data_path)
     if extra:  # as pynrrd: the data must be exactly sizes x type (teem's writers never leave more)
-        raise file_error(path, "sizes", shape, f"the data holds {extra} bytes more than {need}")
+        raise file_error(path, "sizes", shape, f"the data holds {extra} bytes more than {_io.nbytes(shape, dtype)}")
     return _io.to_native(out, dtype)
 
 
 @contextlib.contextmanager
-def _data_stream(data_path, start, line_skip, encoding, whole_gzip):
-    """The decoded data bytes, after ``line skip`` lines of the (possibly whole-gzip) file."""
-    with _open_header_file(data_path) if whole_gzip else open(data_path, "rb") as raw:
+def _data_stream(data_path, start, line_skip, encoding, attached):
+    """``(decoded data bytes, the file is gzip as a whole)`` after ``line skip`` lines.
+
+    Only a file holding its own header can be gzip as a whole; a detached data
+    file is read as its encoding says.
+    """
+    with _open_whole(data_path) if attached else _plain(data_path) as (raw, whole_gzip):
         _io.skip(raw, start, data_path)
         _skip_lines(raw, line_skip, data_path)
         with _decoder(raw, encoding) as f:
-            yield f
+            yield f, whole_gzip
+
+
+@contextlib.contextmanager
+def _plain(path):
+    with open(path, "rb") as raw:
+        yield raw, False
 
 
 @contextlib.contextmanager
@@ -277,11 +297,11 @@ def _timing(header, others):
 def _volume(path, head, pixels):
     from ..volume import Volume
 
-    header, offset, whole_gzip = _header(path, head)
+    header, offset = _header(path, head)
     shape = _shape(path, header)
     spatial, affine = geometry(header, len(shape), path)  # checked before the data is read
     if pixels:
-        data = read_data(path, header, offset, whole_gzip)
+        data = read_data(path, header, offset)
     else:
         _data_file(path, header, offset)
         data = _io.placeholder(shape, _dtype(path, header))

@@ -249,3 +249,21 @@ def test_writable_extensions_and_split():
                                           ".nrrd.gz", ".mnc"}
     for ext in writable_extensions():
         assert split_extension(f"dir/T1{ext}") == ("dir/T1", ext)
+
+
+@pytest.mark.parametrize("name", ["a.nii", "a.nii.gz", "a.nrrd", "a.nhdr"])
+def test_the_header_is_read_from_the_sniffed_bytes(tmp_path, monkeypatch, name):
+    """read_header opens the file once: the registry's sniff hands its bytes to the reader."""
+    import builtins
+
+    medfast.write(medfast.Volume(np.zeros((3, 4, 5), np.int16), OBLIQUE), tmp_path / name)
+    opened = []
+    real_open = builtins.open
+
+    def counting(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    medfast.read_header(tmp_path / name)
+    assert opened.count(str(tmp_path / name)) == 1

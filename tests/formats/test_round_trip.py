@@ -149,3 +149,23 @@ def test_simpleitk_reads_the_same_voxels_in_world_space(tmp_path, fmt, dtype, nd
     flip = np.eye(3) if fmt == ".mnc" else LPS
     _world_check(flip @ rzs, vol.affine[:3, :3], fmt)
     _world_check(flip @ origin, vol.affine[:3, 3], fmt)
+
+
+@pytest.mark.parametrize("ndim", [3, 4])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("fmt", [".nrrd", ".nhdr", ".nrrd.gz"])
+def test_teem_reads_the_same_voxels(tmp_path, fmt, dtype, ndim):
+    import subprocess
+
+    from fmt_samples import unu
+
+    vol = _volume(dtype, ndim)
+    medfast.write(vol, tmp_path / f"v{fmt}")
+    out = tmp_path / "unu.nrrd"
+    subprocess.run([unu(), "save", "-f", "nrrd", "-e", "raw", "-en", "little", "-i", str(tmp_path / f"v{fmt}"),
+                    "-o", str(out)], check=True, capture_output=True)
+    data, header = nrrd.read(str(out))
+    assert data.dtype == vol.array.dtype and np.array_equal(data, vol.array)
+    np.testing.assert_allclose(LPS @ np.asarray(header["space directions"][:3]).T, vol.affine[:3, :3], rtol=1e-12)
+    if ndim == 4:
+        assert header["spacings"][3] == vol.time_step  # teem keeps the time axis' spacing
