@@ -14,7 +14,7 @@ import nibabel as nib
 import nrrd
 import numpy as np
 import pytest
-from fmt_samples import nibabel_data
+from fmt_samples import nibabel_data, nrrd_affine
 
 import medfast
 
@@ -26,7 +26,6 @@ SOURCES = [
     "phantom_EPI_asc_CLEAR_2_1.PAR", "phantom_varscale.PAR",
 ]
 TARGETS = (".nii", ".nii.gz", ".hdr", ".nrrd", ".nhdr", ".nrrd.gz", ".mnc")
-LPS = np.diag([-1.0, -1.0, 1.0])
 
 
 def _nibabel_view(path):
@@ -44,10 +43,7 @@ def _read_written(path):
     """(values, affine) of a written file by its independent reader."""
     if str(path).endswith((".nrrd", ".nhdr", ".nrrd.gz")):
         data, header = nrrd.read(str(path))
-        affine = np.eye(4)
-        affine[:3, :3] = LPS @ np.asarray(header["space directions"][:3]).T
-        affine[:3, 3] = LPS @ header["space origin"]
-        return data.astype(np.float64), affine
+        return data.astype(np.float64), nrrd_affine(header)
     return _nibabel_view(path)
 
 
