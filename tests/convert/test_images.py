@@ -25,6 +25,7 @@ from medfast.convert.progress import Progress
 
 DATA = Path(nib.__file__).parent / "tests" / "data"
 
+
 def _nibabel_sources(folder):
     """Sources nibabel reads with their voxels: {name: (data, affine)} (its reading is the oracle)."""
     import warnings
