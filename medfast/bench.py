@@ -70,7 +70,7 @@ def find_units(paths):
 
     dicom, others = [], []
     for path in paths:
-        files = [path] if os.path.isfile(path) else sorted(
+        files = [path] if not os.path.isdir(path) else sorted(
             os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names)
         for f in files:
             if walk.is_dicom(f):
