@@ -113,9 +113,10 @@ def version_main(argv):
     elif _kernels.PURE_PYTHON:
         mode = "NumPy reference (MEDFAST_PURE_PYTHON)"
     else:
-        why = next((str(w.message) for w in caught if "medfast" in str(w.message)), "")
-        mode = "NumPy reference, not compiled" + (f"\n{why}" if why else "")
+        mode = "NumPy reference (not compiled)"
     print(f"medfast {medfast.__version__}: kernels {mode}, {len(_kernels.KERNELS)} kernels")
+    for warning in caught:  # why there is no build, and what to type
+        print(warning.message, file=sys.stderr)
     return exitcodes.OK
 
 

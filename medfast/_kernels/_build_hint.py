@@ -20,10 +20,22 @@ def _is_source_tree():
 
 
 def _installed_elsewhere():
-    """The folder of another medfast on ``sys.path`` that has compiled kernels, or None."""
+    """The folder of an installed medfast (regular or editable) that has compiled kernels, or None."""
+    import importlib.metadata
+    import json
+    from urllib.parse import unquote, urlparse
+
+    candidates = []
     others = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
     spec = importlib.machinery.PathFinder.find_spec("medfast", others)
-    for folder in (spec.submodule_search_locations or []) if spec else []:
+    candidates += list(spec.submodule_search_locations or []) if spec else []
+    try:  # an editable install is found by its own import hook, not on sys.path: ask its metadata
+        direct = json.loads(importlib.metadata.distribution("medfast").read_text("direct_url.json") or "{}")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        direct = {}
+    if direct.get("dir_info", {}).get("editable"):
+        candidates.append(os.path.join(unquote(urlparse(direct.get("url", "")).path), "medfast"))
+    for folder in candidates:
         if os.path.abspath(folder) != _PACKAGE and glob.glob(os.path.join(folder, "_kernels", "_stack.*")):
             return folder
     return None
