@@ -107,3 +107,22 @@ def test_reading_lets_programming_errors_through():
     with pytest.raises(NameError):
         with reading("x.dcm"):
             raise NameError("a bug, not a broken file")
+
+
+def test_version_in_a_source_tree_says_what_is_imported_and_what_to_type(tmp_path):
+    # A clone's root: Python finds ./medfast (no compiled kernels) before the installed package.
+    import os
+    import shutil
+
+    package = os.path.dirname(medfast.__file__)
+    shutil.copytree(package, tmp_path / "medfast", ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
+    (tmp_path / "setup.py").write_text("")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "_stack.pyx").write_text("")
+    env = {k: v for k, v in os.environ.items() if k != "MEDFAST_PURE_PYTHON"}
+    out = subprocess.run([sys.executable, "-m", "medfast", "version"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "kernels NumPy reference (not compiled)" in out.stdout
+    assert f"Python imported the source tree {tmp_path / 'medfast'}" in out.stderr
+    assert "not the installed medfast in" in out.stderr and "Run from another folder" in out.stderr
+    assert "C compiler" not in out.stderr
