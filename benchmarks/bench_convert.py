@@ -76,7 +76,7 @@ def test_convert_nii(benchmark, ct_folder, tool, tmp_path):
 
 
 @pytest.mark.parametrize("tool", sorted(COMMANDS))
-def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, request):
+def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, small):
     benchmark.group = "convert-niigz"
     out = str(tmp_path / "out")
     benchmark.pedantic(_run, args=(tool, "y", ct_folder, out), rounds=3, iterations=1)

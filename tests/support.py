@@ -43,6 +43,7 @@ def corpus_root():
 _TOOL_ALIASES = {"unu": ("unu", "teem-unu")}
 # How to get each command-line oracle.
 _TOOL_SOURCES = {"unu": "apt-get install teem-apps (Debian, Ubuntu)", "dcm2niix": 'pip install ".[test]"'}
+_TOOL_SOURCES["teem-unu"] = _TOOL_SOURCES["unu"]
 
 
 def require_tool(name):

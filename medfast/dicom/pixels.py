@@ -543,7 +543,9 @@ def _encapsulated(header, src, frame=None):
         # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG
         # Lossless and JPEG 2000 streams: another plugin first (these decode exactly, so the
         # pixels are pydicom's whichever plugin runs), GDCM only when it is the only one.
-        plugin = next((p for p in decoder.available_plugins if p != "gdcm"), "")
+        # pylibjpeg (a default dependency) before pillow, which fails on some valid JPEG 2000 streams.
+        plugin = next((p for p in ("pylibjpeg", *decoder.available_plugins) if p in decoder.available_plugins
+                       and p != "gdcm"), "")
     if header.transfer_syntax == RLELossless:
         from . import rle_plugin
 
