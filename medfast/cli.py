@@ -81,18 +81,23 @@ def failure(err):
     --------
     >>> failure(FileNotFoundError(2, "No such file or directory", "/no/such"))
     ('/no/such: no such file or folder', 5)
+    >>> failure(FileNotFoundError("/no/such"))
+    ('/no/such: no such file or folder', 5)
     >>> from medfast.errors import file_error
     >>> failure(file_error("x.dcm", "Rows", 0, "must be positive"))
     ('x.dcm: Rows=0: must be positive', 4)
     """
     from .errors import MedfastError
 
+    # FileNotFoundError(path), as some code raises it, has the path in args, not in filename
+    name = err.filename if getattr(err, "filename", None) is not None else (
+        err.args[0] if isinstance(err, OSError) and len(err.args) == 1 else None)
     if isinstance(err, MedfastError):
         text, status = str(err), err.exit_status
-    elif isinstance(err, (FileNotFoundError, NotADirectoryError)):
-        text, status = f"{err.filename}: no such file or folder", exitcodes.INPUT_INVALID
-    elif isinstance(err, OSError) and err.filename is not None:
-        text = f"{err.filename}: {(err.strerror or str(err)).lower()}"
+    elif isinstance(err, (FileNotFoundError, NotADirectoryError)) and name is not None:
+        text, status = f"{name}: no such file or folder", exitcodes.INPUT_INVALID
+    elif isinstance(err, OSError) and name is not None:
+        text = f"{name}: {(err.strerror or 'cannot be read').lower()}"
         status = exitcodes.INPUT_INVALID if isinstance(err, PermissionError) else exitcodes.ERROR
     else:
         text, status = f"{err} ({type(err).__name__})", exitcodes.ERROR

@@ -89,7 +89,7 @@ def window(array, modality=None):
     >>> window(head)[2]
     'CT brain (level 40, width 80 HU)'
     >>> [round(float(x)) for x in window(np.arange(100.0))[:2]]
-    [51, 99]
+    [50, 99]
     """
     values = _sample(_as_3d(array))
     if values.size == 0:
@@ -174,7 +174,7 @@ def render(array, affine, height=256, modality=None):
     --------
     >>> import numpy as np
     >>> render(np.random.rand(10, 12, 8), np.eye(4), height=32).shape
-    (32, 44)
+    (32, 94)
     """
     return _render(array, affine, height, modality)[0]
 
