@@ -14,22 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dcm2niix_compare import CORPUS_COMMANDS as COMMANDS, SOFTWARE_KEYS, same_value as _same
 from support import corpus_root
-
-# corpus -> (template, inputs below the corpus folder), as in the corpus README
-COMMANDS = {
-    "dcm_qa": ("%p_%s", ["In"]),
-    "dcm_qa_12bit": ("%s", ["In"]),
-    "dcm_qa_enh": ("%v_%p_%s", ["In"]),
-    "dcm_qa_fmap": ("%m_%s_%p", ["In"]),
-    "dcm_qa_mosaic": ("%s_%p", ["In"]),
-    "dcm_qa_nih": ("%p_%s", ["In"]),
-    "dcm_qa_philips_dwi": ("%s_%p_%f", ["In/enh", "In/cl"]),
-    "dcm_qa_ts": ("%s", ["In"]),
-    "dcm_qa_xa30": ("%s_%p", ["In"]),
-}
-# keys that carry no acquisition fact (the README's rule)
-SOFTWARE_KEYS = {"ConversionSoftware", "ConversionSoftwareVersion", "BidsGuess"}
 
 
 def _ref_files():
@@ -54,9 +40,9 @@ def converted(tmp_path_factory):
         if name not in done:
             root = corpus_root() / name
             out = tmp_path_factory.mktemp(name)
-            template, inputs = COMMANDS[name]
+            args, inputs = COMMANDS[name]
             for src in inputs:
-                main(["-b", "y", "-z", "n", "-f", template, "-o", str(out), str(root / src)])
+                main([*args, "-o", str(out), str(root / src)])
             done[name] = out
         return done[name]
 
@@ -122,14 +108,6 @@ def test_gradients(name, fname, converted):
     np.testing.assert_allclose(got, ref, atol=1e-4)
 
 
-def _same(a, b):
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return b == pytest.approx(a, rel=1e-4, abs=1e-7)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
-
-
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "fname"), [p for p in REF_FILES if p.id.endswith(".json")])
 def test_sidecar(name, fname, converted):
@@ -158,7 +136,7 @@ def test_refuses_unsupported_options(capsys):
 
 def test_template_tokens():
     """Every documented -f token expands, and dcm2niix's suffix and cleaning rules apply."""
-    from medfast.dicom.naming import format_name, name_fields
+    from medfast.dcm2niix.naming import format_name, name_fields
 
     header = {"ProtocolName": "T1/MPRAGE", "SeriesNumber": 7, "SeriesDescription": "t1 sag", "Manufacturer": "GE MEDICAL",
               "PatientName": "Doe^John", "PatientID": "ID1", "StudyID": "42", "AccessionNumber": "A9",
@@ -246,6 +224,7 @@ def test_ge_protocol_block_matches_gzip():
     import pydicom
 
     from medfast.dicom.ge import protocol_block
+    from medfast.dicom.header import DatasetHeader
 
     path = next(p for p in sorted((corpus_root() / "dcm_qa_nih" / "In" / "20180918GE").rglob("*.dcm")))
     ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -255,7 +234,7 @@ def test_ge_protocol_block_matches_gzip():
         key, _, value = line.partition(" ")
         if value.startswith('"') and value.endswith('"'):
             want.setdefault(key, value[1:-1])
-    got = protocol_block(ds)
+    got = protocol_block(DatasetHeader(ds))
     assert got == want
     assert got["PSEQ"] == "Gradient Echo" and got["IOPT"] == "EPI, FMRI"
 
@@ -267,17 +246,18 @@ def test_ge_protocol_block_bounded_and_malformed():
     import pydicom
 
     from medfast.dicom import ge
+    from medfast.dicom.header import DatasetHeader
 
     huge = _ge_block_dataset(b'A "1"\n' + b"x" * (8 << 20) + b'\nLATE "2"\n')
-    got = ge.protocol_block(huge)
+    got = ge.protocol_block(DatasetHeader(huge))
     assert got == {"A": "1"}  # LATE lies beyond the 1 MB bound
     good = _ge_block_dataset(b'PSEQ "Spin Echo"\n')
     raw = bytes(good[0x0025, 0x101B].value)
     for bad in (raw[:4] + b"\x00" + raw[5:], raw[:20], struct.pack("<I", 10**9) + raw[4:12], b"\x00" * 30):
         ds = pydicom.Dataset()
         ds.add_new((0x0025, 0x101B), "OB", bad)
-        assert ge.protocol_block(ds) in ({}, {"PSEQ": "Spin Echo"})
-    assert ge.protocol_block(pydicom.Dataset()) == {}
+        assert ge.protocol_block(DatasetHeader(ds)) in ({}, {"PSEQ": "Spin Echo"})
+    assert ge.protocol_block(DatasetHeader(pydicom.Dataset())) == {}
 
 
 @pytest.mark.parametrize(("block", "nz", "mb_version", "want"), [
@@ -295,11 +275,13 @@ def test_ge_slice_times(block, nz, mb_version, want):
     """GE slice times follow dcm2niix's rule: TR over the excitations, interleaved odd-first, multiband repeats."""
     import pydicom
 
-    from medfast.dicom.ge import slice_times_ms
+    from medfast.dicom.ge import timing
+    from medfast.dicom.header import DatasetHeader
 
     ds = pydicom.Dataset()
     ds.SoftwareVersions = mb_version.split("\\")
-    got = slice_times_ms(ds, block, nz, 1000.0)
+    ds.RepetitionTime = 1000.0
+    got = timing(DatasetHeader(ds), block, nz, 2)["times"]
     assert got == (None if want is None else pytest.approx(want))
 
 
@@ -309,7 +291,7 @@ def test_ge_slice_times(block, nz, mb_version, want):
 ])
 def test_siemens_protocol_slice_order(mode, n, want):
     """Without MosaicRefAcqTimes, slice times follow sSliceArray.ucMode over TR minus the delay in TR."""
-    from medfast.dicom.slice_timing import _rescue
+    from medfast.dcm2niix.slice_timing import _rescue
 
     block = f"sSliceArray.ucMode = 0x{mode}\nlDelayTimeInTR = 200000\n"
     got = _rescue(block, 1000.0, n)
@@ -347,7 +329,7 @@ def test_tilt_corrected_matches_dcm2niix_package(tmp_path, shear_mm, padding):
 
     import medfast
     from support import require_tool
-    from medfast.dicom.nifti_header import tilt_corrected
+    from medfast.dcm2niix.resample import tilt_corrected
 
     tool = require_tool("dcm2niix")
     _tilted_ct(tmp_path / "in", shear_mm, padding, seed=int(abs(shear_mm) * 100))

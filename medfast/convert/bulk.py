@@ -165,8 +165,9 @@ def convert_series(task):
     Errors are returned, not raised, so that one series fails alone on any
     executor.
     """
-    from ..dicom.naming import format_name, name_fields
-    from . import Job, write_job
+    from ..dcm2niix.naming import format_name, name_fields
+    from ..dcm2niix.writer import write_job
+    from . import Job
 
     names = {f.path: f.name for f in task.files}
     result = {"index": task.index, "volumes": [], "failures": [], "error": None, "no_space": False}
@@ -361,7 +362,7 @@ class _Engine:
         self.summary.extend(self._abs(rel) for rel, _ in record["outputs"])
 
     def _finish(self, task, files, result):
-        from ..dicom.naming import resolve_conflict
+        from ..dcm2niix.naming import resolve_conflict
 
         self.summary.failures += result["failures"]
         if result["error"]:

@@ -1,207 +1,67 @@
-"""b-values and b-vectors per vendor, in dcm2niix's image frame (``.bval``/``.bvec``).
+"""The diffusion gradient of one frame as the scanner reports it, vendor by vendor.
 
-Each volume's gradient is read from the header of its first frame: the
-standard MR diffusion attributes (classic or enhanced per-frame groups), the
-Siemens CSA image header, Philips' private (2001,1003)/(2005,10B0-B2) or GE's
-(0043,1039)/(0019,10BB-BD). Siemens, Philips, Canon-enhanced and UIH give
-vectors in patient space and are projected on the image axes (row, column,
-normal) with the row axis flipped as NIfTI flips it; GE gives them in the
-frequency/phase/slice frame and is reoriented the GE way.
+Sources, as dcm2niix reads them: the standard MR diffusion attributes (classic,
+or the enhanced per-frame MR Diffusion Sequence), GE's (0043,1039) and
+(0019,10BB-BD), the Siemens CSA image header (``B_value``,
+``DiffusionGradientDirection``), Philips' (2001,1003) and (2005,10B0-B2). The
+output rules (image frame, ``.bval``/``.bvec``) are ``medfast.dcm2niix.gradients``.
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from .naming import vendor_key
-
-_EPS = np.finfo(np.float32).eps
+from . import siemens, uih
+from .values import floats, number, vendor_key
 
 
-def _private(ds, tag):
-    elem = ds.get(tag)
-    return None if elem is None else elem.value
+def _first(value, default=0.0):
+    found = floats(value)
+    return found[0] if found else default
 
 
-def _floats(value):
-    if value is None:
-        return []
-    if isinstance(value, (bytes, bytearray)):
-        return []
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [float(v) for v in value]
-    return [float(value)]
-
-
-def _csa(ds):
-    from ..errors import MedfastError
-    from .mosaic import csa_image_header
-
-    try:
-        return csa_image_header(ds)
-    except MedfastError:  # a malformed private header carries no gradient
-        return {}
-
-
-def frame_gradient(ds, frame=None):
+def frame_gradient(header, frame=None):
     """(b, [x, y, z]) of one frame as the scanner reports it, or None when it reports none.
 
     Examples
     --------
     >>> import pydicom
+    >>> from medfast.dicom.header import DatasetHeader
     >>> ds = pydicom.Dataset()
     >>> ds.DiffusionBValue, ds.DiffusionGradientOrientation = 1000.0, [0.0, 1.0, 0.0]
-    >>> frame_gradient(ds)
+    >>> frame_gradient(DatasetHeader(ds))
     (1000.0, [0.0, 1.0, 0.0])
     """
-    if frame is not None and "PerFrameFunctionalGroupsSequence" in ds:
-        item = ds.PerFrameFunctionalGroupsSequence[frame]
-        seq = item.get("MRDiffusionSequence")
+    per_frame = header.frames() if frame is not None else []
+    if per_frame and 0 <= frame < len(per_frame):
+        seq = per_frame[frame].items("MRDiffusionSequence")
         if seq:
             d = seq[0]
-            b = float(d.get("DiffusionBValue", 0.0) or 0.0)
+            b = number(d.get("DiffusionBValue"), 0.0) or 0.0
             vec = [0.0, 0.0, 0.0]
-            gseq = d.get("DiffusionGradientDirectionSequence")
-            if gseq and "DiffusionGradientOrientation" in gseq[0]:
-                vec = _floats(gseq[0].DiffusionGradientOrientation)
+            directions = d.items("DiffusionGradientDirectionSequence")
+            if directions and "DiffusionGradientOrientation" in directions[0]:
+                vec = floats(directions[0].get("DiffusionGradientOrientation"))
             return b, vec
-    vendor = vendor_key(ds.get("Manufacturer"))
+    vendor = vendor_key(header.get("Manufacturer"))
     if vendor == "GE":
-        raw = _private(ds, (0x0043, 0x1039))
-        bvals = _floats(raw) if raw is not None and not isinstance(raw, (bytes, bytearray)) else []
+        bvals = floats(header.get((0x0043, 0x1039)))
         if bvals:
             b = bvals[0] % 1e9 if bvals[0] >= 1e9 else bvals[0]
-            vec = [(_floats(_private(ds, (0x0019, t))) or [0.0])[0] for t in (0x10BB, 0x10BC, 0x10BD)]
-            return b, vec
-    if "DiffusionBValue" in ds:
-        b = float(ds.DiffusionBValue or 0.0)
-        vec = _floats(ds.get("DiffusionGradientOrientation")) or [0.0, 0.0, 0.0]
-        return b, vec
+            return b, [_first(header.get((0x0019, t))) for t in (0x10BB, 0x10BC, 0x10BD)]
+    if vendor == "UI":  # UIH: private (0065,1009) and (0065,1037); dcm2niix ignores (0018,9089) for UIH
+        got = uih.frame_gradient(header)
+        if got is not None:
+            return got
+        return None
+    if "DiffusionBValue" in header:
+        b = number(header.get("DiffusionBValue"), 0.0) or 0.0
+        return b, floats(header.get("DiffusionGradientOrientation")) or [0.0, 0.0, 0.0]
     if vendor == "SI":
-        tags = _csa(ds)
-        items = tags.get("B_value") or []
+        items = siemens.csa_items(header, "B_value")
         if items:
-            vec_items = tags.get("DiffusionGradientDirection") or []
+            vec_items = siemens.csa_items(header, "DiffusionGradientDirection")
             vec = [float(v) for v in vec_items[:3]] if len(vec_items) >= 3 else [0.0, 0.0, 0.0]
             return max(float(items[0]), 0.0), vec
     if vendor == "PH":
-        b = _floats(_private(ds, (0x2001, 0x1003)))
+        b = floats(header.get((0x2001, 0x1003)))
         if b:
-            vec = [(_floats(_private(ds, (0x2005, t))) or [0.0])[0] for t in (0x10B0, 0x10B1, 0x10B2)]
-            return b[0], vec
+            return b[0], [_first(header.get((0x2005, t))) for t in (0x10B0, 0x10B1, 0x10B2)]
     return None
-
-
-def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_dir=3, patient_position="HFS"):
-    """Project scanner gradients on the NIfTI image axes as dcm2niix does.
-
-    Examples
-    --------
-    >>> b, v = to_image_frame([0, 1000], [[0, 0, 0], [0, 1, 0]], [1, 0, 0, 0, 1, 0], "SI")
-    >>> b.tolist(), v.tolist()
-    ([0.0, 1000.0], [[0.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
-    """
-    b = np.asarray(bvals, dtype=np.float64)
-    v = np.asarray(vecs, dtype=np.float64).reshape(-1, 3).copy()
-    if vendor in ("GE",):
-        return _ge(b, v, phase_row, slice_dir)
-    row = np.asarray(orientation[:3], dtype=np.float64)
-    col = np.asarray(orientation[3:6], dtype=np.float64)
-    normal = np.cross(row, col)
-    axes = np.stack([a / np.linalg.norm(a) for a in (row, col, normal)])
-    out = v.copy()
-    for i in range(len(b)):
-        length = np.sqrt((v[i] ** 2).sum())
-        if b[i] <= _EPS or length <= _EPS:
-            continue  # b=0: dcm2niix keeps what the scanner wrote
-        new = axes @ v[i]
-        new /= np.linalg.norm(new)
-        new[1] = -new[1]
-        out[i] = new
-    out[out == 0] = 0.0  # no negative zeros in the text files
-    return b, out
-
-
-def _ge(b, v, phase_row, slice_dir):
-    flip = {1: [1, 1, 0], 2: [0, 1, 1], 3: [0, 0, 1]}.get(abs(slice_dir), [0, 0, 1])
-    if slice_dir < 0:
-        flip[2] = 1 - flip[2]
-    out = v.copy()
-    bout = b.copy()
-    for i in range(len(b)):
-        length = np.sqrt((v[i] ** 2).sum())
-        if b[i] <= _EPS or length <= _EPS:
-            out[i] = 0.0
-            continue
-        if 0.03 < length < 0.97:  # b scaled by |g|^2: round to 5
-            scaled = b[i] * length * length
-            nb = 5.0 if 0 < scaled < 5 else float(int((scaled + 2.5) / 5) * 5)
-            scale = 0.0 if nb == 0 else math.sqrt(b[i] / nb)
-            bout[i] = nb
-            out[i] = v[i] * scale
-        if phase_row:
-            out[i] = [out[i][1], -out[i][0], out[i][2]]
-        for k in range(3):
-            if flip[k]:
-                out[i][k] = -out[i][k]
-        out[i][1] = -out[i][1]
-    out = -out
-    out[out == 0] = 0.0
-    return bout, out
-
-
-def series_gradients(vol, read_header):
-    """(bvals, bvecs) of a 4-D series, or None when it carries no diffusion gradients.
-
-    ``read_header(path)`` returns the pydicom header of a file (cached by the caller).
-    """
-    meta = vol.meta
-    shape = vol.stored.shape
-    frames = meta.get("frames") or []
-    if len(shape) < 4 or not frames:
-        return None
-    nz, nt = shape[2], int(np.prod(shape[3:]))
-    per_volume = len(frames) // nt if len(frames) >= nt else 1
-    bvals, vecs, found = [], [], False
-    for t in range(nt):
-        path, frame = frames[min(t * per_volume, len(frames) - 1)]
-        ds = read_header(path)
-        got = frame_gradient(ds, frame if "PerFrameFunctionalGroupsSequence" in ds else None)
-        if got is None:
-            got = (0.0, [0.0, 0.0, 0.0])
-        else:
-            found = True
-        bvals.append(got[0])
-        vecs.append(got[1])
-    if not found or nt < 2 or max(bvals) <= 0:
-        return None  # e.g. GE fMRI carries (0043,1039) with b=0 for every volume
-    first = meta.get("header") or read_header(frames[0][0])
-    from .sidecar import find_value
-
-    orient = [float(x) for x in (find_value(first, "ImageOrientationPatient") or [1, 0, 0, 0, 1, 0])]
-    vendor = vendor_key(first.get("Manufacturer"))
-    phase_row = str(find_value(first, "InPlanePhaseEncodingDirection") or "").strip() == "ROW"
-    return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
-                          slice_dir=int(meta.get("slice_dir", 3)))
-
-
-def _fmt(x):
-    return f"{float(np.float32(x)):g}"
-
-
-def bval_text(bvals):
-    """The ``.bval`` file text: one line, values as ``%g``.
-
-    Examples
-    --------
-    >>> bval_text([0, 1000.0, 2500])
-    '0 1000 2500\\n'
-    """
-    return " ".join(_fmt(b) for b in bvals) + "\n"
-
-
-def bvec_text(bvecs):
-    """The ``.bvec`` file text: three lines (x, y, z), values as ``%g``."""
-    v = np.asarray(bvecs, dtype=np.float64).reshape(-1, 3)
-    return "".join(" ".join(_fmt(x) for x in v[:, k]) + "\n" for k in range(3))

@@ -26,42 +26,38 @@ _PHILIPS_PER_FRAME = (0x2005, 0x140F)
 _PHILIPS_PRIVATE = {"philips_scale_slope": (0x2005, 0x100E), "philips_image_type": (0x2005, 0x1011)}
 
 
-def is_enhanced(ds):
-    """True when the dataset carries per-frame functional groups."""
-    return "PerFrameFunctionalGroupsSequence" in ds
+def is_enhanced(header):
+    """True when the header carries per-frame functional groups."""
+    return bool(header.frames())
 
 
-def _item(seq_holder, keyword):
-    seq = seq_holder.get(keyword) if seq_holder is not None else None
-    return seq[0] if seq else None
+def _first(items):
+    return items[0] if items else None
 
 
-def frames(ds):
+def frames(header):
     """One dict a frame: the attributes in ``_GROUPS`` plus Philips' per-frame classic header."""
-    shared = _item(ds, "SharedFunctionalGroupsSequence")
-    per_frame = ds.PerFrameFunctionalGroupsSequence
+    shared = _first(header.items("SharedFunctionalGroupsSequence"))
     out = []
-    for item in per_frame:
+    for item in header.frames():
         attrs = {}
         for group, keywords in _GROUPS.items():
-            sub = _item(item, group)
-            if sub is None:
-                sub = _item(shared, group)
+            sub = _first(item.items(group))
+            if sub is None and shared is not None:
+                sub = _first(shared.items(group))
             if sub is None:
                 continue
             for keyword in keywords:
                 value = sub.get(keyword)
                 if value is not None:
                     attrs[keyword] = value
-        philips = item.get(_PHILIPS_PER_FRAME)
-        if philips is not None and philips.value:
-            classic = philips.value[0]
+        classic = _first(item.items(_PHILIPS_PER_FRAME)) if item.vr(_PHILIPS_PER_FRAME) == "SQ" else None
+        if classic is not None:
             for keyword in ("EchoNumbers", "EchoTime", "ImageType", "InstanceNumber", "TemporalPositionIdentifier"):
                 if keyword in classic:
                     attrs.setdefault("philips_" + keyword, classic.get(keyword))
             for name, tag in _PHILIPS_PRIVATE.items():
-                elem = classic.get(tag)
-                if elem is not None:
-                    attrs[name] = elem.value
+                if tag in classic:
+                    attrs[name] = classic.get(tag)
         out.append(attrs)
     return out

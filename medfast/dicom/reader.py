@@ -6,9 +6,11 @@ import os
 import numpy as np
 
 from .._io import BoundedFile
-from ..errors import UnsupportedError, file_error, reading
+from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
+from .header import DatasetHeader, ValuesHeader
+from .values import text
 
 
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
@@ -22,7 +24,7 @@ def _workers():
 
 
 def _header(path, has_pixels=False):
-    """The full header (pydicom, no pixels) of an image file; None when the file holds no image.
+    """The full header (pydicom's parse, no pixels) of an image file; None when the file holds no image.
 
     ``has_pixels``: the scan found Pixel Data already, so pydicom may stop before it.
     """
@@ -30,7 +32,7 @@ def _header(path, has_pixels=False):
 
     with reading(path), BoundedFile(path) as f:  # a claimed 4 GB length must not allocate 4 GB
         if has_pixels:
-            return pydicom.dcmread(f, stop_before_pixels=True)
+            return DatasetHeader(pydicom.dcmread(f, stop_before_pixels=True), path)
         ds = pydicom.dcmread(f, defer_size=1024)
         ds.fileobj_type = lambda name, mode: BoundedFile(name)  # deferred elements: read again bounded
         image = "PixelData" in ds or "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
@@ -43,7 +45,7 @@ def _header(path, has_pixels=False):
     for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
         if keyword in ds:
             del ds[keyword]
-    return ds
+    return DatasetHeader(ds, path)
 
 
 def _needs_pydicom(values, header):
@@ -67,7 +69,7 @@ def _source(path):
     if needs:
         ds = _header(path, has_pixels=header.pixel_offset >= 0)
         return None if ds is None else (path, ds, header)
-    return path, header.values, header
+    return path, ValuesHeader(header.values, path), header
 
 
 def _stored_dtype(s0, decoded_dtype):
@@ -264,13 +266,12 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
 
 
 def _is_ge_b0map(s0):
-    if not str(s0.ds.get("Manufacturer") or "").upper().startswith("GE"):
+    if not text(s0.ds.get("Manufacturer")).upper().startswith("GE"):
         return False
-    names = [s0.ds.get(tag) for tag in ((0x0019, 0x109C), (0x0019, 0x109E))]
-    return any(name is not None and "B0MAP" in str(name.value).upper() for name in names)
+    return any("B0MAP" in text(s0.ds.get(tag)).upper() for tag in ((0x0019, 0x109C), (0x0019, 0x109E)))
 
 
-def _build(ordered, nz, nt, flags, skipped, pixels=True):
+def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
     aff = geometry.affine(ordered[:nz], s0.rows)
@@ -299,18 +300,43 @@ def _build(ordered, nz, nt, flags, skipped, pixels=True):
         if flags[2]:
             meta["warnings"].append(f"series {s0.series_number}: images of several matrix sizes, "
                                     f"split into one volume per size (this one {s0.cols} x {s0.rows})")
-        meta["non_dicom_files"] = skipped
-        if not hasattr(meta["header"], "file_meta"):  # a fast scan's values: the sidecar needs the full header
+        meta["non_dicom_files"] = not_dicom
+        if isinstance(meta["header"], ValuesHeader):  # a fast scan's values: the sidecar needs the full header
             meta["header"] = _header(s0.path, has_pixels=True)
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
-        if part_nt == 1 and nz > 1 and str(s0.ds.get("MRAcquisitionType") or "").upper() == "3D":
+        if part_nt == 1 and nz > 1 and text(s0.ds.get("MRAcquisitionType")).upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
         vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range))
     return vols
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
+def _sources(files, skipped):
+    """The ``_source`` of each file, in file order, headers read in parallel.
+
+    With ``skipped`` a list, a file whose header cannot be read is recorded
+    there as ``(path, reason)`` and left out (what dcm2niix does); without it,
+    the error is raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path):
+        try:
+            return _source(path)
+        except MedfastError as err:
+            if skipped is None:
+                raise
+            return err
+
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        found = list(pool.map(one, files))
+    for path, got in zip(files, found):
+        if isinstance(got, MedfastError):
+            skipped.append((path, str(got)))
+    return [got for got in found if got is not None and not isinstance(got, MedfastError)]
+
+
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -324,6 +350,11 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
         False reads headers only: each volume's ``stored`` is then a read-only
         zero-stride placeholder with the shape and dtype the pixels would have
         (what ``medfast info`` shows).
+    skipped : list, optional
+        Given a list, a file that cannot be part of a volume (a broken header,
+        no image geometry) is left out, as dcm2niix leaves it out, and
+        ``(path, reason)`` is appended to the list; the rest converts. By
+        default such a file raises ``InvalidFileError``.
 
     Returns
     -------
@@ -342,15 +373,9 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
     >>> vol.shape, vol.array.dtype
     ((16, 16, 4), dtype('int16'))
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    files, skipped = walk.dicom_files(path_or_paths)
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        sources = list(pool.map(_source, files))
+    files, not_dicom = walk.dicom_files(path_or_paths)
     slices, seen, duplicates = [], set(), 0
-    for found in sources:
-        if found is None:
-            continue
+    for found in _sources(files, skipped):
         values = found[1]
         uid = values.get("SOPInstanceUID")
         if uid:  # the same image twice (a copied file): read once, as dcm2niix does
@@ -359,8 +384,13 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
                 duplicates += 1
                 continue
             seen.add(uid)
-        with reading(found[0]):
-            slices += series.slices_of(*found)
+        try:
+            with reading(found[0]):
+                slices += series.slices_of(*found)
+        except InvalidFileError as err:  # no geometry (a screenshot, a report, a fragment)
+            if skipped is None:
+                raise
+            skipped.append((found[0], str(err)))
     groups = grouping.group(slices)
     grouping.check_sizes(groups)
     flags = grouping.varies(groups)
@@ -373,7 +403,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True):
         if ignore_derived and nz == 1:
             continue
         s0 = ordered[0]
-        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], skipped, pixels)
+        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)
         for vol in built:
             if index in echoes:
                 vol.meta["EchoNumber"] = echoes[index]

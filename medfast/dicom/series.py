@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from . import enhanced, mosaic
+from . import enhanced, ge, mosaic, philips, siemens
+from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
 _COMPONENTS = {"M": "MAGNITUDE", "P": "PHASE", "R": "REAL", "I": "IMAGINARY", "PHASE": "PHASE",
@@ -37,53 +38,14 @@ class Slice:
         return bool(types) and (types[0] == "DERIVED" or "LOCALIZER" in types)
 
 
-def _floats(value, n, path, field):
-    if value is None:
-        raise file_error(path, field, None, "missing")
-    try:
-        out = [float(v) for v in (value if not isinstance(value, (str, bytes)) else str(value).split("\\"))]
-    except (TypeError, ValueError) as err:
-        raise file_error(path, field, value, "not numbers") from err
-    if len(out) != n or not all(np.isfinite(out)):
-        raise file_error(path, field, value, f"must be {n} finite numbers")
-    return out
-
-
 def _float(value, default=None):
-    try:
-        return float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
-
-
-def _int(value, default=None):
-    try:
-        return int(float(value)) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
-
-
-def _seconds(tm):
-    """DICOM TM 'HHMMSS.frac' (or a DT's time part) in seconds; None when absent."""
-    text = str(tm or "").strip()
-    if len(text) > 14:  # DT: YYYYMMDDHHMMSS...
-        text = text[8:]
-    if len(text) < 2:
-        return None
-    try:
-        return int(text[0:2]) * 3600 + int(text[2:4] or 0) * 60 + float(text[4:] or 0)
-    except ValueError:
-        return None
-
-
-def _private(ds, tag):
-    elem = ds.get(tag)
-    return None if elem is None else elem.value
+    x = number(value)
+    return default if x != x else x
 
 
 def _component(image_type, ds, manufacturer):
     if manufacturer.startswith("GE"):
-        value = _int(_private(ds, (0x0043, 0x102F)))
+        value = _int(ds.get((0x0043, 0x102F)))
         if value in _GE_COMPONENTS and value != 0:
             return _GE_COMPONENTS[value]
     types = [str(v).upper() for v in image_type or ()]
@@ -94,48 +56,34 @@ def _component(image_type, ds, manufacturer):
     return "MAGNITUDE"
 
 
+def _series_number(ds, manufacturer):
+    number_ = _int(ds.get("SeriesNumber"), 0)
+    return ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+
+
 def _coil(ds, manufacturer):
     if manufacturer.startswith("SIEMENS"):
-        value = _private(ds, (0x0051, 0x100F))
-        return str(value).strip() if value is not None else ""
+        value = ds.get((0x0051, 0x100F))
+        return text(value).strip() if value is not None else ""
     return ""
-
-
-def _philips_scale(ds, slope, inter, scale):
-    """Philips' floating-point scale (dcm2niix's default ``-p y``): FP = (stored * RS + RI) / (RS * SS).
-
-    As dcm2niix (PhilipsPrecise), in float32: the intercept is FP(0), the
-    slope FP(1) - FP(0), so scl_slope/scl_inter match its bits.
-    """
-    scale = _float(scale)
-    if not scale or not np.isfinite(scale):
-        return slope, inter
-    rs, ri = np.float32(slope), np.float32(inter)
-    den = np.float32(rs * np.float32(scale))
-    if den == 0:
-        return slope, inter
-    l0, l1 = np.float32(ri / den), np.float32(np.float32(rs + ri) / den)
-    if l0 == l1:
-        return slope, inter
-    return float(np.float32(l1 - l0)), float(l0)
 
 
 def slices_of(path, ds, source=None):
     """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile.
 
-    ``ds`` is a pydicom Dataset, or the values of a fast header scan (a dict
-    keyword -> value) with ``source`` the scan's ``Header`` (pixel offset).
+    ``ds`` is the file's ``medfast.dicom.header.Header``; ``source`` the fast
+    scan's record (pixel offset) when the scan read the file.
     """
     if "Rows" not in ds or "Columns" not in ds:
         return []
-    manufacturer = str(ds.get("Manufacturer") or "").upper()
+    manufacturer = text(ds.get("Manufacturer")).upper()
     rows, cols = _int(ds.get("Rows"), 0), _int(ds.get("Columns"), 0)
     if rows <= 0 or cols <= 0:
         raise file_error(path, "Rows x Columns", (ds.get("Rows"), ds.get("Columns")), "must be positive")
-    image_type = list(ds.get("ImageType") or [])
+    image_type = strings(ds.get("ImageType"))
     common = dict(
-        path=path, ds=ds, series_uid=str(ds.get("SeriesInstanceUID") or ""),
-        series_number=_int(ds.get("SeriesNumber"), 0), instance=_int(ds.get("InstanceNumber"), 0),
+        path=path, ds=ds, series_uid=text(ds.get("SeriesInstanceUID")),
+        series_number=_series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
         bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
         coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
         acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
@@ -146,14 +94,14 @@ def slices_of(path, ds, source=None):
     spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     if manufacturer.startswith("PHILIPS"):
-        slope, inter = _philips_scale(ds, slope, inter, _private(ds, (0x2005, 0x100E)))
+        slope, inter = philips.precise_scale(slope, inter, ds.get(philips.SCALE_SLOPE))
     base = dict(
         common, iop=iop, spacing=spacing, thickness=_float(ds.get("SliceThickness")),
         between=_float(ds.get("SpacingBetweenSlices")), slope=slope, inter=inter, image_type=image_type,
         echo_number=_int(ds.get("EchoNumbers")), echo_time=_float(ds.get("EchoTime")),
         component=_component(image_type, ds, manufacturer), fieldmap_hz=False, enhanced=False,
     )
-    csa = mosaic.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
+    csa = siemens.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
     if csa or (mosaic.is_mosaic(ds) and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
         layout = mosaic.mosaic_layout(ds, csa, path)
         _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
@@ -189,12 +137,12 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
         slope = _float(f.get("RescaleSlope"), top_slope) or 1.0
         inter = _float(f.get("RescaleIntercept"), top_inter)
         if manufacturer.startswith("PHILIPS"):
-            slope, inter = _philips_scale(ds, slope, inter, f.get("philips_scale_slope"))
-        component = str(f.get("ComplexImageComponent") or "").upper()
+            slope, inter = philips.precise_scale(slope, inter, f.get("philips_scale_slope"))
+        component = text(f.get("ComplexImageComponent")).upper()
         if component not in ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY"):
-            component = _component(f.get("FrameType") or image_type, ds, manufacturer)
-        frame_type = list(f.get("FrameType") or image_type)
-        fieldmap_hz = str(f.get("philips_image_type") or "").upper() == "B0" or "FIELD_MAP" in [str(v).upper() for v in frame_type]
+            component = _component(strings(f.get("FrameType")) or image_type, ds, manufacturer)
+        frame_type = strings(f.get("FrameType")) or image_type
+        fieldmap_hz = text(f.get("philips_image_type")).upper() == "B0" or "FIELD_MAP" in [v.upper() for v in frame_type]
         echo_time = _float(f.get("EffectiveEchoTime"), _float(ds.get("EchoTime")))
         out.append(Slice(
             **common, frame=i, tile=None, rows=rows, cols=cols, ipp=ipp, iop=iop, spacing=spacing,
@@ -213,7 +161,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
 #
 #   frames            list of (path, frame_index) in array order: entry t * nz + k
 #                     (frame_index: frame of a multi-frame file; tile index of a mosaic)
-#   header            pydicom Dataset (no pixels) of the first file of the series
+#   header            medfast.dicom.header.Header (no pixels) of the first file of the series
 #   Modality, Manufacturer, SeriesNumber, SeriesInstanceUID, ProtocolName,
 #   SeriesDescription, EchoNumber, EchoTime (ms), ImageType (list of str)
 #   image_component   'MAGNITUDE' | 'PHASE' | 'REAL' | 'IMAGINARY'
@@ -228,6 +176,8 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
 #   qform_code, sform_code   1 and 1 (scanner anatomical), as dcm2niix writes
 #   files             number of files; non_dicom_files: files skipped in the same call;
 #                     duplicate_files: files skipped because their SOPInstanceUID was read already
+#   positions         ImagePositionPatient (LPS mm) of each slice k of the first volume, in array order
+#   orientation       ImageOrientationPatient of the first slice (6 floats)
 #   reoriented        True when a 3-D acquisition was turned to the closest RAS+ axes (as dcm2niix)
 #   shape_nz_nt       (slices, volumes) before any split or reorientation
 #   EchoNumber        from the headers; numbered 1, 2, ... by first appearance when a series holds
@@ -239,8 +189,7 @@ def _slice_times(first_volume, s0):
     """Slice acquisition times (s), relative to the first acquired slice, per slice k."""
     ds = s0.ds
     if s0.mosaic:
-        csa = mosaic.csa_image_header(ds)
-        times = csa.get("MosaicRefAcqTimes") or []
+        times = siemens.csa_items(ds, "MosaicRefAcqTimes")
         if len(times) >= s0.mosaic[0]:
             values = [float(times[s.tile]) / 1000.0 for s in first_volume]
             return values
@@ -252,6 +201,10 @@ def _slice_times(first_volume, s0):
     return [round(t - start, 6) for t in times]
 
 
+def _by_instance(s):
+    return s.instance, s.path, s.frame or 0
+
+
 def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
     """The ``Volume.meta`` dict of a stack (see the contract above)."""
     s0 = ordered[0]
@@ -261,12 +214,12 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
     meta = {
         "frames": [(s.path, s.tile if s.mosaic else s.frame) for s in ordered],
         "header": ds,
-        "Modality": str(ds.get("Modality") or ""),
-        "Manufacturer": str(ds.get("Manufacturer") or ""),
+        "Modality": text(ds.get("Modality")),
+        "Manufacturer": text(ds.get("Manufacturer")),
         "SeriesNumber": s0.series_number,
         "SeriesInstanceUID": s0.series_uid,
-        "ProtocolName": str(ds.get("ProtocolName") or ""),
-        "SeriesDescription": str(ds.get("SeriesDescription") or ""),
+        "ProtocolName": text(ds.get("ProtocolName")),
+        "SeriesDescription": text(ds.get("SeriesDescription")),
         "EchoNumber": s0.echo_number,
         "EchoTime": s0.echo_time,
         "ImageType": [str(v) for v in s0.image_type or ()],
@@ -288,6 +241,10 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         "sform_code": 1,
         "files": len({s.path for s in ordered}),
         "shape_nz_nt": (nz, nt),
+        # trigger times of the first and last image in instance order (dcm2niix's TriggerDelayTime span)
+        "trigger_span": tuple(s.trigger for s in (min(ordered, key=_by_instance), max(ordered, key=_by_instance))),
+        "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
+        "orientation": [float(v) for v in s0.iop],
     }
     meta.update(geometry_report)
     meta["warnings"] = list(geometry_report.get("warnings", []))

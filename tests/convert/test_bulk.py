@@ -122,7 +122,7 @@ def test_names_from_dicom_values_stay_inside(tmp_path):
 
 
 def test_disk_full_leaves_nothing_partial(study, tmp_path, monkeypatch):
-    import medfast.convert as engine
+    import medfast.dcm2niix.writer as engine
 
     real = engine.write_job
 

@@ -109,8 +109,8 @@ def main(argv=None):
     if not os.path.exists(src):
         print(f"medfast dcm2niix: no such file or folder: {src}", file=sys.stderr)
         return 2
-    from .convert import Options, execute, plan
-    from .errors import MedfastError
+    from ..convert import Options, execute, plan
+    from ..errors import MedfastError
 
     out_dir = opts.get("-o") or (src if os.path.isdir(src) else os.path.dirname(src) or ".")
     options = Options(

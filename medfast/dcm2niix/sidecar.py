@@ -11,9 +11,13 @@ from __future__ import annotations
 import math
 import re
 
-from . import ge
-from .naming import VENDOR_NAMES, echo_number, vendor_key
-from .slice_timing import slice_timing
+from ..dicom import ge, siemens, uih
+from ..dicom.header import as_header
+from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
+from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
+from ..dicom.values import words as _words
+from .naming import echo_number
+from .slice_timing import ge_series_timing, slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -60,77 +64,6 @@ _TABLE_MR = (
 _MODALITIES = ("CR", "CT", "MR", "PT", "US")
 
 
-def _last_values(ds):
-    """keyword -> last value in file order: what dcm2niix's flat parse keeps for nested strings."""
-    key = id(ds)
-    if _LAST.get("id") != key:
-        values = {}
-        for elem in ds.iterall():
-            if elem.keyword and elem.VR not in ("SQ", "OB", "OW", "UN"):
-                values[elem.keyword] = elem.value
-        _LAST.update(id=key, values=values)
-    return _LAST["values"]
-
-
-_LAST = {}
-
-
-def find_value(ds, keyword, frame=None):
-    """A value from the dataset, or from the first item of an enhanced file's functional groups.
-
-    Examples
-    --------
-    >>> import pydicom
-    >>> ds = pydicom.Dataset()
-    >>> item = pydicom.Dataset()
-    >>> item.InPlanePhaseEncodingDirection = "ROW"
-    >>> group = pydicom.Dataset()
-    >>> group.MRFOVGeometrySequence = [item]
-    >>> ds.SharedFunctionalGroupsSequence = [group]
-    >>> find_value(ds, "InPlanePhaseEncodingDirection")
-    'ROW'
-    """
-    if ds is None:
-        return None
-    if frame is not None and hasattr(ds, "get") and ds.get("PerFrameFunctionalGroupsSequence"):
-        per_frame = ds.PerFrameFunctionalGroupsSequence
-        if 0 <= frame < len(per_frame):
-            for elem in per_frame[frame]:
-                if elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
-                    return elem.value[0].get(keyword)
-    value = ds.get(keyword) if hasattr(ds, "get") else None
-    if value not in (None, ""):
-        return value
-    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-        seq = ds.get(groups) if hasattr(ds, "get") else None
-        if not seq:
-            continue
-        for elem in seq[0]:
-            if elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
-                return elem.value[0].get(keyword)
-    # classic files: Philips keeps the enhanced MR attributes in (2005,140F); real-world mapping is a sequence
-    for tag in ((0x2005, 0x140F), (0x0040, 0x9096)):
-        elem = ds.get(tag) if hasattr(ds, "get") else None
-        if elem is not None and elem.VR == "SQ" and len(elem.value) and keyword in elem.value[0]:
-            return elem.value[0].get(keyword)
-    return None
-
-
-def _str(value):
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value).rstrip(" \0")
-
-
-def _float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _put(out, key, value, kind):
     if kind == "str":
         text = _str(value)
@@ -147,15 +80,16 @@ def _put(out, key, value, kind):
 
 
 def _table(out, ds, table):
-    nested = _last_values(ds) if ds is not None and "PerFrameFunctionalGroupsSequence" in ds else {}
+    enhanced = bool(ds.frames())
     for key, keyword, kind in table:
-        value = nested.get(keyword) if kind == "str" and keyword in nested else find_value(ds, keyword)
-        _put(out, key, value, kind)
+        # enhanced files: dcm2niix's flat parse keeps the last of nested strings
+        nested = ds.last(keyword) if enhanced and kind == "str" else None
+        _put(out, key, nested if nested is not None else ds.find(keyword), kind)
 
 
 def image_type(ds, meta):
     """ImageType as dcm2niix lists it: split at backslashes and underscores, component appended."""
-    raw = find_value(ds, "ImageType") or find_value(ds, "FrameType")
+    raw = ds.find("ImageType") or ds.find("FrameType")
     items = [p for v in (raw or []) for p in str(v).split("_") if p]
     flags = [("is_phase", "PHASE"), ("is_real", "REAL"), ("is_imaginary", "IMAGINARY")]
     extra = [name for flag, name in flags if meta.get(flag) and name not in items]
@@ -163,76 +97,12 @@ def image_type(ds, meta):
         extra = [e for e in extra if e != "REAL"] + ["FIELDMAPHZ"]
     # MAGNITUDE only where a header says so (ImageType "M", ComplexImageComponent, GE's image type 0):
     # CT, or a Philips MIXED file, get nothing appended
-    ge_type = _private_value(ds, (0x0043, 0x102F)) if ds is not None and hasattr(ds, "get") else None
-    said = "M" in items or _str(find_value(ds, "ComplexImageComponent")) == "MAGNITUDE" or (
+    ge_type = ds.private((0x0043, 0x102F), nested=False)
+    said = "M" in items or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
         ge_type is not None and _float(ge_type) == 0)
     if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra:
         extra.append("MAGNITUDE")
     return items + extra
-
-
-def phoenix(ds):
-    """The ASCII protocol ("### ASCCONV BEGIN" ... "END") of a Siemens CSA series header, or ''."""
-    for tag in ((0x0029, 0x1020), (0x0021, 0x1019)):
-        elem = ds.get(tag) if ds is not None and hasattr(ds, "get") else None
-        if elem is None:
-            continue
-        raw = bytes(elem.value) if isinstance(elem.value, (bytes, bytearray)) else str(elem.value).encode("latin-1", "replace")
-        start = raw.find(b"### ASCCONV BEGIN")
-        if start >= 0:
-            end = raw.find(b"### ASCCONV END", start)
-            return raw[start:end if end > 0 else None].decode("latin-1")
-    for groups in ("SharedFunctionalGroupsSequence",):
-        seq = ds.get(groups) if ds is not None and hasattr(ds, "get") else None
-        if seq:
-            for elem in seq[0]:
-                if elem.VR == "SQ" and len(elem.value):
-                    text = phoenix(elem.value[0])
-                    if text:
-                        return text
-    return ""
-
-
-def phoenix_int(ds, key):
-    """An integer of a Siemens protocol (ASCII CSA) as dcm2niix reads it; 0 when absent."""
-    block = phoenix(ds) if ds is not None and hasattr(ds, "get") else ""
-    return _key_int(block, key) if block else 0
-
-
-def _key_line(block, key):
-    i = block.find(key)
-    if i < 0:
-        return None
-    j = block.find("\n", i)
-    return block[i + len(key):j if j >= 0 else None]
-
-
-def _key_int(block, key, missing=0):
-    # dcm2niix keeps every digit on the line: "0x10" reads as 10
-    line = _key_line(block, key)
-    if line is None:
-        return missing
-    digits = "".join(c for c in line if c.isdigit())
-    return int(digits) if digits else 0
-
-
-def _key_float(block, key, missing=0.0):
-    line = _key_line(block, key)
-    if line is None:
-        return missing
-    text = "".join(c for c in line if c.isdigit() or c in ".-")
-    try:
-        return float(text)
-    except ValueError:
-        return missing
-
-
-def _key_str(block, key):
-    line = _key_line(block, key)
-    if line is None:
-        return ""
-    m = re.search(r'"+([^"]*)"', line)
-    return m.group(1) if m else ""
 
 
 def _siemens(out, block, meta, ds):
@@ -253,7 +123,7 @@ def _siemens(out, block, meta, ds):
     shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
     if shims[0] != 0.0:
         out["ShimSetting"] = shims
-    if meta.get("diffusion") or find_value(ds, "DiffusionBValue") is not None:
+    if meta.get("diffusion") or ds.find("DiffusionBValue") is not None:
         scheme = _key_int(block, "sDiffusion.dsScheme")
         if scheme == 0:
             mode = _key_int(block, "ucReadOutMode")
@@ -278,7 +148,7 @@ def _siemens(out, block, meta, ds):
     elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
     if elements:
         out["ReceiveCoilActiveElements"] = elements
-    coil_string = _str(_private_value(ds, (0x0051, 0x100F))) or _str(find_value(ds, "ReceiveCoilName"))
+    coil_string = _str(ds.private((0x0051, 0x100F), nested=False)) or _str(ds.find("ReceiveCoilName"))
     if coil_string and coil_string != elements:
         out["CoilString"] = coil_string
     for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
@@ -308,7 +178,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ----------
     vol : Volume
         The series; its ``meta`` gives the image components, slice times and TR.
-    header : pydicom.Dataset, optional
+    header : medfast.dicom.header.Header or pydicom.Dataset, optional
         The series' first header; defaults to ``vol.meta["header"]``.
     anonymize : bool
         dcm2niix's ``-ba y`` (default): leave out patient and study identifiers.
@@ -324,73 +194,79 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ('MR', 'Siemens', 3, 0.03)
     """
     meta = vol.meta
-    ds = header if header is not None else meta.get("header")
+    ds = as_header(header if header is not None else meta.get("header"))
     out = {}
-    modality = _str(find_value(ds, "Modality"))
+    modality = _str(ds.find("Modality"))
     if modality in _MODALITIES:
         out["Modality"] = modality
-    _put(out, "MagneticFieldStrength", find_value(ds, "MagneticFieldStrength"), "pos")
-    freq = _float(find_value(ds, "ImagingFrequency"))
+    _put(out, "MagneticFieldStrength", ds.find("MagneticFieldStrength"), "pos")
+    freq = _float(ds.find("ImagingFrequency"))
     if not freq > 0:
-        freq = _float(find_value(ds, "TransmitterFrequency"))
+        freq = _float(ds.find("TransmitterFrequency"))
     if freq < 9_000_000:
         _put(out, "ImagingFrequency", freq, "pos")
-    vendor = vendor_key(find_value(ds, "Manufacturer"))
+    vendor = vendor_key(ds.find("Manufacturer"))
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID)
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
     if not anonymize:
         _table(out, ds, _TABLE_PATIENT)
-        birth = _str(find_value(ds, "PatientBirthDate"))
+        birth = _str(ds.find("PatientBirthDate"))
         if len(birth) == 8 and birth.isdigit():
             out["PatientBirthDate"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
-        sex = _str(find_value(ds, "PatientSex"))
+        sex = _str(ds.find("PatientSex"))
         if sex:
             out["PatientSex"] = sex[0]
-        _put(out, "PatientWeight", find_value(ds, "PatientWeight"), "pos")
+        _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
     if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
         for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
             if key not in out:
-                _put(out, key, _private_find(ds, (0x0021, element)), "str")
+                _put(out, key, ds.private((0x0021, element)), "str")
     if "SequenceName" not in out:
-        _put(out, "SequenceName", find_value(ds, "PulseSequenceName") or _private_value(ds, (0x0019, 0x109C)), "str")
-    block = phoenix(ds) if vendor == "SI" else ""
+        _put(out, "SequenceName", ds.find("PulseSequenceName") or ds.private((0x0019, 0x109C), nested=False), "str")
+    block = siemens.protocol(ds) if vendor == "SI" else ""
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
         out["ProcedureStepDescription"] = ge_block["PSEQ"]
-    internal = ge.epi_versions(ds)[1] if vendor == "GE" else -1
-    if internal > 0:
-        out["InternalPulseSequenceName"] = "EPI" if internal == 1 else "EPI2"
-    slice_times = slice_timing(vol, ds, vendor, block)
-    multiband = multiband_factor(block, slice_times) if modality == "MR" else 1
+    ge_timing = ge_series_timing(vol, ds) if vendor == "GE" else None
+    if ge_timing and ge_timing["internal"] > 0:
+        out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
+    slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
+    multiband = multiband_factor(block, slice_times) if modality == "MR" and vendor != "GE" else 1
+    if ge_timing and modality == "MR":
+        multiband = ge_timing["multiband"]
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
     if pst:
         out["PulseSequenceType"] = pst
     kinds = image_type(ds, meta)
     if kinds:
         out["ImageType"] = kinds
-    text_types = _words(_private_find(ds, (0x0021, 0x1175))) if vendor == "SI" else []
+    text_types = _words(ds.private((0x0021, 0x1175))) if vendor == "SI" else []
     if text_types:
         out["ImageTypeText"] = text_types
-    words = set(text_types) | set(_words(find_value(ds, "ImageType")))  # distortion correction, any vendor
+    words = set(text_types) | set(_words(ds.find("ImageType")))  # distortion correction, any vendor
     if words & {"DIS2D", "DIS3D"}:
         out["NonlinearGradientCorrection"] = True
     elif "ND" in words or text_types:
         out["NonlinearGradientCorrection"] = False
-    series = int(_float(find_value(ds, "SeriesNumber")) or 0) if math.isfinite(_float(find_value(ds, "SeriesNumber"))) else 0
+    series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
+    if vendor == "GE":
+        series = ge.series_number(ds, series)
     if series > 0:
         out["SeriesNumber"] = series
-    acq_time = _str(find_value(ds, "AcquisitionTime"))
-    acq_date = _str(find_value(ds, "AcquisitionDate") or find_value(ds, "StudyDate"))
+    acq_time = _str(ds.find("AcquisitionTime"))
+    acq_date = _str(ds.find("AcquisitionDate") or ds.find("StudyDate"))
     if not acq_time:
-        stamp = _str(find_value(ds, "AcquisitionDateTime", frame=_first_frame(meta)))
+        stamp = _str(ds.find("AcquisitionDateTime", _first_frame(meta)))
         acq_time, acq_date = stamp[8:], stamp[:8]
     if acq_time and acq_date:
         out["AcquisitionTime"] = _iso_time(acq_time)
-    _put(out, "AcquisitionNumber", find_value(ds, "AcquisitionNumber"), "int")
-    _put(out, "ImageComments", find_value(ds, "ImageComments"), "str")
+    _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
+    _put(out, "ImageComments", ds.find("ImageComments"), "str")
+    if vendor == "GE":
+        _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
     frame = _first_frame(meta)
     if vendor == "PH":
         _philips_scaling(out, ds, frame)
@@ -403,68 +279,109 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     echo = echo_number(ds, meta)
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
-    te = _float(meta.get("EchoTime") or find_value(ds, "EchoTime") or find_value(ds, "EffectiveEchoTime"))
+    te = _float(meta.get("EchoTime") or ds.find("EchoTime") or ds.find("EffectiveEchoTime"))
     if meta.get("real_is_fieldmap_hz"):
         if te > 0 and vendor == "GE":  # a field map in Hz has echo times, not an echo time
             out["EchoTime1"] = te / 1000.0
-            venc = _float(_private_value(ds, (0x0019, 0x10E2)))  # velocity encode scale: -1 / (2 pi dTE)
+            venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
             if venc < 0:
                 out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
     elif te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
-    tr = float(tr) if tr else _float(find_value(ds, "RepetitionTime")) / 1000.0
+    tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
+    if ge_timing:  # GE: the TR grows by the group delay
+        tr = ge_timing["tr"] / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
-    inversion = find_value(ds, "InversionTime")
+    inversion = ds.find("InversionTime")
     if inversion is None:
-        times = find_value(ds, "InversionTimes")
+        times = ds.find("InversionTimes")
         inversion = _floats_first(times)
     _put(out, "InversionTime", inversion, "s")
-    for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
-        value = _str(find_value(ds, keyword))
-        if value:
-            out[key] = value != "NONE"
-    _put(out, "FlipAngle", find_value(ds, "FlipAngle"), "pos")
+    value = _str(ds.find("MagnetizationTransfer"))
+    if value:
+        out["MTState"] = value != "NONE"
+    _spoiling(out, ds, out.get("SequenceVariant", ""))
+    _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
+    if vendor == "UI":
+        _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
-        _put(out, "CoilString", find_value(ds, "ReceiveCoilName"), "str")
+        _put(out, "CoilString", ds.find("ReceiveCoilName"), "str")
     if vendor == "GE":
-        shims = [_private_value(ds, (0x0043, t)) for t in (0x1002, 0x1003, 0x1004)]
+        shims = [ds.private((0x0043, t), nested=False) for t in (0x1002, 0x1003, 0x1004)]
         if all(v is not None for v in shims):
             out["ShimSetting"] = [_float(v) for v in shims]
-        _put(out, "PrescanReuseString", _private_value(ds, (0x0043, 0x1095)), "str")
+        _put(out, "PrescanReuseString", ds.private((0x0043, 0x1095), nested=False), "str")
+        out.update(ge.diffusion_keys(ds))
+        excitations = _float(ds.private((0x0027, 0x1062), nested=False))
+        if excitations > 1:
+            out["NumberOfExcitations"] = excitations
     if multiband > 1:
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
-    _put(out, "EchoTrainLength", find_value(ds, "EchoTrainLength") if _float(find_value(ds, "EchoTrainLength")) > 1 else None, "int")
-    steps = find_value(ds, "NumberOfPhaseEncodingSteps") or find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane")
-    if vendor == "PH" and _str(find_value(ds, "PartialFourier")) == "YES" and steps:
+    etl = _echo_train_length(ds, vendor)
+    _put(out, "EchoTrainLength", etl if etl > 1 else None, "int")
+    steps = ds.find("NumberOfPhaseEncodingSteps") or ds.find("MRAcquisitionPhaseEncodingStepsInPlane")
+    if vendor == "PH" and _str(ds.find("PartialFourier")) == "YES" and steps:
         out["PartialFourierEnabled"] = "YES"
         _put(out, "PhaseEncodingStepsNoPartialFourier", steps, "int")
     else:
         _put(out, "PhaseEncodingSteps", steps, "int")
-    _put(out, "FrequencyEncodingSteps", find_value(ds, "MRAcquisitionFrequencyEncodingSteps"), "int")
-    _put(out, "PhaseEncodingStepsOutOfPlane", find_value(ds, "MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
-    duration = _float(find_value(ds, "AcquisitionDuration"))
-    if not duration > 0 and vendor == "GE":
-        duration = _float(_private_value(ds, (0x0019, 0x105A))) / 1e6
-    if duration > 0:
+    _put(out, "FrequencyEncodingSteps", ds.find("MRAcquisitionFrequencyEncodingSteps"), "int")
+    _put(out, "PhaseEncodingStepsOutOfPlane", ds.find("MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
+    duration = _float(ds.find("AcquisitionDuration"))
+    if vendor == "GE" and ds.private((0x0019, 0x105A), nested=False) is not None:  # GE's (us) takes precedence
+        duration = _float(ds.private((0x0019, 0x105A), nested=False)) / 1e6
+    if duration > 0 and vendor != "UI":  # UIH: the duration is the readout time (below)
         out["AcquisitionDuration"] = duration
-    _put(out, "NumberOfKSpaceTrajectories", find_value(ds, "NumberOfKSpaceTrajectories"), "int")
+    _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
+
+
+def _spoiling(out, ds, variant):
+    """SpoilingState and SpoilingType as dcm2niix: (0018,9016), else an SP in SequenceVariant means spoiled.
+
+    dcm2niix reads any Spoiling value holding "RF" as RF and gradient
+    (COMBINED), GRADIENT as gradient, NONE as not spoiled.
+    """
+    value = _str(ds.find("Spoiling")) if len(_str(ds.find("Spoiling"))) >= 2 else ""
+    kind = "COMBINED" if "RF" in value else "GRADIENT" if "GRADIENT" in value else "NONE" if "NONE" in value else ""
+    variant = _str(variant)
+    says_sp = variant == "SP" or variant.startswith("SP\\") or "\\SP" in variant  # dcm2niix's token test
+    if kind == "NONE":
+        out["SpoilingState"] = False
+    elif kind or says_sp:
+        out["SpoilingState"] = True
+    if kind in ("COMBINED", "GRADIENT"):
+        out["SpoilingType"] = kind
+
+
+def _ge_trigger_delay(meta, ds):
+    """GE's TriggerDelayTime (ms): the trigger time of the last image less the first's, else the first's.
+
+    dcm2niix reads (0018,1060) for GE (and Philips) only; with several
+    images it reports the span from the first to the last image in instance
+    order, when positive.
+    """
+    first = _float(ds.find("TriggerTime"))
+    span = meta.get("trigger_span")
+    if span is not None and span[1] - span[0] > 0:
+        return span[1] - span[0]
+    return first
 
 
 def _asl(out, ds, block):
     """ASL keys of an enhanced MR ASL series: labeling type, labeling duration and post-labeling delay."""
     kind = {"PSEUDOCONTINUOUS": "PCASL", "CONTINUOUS": "CASL", "PULSED": "PASL"}.get(
-        _str(find_value(ds, "ArterialSpinLabelingContrast")))
+        _str(ds.find("ArterialSpinLabelingContrast")))
     if kind is None:
         return
     if kind != "PASL":
-        duration = _float(_last_values(ds).get("ASLPulseTrainDuration"))  # ms, nested in the ASL slab items
+        duration = _float(ds.last("ASLPulseTrainDuration"))  # ms, nested in the ASL slab items
         if duration > 0:
             out["LabelingDuration"] = duration / 1000.0
         delay = _key_float(block, "alTI[2]", math.nan) if block else math.nan  # Siemens protocol, us
@@ -474,9 +391,7 @@ def _asl(out, ds, block):
 
 
 def _floats_first(value):
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+    if is_multi(value):
         return value[0] if len(value) else None
     return value
 
@@ -488,49 +403,19 @@ def _first_frame(meta):
 
 def _philips_scaling(out, ds, frame):
     """dcm2niix's Philips scaling keys (see its PhilipsPrecise): display, real-world and private scale."""
-    scale = _float(_private_find(ds, (0x2005, 0x100E), frame))
+    scale = _float(ds.private((0x2005, 0x100E), frame))
     if not (math.isfinite(scale) and scale != 0):
         return
-    rwv = _float(find_value(ds, "RealWorldValueSlope", frame))
+    rwv = _float(ds.find("RealWorldValueSlope", frame))
     if math.isfinite(rwv) and rwv != 0:
         out["PhilipsRWVSlope"] = rwv
-        out["PhilipsRWVIntercept"] = _float(find_value(ds, "RealWorldValueIntercept", frame) or 0.0)
-    slope = _float(find_value(ds, "RescaleSlope", frame))
+        out["PhilipsRWVIntercept"] = _float(ds.find("RealWorldValueIntercept", frame) or 0.0)
+    slope = _float(ds.find("RescaleSlope", frame))
     out["PhilipsRescaleSlope"] = slope if math.isfinite(slope) else 1.0
-    inter = _float(find_value(ds, "RescaleIntercept", frame))
+    inter = _float(ds.find("RescaleIntercept", frame))
     out["PhilipsRescaleIntercept"] = inter if math.isfinite(inter) else 0.0
     out["PhilipsScaleSlope"] = scale
     out["UsePhilipsFloatNotDisplayScaling"] = 1
-
-
-def _private_value(ds, tag):
-    elem = ds.get(tag) if ds is not None and hasattr(ds, "get") else None
-    if elem is None or isinstance(elem.value, (bytes, bytearray)):
-        return None
-    return elem.value
-
-
-def _private_find(ds, tag, frame=None):
-    """A private element's value at the top level or in the first item of the functional groups."""
-    value = _private_value(ds, tag)
-    if value is not None:
-        return value
-    for groups in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-        seq = ds.get(groups) if ds is not None and hasattr(ds, "get") else None
-        index = frame if frame is not None and groups == "PerFrameFunctionalGroupsSequence" else 0
-        if seq and index is not None and index >= len(seq):
-            index = 0
-        for elem in (seq[index] if seq else ()):
-            if elem.VR == "SQ" and len(elem.value):
-                value = _private_value(elem.value[0], tag)
-                if value is not None:
-                    return value
-    return None
-
-
-def _words(value):
-    return [w for v in (value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
-                        else str(value or "").split("\\")) for w in str(v).split("_") if w]
 
 
 def pulse_sequence_type(scanning, variant, multiband):
@@ -567,50 +452,55 @@ def multiband_factor(block, times):
 
 
 def _table_position(ds, vendor):
-    siemens = _private_value(ds, (0x0019, 0x1014))
-    if siemens is None and vendor == "SI":
-        siemens = _private_find(ds, (0x0021, 0x1005))
-    if vendor == "SI" and siemens is not None:
-        values = [_float(v) for v in (siemens if isinstance(siemens, (list, tuple)) or type(siemens).__name__ == "MultiValue" else str(siemens).split("\\"))]
-        if len(values) == 3:
-            return values
+    position = ds.private((0x0019, 0x1014), nested=False)
+    if position is None and vendor == "SI":
+        position = ds.private((0x0021, 0x1005))
+    if vendor == "SI" and position is not None:
+        found = [_float(v) for v in (position if is_multi(position) else str(position).split("\\"))]
+        if len(found) == 3:
+            return found
     if vendor == "GE":
-        ge = _private_value(ds, (0x0043, 0x10B2))
-        if ge is not None and len(ge) >= 3:
-            return [0.0, 0.0, _float(ge[2])]
+        found = floats(ds.private((0x0043, 0x10B2), nested=False))
+        if len(found) >= 3:
+            return [0.0, 0.0, found[2]]
     if vendor == "PH":  # Philips: table position (2005,143C), opposite sign, top level or in the stack (2001,105F)
-        stack = ds.get((0x2001, 0x105F))
-        items = [ds] + (list(stack.value) if stack is not None and stack.VR == "SQ" else [])
-        philips = next((v for v in (_float(_private_value(item, (0x2005, 0x143C))) for item in items)
+        items = [ds] + (ds.items((0x2001, 0x105F)) if ds.vr((0x2001, 0x105F)) == "SQ" else [])
+        philips = next((v for v in (_float(item.private((0x2005, 0x143C), nested=False)) for item in items)
                         if math.isfinite(v)), math.nan)
         if math.isfinite(philips):
             return [0.0, 0.0, -philips + 0.0]
-    z = _float(find_value(ds, "TablePosition"))
+    z = _float(ds.find("TablePosition"))
     return [0.0, 0.0, z] if math.isfinite(z) else None
+
+
+def _echo_train_length(ds, vendor):
+    etl = _float(ds.find("EchoTrainLength"))
+    return uih.echo_train_length(ds, etl) if vendor == "UI" else etl
 
 
 def _accel(ds, vendor):
     """(in-plane, out-of-plane) parallel reduction factors; NaN where no source gives one."""
-    inplane, outplane = _float(find_value(ds, "ParallelReductionFactorInPlane")), _float(find_value(ds, "ParallelReductionFactorOutOfPlane"))
-    block = phoenix(ds) if vendor == "SI" else ""
+    inplane, outplane = _float(ds.find("ParallelReductionFactorInPlane")), _float(ds.find("ParallelReductionFactorOutOfPlane"))
+    if vendor == "UI" and ds.get((0x0065, 0x100D)) is not None:  # UIH's factor, unless (0018,9069) is larger
+        inplane = max(uih.accel_in_plane(ds), inplane if inplane > 1 else 0.0)
+    block = siemens.protocol(ds) if vendor == "SI" else ""
     if block and not inplane > 0:  # Siemens protocol: sPat.lAccelFactPE / lAccelFact3D
         inplane = float(_key_int(block, "sPat.lAccelFactPE", -1))
     if block and not outplane > 0:
         outplane = float(_key_int(block, "sPat.lAccelFact3D", -1))
     if vendor == "SI":
         for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
-            text = _str(_private_value(ds, tag))
+            text = _str(ds.private(tag, nested=False))
             m = re.match(r"p(\d+)", text)
             if m:
                 inplane = float(m.group(1))
                 break
     if vendor == "GE":
-        asset = _private_value(ds, (0x0043, 0x1083))
-        values = [_float(v) for v in (asset or [])] if not isinstance(asset, str) else [_float(asset)]
-        if values and values[0] > 0:
-            inplane = round(1.0 / values[0], 4)
-        if len(values) > 1 and values[1] > 0:
-            outplane = round(1.0 / values[1], 4)
+        asset = floats(ds.private((0x0043, 0x1083), nested=False))
+        if asset and asset[0] > 0:
+            inplane = round(1.0 / asset[0], 4)
+        if len(asset) > 1 and asset[1] > 0:
+            outplane = round(1.0 / asset[1], 4)
     return (inplane if inplane > 0 else math.nan), (outplane if outplane > 0 else math.nan)
 
 
@@ -623,87 +513,90 @@ def _iso_time(text):
 def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     shape = vol.stored.shape
     meta = vol.meta
-    rc = _str(find_value(ds, "InPlanePhaseEncodingDirection"))[:1]
-    acq = [int(v) for v in (find_value(ds, "AcquisitionMatrix") or []) if str(v).strip()]
+    rc = _str(ds.find("InPlanePhaseEncodingDirection"))[:1]
+    acq = [int(v) for v in (ds.find("AcquisitionMatrix") or []) if str(v).strip()]
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
     if not lines:
-        lines = int(_float(find_value(ds, "MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
-    if lines > 0 and _str(find_value(ds, "Modality")) == "MR":
+        lines = int(_float(ds.find("MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
+    if lines > 0 and _str(ds.find("Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines
     # the image size before any reorientation of a 3-D volume (a mosaic's tiles are the shape, not Rows/Columns)
     cols, rows = (shape[0], shape[1]) if len(shape) >= 2 else (0, 0)
     if meta.get("reoriented"):
-        rows, cols = int(_float(find_value(ds, "Rows") or 0) or 0), int(_float(find_value(ds, "Columns") or 0) or 0)
+        rows, cols = int(_float(ds.find("Rows") or 0) or 0), int(_float(ds.find("Columns") or 0) or 0)
     recon = lines
     if rows > 0 and cols > 0:
         recon = rows if rows == cols or rc == "C" else cols if rc == "R" else lines
-    if _str(find_value(ds, "Modality")) == "MR" and recon > 0:
+    if _str(ds.find("Modality")) == "MR" and recon > 0:
         out["ReconMatrixPE"] = recon
     bw = _float(meta.get("bandwidth_per_pixel_phase_encode"))
     if not bw > 0:
-        bw = _siemens_csa_float(ds, "BandwidthPerPixelPhaseEncode")
+        bw = siemens.csa_float(ds, "BandwidthPerPixelPhaseEncode")
     if not bw > 0 and vendor == "SI":  # XA enhanced: (0021,1153)
-        bw = _float(_private_find(ds, (0x0021, 0x1153)))
+        bw = _float(ds.private((0x0021, 0x1153)))
     if bw > 0:
         out["BandwidthPerPixelPhaseEncode"] = bw
-    vendor = vendor_key(find_value(ds, "Manufacturer"))
+    vendor = vendor_key(ds.find("Manufacturer"))
     accel, accel_oop = _accel(ds, vendor)
     for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelReductionFactorOutOfPlane", accel_oop)):
         if value > 0:  # only what the headers report: no default
             out[key] = int(value) if float(value).is_integer() else value
     accel = accel if accel > 0 else 1.0
-    _put(out, "ParallelAcquisitionTechnique", find_value(ds, "ParallelAcquisitionTechnique"), "str")
-    if _str(find_value(ds, "PartialFourier")) == "YES":
-        _put(out, "PartialFourierDirection", find_value(ds, "PartialFourierDirection"), "str")
+    _put(out, "ParallelAcquisitionTechnique", ds.find("ParallelAcquisitionTechnique"), "str")
+    if vendor == "GE":
+        out.update(ge.reconstruction_keys(ds))
+    if _str(ds.find("PartialFourier")) == "YES":
+        _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
     ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
-    spacing_ge = _float(_private_value(ds, (0x0043, 0x102C))) if vendor == "GE" else math.nan
-    if not ees and spacing_ge > 0 and recon > 1 and lines > 0:
-        # GE: readout = (ceil(lines / R / f) * f - 1) * echo spacing, f = 4 with partial Fourier else 2
-        options = set(_words(find_value(ds, "ScanOptions")))
-        f = 4.0 if options & {"PFF", "PFP"} else 2.0
-        total = (math.ceil(lines / accel / f) * f - 1.0) * spacing_ge * 1e-6
-        out["EffectiveEchoSpacing"] = total / (recon - 1)
-        out["TotalReadoutTime"] = total
-    if ees:
+    ge_readout = ge.readout(ds, lines, recon, ge.accel_in_plane(ds)) if vendor == "GE" else None
+    if ge_readout and math.isfinite(ge_readout[0]) and ge_readout[0] > 0:
+        out["EffectiveEchoSpacing"], out["TotalReadoutTime"] = ge_readout
+    if vendor == "UI" and not out.get("EffectiveEchoSpacing", ees) > 0:  # UIH: AcquisitionDuration (ms) is the readout
+        _put(out, "TotalReadoutTime", _float(ds.find("AcquisitionDuration")) / 1000.0, "pos")
+    if ees and not ge_readout:
         out["EffectiveEchoSpacing"] = ees
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
-    wfs = _float(_private_value(ds, (0x2001, 0x1022))) if vendor == "PH" else math.nan
+    wfs = _float(ds.private((0x2001, 0x1022), nested=False)) if vendor == "PH" else math.nan
     if math.isfinite(wfs) and wfs > 0:
         out["WaterFatShift"] = wfs
-        freq = _float(find_value(ds, "ImagingFrequency"))
-        etl = _float(find_value(ds, "EchoTrainLength"))
+        freq = _float(ds.find("ImagingFrequency"))
+        etl = _float(ds.find("EchoTrainLength"))
         if not etl > 1:
-            etl = _float(_private_value(ds, (0x2001, 0x1013)))
+            etl = _float(ds.private((0x2001, 0x1013), nested=False))
         if "EffectiveEchoSpacing" not in out and freq > 0 and etl > 0 and recon > 1:
             actual = wfs / (freq * 3.4 * (etl + 1))
             total = actual * etl
             out["EstimatedEffectiveEchoSpacing"] = total / (recon - 1)
             out["EstimatedTotalReadoutTime"] = total
-    _put(out, "PixelBandwidth", find_value(ds, "PixelBandwidth"), "pos")
+    _put(out, "PixelBandwidth", ds.find("PixelBandwidth"), "pos")
     # dcm2niix reads the dwell time from (0019,1018) only, not from the CSA header
-    dwell = _float(_private_value(ds, (0x0019, 0x1018))) if vendor == "SI" else math.nan
+    dwell = _float(ds.private((0x0019, 0x1018), nested=False)) if vendor == "SI" else math.nan
     if not dwell > 0 and vendor == "SI":  # XA enhanced: (0021,1142), ns
-        dwell = _float(_private_find(ds, (0x0021, 0x1142)))
+        dwell = _float(ds.private((0x0021, 0x1142)))
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
     positive = meta.get("phase_encoding_positive")
-    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
-        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
-        view = ge.protocol_block(ds).get("VIEWORDER")
-        if view in ("0", "1"):
-            out["PhaseEncodingPolarityGE"] = "Flipped" if view == "1" else "Unflipped"
-            positive = 0 if view == "1" else 1
+    if positive is None and vendor == "GE":
+        polarity = ge.phase_polarity(ds)
+        if polarity:
+            out["PhaseEncodingPolarityGE"] = polarity
+            positive = 0 if polarity == "Flipped" else 1
+    if positive is None and vendor == "UI":
+        positive = uih.phase_positive(ds)
     if positive is None and vendor == "SI":
-        value = _siemens_csa_float(ds, "PhaseEncodingDirectionPositive")
+        value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
         if not math.isfinite(value):
-            value = _float(_private_find(ds, (0x0021, 0x111C)))
+            value = _float(ds.private((0x0021, 0x111C)))
         positive = int(value) if math.isfinite(value) else -1
-    skip_axis = _str(find_value(ds, "MRAcquisitionType")) == "3D" and int(_float(find_value(ds, "EchoTrainLength") or 0) or 0) <= 1
+    # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
+    not_se = "SE" not in _str(ds.find("ScanningSequence"))
+    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
+        (_echo_train_length(ds, vendor) > 1 or bw > 0) and not_se)
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
         if positive is None or positive < 0:
@@ -712,30 +605,18 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
             # NIfTI rows run opposite to DICOM rows: a positive column direction is "j-"
             negative = positive == 1 if rc == "C" else positive == 0
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
-    if times is not None and _str(find_value(ds, "Modality")) not in ("CT", "PT") and _str(find_value(ds, "MRAcquisitionType")) != "3D":
+    if times is not None and _str(ds.find("Modality")) not in ("CT", "PT") and _str(ds.find("MRAcquisitionType")) != "3D":
         out["SliceTiming"] = [float(t) for t in times]
-    orient = find_value(ds, "ImageOrientationPatient")
+    orient = ds.find("ImageOrientationPatient")
     if orient is not None and max(abs(_float(v)) for v in orient) > 0:
         out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
-    text = _str(_private_value(ds, (0x0051, 0x100E))) if vendor == "SI" else ""
+    text = _str(ds.private((0x0051, 0x100E), nested=False)) if vendor == "SI" else ""
     if text:
         out["ImageOrientationText"] = text
     if rc == "C":
         out["InPlanePhaseEncodingDirectionDICOM"] = "COL"
     elif rc == "R":
         out["InPlanePhaseEncodingDirectionDICOM"] = "ROW"
-
-
-def _siemens_csa_float(ds, name):
-    """A float from the Siemens CSA image header, NaN when absent or malformed."""
-    from ..errors import MedfastError
-    from .mosaic import csa_image_header
-
-    try:
-        items = csa_image_header(ds).get(name) or []
-        return float(items[0]) if items else math.nan
-    except (MedfastError, ValueError):
-        return math.nan
 
 
 def _g(x):

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 
-# first two letters of Manufacturer (0008,0070) -> (%m, %v); dcm2niix's dcmStrManufacturer
+from ..dicom.header import as_header
+from ..dicom.values import integer, text as _text, vendor_key
+
+# vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
     "SI": ("Si", "Siemens"), "CP": ("Si", "Siemens"), "GE": ("GE", "GE"), "PH": ("Ph", "Philips"),
     "TO": ("To", "Toshiba"), "CA": ("Ca", "Canon"), "UI": ("UI", "UIH"), "BR": ("Br", "Bruker"),
     "HI": ("NA", "NA"), "ME": ("NA", "NA"), "MR": ("NA", "NA"), "HY": ("NA", "NA"),
 }
-VENDOR_NAMES = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
-                "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine"}
 
 # characters dcm2niix replaces by "_" in names (it masks Windows' reserved ones on every OS)
 _UNSAFE = set('\\/ <>:;"*|?')
@@ -35,32 +36,8 @@ NAME_CONFLICT_SKIP, NAME_CONFLICT_OVERWRITE, NAME_CONFLICT_SUFFIX = 0, 1, 2
 OUTPUT_EXTENSIONS = (".nii", ".nii.gz", ".nrrd", ".nhdr")
 
 
-def vendor_key(manufacturer):
-    """The two-letter key dcm2niix derives from Manufacturer, or '' when unknown.
-
-    Examples
-    --------
-    >>> vendor_key("SIEMENS"), vendor_key("Philips Medical Systems"), vendor_key("Acme")
-    ('SI', 'PH', '')
-    """
-    key = str(manufacturer or "")[:2].upper()
-    return key if key in _VENDORS else ""
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    text = str(value)
-    return text[:-1] if text.endswith(" ") else text
-
-
 def _int(value, default=0):
-    try:
-        return int(float(str(value)))
-    except (TypeError, ValueError):
-        return default
+    return integer(value, default)
 
 
 def echo_number(header, meta):
@@ -71,12 +48,11 @@ def echo_number(header, meta):
     >>> echo_number({}, {"EchoNumber": 2}), echo_number({}, {})
     (2, 1)
     """
+    header = as_header(header)
     echo = meta.get("EchoNumber") or header.get("EchoNumbers")
-    if echo in (None, "") and hasattr(header, "get") and header.get("PerFrameFunctionalGroupsSequence"):
+    if echo in (None, "") and header.frames():
         frames = meta.get("frames") or [(None, 0)]
-        from .sidecar import _private_find
-
-        dims = str(_private_find(header, (0x0021, 0x1106), frames[0][1]) or "").split("_")
+        dims = _text(header.private((0x0021, 0x1106), frames[0][1])).split("_")
         echo = dims[1] if len(dims) > 1 and dims[1].isdigit() else None
     return _int(echo, 1) if echo not in (None, "") else 1
 
@@ -84,7 +60,7 @@ def echo_number(header, meta):
 def name_fields(header, meta=None, *, indir_parent="", source_name=""):
     """The values the ``-f`` tokens and the suffixes need, from a series' first header and its meta.
 
-    ``header`` is a pydicom Dataset (or any mapping-like object with ``get``);
+    ``header`` is the series' first ``medfast.dicom.header.Header``;
     ``meta`` the series' ``Volume.meta``, whose keys win over the header's:
     echo number, multi-echo, image components (phase, real, imaginary,
     magnitude, field map in Hz), trigger delay, coil, non-parallel slices.
@@ -96,6 +72,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
     ('T1 w', 3, 'Si', 'Siemens')
     """
     meta = meta or {}
+    header = as_header(header)
     get = header.get
     short, long_ = _VENDORS.get(vendor_key(meta.get("Manufacturer") or get("Manufacturer")), ("NA", "NA"))
     study_date, study_time = _text(get("StudyDate")), _text(get("StudyTime"))
@@ -105,11 +82,11 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         date_time = 0.0
     run = meta.get("raw_data_run_number")
     if run is None:
-        run = _int(get((0x0019, 0x10A2)) and get((0x0019, 0x10A2)).value, -1) if vendor_key(get("Manufacturer")) == "GE" \
+        run = _int(get((0x0019, 0x10A2)), -1) if vendor_key(get("Manufacturer")) == "GE" \
             else _int(get("TemporalPositionIdentifier"), -1)
     coil = meta.get("coil_name")
     if coil is None:
-        coil = _text(get((0x0051, 0x100F)).value) if get((0x0051, 0x100F)) is not None else ""
+        coil = _text(get((0x0051, 0x100F)))
     return {
         "a": coil, "b": source_name, "c": _text(get("ImageComments")),
         "d": _text(meta.get("SeriesDescription", get("SeriesDescription"))),

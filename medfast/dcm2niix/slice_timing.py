@@ -12,7 +12,7 @@ The source depends on the vendor and layout, as in dcm2niix:
   frame; the second volume when each file holds one volume.
 - Siemens classic 2-D, and UIH series of several volumes: the acquisition
   times of the first volume.
-- GE EPI fMRI: estimated from the protocol data block (see ``ge.py``).
+- GE EPI (fMRI, multi-phase, pepolar): estimated from the protocol data block (see ``ge.py``).
 
 Times are kept in float32 milliseconds as dcm2niix does, relative to the
 earliest slice; ``None`` when unknown or when all slices share one time.
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ge
+from ..dicom import ge, siemens
+from ..dicom.values import number, text
 
 _F32 = np.float32
 
@@ -30,29 +31,26 @@ def _read(path, cache):
     if path not in cache:
         import pydicom
 
+        from ..dicom.header import DatasetHeader
         from ..errors import reading
 
         with reading(path):
-            cache[path] = pydicom.dcmread(path, stop_before_pixels=True)
+            cache[path] = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), path)
     return cache[path]
 
 
 def _top_values(path, tags):
     """Top-level values of a few tags, by the fast header scan (no full pydicom parse)."""
-    from .scan import scan
+    from ..dicom.scan import scan
 
     return scan(path, tags).values
 
 
-def _csa_times(ds):
+def _csa_times(header):
     """A mosaic file's MosaicRefAcqTimes (float32 ms), shifted to start at 0 when negative."""
-    from ..errors import MedfastError
-    from .mosaic import csa_image_header
-
     try:
-        items = csa_image_header(ds).get("MosaicRefAcqTimes") or []
-        times = [_F32(float(v)) for v in items]
-    except (MedfastError, ValueError):
+        times = [_F32(float(v)) for v in siemens.csa_items(header, "MosaicRefAcqTimes")]
+    except ValueError:
         return None
     if not times:
         return None
@@ -88,12 +86,10 @@ def _choose(first, second, tr_ms, description):
 
 def _rescue(block, tr_ms, n):
     """Times from the protocol's slice order (1 ascending, 2 descending, 4 interleaved) over TR minus the delay."""
-    from .sidecar import _key_float, _key_int
-
-    mode = _key_int(block, "sSliceArray.ucMode") if block else 0
+    mode = siemens.protocol_int(block, "sSliceArray.ucMode") if block else 0
     if mode not in (1, 2, 4) or n < 2:
         return None
-    ta = _F32(_F32(tr_ms / 1000.0) - _F32(_key_float(block, "lDelayTimeInTR") / 1e6))
+    ta = _F32(_F32(tr_ms / 1000.0) - _F32(siemens.protocol_float(block, "lDelayTimeInTR") / 1e6))
     base = [_F32(_F32(i * ta / n) * 1000.0) for i in range(n)]
     if mode == 1:
         return base
@@ -119,30 +115,17 @@ def _hhmmss_seconds(value):
     return int(text[:3]) * 3600 + int(text[3:5]) * 60 + float(text[5:])
 
 
-def _nested(item, tag):
-    for elem in item:
-        if elem.tag == tag:
-            return elem.value
-        if elem.VR == "SQ":
-            for sub in elem.value:
-                value = _nested(sub, tag)
-                if value is not None:
-                    return value
-    return None
-
-
-def _time_after_start(ds, frame):
+def _time_after_start(header, frame):
     """TimeAfterStart (0021,1104, seconds) of a frame of an enhanced file, else of the file."""
     tag = 0x00211104
-    seq = ds.get("PerFrameFunctionalGroupsSequence") if frame is not None else None
-    value = _nested(seq[frame], tag) if seq is not None and 0 <= frame < len(seq) else None
+    per_frame = header.frames() if frame is not None else []
+    value = None
+    if 0 <= (frame or 0) < len(per_frame):  # the first one in the frame's item, in file order
+        value = next((v for t, _, v in per_frame[frame].walk() if t == tag), None)
     if value is None:
-        elem = ds.get(tag)
-        value = None if elem is None else elem.value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+        value = header.get(tag)
+    x = number(value)
+    return None if x != x else x
 
 
 def _xa_times(meta, cache, nz, nt):
@@ -170,6 +153,37 @@ def _same_instance_order(meta, nz):
         return True
 
 
+def ge_series_timing(vol, ds):
+    """GE's TR (ms), slice times (s per NIfTI slice, or None), multiband factor and internal EPI version.
+
+    ``medfast.dicom.ge.timing`` estimates the times in acquisition-index
+    order; as dcm2niix, they are reversed when the NIfTI slices run against
+    the instance numbers, and dropped when every slice has the same time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> from medfast.volume import Volume
+    >>> ge_series_timing(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4)), ValuesHeader({"RepetitionTime": 2000}))
+    {'tr': 2000.0, 'times': None, 'multiband': 1, 'internal': -1}
+    """
+    meta = vol.meta
+    frames = meta.get("frames") or []
+    nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
+    is_3d = text(ds.get("MRAcquisitionType")).upper() == "3D"
+    localizer = number(ds.get((0x0019, 0x1017))) == 256  # GE series plane 256: 3-plane localizer
+    out = ge.timing(ds, ge.protocol_block(ds), nz, nt, is_3d=is_3d, localizer=localizer)
+    times = out["times"]
+    if times is not None and len(frames) >= nz and not _same_instance_order(meta, nz):
+        times = times[::-1]
+    if times is None or all(abs(t - times[0]) <= 1e-4 for t in times):
+        out["times"] = None
+    else:
+        out["times"] = [float(_F32(t)) / 1000.0 for t in times]
+    return out
+
+
 def slice_timing(vol, ds, vendor, block=""):
     """Slice times in seconds per NIfTI slice, or None when dcm2niix reports none.
 
@@ -177,7 +191,7 @@ def slice_timing(vol, ds, vendor, block=""):
     ----------
     vol : Volume
         The series; ``meta["frames"]`` and ``meta["shape_nz_nt"]`` locate each slice's file and frame.
-    ds : pydicom.Dataset
+    ds : medfast.dicom.header.Header
         The series' first header.
     vendor : str
         medfast's two-letter vendor key ("SI", "GE", "PH", "UI", ...).
@@ -186,9 +200,10 @@ def slice_timing(vol, ds, vendor, block=""):
 
     Examples
     --------
-    >>> import numpy as np, pydicom
+    >>> import numpy as np
+    >>> from medfast.dicom.header import ValuesHeader
     >>> from medfast.volume import Volume
-    >>> slice_timing(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4)), pydicom.Dataset(), "SI") is None
+    >>> slice_timing(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4)), ValuesHeader({}), "SI") is None
     True
     """
     meta = vol.meta
@@ -196,8 +211,8 @@ def slice_timing(vol, ds, vendor, block=""):
     nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
     if nz < 2 or len(frames) < nz:
         return None
-    tr_ms = float(ds.get("RepetitionTime") or 0.0) if ds is not None else 0.0
-    description = str(ds.get("SeriesDescription") or "")
+    tr_ms = number(ds.get("RepetitionTime"), 0.0)
+    description = text(ds.get("SeriesDescription"))
     cache = {frames[0][0]: ds}
     times = None
     if vendor == "SI" and meta.get("mosaic"):
@@ -206,7 +221,7 @@ def slice_timing(vol, ds, vendor, block=""):
         by_tile = _choose(first, second, tr_ms, description) or _rescue(block, tr_ms, nz)
         if by_tile is not None and len(by_tile) >= nz:
             times = [by_tile[tile] for _, tile in frames[:nz]]
-    elif vendor == "SI" and "XA" in str(ds.get("SoftwareVersions") or "").upper():
+    elif vendor == "SI" and "XA" in text(ds.get("SoftwareVersions")).upper():
         times = _xa_times(meta, cache, nz, nt)
     elif (vendor == "SI" or vendor == "UI" and nt > 1) and len(frames) == nz * nt and not meta.get("enhanced"):
         stamps = []
@@ -220,10 +235,9 @@ def slice_timing(vol, ds, vendor, block=""):
             stamps = [s - 86400 if s > 43200 else s for s in stamps]
         low = min(stamps)
         times = [_F32((s - low) * 1000.0) for s in stamps]
-    elif vendor == "GE" and nt > 1:
-        ms = ge.slice_times_ms(ds, ge.protocol_block(ds), nz, tr_ms)
-        if ms is not None:
-            times = ms if _same_instance_order(meta, nz) else ms[::-1]
+    elif vendor == "GE":
+        times = ge_series_timing(vol, ds)["times"]
+        return times
     if times is None or all(t == times[0] for t in times):
         return None
     return [float(t) / 1000.0 for t in times]

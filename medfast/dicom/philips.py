@@ -1,0 +1,40 @@
+"""Philips private values: the precise floating-point scaling of stored values.
+
+Philips stores a private scale slope (2005,100E) beside the display
+RescaleSlope/Intercept. dcm2niix's default (``-p y``) converts to the
+"floating point" values: FP = (stored * RS + RI) / (RS * SS).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import values
+
+SCALE_SLOPE = (0x2005, 0x100E)
+
+
+def precise_scale(slope, inter, scale):
+    """``(slope, intercept)`` of Philips' floating-point values, in float32 as dcm2niix's PhilipsPrecise.
+
+    The intercept is FP(0), the slope FP(1) - FP(0), so scl_slope/scl_inter
+    match dcm2niix's bits. Without a usable private scale the display scaling
+    is returned unchanged.
+
+    Examples
+    --------
+    >>> precise_scale(2.0, 0.0, 4.0)
+    (0.25, 0.0)
+    >>> precise_scale(2.0, 1.0, None)
+    (2.0, 1.0)
+    """
+    scale = values.number(scale)
+    if not scale or not np.isfinite(scale):
+        return slope, inter
+    rs, ri = np.float32(slope), np.float32(inter)
+    den = np.float32(rs * np.float32(scale))
+    if den == 0:
+        return slope, inter
+    l0, l1 = np.float32(ri / den), np.float32(np.float32(rs + ri) / den)
+    if l0 == l1:
+        return slope, inter
+    return float(np.float32(l1 - l0)), float(l0)
