@@ -82,7 +82,9 @@ def find_units(paths):
         for vol in read_dicom(dicom, pixels=False):
             meta = vol.meta
             files = list(dict.fromkeys(p for p, _ in meta["frames"]))
-            name = f"series {meta.get('SeriesNumber', '?')} {meta.get('SeriesDescription') or meta.get('ProtocolName') or ''}"
+            folder = os.path.basename(os.path.dirname(os.path.abspath(files[0])))  # tells apart equal series numbers
+            name = (f"{folder}: series {meta.get('SeriesNumber', '?')} "
+                    f"{meta.get('SeriesDescription') or meta.get('ProtocolName') or ''}")
             units.append(Unit(name.strip(), "dicom", files,
                               single_frames=len(files) == len(meta["frames"]) and not meta.get("mosaic")))
     for f in others:
@@ -298,7 +300,7 @@ def run_job(unit, job, repeat, caches, work):
 def table(rows):
     """The rows as an aligned text table."""
     head = ("unit", "MB", "job", "tool", "cache", "medfast MB/s", "tool MB/s", "speed-up", "voxels")
-    body = [(r["unit"][:40], f"{r['MB']:.1f}", r["job"], r["tool"], r["cache"], f"{r['medfast_MBps']:.0f}",
+    body = [(r["unit"][:48], f"{r['MB']:.1f}", r["job"], r["tool"], r["cache"], f"{r['medfast_MBps']:.0f}",
              f"{r['tool_MBps']:.0f}", f"{r['ratio']:.2f}x", r["voxels"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in (head, *body))
@@ -319,7 +321,7 @@ def plot(rows, path):
         return
     import io
 
-    labels = [f"{r['unit'][:28]}\n{r['job']} vs {r['tool']}, {r['cache']}" for r in rows]
+    labels = [f"{r['unit'][:36]}\n{r['job']} vs {r['tool']}, {r['cache']}" for r in rows]
     y = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * len(rows)), dpi=100)
     ax.barh(y - 0.2, [r["medfast_MBps"] for r in rows], 0.4, label="medfast", color="#1f77b4")
