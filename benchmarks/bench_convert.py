@@ -31,8 +31,7 @@ COMMANDS = {
 
 
 @pytest.fixture(scope="session")
-def ct_folder(request, tmp_path_factory):
-    small = request.config.getoption("benchmark_disable", False)
+def ct_folder(small, tmp_path_factory):
     shape = (64, 64, 20) if small else (512, 512, 300)
     folder = tmp_path_factory.mktemp("bench_convert_ct")
     write_ct_series(folder, shape=shape, shuffle_names=True)
@@ -77,7 +76,7 @@ def test_convert_nii(benchmark, ct_folder, tool, tmp_path):
 
 
 @pytest.mark.parametrize("tool", sorted(COMMANDS))
-def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, request):
+def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, small):
     benchmark.group = "convert-niigz"
     out = str(tmp_path / "out")
     benchmark.pedantic(_run, args=(tool, "y", ct_folder, out), rounds=3, iterations=1)
@@ -86,5 +85,5 @@ def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, request):
         _check_same_as_dcm2niix(tool, "y", ct_folder, out, tmp_path)
         ref_size = _size(str(tmp_path / "ref"))
         benchmark.extra_info["size_vs_dcm2niix"] = _size(out) / ref_size
-        if not request.config.getoption("benchmark_disable", False):  # a 64 x 64 x 20 file says nothing of ratio
+        if not small:  # a 64 x 64 x 20 file says nothing of ratio
             assert _size(out) <= 1.02 * ref_size

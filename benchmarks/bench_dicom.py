@@ -24,8 +24,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 @pytest.fixture(scope="session")
-def ct_series(request, tmp_path_factory):
-    small = request.config.getoption("benchmark_disable", False)
+def ct_series(small, tmp_path_factory):
     shape = (64, 64, 20) if small else (512, 512, 300)
     folder = tmp_path_factory.mktemp("bench_dicom_ct")
     write_ct_series(folder, shape=shape, shuffle_names=True)
