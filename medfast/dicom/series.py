@@ -24,7 +24,7 @@ class Slice:
         "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
         "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
         "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order", "normal",
-        "source", "stack_position",
+        "source", "stack_position", "stack_flags",
     )
 
     def __init__(self, **kw):
@@ -33,9 +33,24 @@ class Slice:
 
     @property
     def derived(self):
-        """True for DERIVED images and localizers (dcm2niix ``-i y`` drops them)."""
-        types = [str(v).upper() for v in self.image_type or ()]
-        return bool(types) and (types[0] == "DERIVED" or "LOCALIZER" in types)
+        """True for derived images (``derived_image``) and localizers (dcm2niix ``-i y`` drops them)."""
+        return derived_image(self.image_type) or "LOCALIZER" in [str(v).upper() for v in self.image_type or ()]
+
+
+def derived_image(image_type):
+    """dcm2niix's isDerived: ImageType names DERIVED anywhere, or an ADC, TRACEW, TRACE or FA value before the last.
+
+    dcm2niix never stacks derived images with original ones, and ``-i y`` skips them.
+
+    Examples
+    --------
+    >>> derived_image(["ORIGINAL", "PRIMARY", "M"]), derived_image(["DERIVED", "PRIMARY"]), derived_image(["X", "ADC", "M"])
+    (False, True, True)
+    """
+    joined = "_".join(str(v).upper() for v in image_type or ())
+    if len(joined) > 6 and "DERIVED" in joined:
+        return True
+    return len(joined) > 5 and any(f"_{word}_" in joined for word in ("ADC", "TRACEW", "TRACE", "FA"))
 
 
 def _float(value, default=None):
@@ -246,6 +261,8 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
         "orientation": [float(v) for v in s0.iop],
     }
+    if s0.stack_flags is not None:  # the set's own flags (grouping.group), as dcm2niix names it
+        meta["multi_echo"], meta["non_parallel_slices"], meta["coil_varies"] = s0.stack_flags
     meta.update(geometry_report)
     meta["warnings"] = list(geometry_report.get("warnings", []))
     return meta
