@@ -276,8 +276,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
-    echo = echo_number(ds, meta)
-    if echo > 1 or meta.get("multi_echo"):
+    echo = echo_number(ds, meta, default=0)
+    if echo > 1 or (meta.get("multi_echo") and echo > 0):
         out["EchoNumber"] = echo
     te = _float(meta.get("EchoTime") or ds.find("EchoTime") or ds.find("EffectiveEchoTime"))
     if meta.get("real_is_fieldmap_hz"):
@@ -294,6 +294,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         tr = ge_timing["tr"] / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
+    for key, name in (("repetition_time_excitation", "RepetitionTimeExcitation"),
+                      ("repetition_time_inversion", "RepetitionTimeInversion")):
+        if meta.get(key):  # the header's TR where acquisition times gave another (issue 560)
+            out[name] = meta[key]
     inversion = ds.find("InversionTime")
     if inversion is None:
         times = ds.find("InversionTimes")
@@ -309,7 +313,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
-        _put(out, "CoilString", ds.find("ReceiveCoilName"), "str")
+        coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
+        _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
     if vendor == "GE":
         shims = [ds.private((0x0043, t), nested=False) for t in (0x1002, 0x1003, 0x1004)]
         if all(v is not None for v in shims):

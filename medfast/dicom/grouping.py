@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import file_error
 from . import philips
 from .series import derived_image
 from .values import VENDORS, integer, number, strings, text, vendor_key
@@ -350,39 +349,9 @@ def echo_numbers(groups):
             times.setdefault(key, (first.path, first.frame))
             times[key] = min(times[key], (first.path, first.frame))
         numbers = {groups[i][0].echo_number for i in indices}
-        if len(times) > 1 and len(numbers) < len(times):
+        enhanced = all(groups[i][0].enhanced for i in indices)  # dcm2niix numbers the echoes of one file only
+        if enhanced and len(times) > 1 and len(numbers) < len(times):
             rank = {key: n + 1 for n, key in enumerate(sorted(times, key=times.get))}
             for i in indices:
                 out[i] = rank[None if groups[i][0].echo_time is None else round(groups[i][0].echo_time, 4)]
     return out
-
-
-def check_sizes(groups):
-    """Raise ``InvalidFileError`` when images of one series and orientation disagree in size within one stack.
-
-    A series may hold stacks of several matrix sizes (a localizer, a
-    reformat): dcm2niix writes one volume each. But when a smaller stack's
-    slices lie among a larger stack's slices, with the same orientation, they
-    are slices of that stack that disagree in size: an error naming a file.
-    """
-    from .geometry import normal
-
-    by_series = {}
-    for members in groups:
-        by_series.setdefault((members[0].series_number, members[0].series_uid), []).append(members)
-    for stacks in by_series.values():
-        for a in stacks:
-            for b in stacks:
-                sa, sb = a[0], b[0]
-                if len(b) < len(a) or (len(b) == len(a) and id(b) <= id(a)) or (sa.rows, sa.cols) == (sb.rows, sb.cols):
-                    continue
-                if np.any(np.abs(np.asarray(sa.iop) - np.asarray(sb.iop)) > _ORIENT_TOL) or sa.mosaic or sb.mosaic:
-                    continue
-                n = normal(sb.iop)
-                span = [float(np.dot(s.ipp, n)) for s in b]
-                inside = [s for s in a if min(span) < float(np.dot(s.ipp, n)) < max(span)]
-                if inside:
-                    s = inside[0]
-                    raise file_error(s.path, "Rows x Columns", (s.rows, s.cols),
-                                     f"differs from the {sb.rows} x {sb.cols} of the other {len(b)} slices "
-                                     f"of series {sb.series_number} around it")

@@ -56,7 +56,7 @@ def _needs_pydicom(values, header):
         return True  # the CSA header
     vendor = str(values.get("Manufacturer") or "").upper()
     # MR vendors put the complex component, coil and scaling in private tags
-    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS"))
+    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS", "UI", "CANON", "TOSHIBA"))
 
 
 def _source(path):
@@ -336,7 +336,7 @@ def _sources(files, skipped):
     return [got for got in found if got is not None and not isinstance(got, MedfastError)]
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -350,6 +350,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         False reads headers only: each volume's ``stored`` is then a read-only
         zero-stride placeholder with the shape and dtype the pixels would have
         (what ``medfast info`` shows).
+    merge : int
+        dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
+        images of a series whatever their exposure only for CT and X-ray,
+        ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry) is left out, as dcm2niix leaves it out, and
@@ -391,8 +395,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices)
-    grouping.check_sizes(groups)
+    groups = grouping.group(slices, merge)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []
