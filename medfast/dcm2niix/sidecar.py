@@ -267,6 +267,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "ImageComments", ds.find("ImageComments"), "str")
     if vendor == "GE":
         _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
+        if ge.zip_factor(ds) > 1:
+            out["Interpolation3D"] = ge.zip_factor(ds)
     frame = _first_frame(meta)
     if vendor == "PH":
         _philips_scaling(out, ds, frame)
@@ -281,11 +283,12 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["EchoNumber"] = echo
     te = _float(meta.get("EchoTime") or ds.find("EchoTime") or ds.find("EffectiveEchoTime"))
     if meta.get("real_is_fieldmap_hz"):
-        if te > 0 and vendor == "GE":  # a field map in Hz has echo times, not an echo time
+        venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
+        if te > 0 and vendor == "GE" and venc < 0:  # a field map in Hz has echo times, not an echo time
             out["EchoTime1"] = te / 1000.0
-            venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
-            if venc < 0:
-                out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
+            out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
+        elif te > 0:
+            out["EchoTime"] = te / 1000.0
     elif te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
@@ -464,10 +467,11 @@ def _table_position(ds, vendor):
         found = [_float(v) for v in (position if is_multi(position) else str(position).split("\\"))]
         if len(found) == 3:
             return found
-    if vendor == "GE":
+    if vendor == "GE":  # the third value of (0043,10B2) less the table delta (0019,107F), dcm2niix issue 726
         found = floats(ds.private((0x0043, 0x10B2), nested=False))
         if len(found) >= 3:
-            return [0.0, 0.0, found[2]]
+            delta = _float(ds.private((0x0019, 0x107F), nested=False))
+            return [0.0, 0.0, found[2] - (delta if math.isfinite(delta) else 0.0)]
     if vendor == "PH":  # Philips: table position (2005,143C), opposite sign, top level or in the stack (2001,105F)
         items = [ds] + (ds.items((0x2001, 0x105F)) if ds.vr((0x2001, 0x105F)) == "SQ" else [])
         philips = next((v for v in (_float(item.private((0x2005, 0x143C), nested=False)) for item in items)

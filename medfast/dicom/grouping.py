@@ -152,6 +152,8 @@ class FileSet:
         self.x_ray = not echo_time and ds.get("Exposure") is not None
         self.te = _float32(ds.get("Exposure") if self.x_ray else echo_time)
         self.flags = complex_flags(ds, image_type)
+        if s.fieldmap_hz and not s.enhanced:  # GE's B0map field map (ge.b0map_hz) counts as real
+            self.flags = (self.flags[0], True, self.flags[2])
         self.tr = _float32(ds.get("RepetitionTime"))
         self.flip = _float32(ds.get("FlipAngle"))
         self.echo = s.echo_number or 0

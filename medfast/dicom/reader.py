@@ -265,12 +265,6 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
     return out.reshape(stored.shape)
 
 
-def _is_ge_b0map(s0):
-    if not text(s0.ds.get("Manufacturer")).upper().startswith("GE"):
-        return False
-    return any("B0MAP" in text(s0.ds.get(tag)).upper() for tag in ((0x0019, 0x109C), (0x0019, 0x109E)))
-
-
 def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
@@ -285,11 +279,6 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         ranges = None
     scaling = {"slope": slope, "inter": inter, "varies": varies}
     parts = [(slice(None), nt, {})]
-    if nt == 2 and _is_ge_b0map(s0):
-        # GE's B0map series holds the field map in Hz, then the magnitude, as two volumes
-        parts = [(slice(0, nz), 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
-                                    "image_component": "REAL"}),
-                 (slice(nz, None), 1, {})]
     vols = []
     for which, part_nt, extra in parts:
         part, pixels = ordered[which], out[which]

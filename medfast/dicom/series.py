@@ -116,6 +116,8 @@ def slices_of(path, ds, source=None):
         echo_number=_int(ds.get("EchoNumbers")), echo_time=_float(ds.get("EchoTime")),
         component=_component(image_type, ds, manufacturer), fieldmap_hz=False, enhanced=False,
     )
+    if manufacturer.startswith("GE") and ge.b0map_hz(ds, common["instance"]):  # GE B0map: the Hz volume
+        base.update(component="REAL", fieldmap_hz=True)
     csa = siemens.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
     if csa or (mosaic.is_mosaic(ds) and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
         layout = mosaic.mosaic_layout(ds, csa, path)
