@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..dicom import ge, siemens, uih
+from ..dicom import canon, ge, siemens, uih
 from ..dicom.header import as_header
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
@@ -206,6 +206,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if freq < 9_000_000:
         _put(out, "ImagingFrequency", freq, "pos")
     vendor = vendor_key(ds.find("Manufacturer"))
+    if vendor == "TO" and canon.comment_gradient(ds) is not None:
+        vendor = "CA"  # a Toshiba image with its gradient in ImageComments is Canon to dcm2niix (issue 388)
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID)

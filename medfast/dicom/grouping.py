@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import philips
+from . import canon, philips
 from .series import derived_image
 from .values import VENDORS, integer, number, strings, text, vendor_key
 
@@ -139,6 +139,8 @@ class FileSet:
         ds = s.ds
         image_type = strings(ds.get("ImageType"))
         self.vendor = VENDORS.get(vendor_key(ds.get("Manufacturer")), "")
+        if self.vendor in ("Toshiba", "Canon") and canon.comment_gradient(ds) is not None:
+            self.vendor = "Canon"  # dcm2niix makes an image with a comment gradient Canon (issue 388)
         modality = text(ds.get("Modality")).upper()
         self.modality = modality[:2] if modality[:2] in _MODALITIES else ("SEG" if modality == "SEG" else "")
         sop = text(ds.get("SOPClassUID"))

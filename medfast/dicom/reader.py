@@ -56,7 +56,7 @@ def _needs_pydicom(values, header):
         return True  # the CSA header
     vendor = str(values.get("Manufacturer") or "").upper()
     # MR vendors put the complex component, coil and scaling in private tags
-    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS", "UI", "CANON", "TOSHIBA"))
+    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS"))
 
 
 def _source(path):
