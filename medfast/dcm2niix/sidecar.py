@@ -289,7 +289,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         if te > 0 and vendor == "GE" and venc < 0:  # a field map in Hz has echo times, not an echo time
             out["EchoTime1"] = te / 1000.0
             out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
-        elif te > 0:
+        elif te > 0 and vendor == "GE":  # (a Philips B0 map keeps no echo time, as its Ref shows)
             out["EchoTime"] = te / 1000.0
     elif te > 0 and modality not in ("CT", "CR", "DX"):
         out["EchoTime"] = te / 1000.0
