@@ -265,12 +265,6 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
     return out.reshape(stored.shape)
 
 
-def _is_ge_b0map(s0):
-    if not text(s0.ds.get("Manufacturer")).upper().startswith("GE"):
-        return False
-    return any("B0MAP" in text(s0.ds.get(tag)).upper() for tag in ((0x0019, 0x109C), (0x0019, 0x109E)))
-
-
 def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
@@ -285,11 +279,6 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         ranges = None
     scaling = {"slope": slope, "inter": inter, "varies": varies}
     parts = [(slice(None), nt, {})]
-    if nt == 2 and _is_ge_b0map(s0):
-        # GE's B0map series holds the field map in Hz, then the magnitude, as two volumes
-        parts = [(slice(0, nz), 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
-                                    "image_component": "REAL"}),
-                 (slice(nz, None), 1, {})]
     vols = []
     for which, part_nt, extra in parts:
         part, pixels = ordered[which], out[which]
@@ -340,7 +329,7 @@ def _sources(files, skipped):
     return [got for got in found if got is not None and not isinstance(got, MedfastError)]
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -354,6 +343,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         False reads headers only: each volume's ``stored`` is then a read-only
         zero-stride placeholder with the shape and dtype the pixels would have
         (what ``medfast info`` shows).
+    merge : int
+        dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
+        images of a series whatever their exposure only for CT and X-ray,
+        ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry) is left out, as dcm2niix leaves it out, and
@@ -395,8 +388,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices)
-    grouping.check_sizes(groups)
+    groups = grouping.group(slices, merge)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []

@@ -44,6 +44,9 @@ DEFAULT_TAGS = (
     "SeriesTime", "SeriesDate", "StudyDate", "StudyTime", "TriggerTime",
     "TemporalPositionIdentifier", "NumberOfTemporalPositions",
     "ProtocolName", "SeriesDescription", "DiffusionBValue",
+    # what dcm2niix's isSameSet compares too (medfast.dicom.grouping)
+    "Exposure", "SequenceName", "ReceiveCoilName", "ComplexImageComponent", "NumberOfAverages", "ScanningSequence",
+    "ImageComments", "DiffusionGradientOrientation",
 )
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
