@@ -41,9 +41,9 @@ def tag_of(key):
         return key
     if isinstance(key, tuple):
         return (key[0] << 16) | key[1]
-    from pydicom.datadict import tag_for_keyword
+    from ._dictionary import KEYWORDS  # pydicom's keywords, without importing pydicom
 
-    tag = tag_for_keyword(key)
+    tag = KEYWORDS.get(key)
     if tag is None:
         raise KeyError(f"{key!r} is not a DICOM keyword")
     return tag
@@ -73,7 +73,7 @@ def plain(value):
 class Header:
     """The rules' view of one data set. Subclasses give the primitives; see the module docstring."""
 
-    __slots__ = ("path",)
+    __slots__ = ("path", "__weakref__")
 
     def __init__(self, path=None):
         self.path = path

@@ -44,6 +44,10 @@ def test_private_vrs_equal_pydicom():
     for creator, entries in list(private_dictionaries.items())[::7]:
         for key in list(entries)[:20]:
             tag = int(key.replace("x", "1"), 16)
-            assert private_vr(tag, creator) == private_dictionary_VR(tag, creator), (creator, key)
+            try:
+                want = private_dictionary_VR(tag, creator)
+            except KeyError:  # the key's pattern names another block
+                want = None
+            assert private_vr(tag, creator) == want, (creator, key)
     assert private_vr(0x00191010, "no such creator") is None
     assert len(_private_dictionary.PRIVATE) == len(private_dictionaries)
