@@ -88,3 +88,28 @@ def test_convert_niigz(benchmark, ct_folder, tool, tmp_path, request):
         benchmark.extra_info["size_vs_dcm2niix"] = _size(out) / ref_size
         if not request.config.getoption("benchmark_disable", False):  # a 64 x 64 x 20 file says nothing of ratio
             assert _size(out) <= 1.05 * ref_size
+
+
+# ---- the shared corpus: real scanner data, as users convert it --------------------------------
+
+CORPUS = os.environ.get("MEDFAST_CORPUS", "")
+CORPORA = sorted(p for p in os.listdir(CORPUS) if os.path.isdir(os.path.join(CORPUS, p, "In"))) if os.path.isdir(CORPUS) else []
+
+
+def pytest_generate_tests(metafunc):
+    """Every corpus with ``--benchmark-only``; the smallest alone in a plain run (it runs once)."""
+    if "corpus_name" in metafunc.fixturenames:
+        small = metafunc.config.getoption("benchmark_disable", False)
+        metafunc.parametrize("corpus_name", [c for c in CORPORA if c == "dcm_qa_enh"] if small else CORPORA)
+
+
+@pytest.mark.parametrize("gz", ["y", "n"])
+@pytest.mark.parametrize("tool", sorted(COMMANDS))
+def test_convert_corpus(benchmark, corpus_name, gz, tool, tmp_path, small):
+    """``-z y`` and ``-z n`` on each corpus, one process a run (goal: medfast 2x and 1.5x dcm2niix)."""
+    benchmark.group = f"corpus-{corpus_name}-z{gz}"
+    src, out = os.path.join(CORPUS, corpus_name, "In"), str(tmp_path / "out")
+    benchmark.pedantic(_run, args=(tool, gz, src, out), rounds=1 if small else 3, iterations=1)
+    written = [os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs if f.endswith((".nii", ".nii.gz"))]
+    benchmark.extra_info["output_bytes"] = sum(map(os.path.getsize, written))
+    assert written
