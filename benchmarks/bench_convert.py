@@ -39,11 +39,17 @@ def ct_folder(request, tmp_path_factory):
     return str(folder)
 
 
+# As users run it: Python with its bytecode cached (a test machine may forbid writing .pyc files
+# next to the sources; the cache then goes to a folder of its own).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV.setdefault("PYTHONPYCACHEPREFIX", os.path.join(os.path.expanduser("~"), ".cache", "medfast-bench-pyc"))
+
+
 def _run(tool, gz, src, out):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     cmd = COMMANDS[tool] + ["-z", gz, "-b", "y", "-f", "%p_%s", "-o", out, src]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_ENV)
 
 
 def _images(out):

@@ -194,7 +194,11 @@ def _encoding(charset):
 # ---- the header -------------------------------------------------------------------------------
 
 class ScannedFile:
-    """One file's header bytes and element table, shared by its ``ScannedHeader`` and those of its items."""
+    """One file's header bytes and element table, shared by its ``ScannedHeader`` and those of its items.
+
+    ``rows`` is the table as a flat int64 memoryview, cell (r, c) at ``7 * r + c``:
+    indexing it makes one int, where converting the table to lists made thousands.
+    """
 
     __slots__ = ("path", "data", "rows", "little", "parsed", "lock")
 
@@ -247,16 +251,16 @@ class ScannedHeader(Header):
         """tag -> row of this data set's elements."""
         if self._children is None:
             rows, found = self.file.rows, {}
-            r, end = self.row + 1, rows[self.row][END] if self.row >= 0 else len(rows)
+            r, end = self.row + 1, rows[7 * self.row + END] if self.row >= 0 else len(rows) // 7
             while r < end:
-                found[rows[r][TAG]] = r
-                r = rows[r][END]
+                found[rows[7 * r + TAG]] = r
+                r = rows[7 * r + END]
             self._children = found
         return self._children
 
     def _vr_of(self, r):
         """pydicom's VR for row ``r`` of this data set."""
-        tag, code, _, length, _, end, flags = self.file.rows[r]
+        tag, code, _, length, _, end, flags = self.file.rows[7 * r:7 * r + 7]
         private = (tag >> 16) & 1
         if flags & IMPLICIT:
             vr = dictionary_vr(tag)
@@ -314,15 +318,15 @@ class ScannedHeader(Header):
         """``(vr, plain value)`` of row ``r``; sequences give ``('SQ', None)``."""
         vr = self._vr_of(r)
         if vr == "SQ":
-            if self.file.rows[r][LENGTH] and not self.file.rows[r][FLAGS] & CONTAINER:
+            if self.file.rows[7 * r + LENGTH] and not self.file.rows[7 * r + FLAGS] & CONTAINER:
                 raise NeedsPydicom  # pydicom parses bytes the walk did not take for items
             return "SQ", None
-        if self.file.rows[r][LENGTH] == UNDEFINED:
+        if self.file.rows[7 * r + LENGTH] == UNDEFINED:
             raise NeedsPydicom  # an undefined length that pydicom reads as bytes
         decode = DECODERS.get(vr)
         if decode is None:
             raise NeedsPydicom  # another ambiguous VR: pydicom's correction applies
-        _, _, offset, length, _, _, _ = self.file.rows[r]
+        _, _, offset, length, _, _, _ = self.file.rows[7 * r:7 * r + 7]
         if not length:
             return vr, EMPTY[vr]
         raw = self.file.data[offset:offset + length]
@@ -335,11 +339,11 @@ class ScannedHeader(Header):
         if self.parent is None:
             return self.file.dataset_header()
         rows = self.file.rows
-        seq_row = rows[self.row][PARENT]
+        seq_row = rows[7 * self.row + PARENT]
         index, r = 0, seq_row + 1
         while r != self.row:
-            index, r = index + 1, rows[r][END]
-        return self.parent._dataset_header().items(rows[seq_row][TAG])[index]
+            index, r = index + 1, rows[7 * r + END]
+        return self.parent._dataset_header().items(rows[7 * seq_row + TAG])[index]
 
     def _from_pydicom(self, tag):
         count_fallback("values")
@@ -371,24 +375,28 @@ class ScannedHeader(Header):
             found = []
             if element is not None and element[0] == "SQ":
                 rows, r = self.file.rows, self.children()[tag]
-                if rows[r][LENGTH] and not rows[r][FLAGS] & CONTAINER:  # pydicom's own parse of the bytes
+                if rows[7 * r + LENGTH] and not rows[7 * r + FLAGS] & CONTAINER:  # pydicom's own parse of the bytes
                     found = list(self._dataset_header().items(tag))
                 else:
-                    child, end = r + 1, rows[r][END]
+                    child, end = r + 1, rows[7 * r + END]
                     while child < end:
                         found.append(ScannedHeader(self.file, child, self))
-                        child = rows[child][END]
+                        child = rows[7 * child + END]
             self._items[tag] = found
         return found
 
     def sequences(self):
         for tag in sorted(self.children()):
-            if self._element(tag)[0] == "SQ":
+            found = self._element(tag)
+            if found is not None and found[0] == "SQ":
                 yield tag, self.items(tag)
 
     def walk(self):
         for tag in sorted(self.children()):
-            vr, value = self._element(tag)
+            found = self._element(tag)
+            if found is None:  # pydicom cannot decode it either: absent, as DatasetHeader gives it
+                continue
+            vr, value = found
             yield tag, vr, value
             if vr == "SQ":
                 for item in self.items(tag):
