@@ -106,10 +106,13 @@ def _stored_dtype(s0, decoded_dtype):
     return dtype
 
 
-def _raw_layout(s):
-    """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None."""
+def _raw_layout(s, mosaic=False):
+    """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None.
+
+    ``mosaic``: also for a mosaic (whose frame is cut into tiles after decoding).
+    """
     h, v = s.source, s.ds
-    order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and not s.mosaic else None
+    order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and (mosaic or not s.mosaic) else None
     if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
         return None
     try:
@@ -153,8 +156,11 @@ def _place_native(s, layout, out, index, scratch, frame):
     return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
-def _decoded(path):
-    """All frames of a file as (frames, rows, cols) stored values, through the pixel decoder."""
+def _decoded(path, s=None):
+    """All frames of a file as (frames, rows, cols) stored values: uncompressed ones from their bytes, else through the pixel decoder."""
+    layout = _raw_layout(s, mosaic=True) if s is not None and s.source is not None else None
+    if layout is not None:
+        return _decoded_native(s, layout)
     import pydicom
 
     from .pixels import pixel_array
@@ -171,8 +177,29 @@ def _decoded(path):
     return arr.reshape((frames,) + frame_shape)
 
 
+def _decoded_native(s, layout):
+    """The stored values of an uncompressed file's frames, read straight from its pixel bytes (no pydicom)."""
+    from ..kernels import place_frame
+
+    stored, bits, high = layout
+    rows, cols, count = int(s.ds.get("Rows")), int(s.ds.get("Columns")), int(s.ds.get("NumberOfFrames") or 1)
+    need = rows * cols * stored.itemsize
+    if s.source.pixel_length < need * count:
+        raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
+                         f"Rows x Columns x BitsAllocated x frames need {need * count}")
+    with open(s.path, "rb", buffering=0) as f:
+        f.seek(s.source.pixel_offset)
+        raw = f.read(need * count)
+    if len(raw) != need * count:
+        raise file_error(s.path, "PixelData", f"{len(raw)} bytes", f"the file ends before the {need * count} bytes of its frames")
+    frames = np.empty((count, rows, cols), stored.newbyteorder("="))
+    for index in range(count):
+        place_frame(raw, index * need, frames, index, stored_dtype=stored, bits_stored=bits, high_bit=high)
+    return frames
+
+
 def _place_decoded(path, items, out, varies, ranges):
-    frames = _decoded(path)
+    frames = _decoded(path, items[0][1])
     for index, s in items:
         if s.frame >= frames.shape[0]:
             raise file_error(path, "NumberOfFrames", frames.shape[0], f"frame {s.frame + 1} is missing")
@@ -201,7 +228,7 @@ def _out_dtype(ordered, varies):
     layout = _raw_layout(s0) if s0.source is not None else None
     if layout is not None:
         return _stored_dtype(s0, layout[0])
-    return _stored_dtype(s0, _decoded(s0.path).dtype)
+    return _stored_dtype(s0, _decoded(s0.path, s0).dtype)
 
 
 def _fill(ordered, varies):
