@@ -207,6 +207,9 @@ class ScannedFile:
         self.parsed = None  # pydicom's parse, read when a value needs it
         self.lock = threading.Lock()
 
+    def __reduce__(self):  # a volume's headers travel to other processes (bulk, Dask): bytes, not views or locks
+        return _restore_file, (self.path, self.data, self.rows.tobytes(), self.little)
+
     def dataset_header(self):
         """pydicom's parse of the header (no pixels) as a DatasetHeader: the parser of record, for what the scan leaves to it."""
         with self.lock:
@@ -220,6 +223,10 @@ class ScannedFile:
                 with reading(self.path, "DICOM header"), BoundedFile(self.path) as f:
                     self.parsed = DatasetHeader(pydicom.dcmread(f, stop_before_pixels=True), self.path)
             return self.parsed
+
+
+def _restore_file(path, data, rows, little):
+    return ScannedFile(path, data, memoryview(rows).cast("q"), little)
 
 
 class ScannedHeader(Header):

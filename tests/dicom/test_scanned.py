@@ -55,3 +55,12 @@ def test_fallback_for_iso2022_text_is_counted():
     want = pydicom.dcmread(path).PatientName
     assert header.get("PatientName") == str(want)
     assert scanned.FALLBACKS["values"] == before + 1
+
+
+def test_headers_pickle_with_their_items():
+    import pickle
+
+    header = read_header(pydicom.data.get_testdata_file("rtplan.dcm")).header
+    header.get("BeamSequence")  # some values decoded, some not
+    again = pickle.loads(pickle.dumps(header))
+    assert list(again.walk()) == list(header.walk()) and len(list(again.walk())) > 100
