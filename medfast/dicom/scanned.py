@@ -265,27 +265,24 @@ class ScannedHeader(Header):
             self._children = found
         return self._children
 
-    def _vr_of(self, r):
-        """pydicom's VR for row ``r`` of this data set."""
-        tag, code, _, length, _, end, flags = self.file.rows[7 * r:7 * r + 7]
-        private = (tag >> 16) & 1
-        if flags & IMPLICIT:
-            vr = dictionary_vr(tag)
-            if vr is None and length == UNDEFINED and (flags & CONTAINER) and end > r + 1:
-                return "SQ"  # pydicom looks ahead: an item follows
-            if vr is None:
-                vr = self._private_vr(tag) if private else ("UL" if tag & 0xFFFF == 0 else "UN")
-        else:
+    def _vr_of(self, r, tag, code, length, end, flags):
+        """pydicom's VR for row ``r`` of this data set (its cells given)."""
+        if not flags & IMPLICIT:
             vr = VR_NAMES[code]
-            if vr == "UN":  # pydicom's replace_un_with_known_vr
-                if length == UNDEFINED:
-                    vr = dictionary_vr(tag) or ("SQ" if end > r + 1 else "UN")
-                elif private:
-                    vr = self._private_vr(tag)
-                elif length < 0xFFFF:
-                    vr = dictionary_vr(tag) or "UN"
+            if vr != "UN":
+                return vr
+            if length == UNDEFINED:  # pydicom's replace_un_with_known_vr
+                return dictionary_vr(tag) or ("SQ" if end > r + 1 else "UN")
+            if (tag >> 16) & 1:
+                return self._private_vr(tag)
+            return (dictionary_vr(tag) or "UN") if length < 0xFFFF else "UN"
+        vr = dictionary_vr(tag)
+        if vr is None:
+            if length == UNDEFINED and (flags & CONTAINER) and end > r + 1:
+                return "SQ"  # pydicom looks ahead: an item follows
+            return self._private_vr(tag) if (tag >> 16) & 1 else ("UL" if tag & 0xFFFF == 0 else "UN")
         if vr == "US or SS":
-            vr = "SS" if self._pixel_representation() == 1 else "US"
+            return "SS" if self._pixel_representation() == 1 else "US"
         return vr
 
     def _private_vr(self, tag):
@@ -323,21 +320,21 @@ class ScannedHeader(Header):
 
     def _decode(self, r):
         """``(vr, plain value)`` of row ``r``; sequences give ``('SQ', None)``."""
-        vr = self._vr_of(r)
+        file = self.file
+        tag, code, offset, length, _, end, flags = file.rows[7 * r:7 * r + 7]
+        vr = self._vr_of(r, tag, code, length, end, flags)
         if vr == "SQ":
-            if self.file.rows[7 * r + LENGTH] and not self.file.rows[7 * r + FLAGS] & CONTAINER:
+            if length and not flags & CONTAINER:
                 raise NeedsPydicom  # pydicom parses bytes the walk did not take for items
             return "SQ", None
-        if self.file.rows[7 * r + LENGTH] == UNDEFINED:
+        if length == UNDEFINED:
             raise NeedsPydicom  # an undefined length that pydicom reads as bytes
         decode = DECODERS.get(vr)
         if decode is None:
             raise NeedsPydicom  # another ambiguous VR: pydicom's correction applies
-        _, _, offset, length, _, _, _ = self.file.rows[7 * r:7 * r + 7]
         if not length:
             return vr, EMPTY[vr]
-        raw = self.file.data[offset:offset + length]
-        return vr, decode(raw, self.file.little, self.encoding() if vr in _TEXT else None)
+        return vr, decode(file.data[offset:offset + length], file.little, self.encoding() if vr in _TEXT else None)
 
     # ---- pydicom, where the rules above stop -------------------------------------------------
 
@@ -359,9 +356,10 @@ class ScannedHeader(Header):
     # ---- the primitives ----------------------------------------------------------------------
 
     def _element(self, tag):
-        if tag in self._values:
-            return self._values[tag]
-        r = self.children().get(tag)
+        found = self._values.get(tag, _UNREAD)
+        if found is not _UNREAD:
+            return found
+        r = (self._children if self._children is not None else self.children()).get(tag)
         if r is None:
             found = None
         else:
@@ -416,3 +414,4 @@ class ScannedHeader(Header):
 
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
+_UNREAD = object()
