@@ -334,7 +334,13 @@ class ScannedHeader(Header):
             raise NeedsPydicom  # another ambiguous VR: pydicom's correction applies
         if not length:
             return vr, EMPTY[vr]
-        return vr, decode(file.data[offset:offset + length], file.little, self.encoding() if vr in _TEXT else None)
+        raw = file.data[offset:offset + length]
+        try:
+            return vr, decode(raw, file.little, self.encoding() if vr in _TEXT else None)
+        except ValueError:
+            if vr != "DS":
+                raise
+            return vr, _multitext(raw, file.little, self.encoding())  # not numbers: pydicom retries as SH first
 
     # ---- pydicom, where the rules above stop -------------------------------------------------
 

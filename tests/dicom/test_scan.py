@@ -22,7 +22,6 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from medfast._kernels import _reference
-from medfast.dicom import scan as scan_module
 from medfast.dicom.scan import DEFAULT_TAGS, DEFLATED_LE, Header, scan
 from medfast.errors import InvalidArgumentError, InvalidFileError, MedfastError
 
