@@ -1,3 +1,4 @@
+# Cython directives: setup.py, the same for every kernel.
 """DICOM data element indexer: one walk over a data set's bytes, one table row per element.
 
 Every element gets a row, nested ones too (sequences, items, the functional
