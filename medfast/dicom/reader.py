@@ -1,6 +1,7 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -59,11 +60,41 @@ def _needs_pydicom(values, header):
     return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS"))
 
 
-def _source(path):
-    """``(path, header mapping, scan Header or None)`` of one file, or None when it holds no image."""
+@functools.lru_cache(maxsize=None)
+def undecodable(syntax):
+    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
+
+    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
+    any other needs a pydicom decoder plugin that is installed.
+
+    Examples
+    --------
+    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.3.4")
+    ('', 'no pixel decoder for this transfer syntax')
+    """
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import DeflatedExplicitVRLittleEndian, RLELossless
+
+    if not syntax or syntax in _NATIVE or syntax in (DeflatedExplicitVRLittleEndian, RLELossless):
+        return ""
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        return "no pixel decoder for this transfer syntax"
+    return "" if decoder.is_available else "decoder needs: " + "; ".join(decoder.missing_dependencies)
+
+
+def _source(path, pixels=False):
+    """``(path, header mapping, scan Header or None)`` of one file, or None when it holds no image.
+
+    ``pixels``: the pixels will be read, so a file no installed decoder reads is refused now.
+    """
     from .scan import scan
 
     header = scan(path)
+    missing = undecodable(header.transfer_syntax) if pixels and header.pixel_offset >= 0 else ""
+    if missing:  # refused with the header, so that skipped=[] leaves it out before any pixel is read
+        raise file_error(path, "TransferSyntaxUID", header.transfer_syntax, missing, cls=UnsupportedError)
     with reading(path):
         needs = _needs_pydicom(header.values, header)
     if needs:
@@ -311,7 +342,17 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     return vols
 
 
-def _sources(files, skipped):
+#: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
+LEFT_OUT_DERIVED = "derived image or localizer, left out (ignore_derived)"
+LEFT_OUT_2D = "2-D image, left out (ignore_derived)"
+
+
+def _leave_out(skipped, members, reason):
+    if skipped is not None:
+        skipped += [(s.path, reason) for s in members]
+
+
+def _sources(files, skipped, pixels=False):
     """The ``_source`` of each file, in file order, headers read in parallel.
 
     With ``skipped`` a list, a file whose header cannot be read is recorded
@@ -322,7 +363,7 @@ def _sources(files, skipped):
 
     def one(path):
         try:
-            return _source(path)
+            return _source(path, pixels)
         except MedfastError as err:
             if skipped is None:
                 raise
@@ -352,9 +393,12 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         (what ``medfast info`` shows).
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
-        no image geometry) is left out, as dcm2niix leaves it out, and
-        ``(path, reason)`` is appended to the list; the rest converts. By
-        default such a file raises ``InvalidFileError``.
+        no image geometry, with ``pixels`` a compressed transfer syntax no
+        installed decoder reads) is left out, as dcm2niix leaves it out, and
+        ``(path, reason)`` is appended to the list; the rest converts. The
+        files ``ignore_derived`` drops are appended too (reasons
+        ``LEFT_OUT_DERIVED``, ``LEFT_OUT_2D``). By default such a file raises
+        ``InvalidFileError`` (``UnsupportedError`` for the decoder).
 
     Returns
     -------
@@ -375,7 +419,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     """
     files, not_dicom = walk.dicom_files(path_or_paths)
     slices, seen, duplicates = [], set(), 0
-    for found in _sources(files, skipped):
+    for found in _sources(files, skipped, pixels):
         values = found[1]
         uid = values.get("SOPInstanceUID")
         if uid:  # the same image twice (a copied file): read once, as dcm2niix does
@@ -398,9 +442,11 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     vols = []
     for index, members in enumerate(groups):
         if ignore_derived and members[0].derived:
+            _leave_out(skipped, members, LEFT_OUT_DERIVED)
             continue
         ordered, nz, nt = geometry.arrange(members)
         if ignore_derived and nz == 1:
+            _leave_out(skipped, members, LEFT_OUT_2D)
             continue
         s0 = ordered[0]
         built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)

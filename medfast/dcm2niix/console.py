@@ -1,0 +1,199 @@
+"""What dcm2niix prints while it converts, line for line, and the order it converts in.
+
+Programs read dcm2niix's standard output: nipype takes the output names from
+the ``Convert N DICOM as PATH (dims)`` lines, dcm2bids logs it, scripts look
+for ``Found N DICOM file(s)``. These are its texts (``nii_dicom_batch.cpp``,
+``main_console.cpp`` of v1.0.20260724), and its conversion order: first each
+file that holds more than one volume (enhanced 4-D, Philips field maps) as
+its header is read, then the other series sorted by the CRC-32 of their
+SeriesInstanceUID, ties by the first file in the folder's listing. The order
+also decides which series gets the ``a``, ``b`` ... suffix when names collide.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from typing import NamedTuple
+
+#: the dcm2niix release whose command line and output medfast reproduces
+DCM2NIIX_VERSION = "v1.0.20260724"
+#: Siemens XA software whose classic (single-frame) series dcm2niix groups by SeriesTime
+_XA_VERSIONS = ("XA10", "XA11", "XA20", "XA30", "XA31", "XA5", "XA6", "XA7")
+_XA10A = ("XA10", "XA11", "XA20", "XA30", "XA31")
+
+
+def banner():
+    """The first line of every run: dcm2niix's, its build description naming medfast.
+
+    Programs parse ``version (\\S+)`` from it (nipype's ``Info.version``).
+
+    Examples
+    --------
+    >>> banner().startswith("Chris Rorden's dcm2niiX version v1.0.20260724 ")
+    True
+    """
+    import platform
+
+    import medfast
+
+    bits = 64 if platform.architecture()[0] == "64bit" else 32
+    return f"Chris Rorden's dcm2niiX version {DCM2NIIX_VERSION}  (medfast {medfast.__version__}) " \
+           f"({bits}-bit {platform.system()})"
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def series_crc(header, *, single_frame=True, ignore_uid=False):
+    """dcm2niix's ``seriesUidCrc`` of a file: the CRC-32 it sorts and selects (``-n``) series by.
+
+    Mostly the CRC-32 of SeriesInstanceUID; the series number with ``-m 2``
+    (or without a UID); Siemens XA classic files use SeriesTime, Siemens
+    ``fldyn3d1`` (DCE) series before XA the protocol name.
+
+    Examples
+    --------
+    >>> series_crc({"SeriesInstanceUID": "1.2.3", "SeriesNumber": 5})
+    1810425523
+    >>> series_crc({"SeriesInstanceUID": "1.2.3", "SeriesNumber": 5}, ignore_uid=True)
+    5
+    """
+    get = header.get
+    number = get("SeriesNumber")
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 0
+    if ignore_uid:
+        return number & 0xFFFFFFFF
+    crc = zlib.crc32(_text(get("SeriesInstanceUID")).encode("latin-1", "replace"))
+    siemens = _text(get("Manufacturer")).upper().startswith("SIEMENS")
+    software = _text(get("SoftwareVersions"))
+    if siemens and "fldyn3d1" in _text(get("SequenceName")) and not any(v in software for v in _XA10A):
+        crc = zlib.crc32(_text(get("ProtocolName")).encode("latin-1", "replace"))
+    series_time = _text(get("SeriesTime")).rstrip(" ")
+    if siemens and single_frame and len(series_time) > 1 and any(v in software for v in _XA_VERSIONS):
+        crc = zlib.crc32(series_time.encode("ascii", "replace"))
+    if crc == 0:
+        return number if number > 0 else 1
+    return crc
+
+
+def volume_files(vol):
+    """The files a volume's slices come from, in array order, each once."""
+    return list(dict.fromkeys(path for path, _ in vol.meta.get("frames") or ()))
+
+
+class Place(NamedTuple):
+    """Where dcm2niix converts a volume: ``phase`` 0 while reading headers (a file of several
+    volumes), 1 after; ``crc`` its ``series_crc``; ``first`` its first file's place in the listing."""
+
+    phase: int
+    crc: int
+    first: int
+    n: int
+
+    @property
+    def key(self):
+        return (self.phase, self.first if self.phase == 0 else self.crc, self.first, self.n)
+
+
+def places(volumes, file_index, *, ignore_uid=False):
+    """The ``Place`` of each volume; ``file_index`` maps a path to its place in the folder's listing.
+
+    ``sorted(volumes, key=lambda v: place.key)`` is dcm2niix's conversion order.
+
+    Examples
+    --------
+    >>> places([], {})
+    []
+    """
+    shared = {}
+    for vol in volumes:
+        for path in volume_files(vol):
+            shared[path] = shared.get(path, 0) + 1
+    out = []
+    for n, vol in enumerate(volumes):
+        meta = vol.meta
+        files = volume_files(vol)
+        first = min((file_index.get(os.fspath(p), len(file_index)) for p in files), default=0)
+        nz = (meta.get("shape_nz_nt") or (1, 1))[0] or 1
+        volumes_of = {}
+        for k, (path, _) in enumerate(meta.get("frames") or ()):
+            volumes_of.setdefault(path, set()).add(k // nz)
+        several = any(len(v) > 1 for v in volumes_of.values()) or any(shared[p] > 1 for p in files)
+        crc = series_crc(meta.get("header") or {}, single_frame=not meta.get("enhanced"), ignore_uid=ignore_uid)
+        out.append(Place(0 if several else 1, crc, first, n))
+    return out
+
+
+def dims(vol):
+    """The four dimensions dcm2niix prints for a volume: before a 3-D acquisition is turned to RAS+."""
+    meta = vol.meta
+    shape = tuple(vol.shape) + (1, 1, 1)
+    if meta.get("reoriented"):
+        header = meta.get("header") or {}
+        nz, nt = meta.get("shape_nz_nt") or (shape[2], 1)
+        shape = (int(header.get("Columns") or shape[0]), int(header.get("Rows") or shape[1]), nz, nt)
+    return tuple(int(d) for d in shape[:4])
+
+
+def convert_line(vol, base):
+    """``Convert N DICOM as BASE (AxBxCxD)``: N the files dcm2niix stacked, BASE the output without extension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> vol = Volume(np.zeros((4, 4, 2), np.int16), np.eye(4), {"frames": [("a", 0), ("b", 0)]})
+    >>> convert_line(vol, "out/T1_2")
+    'Convert 2 DICOM as out/T1_2 (4x4x2x1)'
+    """
+    return f"Convert {len(volume_files(vol))} DICOM as {base} ({'x'.join(map(str, dims(vol)))})"
+
+
+def found_line(count):
+    return f"Found {count} DICOM file(s)"
+
+
+#: transfer syntaxes dcm2niix reads, or refuses with its own text; any other UID gets the generic text
+_JPEG_LS = ("1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81")
+_JPEG_2000 = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
+              "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203")
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+JPEG_2000_WARNING = "Warning: Unsupported JPEG2000 transfer syntax (use dcm2niix compiled with OpenJPEG)"
+
+
+def syntax_warning(syntax):
+    """dcm2niix's warning for a file whose transfer syntax it cannot decode (JPEG 2000: None, said once later).
+
+    Examples
+    --------
+    >>> syntax_warning("1.2.840.10008.1.2.1.99")[:55]
+    "Warning: Unsupported transfer syntax '1.2.840.10008.1.2"
+    """
+    if syntax in _JPEG_2000:
+        return None
+    if not syntax:
+        return "Warning: Missing transfer syntax: assuming default (1.2.840.10008.1.2)"
+    if syntax in _JPEG_LS:
+        return (f"Warning: Unsupported transfer syntax '{syntax}' (decode with 'dcmdjpls jpg.dcm raw.dcm' or "
+                f"'gdcmconv -w jpg.dcm raw.dcm', or recompile dcm2niix with JPEGLS support)")
+    if syntax == _DEFLATED:
+        return (f"Warning: Unsupported transfer syntax '{syntax}' (inflate files with 'dcmconv +te gz.dcm raw.dcm' "
+                f"or 'gdcmconv -w gz.dcm raw.dcm)'")
+    return f"Warning: Unsupported transfer syntax '{syntax}' (see www.nitrc.org/plugins/mwiki/index.php/dcm2nii:MainPage)"
+
+
+def is_jpeg_2000(syntax):
+    return syntax in _JPEG_2000
+
+
+SKIPPING_DERIVED = "Skipping derived image(s). Run with `-v 2` for details"
+NO_VALID_IMAGES = "No valid DICOM images were found"
+
+
+def conversion_time_line(wall, cpu):
+    """The last line of a conversion: wall-clock seconds, and CPU seconds of the process."""
+    return f"Conversion required {wall:f} seconds ({cpu:f} for core code)."
