@@ -163,7 +163,7 @@ def _load(settings, given):
         return exitcodes.OUTPUT_READ_ONLY
     run = _Run(settings, folder, out_dir)
     if is_file and settings.single_file:
-        return run.convert([given])
+        return run.convert([given], {given: search.file_syntax(given)})
     if settings.adjacent:
         return run.folder_by_folder(folder, settings.depth)
     return run.core(folder, settings.depth)
@@ -193,7 +193,8 @@ class _Run:
         return code
 
     def core(self, folder, depth):
-        files = search.find(folder, depth)
+        syntaxes = {}
+        files = search.find(folder, depth, syntaxes)
         if not files:
             if depth > 0:
                 _error(f"Unable to find any DICOM images in {folder} (or subfolders {depth} deep)")
@@ -206,10 +207,13 @@ class _Run:
             _say(f"End of list ({len(files)} in total)")
         if self.settings.search_only:
             return exitcodes.OK
-        return self.convert(files)
+        return self.convert(files, syntaxes)
 
-    def convert(self, files):
-        """Read, order, name and write the series of ``files``; print as dcm2niix; its exit code."""
+    def convert(self, files, syntaxes):
+        """Read, order, name and write the series of ``files``; print as dcm2niix; its exit code.
+
+        ``syntaxes``: each file's transfer syntax; those dcm2niix refuses are left out with its warning.
+        """
         from ..convert import Options
         from ..errors import MedfastError
 
@@ -219,8 +223,10 @@ class _Run:
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse)
         index = {path: n for n, path in enumerate(files)}
+        refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
+        readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
         skipped, placed = [], {}
-        left_out = _LeftOut(skipped, index, s)
+        left_out = _LeftOut(refused, skipped, index, syntaxes, s)
         self.converted, self.failed = 0, False
 
         def order(vols):
@@ -235,7 +241,7 @@ class _Run:
             self._one(job, write, place)
 
         try:
-            _engine(self.folder, files, self.out_dir, options, skipped, order, one)
+            _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
         except MedfastError as err:
             _error(str(err))
             self.failed = True
@@ -292,48 +298,55 @@ class _Run:
 
 
 class _LeftOut:
-    """dcm2niix's lines for the files medfast left out, where dcm2niix prints them.
+    """dcm2niix's lines for the files left out, where dcm2niix prints them.
 
-    A transfer syntax it cannot decode: a warning as it reads that file's
-    header (before the series converted after the headers, and before a
-    multi-volume file later in the listing). A derived image with ``-i y``:
-    once, where its series comes in the CRC order. Files dcm2niix would have
-    converted are named on standard error.
+    A transfer syntax it refuses, or that no installed decoder reads: its
+    warning as it reads that file's header, before the series converted after
+    the headers (and before a multi-volume file later in the listing); JPEG
+    2000 once, after the headers. A derived image with ``-i y``: once, where
+    its series comes in the CRC order. A file medfast leaves out that dcm2niix
+    would have read (a broken header, no geometry, no decoder) is named on
+    standard error.
     """
 
-    def __init__(self, skipped, index, settings):
-        self.skipped, self.index, self.settings = skipped, index, settings
+    def __init__(self, refused, skipped, index, syntaxes, settings):
+        self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
         self.said = set()
         self.derived = None  # the smallest series CRC of a derived file, once known
 
+    def _pending(self):
+        from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
+
+        out = [(path, None) for path in self.refused]
+        out += [(path, reason) for path, reason in dict(self.skipped).items()
+                if reason not in (LEFT_OUT_DERIVED, LEFT_OUT_2D)]
+        return sorted((item for item in out if item[0] not in self.said), key=lambda item: self.index.get(item[0], 0))
+
     def before(self, place):
         """The lines due before the series at ``place`` (``None``: all that remain)."""
-        from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
+        from ..dicom.reader import LEFT_OUT_DERIVED
 
         out = []
         limit = place.first if place is not None and place.phase == 0 else None
-        reasons = dict(self.skipped)
-        for path, reason in reasons.items():
-            if path in self.said or reason in (LEFT_OUT_DERIVED, LEFT_OUT_2D):
-                continue
-            if limit is not None and self.index.get(path, -1) > limit:
-                continue
+        for path, reason in self._pending():
+            if limit is not None and self.index.get(path, 0) > limit:
+                break
             self.said.add(path)
-            syntax = _transfer_syntax(path) if "TransferSyntaxUID" in reason else None
-            warning = console.syntax_warning(syntax) if syntax is not None else None
-            if warning:
-                out.append(warning)
-            elif syntax is None or not console.is_jpeg_2000(syntax):
+            syntax = self.syntaxes.get(path)
+            undecodable = reason is None or "TransferSyntaxUID" in reason
+            if reason is not None:
                 _note(f"left out {path}: {reason}")
-        if limit is None and "jpeg2000" not in self.said:
+            if undecodable and console.is_jpeg_2000(syntax):
+                self.said.add("jpeg2000 due")
+            elif undecodable and syntax is not None:
+                out.append(console.syntax_warning(syntax))
+        if limit is None and "jpeg2000 due" in self.said and "jpeg2000" not in self.said:
             self.said.add("jpeg2000")
-            if any(console.is_jpeg_2000(_transfer_syntax(p) or "") for p, r in reasons.items()
-                   if "TransferSyntaxUID" in r):
-                out.append(console.JPEG_2000_WARNING)
+            out.append(console.JPEG_2000_WARNING)
         if self.settings.verbose < 2 and "derived" not in self.said and (place is None or place.phase == 1):
             if self.derived is None:
-                self.derived = min((_file_crc(p, self.settings) for p, r in reasons.items() if r == LEFT_OUT_DERIVED),
-                                   default=-1)
+                self.derived = min((_file_crc(p, self.settings) for p, r in dict(self.skipped).items()
+                                    if r == LEFT_OUT_DERIVED), default=-1)
             if self.derived >= 0 and (place is None or place.crc >= self.derived):
                 self.said.add("derived")
                 out.append(console.SKIPPING_DERIVED)
@@ -349,15 +362,6 @@ def _file_crc(path, settings):
         return 1 << 32
     frames = int(ds.get("NumberOfFrames") or 1)
     return console.series_crc(ds, single_frame=frames <= 1, ignore_uid=settings.ignore_series_uid)
-
-
-def _transfer_syntax(path):
-    import pydicom
-
-    try:
-        return str(pydicom.filereader.read_file_meta_info(path).get("TransferSyntaxUID") or "")
-    except Exception:  # a broken file: the reason says why
-        return None
 
 
 def _uint16_as_int16(vol):

@@ -55,7 +55,7 @@ def series_crc(header, *, single_frame=True, ignore_uid=False):
     Examples
     --------
     >>> series_crc({"SeriesInstanceUID": "1.2.3", "SeriesNumber": 5})
-    1810425523
+    2310465506
     >>> series_crc({"SeriesInstanceUID": "1.2.3", "SeriesNumber": 5}, ignore_uid=True)
     5
     """
@@ -157,16 +157,22 @@ def found_line(count):
     return f"Found {count} DICOM file(s)"
 
 
-#: transfer syntaxes dcm2niix reads, or refuses with its own text; any other UID gets the generic text
+#: transfer syntaxes dcm2niix v1.0.20260724 (the PyPI build: OpenJPEG, CharLS) reads; it refuses any other
+DCM2NIIX_SYNTAXES = frozenset((
+    "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.203", "1.3.46.670589.33.1.4.1",
+))
 _JPEG_LS = ("1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81")
 _JPEG_2000 = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
-              "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203")
+              "1.2.840.10008.1.2.4.203")
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 JPEG_2000_WARNING = "Warning: Unsupported JPEG2000 transfer syntax (use dcm2niix compiled with OpenJPEG)"
 
 
 def syntax_warning(syntax):
-    """dcm2niix's warning for a file whose transfer syntax it cannot decode (JPEG 2000: None, said once later).
+    """dcm2niix's warning for a transfer syntax it cannot decode, as it reads the header (JPEG 2000: None, said once later).
 
     Examples
     --------
@@ -175,8 +181,6 @@ def syntax_warning(syntax):
     """
     if syntax in _JPEG_2000:
         return None
-    if not syntax:
-        return "Warning: Missing transfer syntax: assuming default (1.2.840.10008.1.2)"
     if syntax in _JPEG_LS:
         return (f"Warning: Unsupported transfer syntax '{syntax}' (decode with 'dcmdjpls jpg.dcm raw.dcm' or "
                 f"'gdcmconv -w jpg.dcm raw.dcm', or recompile dcm2niix with JPEGLS support)")
@@ -184,6 +188,11 @@ def syntax_warning(syntax):
         return (f"Warning: Unsupported transfer syntax '{syntax}' (inflate files with 'dcmconv +te gz.dcm raw.dcm' "
                 f"or 'gdcmconv -w gz.dcm raw.dcm)'")
     return f"Warning: Unsupported transfer syntax '{syntax}' (see www.nitrc.org/plugins/mwiki/index.php/dcm2nii:MainPage)"
+
+
+def refused_syntax(syntax):
+    """True when dcm2niix refuses a file for its transfer syntax (``None``, '': no preamble or none given: read)."""
+    return bool(syntax) and syntax not in DCM2NIIX_SYNTAXES
 
 
 def is_jpeg_2000(syntax):
