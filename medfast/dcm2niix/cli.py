@@ -230,6 +230,9 @@ class _Run:
         self.converted, self.failed = 0, False
 
         def order(vols):
+            refusal = _merge_refusal(vols, s)
+            if refusal:
+                raise _Refused(refusal)
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             return sorted(vols, key=lambda vol: placed[id(vol)].key)
@@ -242,6 +245,9 @@ class _Run:
 
         try:
             _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
+        except _Refused as err:
+            _say(f"Error: medfast cannot honour {err}")
+            return exitcodes.INVALID_PARAM
         except MedfastError as err:
             _error(str(err))
             self.failed = True
@@ -362,6 +368,43 @@ def _file_crc(path, settings):
         return 1 << 32
     frames = int(ds.get("NumberOfFrames") or 1)
     return console.series_crc(ds, single_frame=frames <= 1, ignore_uid=settings.ignore_series_uid)
+
+
+class _Refused(Exception):
+    """An option the data turn out to need in a way medfast cannot honour."""
+
+
+def _merge_refusal(vols, settings):
+    """Why ``-m`` cannot be honoured for these series ('' when it can).
+
+    ``-m 0`` splits a CT (X-ray) series wherever XRayExposure changes, as
+    echoes of an MR series; an explicit ``-m 2`` stacks series that share a
+    number whatever their SeriesInstanceUID. medfast's grouping does neither.
+    """
+    import pydicom
+
+    if settings.merge == 0:
+        for vol in vols:
+            header = vol.meta.get("header") or {}
+            if header.get("EchoTime") or header.get("Exposure") is None:
+                continue
+            values = set()
+            for path in console.volume_files(vol):
+                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Exposure"])
+                values.add(str(ds.get("Exposure")))
+            if len(values) > 1:
+                return (f"'{settings.given.get('m', '-m 0')}' for series {vol.meta.get('SeriesNumber')}: its "
+                        f"XRayExposure (0018,1152) varies ({', '.join(sorted(values))}), where dcm2niix splits it; "
+                        f"use -m 2")
+    if settings.ignore_series_uid:
+        uids = {}
+        for vol in vols:
+            uids.setdefault(vol.meta.get("SeriesNumber"), set()).add(vol.meta.get("SeriesInstanceUID"))
+        for number, found in uids.items():
+            if len(found) > 1:
+                return (f"'-m 2' for series {number}: it holds {len(found)} SeriesInstanceUIDs, which dcm2niix "
+                        f"stacks together; leave out -m 2")
+    return ""
 
 
 def _uint16_as_int16(vol):
