@@ -16,12 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from dcm2niix_compare import compare_folders
-from support import corpus_root, missing
+from support import corpus_root, dcm2niix_executable, missing
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -33,17 +32,6 @@ def _tool(name):
     path = shutil.which(name, path=os.path.dirname(sys.executable)) or shutil.which(name)
     if path is None:
         missing(f"{name} is not installed (pip install -e '.[test]')")
-    return path
-
-
-def _dcm2niix_package():
-    try:
-        import dcm2niix
-    except ImportError:
-        missing("the dcm2niix package is not installed (pip install -e '.[test]')")
-    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
-    if not os.access(path, os.X_OK):
-        missing(f"no dcm2niix executable in the dcm2niix package ({path})")
     return path
 
 
@@ -73,7 +61,7 @@ def converters(tmp_path_factory):
             script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -m medfast dcm2niix "$@"\n')
             script.chmod(0o755)
         else:
-            script.symlink_to(_dcm2niix_package())
+            script.symlink_to(dcm2niix_executable())
         bins[name] = f"{folder}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"
     return bins
 

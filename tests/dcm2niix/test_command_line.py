@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from dcm2niix_compare import CORPUS_COMMANDS, compare_folders
-from support import corpus_root, missing, require_module
+from support import corpus_root, dcm2niix_executable, require_module
 
 from medfast import exitcodes
 from medfast.dcm2niix import main, parse
@@ -29,17 +29,6 @@ def home(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setenv("HOME", str(folder))
     return folder
-
-
-def _oracle_exe():
-    try:
-        import dcm2niix
-    except ImportError:
-        missing("the dcm2niix package is not installed (pip install -e '.[test]')")
-    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
-    if not os.access(path, os.X_OK):
-        missing(f"no dcm2niix executable in the dcm2niix package ({path})")
-    return path
 
 
 def _normal(text, out=None):
@@ -56,7 +45,7 @@ def _normal(text, out=None):
 
 def dcm2niix(args, out=None):
     """The dcm2niix package: (exit code, normalised stdout lines, stderr)."""
-    done = subprocess.run([_oracle_exe(), *map(str, args)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([dcm2niix_executable(), *map(str, args)], capture_output=True, text=True, timeout=300)
     return done.returncode, _normal(done.stdout, out), done.stderr
 
 
