@@ -16,7 +16,7 @@ import sys
 import time
 
 from .. import exitcodes
-from . import console, options as cli_options, search
+from . import console, options as cli_options, search, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -225,7 +225,7 @@ class _Run:
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
-        skipped, placed = [], {}
+        skipped, placed, said, split = [], {}, {}, set()
         left_out = _LeftOut(refused, skipped, index, syntaxes, s)
         self.converted, self.failed = 0, False
 
@@ -235,11 +235,30 @@ class _Run:
                 raise _Refused(refusal)
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
-            return sorted(vols, key=lambda vol: placed[id(vol)].key)
+            ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
+            seen = set()
+            for vol in ordered:
+                files = console.volume_files(vol)
+                split.update(seen.intersection(files))
+                seen.update(files)
+            lines = stacking.messages(ordered, [placed[id(v)] for v in ordered], index, s.merge)
+            for n, vol in enumerate(ordered):
+                said[id(vol)] = lines.get(n, [])
+            return ordered
+
+        hinted = set()
 
         def one(job, write):
-            place = placed[id(job.volume)]
-            for line in left_out.before(place):
+            vol = job.volume
+            place = placed[id(vol)]
+            lines = left_out.before(place) + said[id(vol)]
+            files = console.volume_files(vol)
+            if files[0] in split and files[0] not in hinted and _is_philips(vol):  # one file split by echo or scale
+                hinted.add(files[0])
+                lines.append(console.PHILIPS_ENHANCED_HINT)
+            # rules elsewhere may leave dcm2niix's lines for a series in meta["dcm2niix_messages"]
+            lines += list(vol.meta.get("dcm2niix_messages") or ()) + console.philips_scaling(vol, s.verbose)
+            for line in lines:
                 _say(line)
             self._one(job, write, place)
 
@@ -405,6 +424,11 @@ def _merge_refusal(vols, settings):
                 return (f"'-m 2' for series {number}: it holds {len(found)} SeriesInstanceUIDs, which dcm2niix "
                         f"stacks together; leave out -m 2")
     return ""
+
+
+def _is_philips(vol):
+    header = vol.meta.get("header") or {}
+    return str(vol.meta.get("Manufacturer") or header.get("Manufacturer") or "").upper().startswith("PHILIPS")
 
 
 def _uint16_as_int16(vol):

@@ -206,3 +206,61 @@ NO_VALID_IMAGES = "No valid DICOM images were found"
 def conversion_time_line(wall, cpu):
     """The last line of a conversion: wall-clock seconds, and CPU seconds of the process."""
     return f"Conversion required {wall:f} seconds ({cpu:f} for core code)."
+
+
+PHILIPS_ENHANCED_HINT = "Warning: Philips enhanced DICOMs (hint: export as classic DICOM)"
+
+
+def _f32(value):
+    import numpy as np
+
+    try:
+        return float(np.float32(float(value)))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def philips_scaling(vol, verbose=0):
+    """dcm2niix's ``Philips Scaling Values RS:RI:SS`` lines for a Philips volume (its ``PhilipsPrecise``).
+
+    Said when the private scale slope (2005,100E) gives other values than the
+    display scaling; not for enhanced files whose scaling varies by frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> meta = {"Manufacturer": "Philips", "header": {"RescaleSlope": 2.0, "RescaleIntercept": 0.0, (0x2005, 0x100E): 4.0}}
+    >>> philips_scaling(Volume(np.zeros((2, 2, 2)), np.eye(4), meta))
+    ['Philips Scaling Values RS:RI:SS = 2:0:4 (see PMC3998685)']
+    """
+    from ..dicom import enhanced
+    from ..dicom.philips import SCALE_SLOPE
+
+    meta = vol.meta
+    header = meta.get("header") or {}
+    if not _text(meta.get("Manufacturer") or header.get("Manufacturer")).upper().startswith("PHILIPS"):
+        return []
+    values = {"RescaleSlope": header.get("RescaleSlope"), "RescaleIntercept": header.get("RescaleIntercept"),
+              "philips_scale_slope": header.get(SCALE_SLOPE)}
+    if meta.get("enhanced"):
+        if (meta.get("scaling") or {}).get("varies"):
+            return []
+        frame = (meta.get("frames") or [(None, 0)])[0][1]
+        per_frame = enhanced.frames(header)
+        if frame < len(per_frame):
+            values.update({k: v for k, v in per_frame[frame].items() if k in values and v is not None})
+    rs, ri, ss = (_f32(values[k]) for k in ("RescaleSlope", "RescaleIntercept", "philips_scale_slope"))
+    if ss == 0 or rs == 0:
+        return []
+    den = _f32(rs * ss)
+    l0, l1 = _f32(ri / den), _f32(_f32(rs + ri) / den)
+    scale, inter = (_f32(l1 - l0), l0) if l0 != l1 else (rs, ri)
+    if abs(ri - inter) <= 1.1920929e-07 and abs(rs - scale) <= 1.1920929e-07:
+        return []
+    lines = [f"Philips Scaling Values RS:RI:SS = {rs:g}:{ri:g}:{ss:g} (see PMC3998685)"]
+    if verbose > 0:
+        lines += [" R = raw value, P = precise value, D = displayed value",
+                  " RS = rescale slope, RI = rescale intercept, SS = scale slope",
+                  " D = R * RS + RI; P = D/(RS * SS)"]
+    return lines

@@ -398,7 +398,7 @@ def test_missing_decoder_leaves_the_file_out(tmp_path, capsys, monkeypatch):
 
 # ---- the corpus: standard output line for line ---------------------------------------------------------
 
-STDOUT_CORPORA = ["dcm_qa_12bit", "dcm_qa_ts", "dcm_qa_xa60"]
+STDOUT_CORPORA = ["dcm_qa_12bit", "dcm_qa_enh", "dcm_qa_fmap", "dcm_qa_ts", "dcm_qa_xa30", "dcm_qa_xa60"]
 
 
 def _corpus_runs(name, verbose, capsys, tmp_path):
