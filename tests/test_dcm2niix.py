@@ -189,6 +189,7 @@ def test_same_files_as_dcm2niix_package(kind, tmp_path):
     _synthetic(kind, tmp_path / "dicom")
     ref, got = tmp_path / "ref", tmp_path / "got"
     ref.mkdir()
+    got.mkdir()  # dcm2niix, and medfast dcm2niix, refuse an output folder that does not exist (exit 6)
     subprocess.run([tool, "-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(ref), str(tmp_path / "dicom")],
                    check=True, capture_output=True)
     assert main(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(got), str(tmp_path / "dicom")]) == 0
@@ -372,6 +373,7 @@ def test_sidecar_slice_times_match_dcm2niix_package(tmp_path, manufacturer):
         ds.save_as(path)
     ref, got = tmp_path / "ref", tmp_path / "got"
     ref.mkdir()
+    got.mkdir()  # dcm2niix, and medfast dcm2niix, refuse an output folder that does not exist (exit 6)
     subprocess.run([tool, "-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(ref), str(tmp_path / "in")],
                    check=True, capture_output=True)
     assert main(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(got), str(tmp_path / "in")]) == 0
