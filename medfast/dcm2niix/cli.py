@@ -161,12 +161,19 @@ def _load(settings, given):
     if settings.bids != "i" and not os.access(out_dir, os.W_OK):
         _error(f"Unable to write to output folder: {out_dir}")
         return exitcodes.OUTPUT_READ_ONLY
+    from .._atomic import FolderBusyError, output_folder
+
     run = _Run(settings, folder, out_dir)
-    if is_file and settings.single_file:
-        return run.convert([given], {given: search.file_syntax(given)})
-    if settings.adjacent:
-        return run.folder_by_folder(folder, settings.depth)
-    return run.core(folder, settings.depth)
+    try:
+        with output_folder(out_dir, "medfast dcm2niix"):  # one run a folder; a killed run's series finished
+            if is_file and settings.single_file:
+                return run.convert([given], {given: search.file_syntax(given)})
+            if settings.adjacent:
+                return run.folder_by_folder(folder, settings.depth)
+            return run.core(folder, settings.depth)
+    except FolderBusyError as err:  # medfast's own guard (dcm2niix has none): one line, exit 1
+        _note(str(err))
+        return exitcodes.ERROR
 
 
 class _Run:
