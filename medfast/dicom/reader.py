@@ -1,7 +1,6 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
-import functools
 import os
 import weakref
 
@@ -11,6 +10,7 @@ from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, series, walk
+from .pixels import undecodable
 from .header import DatasetHeader, as_header
 from .values import number, text
 
@@ -18,7 +18,6 @@ from .values import number, text
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
 RGB24 = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
-_DEFLATED, _RLE = "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.5"
 _ENCAPSULATED_LENGTH = 0xFFFFFFFF
 
 
@@ -82,30 +81,6 @@ def _full_header(path):
                 del ds[keyword]
     header = DatasetHeader(ds, path)
     return header if image else _not_an_image(path, header)
-
-
-@functools.lru_cache(maxsize=None)
-def undecodable(syntax):
-    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
-
-    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
-    any other needs a pydicom decoder plugin that is installed.
-
-    Examples
-    --------
-    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.3.4")
-    ('', 'no pixel decoder for this transfer syntax')
-    """
-    if not syntax or syntax in _NATIVE or syntax in (_DEFLATED, _RLE):
-        return ""
-    _pydicom.ensure()
-    from pydicom.pixels import get_decoder
-
-    try:
-        decoder = get_decoder(syntax)
-    except NotImplementedError:
-        return "no pixel decoder for this transfer syntax"
-    return "" if decoder.is_available else "decoder needs: " + "; ".join(decoder.missing_dependencies)
 
 
 def _source(path, pixels=False):
