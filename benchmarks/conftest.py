@@ -8,15 +8,12 @@ small data).
 """
 import pytest
 
+from anchors import full_size
+
 
 def pytest_addoption(parser):
     parser.addoption("--benchmark-full", action="store_true", default=False,
                      help="benchmarks on full-size data (implied by --benchmark-only)")
-
-
-def full_size(config):
-    """True when the benchmarks should build their full-size data."""
-    return bool(config.getoption("benchmark_only", False) or config.getoption("benchmark_full", False))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -86,8 +86,6 @@ def test_not_an_image_names_the_file_once(tmp_path):
         assert result.returncode == exitcodes.NO_VALID_FILES
 
 
-@pytest.mark.xfail(strict=True, reason="the registry's sniff error (medfast/formats/__init__.py, helper formats) "
-                                       "still formats the first bytes with repr: b'...'")
 def test_not_an_image_shows_no_python_literal(tmp_path):
     (tmp_path / "fake.dcm").write_bytes(b"hello world, this is not DICOM")
     result = medfast("info", "fake.dcm", cwd=tmp_path)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
-from ..dicom.header import DatasetHeader
 from .gradients import bval_text, bvec_text, series_gradients
 from .nifti_header import build_header
 from .resample import equalize_slices, tilt_corrected
@@ -78,16 +77,9 @@ def _write_image(vol, path, to):
 
 
 def _write_gradients(vol, base):
-    cache = {}
+    from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
-    def read_header(path):
-        if path not in cache:
-            import pydicom
-
-            cache[path] = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), path)
-        return cache[path]
-
-    got = series_gradients(vol, read_header)
+    got = series_gradients(vol, header_of)
     if got is None:
         return []
     paths = []
