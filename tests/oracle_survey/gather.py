@@ -111,8 +111,8 @@ def arrange(source, roots, dest, seen, inventory, staging):
                     n += 1
                     target = dest / source / f"{_slug(source)}__{name}_{n}"
                 target.mkdir(parents=True)
-                for i, (f, _) in enumerate(batch):
-                    shutil.copy2(f, target / (f.name if together else f"{i:03d}_{f.name}"))
+                for f, _ in batch:
+                    shutil.copy2(f, target / f.name)  # the file's own name: DICOMDIR stays DICOMDIR
                 inventory[str(target.relative_to(dest))] = [str(f) for f, _ in batch]
 
 
