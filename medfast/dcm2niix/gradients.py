@@ -109,6 +109,38 @@ def series_gradients(vol, read_header):
                           slice_dir=int(meta.get("slice_dir", 3)))
 
 
+def derived_volumes(bvals, vecs, vendor):
+    """Which volumes of a diffusion series are the scanner's derived trace/ADC images, as dcm2niix's nii_saveDTI decides.
+
+    Philips stores the isotropic (trace) or ADC image of a DWI series as a
+    volume with a b-value but no gradient vector. dcm2niix moves such volumes
+    out of the DWI: the NIfTI, ``.bval`` and ``.bvec`` keep the other volumes
+    (in their order), and a copy with every volume, the derived ones last,
+    is written as ``<name>_ADC``. Two exceptions keep them in: a single
+    derived volume beside a single b=0 (a "b=0 + trace" pair), and a series
+    with fewer than two other volumes. A series whose every volume is
+    derived is isotropic: dcm2niix writes its ``.bval`` but no ``.bvec``.
+
+    Returns ``(kept, derived, isotropic)``: the indices of the volumes the
+    DWI keeps and of those moved to the end of ``_ADC``, and the flag.
+
+    Examples
+    --------
+    >>> derived_volumes([0, 1000, 1000, 1000], [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]], "PH")
+    ([0, 1, 2], [3], False)
+    >>> derived_volumes([0, 1000], [[0, 0, 0], [0, 0, 0]], "PH")  # b=0 + trace: kept
+    ([0, 1], [], False)
+    """
+    n = len(bvals)
+    zero = [all(abs(float(x)) <= _EPS for x in v) for v in vecs]
+    derived = [i for i in range(n) if vendor == "PH" and abs(float(bvals[i])) > _EPS and zero[i]]
+    isotropic = len(derived) == n
+    if derived and n - len(derived) < 2:
+        derived = []  # b=0 + trace, or an isotropic series: nothing to move out
+    kept = [i for i in range(n) if i not in derived]
+    return kept, derived, isotropic
+
+
 def _fmt(x):
     return f"{float(np.float32(x)):g}"
 

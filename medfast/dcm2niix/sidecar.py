@@ -508,13 +508,13 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
-    wfs = _float(ds.private((0x2001, 0x1022), nested=False)) if vendor == "PH" else math.nan
+    wfs = _float(ds.private((0x2001, 0x1022))) if vendor == "PH" else math.nan
     if math.isfinite(wfs) and wfs > 0:
         out["WaterFatShift"] = wfs
         freq = _float(ds.find("ImagingFrequency"))
         etl = _float(ds.find("EchoTrainLength"))
         if not etl > 1:
-            etl = _float(ds.private((0x2001, 0x1013), nested=False))
+            etl = _float(ds.private((0x2001, 0x1013)))
         if "EffectiveEchoSpacing" not in out and freq > 0 and etl > 0 and recon > 1:
             actual = wfs / (freq * 3.4 * (etl + 1))
             total = actual * etl

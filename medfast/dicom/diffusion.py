@@ -8,7 +8,7 @@ output rules (image frame, ``.bval``/``.bvec``) are ``medfast.dcm2niix.gradients
 """
 from __future__ import annotations
 
-from . import siemens
+from . import philips, siemens
 from .values import floats, number, vendor_key
 
 
@@ -34,6 +34,8 @@ def frame_gradient(header, frame=None):
         seq = per_frame[frame].items("MRDiffusionSequence")
         if seq:
             d = seq[0]
+            if philips.is_isotropic_frame(header, d):
+                return philips.ISOTROPIC_B, [0.0, 0.0, 0.0]
             b = number(d.get("DiffusionBValue"), 0.0) or 0.0
             vec = [0.0, 0.0, 0.0]
             directions = d.items("DiffusionGradientDirectionSequence")

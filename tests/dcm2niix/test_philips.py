@@ -1,0 +1,53 @@
+"""Philips rules of dcm2niix, on synthesised classic and enhanced series, compared with the dcm2niix package.
+
+Each case writes DICOM with ``medfast.synth``, runs the ``dcm2niix`` command
+(the oracle) and ``medfast dcm2niix`` on the same folder, and requires the
+same file names, voxels, affines, bval/bvec and sidecar keys.
+"""
+from __future__ import annotations
+
+import pytest
+
+from dcm2niix_compare import score_with_oracle
+from support import require_tool
+
+# (b-values, volumes that are the scanner's trace image)
+DWI_CASES = {
+    "trace_last": ((0, 1000, 1000, 1000, 1000), (4,)),  # the trace moves to <name>_ADC, out of the DWI
+    "trace_middle": ((0, 1000, 1000, 1000, 1000), (2,)),  # _ADC holds every volume, the trace last
+    "two_traces": ((0, 1000, 1000, 1000, 1000), (3, 4)),
+    "b0_and_trace": ((0, 1000), (1,)),  # a b=0 + trace pair keeps both (enhanced: the trace reads b=2000)
+    "isotropic": ((1000, 1000, 1000), (0, 1, 2)),  # every volume a trace: .bval, no .bvec
+}
+
+
+def assert_same_as_dcm2niix(folder, work, args=("-b", "y", "-z", "n", "-f", "%s_%p")):
+    """Run the dcm2niix package and medfast on ``folder``; fail with every difference."""
+    require_tool("dcm2niix")
+    score = score_with_oracle(folder, work, args)
+    problems = [f"missing {n}" for n in score.names_missing] + [f"extra {n}" for n in score.names_extra]
+    problems += [f"{name}: {d}" for name, diffs in score.problems.items() for d in diffs]
+    assert score.nifti > 0 and problems == []
+    return score
+
+
+@pytest.mark.parametrize("enhanced", [False, True], ids=["classic", "enhanced"])
+@pytest.mark.parametrize("case", sorted(DWI_CASES))
+def test_derived_trace_volume(tmp_path, case, enhanced):
+    """Philips' trace/ADC volume (a b-value, no vector) leaves the DWI for the _ADC file, as dcm2niix's nii_saveDTI."""
+    from medfast.synth import write_philips_dwi
+
+    bvals, trace = DWI_CASES[case]
+    write_philips_dwi(tmp_path / "in", enhanced=enhanced, bvals=bvals, trace=trace)
+    score = assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
+    assert score.grad >= 1
+
+
+def test_derived_volumes_rule():
+    """The rule alone: vectors of zero with a b-value are derived, unless too few volumes would remain."""
+    from medfast.dcm2niix.gradients import derived_volumes
+
+    zero, x = [0, 0, 0], [1, 0, 0]
+    assert derived_volumes([0, 1000, 1000], [zero, x, zero], "PH") == ([0, 1], [2], False)
+    assert derived_volumes([0, 1000, 1000], [zero, x, zero], "SI") == ([0, 1, 2], [], False)
+    assert derived_volumes([1000, 1000], [zero, zero], "PH") == ([0, 1], [], True)
