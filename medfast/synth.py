@@ -97,7 +97,7 @@ def _save(ds, path, pixels):
 
 
 def write_ct_series(folder, shape=(256, 256, 120), spacing=(0.9, 0.9, 1.25), *, series_number=2,
-                    shuffle_names=False, seed=0):
+                    shuffle_names=False, seed=0, extra=None, per_slice=None):
     """Write the phantom as an axial CT series, one file a slice; return the file paths.
 
     12 bits stored in 16, unsigned, RescaleSlope 1, RescaleIntercept -1024, as
@@ -111,6 +111,10 @@ def write_ct_series(folder, shape=(256, 256, 120), spacing=(0.9, 0.9, 1.25), *, 
     spacing : (column, row, slice) spacing in mm
     shuffle_names : bool
         Name files in random order, so that readers must sort by position.
+    extra : dict, optional
+        Attributes (keyword -> value) set on every file after the defaults (Manufacturer, kernel, exposure ...).
+    per_slice : callable, optional
+        ``per_slice(k, ds)`` edits slice ``k``'s dataset before it is saved.
 
     Examples
     --------
@@ -145,6 +149,10 @@ def write_ct_series(folder, shape=(256, 256, 120), spacing=(0.9, 0.9, 1.25), *, 
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
         ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
         ds.WindowCenter, ds.WindowWidth = 40, 400
+        for keyword, value in (extra or {}).items():
+            setattr(ds, keyword, value)
+        if per_slice is not None:
+            per_slice(k, ds)
         path = os.path.join(folder, f"IM{order[k]:05d}.dcm")
         # DICOM rows run along +y (posterior) and columns along +x: pixel (r, c) is voxel (c, r)
         _save(ds, path, stored[:, :, k].T)
@@ -239,13 +247,15 @@ def _mr_dataset(sop_class, sop, series, study, series_number, description, manuf
 
 
 def write_philips_dwi(folder, shape=(16, 12, 4), bvals=(0, 1000, 1000, 1000, 1000), vecs=None, *, enhanced=False,
-                      series_number=5, trace=(), extra=None, seed=0):
+                      series_number=5, trace=(), trace_image_type=None, extra=None, seed=0):
     """Write a Philips diffusion series, classic (one file a slice) or enhanced (one multi-frame file).
 
     Each volume ``t`` has b-value ``bvals[t]`` and gradient ``vecs[t]`` in
     Philips' private (2001,1003) and (2005,10B0-B2) and in the standard
     diffusion attributes; volumes listed in ``trace`` are the scanner's
-    isotropic (trace) image: DiffusionDirectionality ISOTROPIC, vector 0 0 0.
+    isotropic (trace) image: DiffusionDirectionality ISOTROPIC, vector 0 0 0,
+    and ImageType ``trace_image_type`` in classic files when given (e.g.
+    DERIVED, which dcm2niix never stacks with original images).
     Returns the file paths.
 
     Examples
@@ -303,6 +313,8 @@ def write_philips_dwi(folder, shape=(16, 12, 4), bvals=(0, 1000, 1000, 1000, 100
                 ds.DiffusionGradientOrientation = [0.0, 0.0, 0.0] if isotropic else [float(x) for x in vecs[t]]
                 ds.DiffusionDirectionality = "ISOTROPIC" if isotropic else ("DIRECTIONAL" if bvals[t] else "NONE")
                 philips_private(ds, bvals[t], vecs[t], isotropic)
+                if isotropic and trace_image_type:
+                    ds.ImageType = list(trace_image_type)
                 path = os.path.join(folder, f"IM_{n + 1:04d}")
                 _save(ds, path, pixels[t, k])
                 paths.append(path)

@@ -13,8 +13,9 @@ import re
 
 from ..dicom import ge, siemens
 from ..dicom.header import as_header
+from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
-from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
+from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .naming import echo_number
 from .slice_timing import slice_timing
@@ -98,7 +99,8 @@ def image_type(ds, meta):
     # MAGNITUDE only where a header says so (ImageType "M", ComplexImageComponent, GE's image type 0):
     # CT, or a Philips MIXED file, get nothing appended
     ge_type = ds.private((0x0043, 0x102F), nested=False)
-    said = "M" in items or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
+    # dcm2niix looks for "_M_" in the values joined by "_": an M neither first nor last
+    said = "M" in items[1:-1] or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
         ge_type is not None and _float(ge_type) == 0)
     if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra:
         extra.append("MAGNITUDE")
@@ -242,6 +244,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if kinds:
         out["ImageType"] = kinds
     text_types = _words(ds.private((0x0021, 0x1175))) if vendor == "SI" else []
+    derived = derived_image(strings(ds.find("ImageType")))
     if text_types:
         out["ImageTypeText"] = text_types
     words = set(text_types) | set(_words(ds.find("ImageType")))  # distortion correction, any vendor
@@ -249,6 +252,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["NonlinearGradientCorrection"] = True
     elif "ND" in words or text_types:
         out["NonlinearGradientCorrection"] = False
+    if derived:
+        out["RawImage"] = False
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
     if series > 0:
         out["SeriesNumber"] = series
@@ -266,7 +271,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         _philips_scaling(out, ds, frame)
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
-    _table(out, ds, _TABLE_ACQ)
+    xray = x_ray_exposure(ds)
+    _ct_keys(out, ds, vendor, xray)
+    if xray is None:  # CT slice thickness often varies: dcm2niix leaves both out for X-ray images
+        _table(out, ds, _TABLE_ACQ[:2])
+    _table(out, ds, _TABLE_ACQ[2:])
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
@@ -280,7 +289,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
             if venc < 0:
                 out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
-    elif te > 0 and modality not in ("CT", "CR", "DX"):
+    elif te > 0 and xray is None:
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
@@ -325,6 +334,83 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
     return out
+
+
+def x_ray_exposure(ds):
+    """Exposure (0018,1152, mAs) of an X-ray image (CT, CR, DX), or None for other images.
+
+    dcm2niix flags an image as X-ray when it carries Exposure and no echo
+    time; it then writes XRayExposure instead of EchoTime, and no slice
+    thickness or spacing.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> x_ray_exposure(ValuesHeader({"Exposure": 250})), x_ray_exposure(ValuesHeader({"Exposure": 2, "EchoTime": 3.0}))
+    (250.0, None)
+    """
+    exposure = ds.find("Exposure")
+    if exposure is None or _float(ds.find("EchoTime"), 0.0) != 0:
+        return None
+    x = _float(exposure, 0.0)
+    return x if math.isfinite(x) else 0.0
+
+
+def _ct_keys(out, ds, vendor, xray):
+    """ConvolutionKernel (split into ReconFilterType/Size), ExposureTime, XRayTubeCurrent, XRayExposure, as dcm2niix."""
+    kernel = _str(ds.find("ConvolutionKernel"))
+    _put(out, "ConvolutionKernel", kernel, "str")
+    size = _float(ds.private((0x0009, 0x108F), nested=False)) if vendor == "GE" else math.nan
+    if math.isnan(size) and kernel:
+        name, number = _kernel_parts(kernel)
+        if name:
+            out["ReconFilterType"] = name
+        if number > 0:
+            out["ReconFilterSize"] = number
+    elif not math.isnan(size):
+        out["ReconFilterSize"] = size
+    exposure_ms = _int_prefix(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
+    if exposure_ms > 0:
+        out["ExposureTime"] = exposure_ms / 1000.0
+    current = _int_prefix(ds.find("XRayTubeCurrent"))
+    if current > 0:
+        out["XRayTubeCurrent"] = current
+    if xray is not None and xray > 0:
+        out["XRayExposure"] = xray
+
+
+def _kernel_parts(kernel):
+    """A kernel named "<type><size>" ("XYZ Gauss4.00", "FC13") -> (type, size); ('', 0) when it ends in letters.
+
+    The size starts at the first digit or '.' after which only digits, '.'
+    and blanks follow; the type is what precedes it, trailing blanks cut.
+    """
+    split = -1
+    for i, c in enumerate(kernel):
+        if c.isdigit() or c == ".":
+            if split < 0:
+                split = i
+        elif c != " ":
+            split = -1
+    if split <= 0:
+        return "", 0.0
+    return kernel[:split].rstrip(" "), _atof(kernel[split:])
+
+
+def _atof(text):
+    """C's atof: the longest leading number, 0.0 when none."""
+    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
+    return float(m.group(0)) if m else 0.0
+
+
+def _int_prefix(value):
+    """C's atoi on a DICOM IS/DS value: the leading integer, 0 when none."""
+    if value is None:
+        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if math.isfinite(value) else 0
+    m = re.match(r"\s*[-+]?\d+", _str(value))
+    return int(m.group(0)) if m else 0
 
 
 def _asl(out, ds, block):

@@ -1,7 +1,7 @@
 """Which images form one output volume: dcm2niix's criteria for splitting a series.
 
 Images are stacked together only when they share the series (SeriesInstanceUID
-and SeriesNumber), the matrix (rows, columns, bits allocated, samples, mosaic
+and SeriesNumber), whether they are derived (dcm2niix's isDerived), the matrix (rows, columns, bits allocated, samples, mosaic
 slice count), the echo (number and time), the complex component (magnitude,
 phase, real, imaginary, field map), the receive coil and, within 1e-4, the
 orientation (ImageOrientationPatient).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
+from .series import derived_image
 
 _ORIENT_TOL = 1e-4
 
@@ -18,18 +19,37 @@ _ORIENT_TOL = 1e-4
 def _key(s):
     echo_time = None if s.echo_time is None else round(s.echo_time, 4)
     return (s.series_number, s.series_uid, s.rows, s.cols, s.bits, s.mosaic[0] if s.mosaic else 0,
-            s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.coil)
+            s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.coil, derived_image(s.image_type))
+
+
+def conversion_order(series_uid, series_number):
+    """dcm2niix's sort key of a series: the CRC-32 of its SeriesInstanceUID (its number when it has none).
+
+    dcm2niix converts series in this order, so when two series get the same
+    output name the first converted keeps it and the next ones get ``a``,
+    ``b``, ... (images of one series: in the order their first file comes).
+
+    Examples
+    --------
+    >>> conversion_order("1.2.3", 7) == __import__("zlib").crc32(b"1.2.3"), conversion_order("", 7), conversion_order("", 0)
+    (True, 7, 1)
+    """
+    import zlib
+
+    if series_uid:
+        return zlib.crc32(series_uid.encode("latin-1", "replace"))
+    return series_number if series_number >= 1 else 1
 
 
 def group(slices):
-    """Split ``Slice`` records into stacks, in order of series number then first appearance.
+    """Split ``Slice`` records into stacks, in dcm2niix's conversion order (``conversion_order``, then first file).
 
     Examples
     --------
     >>> group([])
     []
     """
-    buckets = {}
+    buckets, first = {}, {}
     for s in slices:
         stacks = buckets.setdefault(_key(s), [])
         iop = np.asarray(s.iop)
@@ -40,8 +60,34 @@ def group(slices):
         else:
             stacks.append((iop, [s]))
     out = [members for stacks in buckets.values() for _, members in stacks]
-    out.sort(key=lambda members: members[0].series_number)
+    rank = _ReaddirRank()
+    out.sort(key=lambda members: (conversion_order(members[0].series_uid, members[0].series_number),
+                                  min(rank(m.path) for m in members)))
     return out
+
+
+class _ReaddirRank:
+    """A file's place in the order dcm2niix finds files: its folder, then the folder's directory-listing order.
+
+    dcm2niix lists folders unsorted (readdir order), so among stacks of one
+    series it converts first the one whose file the listing gives first.
+    """
+
+    def __init__(self):
+        self._folders = {}
+
+    def __call__(self, path):
+        import os
+
+        folder, name = os.path.split(os.fspath(path))
+        order = self._folders.get(folder)
+        if order is None:
+            try:
+                order = {n: i for i, n in enumerate(os.listdir(folder or "."))}
+            except OSError:
+                order = {}
+            self._folders[folder] = order
+        return folder, order.get(name, len(order))
 
 
 def varies(groups):

@@ -33,9 +33,24 @@ class Slice:
 
     @property
     def derived(self):
-        """True for DERIVED images and localizers (dcm2niix ``-i y`` drops them)."""
-        types = [str(v).upper() for v in self.image_type or ()]
-        return bool(types) and (types[0] == "DERIVED" or "LOCALIZER" in types)
+        """True for derived images (``derived_image``) and localizers (dcm2niix ``-i y`` drops them)."""
+        return derived_image(self.image_type) or "LOCALIZER" in [str(v).upper() for v in self.image_type or ()]
+
+
+def derived_image(image_type):
+    """dcm2niix's isDerived: ImageType names DERIVED anywhere, or an ADC, TRACEW, TRACE or FA value before the last.
+
+    dcm2niix never stacks derived images with original ones, and ``-i y`` skips them.
+
+    Examples
+    --------
+    >>> derived_image(["ORIGINAL", "PRIMARY", "M"]), derived_image(["DERIVED", "PRIMARY"]), derived_image(["X", "ADC", "M"])
+    (False, True, True)
+    """
+    joined = "_".join(str(v).upper() for v in image_type or ())
+    if len(joined) > 6 and "DERIVED" in joined:
+        return True
+    return len(joined) > 5 and any(f"_{word}_" in joined for word in ("ADC", "TRACEW", "TRACE", "FA"))
 
 
 def _float(value, default=None):
