@@ -12,7 +12,7 @@ from ..dicom.header import DatasetHeader
 from ..dicom.values import vendor_key
 from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
 from .nifti_header import build_header
-from .resample import equalize_slices, tilt_corrected
+from .resample import extra_volumes
 from .sidecar import build_sidecar, to_json
 
 # output format (``Options.to``) -> file extension
@@ -49,11 +49,10 @@ def write_job(job, options):
     if options.image:
         written += _write_gradients(gradients, base)
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
-        for suffix, extra in (("_Eq_1", equalize_slices(vol)), ("_Tilt_1", tilt_corrected(vol))):
-            if extra is not None:
-                path = base + suffix + EXTENSIONS[options.to]
-                _write_image(extra, path, options.to)
-                written.append(path)
+        for suffix, extra in extra_volumes(vol):
+            path = base + suffix + EXTENSIONS[options.to]
+            _write_image(extra, path, options.to)
+            written.append(path)
     job.written = written
     return written
 
