@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..dicom.geometry import gantry_tilt_degrees
 from ..dicom.values import number, text
 from ..volume import Volume
 
@@ -37,7 +38,7 @@ def slice_distances(vol, tilt_degrees=0.0):
     diff = (pos - pos[0]).astype(_F)
     length = np.sqrt((diff * diff).sum(axis=1, dtype=_F)).astype(_F)
     if tilt_degrees:
-        length = (_F(math.cos(_F(tilt_degrees) * math.pi / 180)) * length).astype(_F)
+        length = (_F(math.cos(float(_F(tilt_degrees)) * math.pi / 180)) * length).astype(_F)
     return length
 
 
@@ -115,44 +116,6 @@ def equalize_slices(vol, distances=None):
     affine = vol.affine.copy()
     affine[:3, 2] *= float(step) / float(np.linalg.norm(affine[:3, 2]))
     return Volume(out, affine, vol.meta, slope=vol.slope, inter=vol.inter)
-
-
-def _positive(v):
-    """dcm2niix's makePositive: flip so the component of largest magnitude is positive."""
-    return v if _max_mag(v) >= 0 else -v
-
-
-def _max_mag(v):
-    big = v[0]
-    if abs(v[1]) > abs(big):
-        big = v[1]
-    if abs(v[2]) > abs(big):
-        big = v[2]
-    return big
-
-
-def gantry_tilt_degrees(first_ipp, last_ipp, iop):
-    """Signed gantry tilt (degrees) from the first and last slice positions, in float32 as dcm2niix.
-
-    Examples
-    --------
-    >>> round(gantry_tilt_degrees([0, 0, 0], [0, 3.5, 14], [1, 0, 0, 0, 1, 0]), 4)
-    -14.0362
-    """
-    sv = (np.asarray(last_ipp, np.float64) - np.asarray(first_ipp, np.float64)).astype(_F)
-    length = _F(math.sqrt(float(_F(sv[0] * sv[0] + sv[1] * sv[1] + sv[2] * sv[2]))))
-    if length == 0:
-        return 0.0
-    sv = _positive(sv)
-    read, phase = np.asarray(iop[:3], _F), np.asarray(iop[3:6], _F)
-    n = _positive(np.cross(read, phase).astype(_F))
-    len90 = _F(math.sqrt(float(_F(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]))))
-    cos_x = _F(_F(n[0] * sv[0] + n[1] * sv[1] + n[2] * sv[2]) / _F(length * len90))
-    deg = _F(math.acos(max(-1.0, min(1.0, float(cos_x)))) * (180.0 / math.pi))
-    if abs(float(cos_x) - 1.0) <= 1e-4 or abs(float(deg)) <= 1e-4:
-        return 0.0
-    sign = _max_mag(np.cross(sv, n).astype(_F))
-    return float(-deg if sign > 0 else deg)
 
 
 def _series_tilt(vol):
