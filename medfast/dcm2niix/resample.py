@@ -72,9 +72,10 @@ def equalize_slices(vol, distances=None):
     --------
     >>> import numpy as np
     >>> from medfast.volume import Volume
-    >>> v = Volume(np.arange(12, dtype=np.int16).reshape(1, 1, 4), np.eye(4), {"positions": [[0, 0, z] for z in (0, 1, 2, 4)]})
+    >>> stack = np.array([0, 10, 20, 40], np.int16).reshape(1, 1, 4)
+    >>> v = Volume(stack, np.eye(4), {"positions": [[0, 0, z] for z in (0, 1, 2, 4)]})
     >>> equalize_slices(v).stored.ravel().tolist()
-    [0, 1, 2, 3, 4]
+    [0, 10, 20, 30, 40]
     """
     stored = vol.stored
     rgb = stored.dtype.names is not None and stored.dtype.itemsize == 3
