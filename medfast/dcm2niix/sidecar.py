@@ -613,18 +613,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         dwell = _float(ds.private((0x0021, 0x1142)))
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
-    positive = meta.get("phase_encoding_positive")
-    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
-        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
-        view = ge.protocol_block(ds).get("VIEWORDER")
-        if view in ("0", "1"):
-            out["PhaseEncodingPolarityGE"] = "Flipped" if view == "1" else "Unflipped"
-            positive = 0 if view == "1" else 1
-    if positive is None and vendor == "SI":
-        value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
-        if not math.isfinite(value):
-            value = _float(ds.private((0x0021, 0x111C)))
-        positive = int(value) if math.isfinite(value) else -1
+    positive, ge_polarity = phase_polarity(meta, ds, vendor)
+    if ge_polarity:
+        out["PhaseEncodingPolarityGE"] = ge_polarity
     skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and int(_float(ds.find("EchoTrainLength") or 0) or 0) <= 1
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
@@ -646,6 +637,28 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["InPlanePhaseEncodingDirectionDICOM"] = "COL"
     elif rc == "R":
         out["InPlanePhaseEncodingDirectionDICOM"] = "ROW"
+
+
+def phase_polarity(meta, ds, vendor):
+    """(dcm2niix's phaseEncodingDirectionPositive: 1, 0 or -1 unknown; GE's polarity text or None).
+
+    The reader's value wins; GE EPI: the protocol's VIEWORDER (1 flipped);
+    Siemens: the CSA PhaseEncodingDirectionPositive, else XA's (0021,111C).
+    """
+    positive = meta.get("phase_encoding_positive")
+    ge_polarity = None
+    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
+        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
+        view = ge.protocol_block(ds).get("VIEWORDER")
+        if view in ("0", "1"):
+            ge_polarity = "Flipped" if view == "1" else "Unflipped"
+            positive = 0 if view == "1" else 1
+    if positive is None and vendor == "SI":
+        value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
+        if not math.isfinite(value):
+            value = _float(ds.private((0x0021, 0x111C)))
+        positive = int(value) if math.isfinite(value) else -1
+    return (-1 if positive is None else int(positive)), ge_polarity
 
 
 def _g(x):

@@ -28,21 +28,22 @@ def write_job(job, options):
     vol, base = job.volume, job.base
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     written = []
+    header = vol.meta.get("header")
+    sidecar = build_sidecar(vol, header, anonymize=options.anonymize) if header is not None else None
     gradients = _gradients(vol) if options.image else None
     if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
         full, vol = _split_derived(vol, gradients)
         if not options.ignore_derived:
             path = base + "_ADC" + EXTENSIONS[options.to]
-            _write_image(full, path, options.to)
+            _write_image(full, path, options.to, sidecar)
             written.append(path)
     if options.image:
         path = base + EXTENSIONS[options.to]
-        _write_image(vol, path, options.to)
+        _write_image(vol, path, options.to, sidecar)
         written.append(path)
-    header = vol.meta.get("header")
-    if options.sidecar and header is not None:
+    if options.sidecar and sidecar is not None:
         path = base + ".json"
-        text = to_json(build_sidecar(vol, header, anonymize=options.anonymize))
+        text = to_json(sidecar)
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         written.append(path)
@@ -51,13 +52,13 @@ def write_job(job, options):
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
             path = base + suffix + EXTENSIONS[options.to]
-            _write_image(extra, path, options.to)
+            _write_image(extra, path, options.to, sidecar)
             written.append(path)
     job.written = written
     return written
 
 
-def _write_image(vol, path, to):
+def _write_image(vol, path, to, sidecar=None):
     if to in ("nrrd", "mnc"):
         from .. import formats
 
@@ -67,7 +68,7 @@ def _write_image(vol, path, to):
 
     from ..formats.nifti import save_nifti
 
-    img = nib.Nifti1Image(vol.stored, None, build_header(vol))
+    img = nib.Nifti1Image(vol.stored, None, build_header(vol, sidecar=sidecar))
     img.header.set_slope_inter(vol.slope, vol.inter)  # nibabel clears scaling when it makes the image
     save_nifti(img, path)
 
