@@ -661,38 +661,77 @@ def phase_polarity(meta, ds, vendor):
     return (-1 if positive is None else int(positive)), ge_polarity
 
 
-def _g(x):
+# keys dcm2niix prints with more digits than %g (its json_Float format strings); the rest: %g
+_FORMATS = {"ImagingFrequency": "%.10g", "InjectedRadioactivity": "%.8g", "DoseCalibrationFactor": "%.8g",
+            "MolarActivity": "%.9g", "SpectralWidth": "%.17g", "SpectrometerFrequency": "%.9g"}
+# control characters dcm2niix's json_Str escapes (0x01-0x07 it drops); 0x0B becomes an escaped backslash
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\x0b": "\\\\", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _g(x, fmt="%g"):
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int):
         return str(x)
-    text = f"{x:g}"
-    return text
+    return fmt % x
 
 
-def to_json(sidecar, version="medfast"):
-    r"""The sidecar as dcm2niix prints it, with ConversionSoftware keys appended.
+def _json_str(value):
+    """A string as dcm2niix's json_Str writes it: quotes and backslashes escaped, \\b \\t \\n \\f \\r, 0x01-0x07 dropped."""
+    out = []
+    for ch in value:
+        if "\x01" <= ch <= "\x07":
+            continue
+        if ch not in _ESCAPES and ord(ch) < 0x20:  # dcm2niix leaves these raw (invalid JSON): escaped here
+            out.append(f"\\u{ord(ch):04x}")
+            continue
+        out.append(_ESCAPES.get(ch, ch))
+    return '"' + "".join(out) + '"'
+
+
+def conversion_software():
+    """(ConversionSoftware, ConversionSoftwareVersion) medfast writes: its own name, its version as dcm2niix's "v..." form.
+
+    dcm2niix writes "dcm2niix" and "v1.0.20260724". The sidecar names the
+    program that wrote it (BIDS' provenance keys), in the same form, so tools
+    that read the version as "v" followed by dotted numbers keep working.
+
+    Examples
+    --------
+    >>> name, version = conversion_software()
+    >>> name, version.startswith("v")
+    ('medfast', True)
+    """
+    from .. import __version__
+
+    return "medfast", "v" + str(__version__)
+
+
+def to_json(sidecar, version=None):
+    r"""The sidecar as dcm2niix prints it (tabs, %g numbers, arrays one number a line), ConversionSoftware keys last.
 
     Examples
     --------
     >>> text = to_json({"Modality": "MR", "EchoTime": 0.03, "ImageType": ["ORIGINAL", "M"], "Shim": [1.0, -2.0]})
     >>> text.splitlines()[1:7]
     ['\t"Modality": "MR",', '\t"EchoTime": 0.03,', '\t"ImageType": ["ORIGINAL", "M"],', '\t"Shim": [', '\t\t1,', '\t\t-2\t],']
+    >>> to_json({"ImagingFrequency": 123.2512345678}).splitlines()[1]
+    '\t"ImagingFrequency": 123.2512346,'
     """
-    import json
-
+    name, own_version = conversion_software()
     items = dict(sidecar)
-    items["ConversionSoftware"] = "medfast"
-    items["ConversionSoftwareVersion"] = version
+    items["ConversionSoftware"] = name
+    items["ConversionSoftwareVersion"] = version or own_version
     lines = []
     for key, value in items.items():
         if isinstance(value, str):
-            text = json.dumps(value, ensure_ascii=False)
+            text = _json_str(value)
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            text = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+            sep = "," if key == "BidsGuess" else ", "  # dcm2niix prints BidsGuess without the blank
+            text = "[" + sep.join(_json_str(v) for v in value) + "]"
         elif isinstance(value, list):
             text = "[\n" + ",\n".join(f"\t\t{_g(v)}" for v in value) + "\t]"
         else:
-            text = _g(value)
+            text = _g(value, _FORMATS.get(key, "%g"))
         lines.append(f'\t"{key}": {text}')
     return "{\n" + ",\n".join(lines) + "\n}\n"
