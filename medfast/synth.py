@@ -160,12 +160,14 @@ def write_ct_series(folder, shape=(256, 256, 120), spacing=(0.9, 0.9, 1.25), *, 
     return paths
 
 
-def write_mr_series(folder, shape=(64, 64, 24, 10), spacing=(3.0, 3.0, 3.5), *, tr=2.0, series_number=3, seed=0):
+def write_mr_series(folder, shape=(64, 64, 24, 10), spacing=(3.0, 3.0, 3.5), *, tr=2.0, series_number=3, seed=0,
+                    extra=None, per_slice=None):
     """Write a 4-D EPI-like MR series (one file a slice a volume); return the file paths.
 
     Signal follows the phantom's tissue classes with a small sinusoidal
     change over time, as in a block-design fMRI run; AcquisitionTime and
-    TemporalPositionIdentifier step with each volume.
+    TemporalPositionIdentifier step with each volume. ``extra`` (keyword ->
+    value) is set on every file; ``per_slice(t, k, ds)`` edits each file last.
 
     Examples
     --------
@@ -212,6 +214,10 @@ def write_mr_series(folder, shape=(64, 64, 24, 10), spacing=(3.0, 3.0, 3.5), *, 
             ds.ImagingFrequency = 123.2
             ds.EchoTrainLength = 1
             ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+            for keyword, value in (extra or {}).items():
+                setattr(ds, keyword, value)
+            if per_slice is not None:
+                per_slice(t, k, ds)
             path = os.path.join(folder, f"MR{n:05d}.dcm")
             _save(ds, path, signal[:, :, k].T)
             paths.append(path)

@@ -44,7 +44,7 @@ _TABLE_SERIES = (
     ("PatientPosition", "PatientPosition", "str"),
     ("ProcedureStepDescription", "PerformedProcedureStepDescription", "str"),
     ("SoftwareVersions", "SoftwareVersions", "str"),
-    ("MRAcquisitionType", "MRAcquisitionType", "str"),
+    ("MRAcquisitionType", "MRAcquisitionType", "acq"),
     ("StudyDescription", "StudyDescription", "str"),
     ("SeriesDescription", "SeriesDescription", "str"),
     ("ProtocolName", "ProtocolName", "str"),
@@ -66,6 +66,10 @@ _MODALITIES = ("CR", "CT", "MR", "PT", "US")
 
 
 def _put(out, key, value, kind):
+    if kind == "acq":  # dcm2niix knows only 2D and 3D acquisitions
+        if _str(value)[:2].upper() in ("2D", "3D"):
+            out[key] = _str(value)[:2].upper()
+        return
     if kind == "str":
         text = _str(value)
         if text:
@@ -228,6 +232,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
                 _put(out, key, ds.private((0x0021, element)), "str")
     if "SequenceName" not in out:
         _put(out, "SequenceName", ds.find("PulseSequenceName") or ds.private((0x0019, 0x109C), nested=False), "str")
+    else:  # dcm2niix writes both when SequenceName is there
+        _put(out, "PulseSequenceName", ds.find("PulseSequenceName"), "str")
     block = siemens.protocol(ds) if vendor == "SI" else ""
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
@@ -268,7 +274,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "ImageComments", ds.find("ImageComments"), "str")
     frame = _first_frame(meta)
     if vendor == "PH":
-        _philips_scaling(out, ds, frame)
+        _philips_keys(out, ds, meta, frame)
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
     xray = x_ray_exposure(ds)
@@ -279,6 +285,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
+    averages = _float(ds.find("NumberOfAverages"), 0.0)
+    if averages > 1:
+        out["NumberOfAverages"] = averages
     echo = echo_number(ds, meta)
     if echo > 1 or meta.get("multi_echo"):
         out["EchoNumber"] = echo
@@ -300,11 +309,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
     _put(out, "InversionTime", inversion, "s")
-    for key, keyword in (("MTState", "MagnetizationTransfer"), ("SpoilingState", "Spoiling")):
-        value = _str(ds.find(keyword))
-        if value:
-            out[key] = value != "NONE"
+    _mt_and_spoiling(out, ds)
     _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
+    if _str(ds.find("VariableFlipAngleFlag"))[:1].upper() == "Y":
+        out["VariableFlipAngleFlag"] = True
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
@@ -429,6 +437,33 @@ def _asl(out, ds, block):
     out["ArterialSpinLabelingType"] = kind
 
 
+def _mt_and_spoiling(out, ds):
+    """MTState (0018,9020: OFF_RESONANCE true, ON_RESONANCE or NONE false) and SpoilingState/Type (0018,9016).
+
+    dcm2niix reads Spoiling as: any "RF" -> both RF and gradient (COMBINED),
+    else GRADIENT, else NONE (false); without the attribute, a SequenceVariant
+    SP means spoiled, type unknown.
+    """
+    mt = _str(ds.find("MagnetizationTransfer")).upper()
+    if mt[:2] == "OF":
+        out["MTState"] = True
+    elif mt[:2] in ("ON", "NO"):
+        out["MTState"] = False
+    spoiling = _str(ds.find("Spoiling")).upper()
+    kind = "COMBINED" if "RF" in spoiling else "GRADIENT" if "GRADIENT" in spoiling else ""
+    if "NONE" in spoiling and not kind:
+        out["SpoilingState"] = False
+    elif kind or (not spoiling and _variant_sp(_str(ds.find("SequenceVariant")))):
+        out["SpoilingState"] = True
+    if kind:
+        out["SpoilingType"] = kind
+
+
+def _variant_sp(variant):
+    """SequenceVariant names SP (spoiled) as dcm2niix tests it: first, alone, or after a backslash."""
+    return variant.startswith("SP\\") or variant == "SP" or "\\SP" in variant
+
+
 def _floats_first(value):
     if is_multi(value):
         return value[0] if len(value) else None
@@ -440,15 +475,25 @@ def _first_frame(meta):
     return frames[0][1] if frames and meta.get("enhanced") else None
 
 
-def _philips_scaling(out, ds, frame):
-    """dcm2niix's Philips scaling keys (see its PhilipsPrecise): display, real-world and private scale."""
-    scale = _float(ds.private((0x2005, 0x100E), frame))
-    if not (math.isfinite(scale) and scale != 0):
-        return
+def _philips_keys(out, ds, meta, frame):
+    """dcm2niix's Philips keys after ImageComments: trigger delay, real-world scaling, display and private scale.
+
+    TriggerDelayTime: the trigger time (ms) of the series, or the span from its
+    first to its last image when that is positive (saveDcm2NiiCore). The
+    real-world slope (0040,9225) is reported whenever set (below 1e38); the
+    rescale keys (see PhilipsPrecise) only with a private scale slope
+    (2005,100E) that does not vary between the frames of an enhanced file.
+    """
+    trigger = _float(meta.get("trigger_delay_time"), 0.0)
+    if trigger > 0:
+        out["TriggerDelayTime"] = trigger
     rwv = _float(ds.find("RealWorldValueSlope", frame))
-    if math.isfinite(rwv) and rwv != 0:
+    if math.isfinite(rwv) and rwv != 0 and rwv <= 1e38:
         out["PhilipsRWVSlope"] = rwv
         out["PhilipsRWVIntercept"] = _float(ds.find("RealWorldValueIntercept", frame) or 0.0)
+    scale = _float(ds.private((0x2005, 0x100E), frame))
+    if not (math.isfinite(scale) and scale != 0) or (meta.get("enhanced") and (meta.get("scaling") or {}).get("varies")):
+        return
     slope = _float(ds.find("RescaleSlope", frame))
     out["PhilipsRescaleSlope"] = slope if math.isfinite(slope) else 1.0
     inter = _float(ds.find("RescaleIntercept", frame))
@@ -571,11 +616,17 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["BandwidthPerPixelPhaseEncode"] = bw
     vendor = vendor_key(ds.find("Manufacturer"))
     accel, accel_oop = _accel(ds, vendor)
-    for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelReductionFactorOutOfPlane", accel_oop)):
-        if value > 0:  # only what the headers report: no default
+    technique = _str(ds.find("ParallelAcquisitionTechnique"))
+    compressed = math.nan
+    if vendor == "PH" and accel > 1 and "CSENSE" in technique:  # Philips reports compressed SENSE as its factor
+        compressed, accel, technique = accel, 1.0, ""
+    for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelAcquisitionTechnique", technique),
+                       ("ParallelReductionFactorOutOfPlane", accel_oop), ("CompressedSensingFactor", compressed)):
+        if isinstance(value, str):
+            _put(out, key, value, "str")
+        elif value > 0 and (key != "CompressedSensingFactor" or value > 1):  # only what the headers report
             out[key] = int(value) if float(value).is_integer() else value
     accel = accel if accel > 0 else 1.0
-    _put(out, "ParallelAcquisitionTechnique", ds.find("ParallelAcquisitionTechnique"), "str")
     if _str(ds.find("PartialFourier")) == "YES":
         _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
     ees = 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
+from . import philips
 from .series import derived_image
 
 _ORIENT_TOL = 1e-4
@@ -18,8 +19,12 @@ _ORIENT_TOL = 1e-4
 
 def _key(s):
     echo_time = None if s.echo_time is None else round(s.echo_time, 4)
+    # dcm2niix splits Philips images by trigger time (cardiac phases); classic files only: a file is one set
+    philips_cardiac = not s.enhanced and str(s.ds.get("Manufacturer") or "").upper().startswith("PHILIPS") \
+        and not philips.asl_label(s.ds)
+    trigger = s.trigger if philips_cardiac else None
     return (s.series_number, s.series_uid, s.rows, s.cols, s.bits, s.mosaic[0] if s.mosaic else 0,
-            s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.coil, derived_image(s.image_type))
+            s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.coil, derived_image(s.image_type), trigger)
 
 
 def conversion_order(series_uid, series_number):

@@ -54,3 +54,18 @@ def precise_scale(slope, inter, scale):
     if l0 == l1:
         return slope, inter
     return float(np.float32(l1 - l0)), float(l0)
+
+
+def asl_label(header):
+    """True for a Philips ASL image: (2005,1429) labels it LABEL or CONTROL (dcm2niix's aslFlags).
+
+    dcm2niix keeps ASL label and control images together whatever their
+    trigger times, which otherwise split a Philips series.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> asl_label(ValuesHeader({0x20051429: "LABEL"})), asl_label(ValuesHeader({}))
+    (True, False)
+    """
+    return values.text(header.get((0x2005, 0x1429))).strip()[:1].upper() in ("L", "C")

@@ -51,3 +51,34 @@ def test_derived_volumes_rule():
     assert derived_volumes([0, 1000, 1000], [zero, x, zero], "PH") == ([0, 1], [2], False)
     assert derived_volumes([0, 1000, 1000], [zero, x, zero], "SI") == ([0, 1, 2], [], False)
     assert derived_volumes([1000, 1000], [zero, zero], "PH") == ([0, 1], [], True)
+
+
+PHILIPS_MR = dict(Manufacturer="Philips Medical Systems", NumberOfAverages=2, SequenceName="FFE", PulseSequenceName="FFE",
+                  MRAcquisitionType="2D", SoftwareVersions="5.6.1", InPlanePhaseEncodingDirection="ROW",
+                  AcquisitionMatrix=[0, 64, 64, 0], PartialFourier="NO", ParallelReductionFactorInPlane=2.0,
+                  ParallelAcquisitionTechnique="SENSE", SequenceVariant="SP", ScanningSequence="GR")
+
+
+def _philips_scaled(t, k, ds, trigger=None):
+    from medfast.synth import add_private
+
+    add_private(ds, 0x2005, "Philips MR Imaging DD 001", 0x0E, "FL", 0.5)
+    ds.RescaleSlope, ds.RescaleIntercept = 2.0, 0.0
+    ds.TriggerTime = 30.0 if trigger is None else trigger(t)
+
+
+@pytest.mark.parametrize(("extra", "trigger"), [
+    ({"MagnetizationTransfer": "ON_RESONANCE", "Spoiling": "RF_AND_GRADIENT", "VariableFlipAngleFlag": "N"},
+     lambda t: t * 100.0),  # cardiac phases: one series each, _t<ms> suffixes, TriggerDelayTime
+    ({"MagnetizationTransfer": "OFF_RESONANCE", "Spoiling": "GRADIENT", "ParallelAcquisitionTechnique": "CSENSE"},
+     None),  # CSENSE: CompressedSensingFactor, in-plane factor 1
+    ({"MagnetizationTransfer": "NONE", "Spoiling": "NONE", "VariableFlipAngleFlag": "Y", "MRAcquisitionType": "3D"},
+     None),
+], ids=["cardiac", "csense", "unspoiled_3d"])
+def test_philips_classic_keys(tmp_path, extra, trigger):
+    """Philips classic MR: trigger splits and TriggerDelayTime, scaling keys, MTState, Spoiling*, averages, CSENSE."""
+    from medfast.synth import write_mr_series
+
+    write_mr_series(tmp_path / "in", shape=(8, 8, 3, 3), extra=dict(PHILIPS_MR, **extra),
+                    per_slice=lambda t, k, ds: _philips_scaled(t, k, ds, trigger))
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
