@@ -18,7 +18,7 @@ from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_i
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .naming import echo_number
-from .slice_timing import slice_timing
+from .slice_timing import multiband_factor, slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -242,7 +242,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if internal > 0:
         out["InternalPulseSequenceName"] = "EPI" if internal == 1 else "EPI2"
     slice_times = slice_timing(vol, ds, vendor, block)
-    multiband = multiband_factor(block, slice_times) if modality == "MR" else 1
+    multiband = multiband_factor(vol, ds, vendor, slice_times) if modality == "MR" else 1
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
     if pst:
         out["PulseSequenceType"] = pst
@@ -525,16 +525,6 @@ def pulse_sequence_type(scanning, variant, multiband):
     return ""
 
 
-def multiband_factor(block, times):
-    """Slices excited at once: the protocol's value, else ties with the first slice time (dcm2niix's rule)."""
-    factor = _key_int(block, "sSliceAcceleration.lMultiBandFactor") if block else 0
-    if factor > 1:
-        return factor
-    if times is None or len(times) < 2:
-        return 1
-    return 1 + sum(1 for t in list(times)[1:] if t == list(times)[0])
-
-
 def _table_position(ds, vendor):
     position = ds.private((0x0019, 0x1014), nested=False)
     if position is None and vendor == "SI":
@@ -560,18 +550,13 @@ def _table_position(ds, vendor):
 def _accel(ds, vendor):
     """(in-plane, out-of-plane) parallel reduction factors; NaN where no source gives one."""
     inplane, outplane = _float(ds.find("ParallelReductionFactorInPlane")), _float(ds.find("ParallelReductionFactorOutOfPlane"))
-    block = siemens.protocol(ds) if vendor == "SI" else ""
-    if block and not inplane > 0:  # Siemens protocol: sPat.lAccelFactPE / lAccelFact3D
-        inplane = float(_key_int(block, "sPat.lAccelFactPE", -1))
-    if block and not outplane > 0:
-        outplane = float(_key_int(block, "sPat.lAccelFact3D", -1))
-    if vendor == "SI":
-        for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
-            text = _str(ds.private(tag, nested=False))
-            m = re.match(r"p(\d+)", text)
-            if m:
-                inplane = float(m.group(1))
-                break
+    if vendor == "SI":  # dcm2niix ignores (0018,9069) and (0018,9155) for Siemens: PAT mode text, then the protocol
+        inplane, outplane = siemens.pat_mode(ds)[0] or math.nan, math.nan
+        block = siemens.protocol(ds)
+        if block and _key_int(block, "sPat.lAccelFactPE") > 0:  # sPat.lAccelFactPE / lAccelFact3D win (issue 672)
+            inplane = float(_key_int(block, "sPat.lAccelFactPE"))
+        if block and _key_int(block, "sPat.lAccelFact3D") > 0:
+            outplane = float(_key_int(block, "sPat.lAccelFact3D"))
     if vendor == "GE":
         asset = floats(ds.private((0x0043, 0x1083), nested=False))
         if asset and asset[0] > 0:
