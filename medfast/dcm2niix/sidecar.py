@@ -87,8 +87,8 @@ def _put(out, key, value, kind):
 def _table(out, ds, table):
     enhanced = bool(ds.frames())
     for key, keyword, kind in table:
-        # enhanced files: dcm2niix's flat parse keeps the last of nested strings
-        nested = ds.last(keyword) if enhanced and kind == "str" else None
+        # enhanced files: dcm2niix's flat parse keeps the last value of a tag, nested or not
+        nested = ds.last(keyword) if enhanced else None
         _put(out, key, nested if nested is not None else ds.find(keyword), kind)
 
 
@@ -214,8 +214,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     vendor = vendor_key(ds.find("Manufacturer"))
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
-    _table(out, ds, _TABLE_ID)
+    _table(out, ds, _TABLE_ID[:3])
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
+    _table(out, ds, _TABLE_ID[3:])
     if not anonymize:
         _table(out, ds, _TABLE_PATIENT)
         birth = _str(ds.find("PatientBirthDate"))
@@ -341,7 +342,61 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
+    guess = bids_guess(ds)
+    if guess:
+        out["BidsGuess"] = list(guess)
+    return _in_dcm2niix_order(out)
+
+
+_TAIL = ("TotalReadoutTime", "PixelBandwidth", "DwellTime", "PhaseEncodingAxis", "PhaseEncodingDirection", "SliceTiming",
+         "ImageOrientationPatientDICOM", "ImageOrientationText", "InPlanePhaseEncodingDirectionDICOM", "BidsGuess")
+# keys computed out of dcm2niix's print order -> the keys they must precede (the first present one)
+_PRINT_ORDER = (
+    ("PulseSequenceType", ("ScanOptions", "SequenceName", "PulseSequenceName", "ImageType")),
+    ("PartialFourierDirection", ("PartialFourierEnabled", "PhaseEncodingStepsNoPartialFourier", "PhaseEncodingSteps",
+                                 "FrequencyEncodingSteps", "PhaseEncodingStepsOutOfPlane", "AcquisitionMatrixPE")),
+    ("WaterFatShift", ("EstimatedEffectiveEchoSpacing", "EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("EstimatedEffectiveEchoSpacing", ("EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("EstimatedTotalReadoutTime", ("EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("AcquisitionDuration", _TAIL),
+    ("NumberOfKSpaceTrajectories", _TAIL),
+)
+
+
+def _in_dcm2niix_order(out):
+    """Keys medfast computes late moved to where dcm2niix prints them (the values are unchanged)."""
+    for key, anchors in _PRINT_ORDER:
+        if key not in out:
+            continue
+        value = out.pop(key)
+        anchor = next((k for k in anchors if k in out), None)
+        moved = {}
+        for k, v in out.items():
+            if k == anchor:
+                moved[key] = value
+            moved[k] = v
+        if anchor is None:
+            moved[key] = value
+        out = moved
     return out
+
+
+def bids_guess(ds):
+    """dcm2niix's BidsGuess ([datatype, entities and suffix]) where medfast reproduces it; None elsewhere.
+
+    CT and PET series are classified by modality alone (setBids): ["ct",
+    "_ct"] and ["pet", "_pet"]. dcm2niix's MR guess (setBidsSiemens,
+    setBidsPhilips, setBidsGE, then its name heuristics) is not reproduced:
+    medfast writes no guess rather than a different one.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> bids_guess(ValuesHeader({"Modality": "CT"})), bids_guess(ValuesHeader({"Modality": "MR"}))
+    (('ct', '_ct'), None)
+    """
+    modality = _str(ds.find("Modality"))
+    return {"CT": ("ct", "_ct"), "PT": ("pet", "_pet")}.get(modality)
 
 
 def x_ray_exposure(ds):
@@ -531,8 +586,8 @@ def _table_position(ds, vendor):
         position = ds.private((0x0021, 0x1005))
     if vendor == "SI" and position is not None:
         found = [_float(v) for v in (position if is_multi(position) else str(position).split("\\"))]
-        if len(found) == 3:
-            return found
+        if len(found) == 3:  # dcm2niix reverses z (its issue 726), so 0 prints as -0
+            return [found[0], found[1], -found[2]]
     if vendor == "GE":
         found = floats(ds.private((0x0043, 0x10B2), nested=False))
         if len(found) >= 3:
@@ -642,7 +697,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
             total = actual * etl
             out["EstimatedEffectiveEchoSpacing"] = total / (recon - 1)
             out["EstimatedTotalReadoutTime"] = total
-    _put(out, "PixelBandwidth", ds.find("PixelBandwidth"), "pos")
+    _put(out, "PixelBandwidth", ds.last("PixelBandwidth") if ds.frames() else ds.find("PixelBandwidth"), "pos")
     # dcm2niix reads the dwell time from (0019,1018) only, not from the CSA header
     dwell = _float(ds.private((0x0019, 0x1018), nested=False)) if vendor == "SI" else math.nan
     if not dwell > 0 and vendor == "SI":  # XA enhanced: (0021,1142), ns
