@@ -17,7 +17,14 @@ from .series import derived_image
 _ORIENT_TOL = 1e-4
 
 
+def x_ray(s):
+    """An X-ray image (CT, CR, DX) as dcm2niix flags it: Exposure (0018,1152) and no echo time."""
+    return s.ds.get("Exposure") is not None and not s.echo_time
+
+
 def _key(s):
+    if x_ray(s):  # dcm2niix (-m 2) stacks X-ray images of a series whatever their exposure or orientation
+        return (s.series_number, s.series_uid, s.rows, s.cols, s.bits, derived_image(s.image_type), "x-ray")
     echo_time = None if s.echo_time is None else round(s.echo_time, 4)
     # dcm2niix splits Philips images by trigger time (cardiac phases); classic files only: a file is one set
     philips_cardiac = not s.enhanced and str(s.ds.get("Manufacturer") or "").upper().startswith("PHILIPS") \
@@ -59,7 +66,7 @@ def group(slices):
         stacks = buckets.setdefault(_key(s), [])
         iop = np.asarray(s.iop)
         for ref, members in stacks:
-            if np.all(np.abs(ref - iop) <= _ORIENT_TOL):
+            if np.all(np.abs(ref - iop) <= _ORIENT_TOL) or x_ray(s):
                 members.append(s)
                 break
         else:

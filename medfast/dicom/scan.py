@@ -43,7 +43,7 @@ DEFAULT_TAGS = (
     "AcquisitionTime", "AcquisitionDate", "AcquisitionDateTime", "ContentTime",
     "SeriesTime", "SeriesDate", "StudyDate", "StudyTime", "TriggerTime",
     "TemporalPositionIdentifier", "NumberOfTemporalPositions",
-    "ProtocolName", "SeriesDescription", "DiffusionBValue",
+    "ProtocolName", "SeriesDescription", "DiffusionBValue", "Exposure", "GantryDetectorTilt",
 )
 
 IMPLICIT_LE = "1.2.840.10008.1.2"

@@ -96,3 +96,29 @@ def test_gantry_tilt(tmp_path, manufacturer, shear, uneven, descending):
     _tilted(tmp_path / "in", manufacturer, shear, uneven, descending)
     score = assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
     assert score.nifti == 2
+
+
+def test_ct_localizer_orientations_stack(tmp_path):
+    """A CT localizer with two orientations is one output: dcm2niix stacks X-ray images of a series regardless."""
+    from medfast.synth import write_ct_series
+
+    def orient(k, ds):
+        if k == 1:
+            ds.ImageOrientationPatient = [0, 1, 0, 0, 0, -1]
+        ds.ImagePositionPatient = [0, -10, 50]
+
+    write_ct_series(tmp_path / "in", shape=(16, 16, 2), spacing=(1, 1, 1), series_number=1, per_slice=orient,
+                    extra=dict(Manufacturer="SIEMENS", Exposure=10, ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]))
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
+
+
+def test_ct_exposure_varies_by_slice(tmp_path):
+    """Tube current modulation: Exposure and XRayTubeCurrent vary by slice, still one volume, keys of the first slice."""
+    from medfast.synth import write_ct_series
+
+    def modulated(k, ds):
+        ds.Exposure, ds.XRayTubeCurrent = 100 + 10 * k, 200 + k
+
+    write_ct_series(tmp_path / "in", shape=(16, 16, 5), spacing=(1, 1, 1), per_slice=modulated,
+                    extra=dict(Manufacturer="GE MEDICAL SYSTEMS"))
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
