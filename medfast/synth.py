@@ -367,3 +367,72 @@ def write_philips_dwi(folder, shape=(16, 12, 4), bvals=(0, 1000, 1000, 1000, 100
     path = os.path.join(folder, "IM_0001")
     ds.save_as(path, enforce_file_format=True)
     return [path]
+
+
+def write_philips_enhanced(folder, shape=(12, 10, 3), echoes=(4.0, 8.0), components=("MAGNITUDE", "PHASE"), *,
+                           series_number=7, seed=0):
+    """Write a Philips enhanced (multi-frame) gradient-echo series: every echo x component x slice a frame.
+
+    Frames carry their echo time (MR Echo), complex component (MR Image
+    Frame Type), position, scaling (with Philips' private scale slope) and
+    Philips' per-frame classic header (2005,140F) with its echo number.
+    Returns the file path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_philips_enhanced(tempfile.mkdtemp(), shape=(4, 4, 2), echoes=(5.0,), components=("MAGNITUDE",))
+    >>> import pydicom; int(pydicom.dcmread(path).NumberOfFrames)
+    2
+    """
+    import pydicom
+    from pydicom.dataset import Dataset
+    from pydicom.uid import EnhancedMRImageStorage
+
+    os.makedirs(folder, exist_ok=True)
+    nx, ny, nz = shape
+    rng = np.random.default_rng(seed)
+    study, series = _uid(folder, "study", seed), _uid(folder, "enh", series_number, seed)
+    ds = _mr_dataset(EnhancedMRImageStorage, _uid(series, "file"), series, study, series_number, "FFE multi-echo",
+                     "Philips Medical Systems", {"ImageType": ["ORIGINAL", "PRIMARY", "MIXED", "NONE"],
+                                                 "ScanningSequence": "GR", "SequenceVariant": "SP",
+                                                 "MRAcquisitionType": "2D", "RepetitionTime": 30.0,
+                                                 "FlipAngle": 15, "ImagingFrequency": 127.7748,
+                                                 "InPlanePhaseEncodingDirection": "ROW",
+                                                 "AcquisitionTime": "101010.00", "SoftwareVersions": "5.7.1"})
+    ds.InstanceNumber = 1
+    shared, measures, orient = Dataset(), Dataset(), Dataset()
+    measures.PixelSpacing, measures.SliceThickness, measures.SpacingBetweenSlices = [1.5, 1.5], 3.0, 3.0
+    orient.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared.PixelMeasuresSequence, shared.PlaneOrientationSequence = [measures], [orient]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    frames, pixels = [], []
+    for e, te in enumerate(echoes):
+        for c, component in enumerate(components):
+            for k in range(nz):
+                item, content, plane, transform, echo, kind = (Dataset() for _ in range(6))
+                content.DimensionIndexValues = [1, k + 1, e + 1, c + 1]
+                content.InStackPositionNumber, content.StackID = k + 1, "1"
+                plane.ImagePositionPatient = [-(nx - 1) * 0.75, -(ny - 1) * 0.75, k * 3.0]
+                phase = component == "PHASE"
+                transform.RescaleSlope, transform.RescaleIntercept = (0.00153, -3.14159) if phase else (1.5, 0.0)
+                echo.EffectiveEchoTime = te
+                kind.FrameType = ["ORIGINAL", "PRIMARY", component[0] if component != "MAGNITUDE" else "M", "NONE"]
+                kind.ComplexImageComponent = component
+                classic = Dataset()
+                classic.EchoNumbers, classic.EchoTime = e + 1, te
+                add_private(classic, 0x2005, "Philips MR Imaging DD 001", 0x0E, "FL", 0.01 if phase else 0.25)
+                item.FrameContentSequence, item.PlanePositionSequence = [content], [plane]
+                item.PixelValueTransformationSequence, item.MREchoSequence = [transform], [echo]
+                item.MRImageFrameTypeSequence = [kind]
+                item.add_new((0x2005, 0x0010), "LO", "Philips MR Imaging DD 001")
+                item.add_new((0x2005, 0x140F), "SQ", pydicom.Sequence([classic]))
+                frames.append(item)
+                pixels.append(rng.integers(0, 4000, size=(ny, nx)).astype(np.uint16))
+    ds.PerFrameFunctionalGroupsSequence = frames
+    ds.NumberOfFrames = len(frames)
+    ds.Rows, ds.Columns = ny, nx
+    ds.PixelData = np.stack(pixels).tobytes()
+    path = os.path.join(folder, "IM_0001")
+    ds.save_as(path, enforce_file_format=True)
+    return path

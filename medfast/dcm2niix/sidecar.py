@@ -106,9 +106,25 @@ def image_type(ds, meta):
     # dcm2niix looks for "_M_" in the values joined by "_": an M neither first nor last
     said = "M" in items[1:-1] or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
         ge_type is not None and _float(ge_type) == 0)
-    if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra:
+    # an enhanced file whose volumes differ in echo time or component is converted in parts, none flagged magnitude
+    if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra and not _split_enhanced(ds):
         extra.append("MAGNITUDE")
     return items + extra
+
+
+def _split_enhanced(ds):
+    """True when an enhanced file's frames differ in echo time or complex component (dcm2niix's isScaleOrTEVaries)."""
+    if not ds.frames():
+        return False
+    from ..dicom import enhanced
+
+    seen = set()
+    for f in enhanced.frames(ds):
+        component = _str(f.get("ComplexImageComponent")).upper()
+        seen.add((_float(f.get("EffectiveEchoTime")), component if component != "MAGNITUDE" else ""))
+        if len(seen) > 1:
+            return True
+    return False
 
 
 def _siemens(out, block, meta, ds):

@@ -82,3 +82,16 @@ def test_philips_classic_keys(tmp_path, extra, trigger):
     write_mr_series(tmp_path / "in", shape=(8, 8, 3, 3), extra=dict(PHILIPS_MR, **extra),
                     per_slice=lambda t, k, ds: _philips_scaled(t, k, ds, trigger))
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
+
+
+@pytest.mark.parametrize(("echoes", "components"), [
+    ((4.0, 8.0), ("MAGNITUDE", "PHASE")),  # _e1, _e2, _e1_ph, _e2_ph
+    ((4.0, 8.0, 12.0), ("MAGNITUDE",)),
+    ((5.0,), ("REAL", "IMAGINARY")),  # _real, _imaginary
+], ids=["echoes_phase", "echoes", "real_imaginary"])
+def test_philips_enhanced_split(tmp_path, echoes, components):
+    """One enhanced file of several echoes and components: dcm2niix's outputs, suffixes, scaling and ImageType."""
+    from medfast.synth import write_philips_enhanced
+
+    write_philips_enhanced(tmp_path / "in", echoes=echoes, components=components)
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
