@@ -95,3 +95,13 @@ def test_philips_enhanced_split(tmp_path, echoes, components):
 
     write_philips_enhanced(tmp_path / "in", echoes=echoes, components=components)
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
+
+
+@pytest.mark.parametrize("enhanced", [False, True], ids=["classic", "enhanced"])
+def test_b0_vectors(tmp_path, enhanced):
+    """b=0 volumes whose DiffusionDirectionality is NONE get no vector, whatever vector the file also holds."""
+    from medfast.synth import write_philips_dwi
+
+    write_philips_dwi(tmp_path / "in", enhanced=enhanced, bvals=(0, 1000, 1000, 0, 1000),
+                      vecs=[(0.577, 0.577, 0.577), (1, 0, 0), (0, 1, 0), (0.6, 0.8, 0), (0, 0.6, 0.8)])
+    assert assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work").grad == 2
