@@ -243,6 +243,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["PatientSex"] = sex[0]
         _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
+    if vendor == "PH" and "MRAcquisitionType" not in out and _str(ds.private((0x2005, 0x106F)))[:2].upper() == "3D":
+        _put(out, "MRAcquisitionType", "3D", "acq")  # Philips' private acquisition type (dcm2niix's is3DAcq)
+        out = _before(out, "MRAcquisitionType", "StudyDescription")
     if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
         for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
             if key not in out:
@@ -379,21 +382,23 @@ _PRINT_ORDER = (
 )
 
 
+def _before(out, key, anchor):
+    """``out`` with ``key`` moved just before ``anchor`` (or left last when ``anchor`` is absent)."""
+    value = out.pop(key)
+    moved = {}
+    for k, v in out.items():
+        if k == anchor:
+            moved[key] = value
+        moved[k] = v
+    moved.setdefault(key, value)
+    return moved
+
+
 def _in_dcm2niix_order(out):
     """Keys medfast computes late moved to where dcm2niix prints them (the values are unchanged)."""
     for key, anchors in _PRINT_ORDER:
-        if key not in out:
-            continue
-        value = out.pop(key)
-        anchor = next((k for k in anchors if k in out), None)
-        moved = {}
-        for k, v in out.items():
-            if k == anchor:
-                moved[key] = value
-            moved[k] = v
-        if anchor is None:
-            moved[key] = value
-        out = moved
+        if key in out:
+            out = _before(out, key, next((k for k in anchors if k in out and k != key), None))
     return out
 
 
