@@ -1,67 +1,63 @@
 """Build the Cython kernels: each src/_<topic>.pyx becomes medfast._kernels._<topic>.
 
-Everything else about the package lives in pyproject.toml.
+Everything else about the package lives in pyproject.toml. The Cython
+directives are set here, for every kernel, and nowhere else (no
+``# cython:`` header line in a .pyx), so ``MEDFAST_DEBUG_BUILD=1`` turns the
+bounds checks on in every kernel, the scanner of untrusted bytes included.
 """
 import os
+import re
 import sys
-import tempfile
 from pathlib import Path
 
+import Cython
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
-from setuptools.command.build_ext import build_ext
 
 # -ffp-contract=off: no fused multiply-add, so x * slope + intercept rounds twice,
 # exactly as NumPy does; the kernels must equal their NumPy twins bit for bit.
+# No OpenMP: no kernel has a prange (a benchmark must show one pays first).
 BASE_FLAGS = ["-O3", "-ffp-contract=off", "-fno-strict-aliasing"]
 DEBUG = os.environ.get("MEDFAST_DEBUG_BUILD") == "1"  # bounds checks on, for fuzzing
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": False,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+}
+# Cython's utility code (memoryviews, fused-type dispatch) in one shared module instead of a copy in
+# every kernel: Cython 3.1 and later.
+SHARED = "medfast._kernels._cyutility"
+_HAS_SHARED = tuple(int(p) for p in Cython.__version__.split(".")[:2]) >= (3, 1)
 
 
-def _has_openmp(compiler):
-    """True when the compiler builds and links a tiny OpenMP program."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp, "omp.c")
-        src.write_text("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            objs = compiler.compile([str(src)], output_dir=tmp, extra_postargs=["-fopenmp"])
-            compiler.link_executable(objs, str(Path(tmp, "omp")), extra_postargs=["-fopenmp"])
-        except Exception:
-            return False
-    return True
-
-
-class BuildExt(build_ext):
-    def build_extensions(self):
-        openmp = sys.platform != "win32" and _has_openmp(self.compiler)
-        for ext in self.extensions:
-            ext.extra_compile_args = BASE_FLAGS + (["-fopenmp"] if openmp else [])
-            ext.extra_link_args = ["-fopenmp"] if openmp else []
-        super().build_extensions()
+def _no_header_directives(pyx):
+    """Refuse a ``# cython:`` line in a .pyx: it would override DIRECTIVES for that kernel, debug build included."""
+    for path in pyx:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.match(r"#\s*cython\s*:", line):
+                sys.exit(f"{path}:{number}: Cython directives belong in setup.py's DIRECTIVES, not in the .pyx")
 
 
 def extensions():
     pyx = sorted(Path("src").glob("_*.pyx"))
+    _no_header_directives(pyx)
     only = os.environ.get("MEDFAST_KERNELS")  # build a subset while developing one kernel
     if only:
         pyx = [p for p in pyx if p.stem in only.split(",")]
-    exts = [
-        Extension(
-            f"medfast._kernels.{p.stem}",
-            [str(p)],
-            include_dirs=[np.get_include(), "src"],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        )
-        for p in pyx
-    ]
-    directives = {
-        "language_level": 3,
-        "boundscheck": DEBUG,
-        "wraparound": False,
-        "initializedcheck": DEBUG,
-        "cdivision": True,
+    common = {
+        "include_dirs": [np.get_include(), "src"],
+        "define_macros": [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        "extra_compile_args": BASE_FLAGS,
     }
-    return cythonize(exts, compiler_directives=directives, include_path=["src"])
+    exts = [Extension(f"medfast._kernels.{p.stem}", [str(p)], **common) for p in pyx]
+    options = {}
+    if _HAS_SHARED:
+        exts.insert(0, Extension(SHARED, [os.path.join("src", "_cyutility.c")], extra_compile_args=BASE_FLAGS))
+        options["shared_utility_qualified_name"] = SHARED
+    return cythonize(exts, compiler_directives=DIRECTIVES, include_path=["src"], **options)
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
+setup(ext_modules=extensions(), package_data={"medfast._kernels": ["*.pyi"]})

@@ -38,7 +38,7 @@ from anchors import dcm2niix_binary
 PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
 # ``medfast convert`` (its ``main``), then the process's own peak resident memory (VmHWM: the rusage of a child
 # counts the parent's pages it was forked with)
-_LAUNCH = ("import sys; from medfast.convert.bulk import main; code = main(sys.argv[1:]); "
+_LAUNCH = ("import sys; from medfast.convert.cli import main; code = main(sys.argv[1:]); "
            "sys.stderr.write(open('/proc/self/status').read()); sys.exit(code)")
 MEDFAST = [sys.executable, "-c", _LAUNCH]
 TOOLS = ("dcm2niix", "medfast")

@@ -13,7 +13,11 @@ image plus noise, so gzip has something to do), written once per session
 - PAR/REC (nibabel's ``T1_dual_echo.PAR`` with a generated REC of
   256 x 256 x 360 uint16; ``phantom_varscale`` when disabled): ``medfast.read``
   against nibabel;
-- writing ``nii.gz``: ``medfast.write`` against ``nibabel.save``.
+- writing ``nii.gz``: ``medfast.write(vol)`` (its own NIfTI header builder, no
+  nibabel) against ``nibabel.save(vol.to_nibabel())``, which writes the same
+  bytes; writing gzip ``nrrd``: ``medfast.write`` against ``nrrd.write``;
+- the header alone (what ``medfast info`` reads) of the MINC2 file:
+  ``medfast.read_header`` against ``nibabel.load(p).header``.
 
 Each group holds medfast and the anchor, so the table's ratio is the speed-up.
 """
@@ -28,7 +32,7 @@ import numpy as np
 import pytest
 
 import medfast
-from medfast.formats import minc2, nifti
+from medfast.formats import minc2
 from medfast.volume import Volume
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
@@ -71,6 +75,7 @@ def files(request, tmp_path_factory):
         values = np.random.default_rng(1).integers(0, 4000, count).astype(header.get_data_dtype())
         values.tofile(out["par"][:-4] + ".REC")
     out["image"] = img
+    out["volume"] = Volume(stored, img.affine, slope=SLOPE, inter=INTER)
     out["folder"] = folder
     return out
 
@@ -132,13 +137,32 @@ def test_read_parrec(benchmark, files, reader):
     assert out.ndim >= 3
 
 
-def _medfast_save(img, path):
-    nifti.save_nifti(img, path)
+WRITERS = {
+    "medfast nii.gz": lambda vol, path: medfast.write(vol, path),
+    "nibabel nii.gz": lambda vol, path: nib.save(vol.to_nibabel(), path),
+    "medfast nrrd": lambda vol, path: medfast.write(vol, path, encoding="gzip"),
+    "pynrrd nrrd": lambda vol, path: nrrd.write(path, vol.array, {"encoding": "gzip"}),
+}
 
 
 @pytest.mark.parametrize("writer", ["medfast", "nibabel"])
 def test_write_nii_gz(benchmark, files, writer):
     benchmark.group = "write nii.gz"
     path = str(files["folder"] / f"out-{writer}.nii.gz")
-    benchmark(_medfast_save if writer == "medfast" else nib.save, files["image"], path)
+    benchmark(WRITERS[f"{writer} nii.gz"], files["volume"], path)
     assert nib.load(path).shape == files["image"].shape
+
+
+@pytest.mark.parametrize("writer", ["medfast", "pynrrd"])
+def test_write_nrrd_gzip(benchmark, files, writer):
+    benchmark.group = "write nrrd (gzip)"
+    path = str(files["folder"] / f"out-{writer}.nrrd")
+    benchmark(WRITERS[f"{writer} nrrd"], files["volume"], path)
+    assert nrrd.read_header(path)["sizes"].tolist() == list(files["image"].shape)
+
+
+@pytest.mark.parametrize("reader", ["medfast", "nibabel"])
+def test_header_only_minc2(benchmark, files, reader):
+    benchmark.group = "header only, mnc (what medfast info reads)"
+    func = medfast.read_header if reader == "medfast" else (lambda p: nib.load(p).header)
+    assert benchmark(func, files["mnc"]) is not None

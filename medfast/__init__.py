@@ -24,6 +24,7 @@ _LAZY = {
     "read_dicom": "medfast.dicom",
     "pixel_array": "medfast.dicom",
     "read": "medfast.formats",
+    "read_header": "medfast.formats",
     "write": "medfast.formats",
     "load": "medfast.nibabel_compat",
     "accelerate": "medfast.nibabel_compat",

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from . import _gzip
-from .errors import InvalidFileError, file_error, reading
+from .errors import InvalidArgumentError, InvalidFileError, file_error, reading
 
 # Deflate cannot expand data more than 1032 to 1 (RFC 1951 maximum ratio).
 _DEFLATE_MAX_RATIO = 1032
@@ -34,15 +34,16 @@ def head(path, size=512):
     """The first ``size`` bytes of a file, decompressed when it is gzip."""
     with open(path, "rb") as f:
         first = f.read(size)
-    if _gzip.is_gzip(first):
+        if not _gzip.is_gzip(first):
+            return first
         from isal import isal_zlib
 
+        f.seek(0)
         try:
-            with _gzip.open_read(path) as f:
-                return f.read(size)
+            with _gzip.open_read(f) as g:
+                return g.read(size)
         except (EOFError, OSError, isal_zlib.error) as err:
             raise file_error(path, "gzip stream", first[:4], f"cannot decompress the header: {err}") from err
-    return first
 
 
 @contextlib.contextmanager
@@ -76,17 +77,30 @@ def open_data(path, offset, need, what="data"):
 
 
 def skip(f, count, path):
-    """Advance a (possibly non-seekable, gzip) stream by ``count`` bytes."""
+    """Advance a (possibly non-seekable, gzip) stream by ``count`` bytes, or to its end (``None``): the bytes passed.
+
+    Examples
+    --------
+    >>> import io
+    >>> f = io.BytesIO(b"abcdef")
+    >>> skip(f, 2, "x"), f.read(1), skip(f, None, "x")
+    (2, b'c', 3)
+    """
     from isal import isal_zlib
 
-    while count > 0:
+    left, passed = count, 0
+    while left is None or left > 0:
         try:
-            got = len(f.read(min(count, 1 << 20)))
+            got = len(f.read(1 << 20 if left is None else min(left, 1 << 20)))
         except (EOFError, OSError, isal_zlib.error) as err:
-            raise file_error(path, "data", f"offset {count}", f"cannot decompress: {err}") from err
+            raise file_error(path, "data", f"offset {passed}", f"cannot decompress: {err}") from err
         if not got:
+            if left is None:
+                break
             raise file_error(path, "offset", count, "file ends before the data starts")
-        count -= got
+        passed += got
+        left = None if left is None else left - got
+    return passed
 
 
 def read_array(path, offset, shape, dtype, order="F", what="data"):
@@ -174,17 +188,86 @@ def is_gz_name(path):
 
 
 
+#: Bytes the format registry sniffs, and hands to the reader, so a header that fits is not read twice.
+SNIFF_BYTES = 4096
+# data file of a header/data pair -> its header file
+_PAIRS = ((".img.gz", ".hdr.gz"), (".img", ".hdr"), (".rec", ".par"))
+
+
+def _with_suffix(stem, suffix, like):
+    """``stem + suffix`` in the case of ``like`` (the suffix the user wrote): A.HDR goes with A.IMG."""
+    return stem + (suffix.upper() if like.isupper() else suffix)
+
+
+def _existing(candidates):
+    return next((c for c in candidates if os.path.exists(c)), None)
+
+
 def companion_header(path):
-    """For a data file of a header/data pair, the header file that describes it."""
+    """For a data file of a header/data pair (``.img``, ``.REC``), the header file that describes it.
+
+    Any other path is returned unchanged. A data file whose header is missing
+    raises ``InvalidFileError`` naming the header it looked for.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> open(os.path.join(folder, "a.IMG"), "wb").close()
+    >>> companion_header(os.path.join(folder, "a.IMG"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    medfast.errors.InvalidFileError: .../a.IMG: header file=.../a.HDR': missing: ...
+    """
     path = os.fspath(path)
     lower = path.lower()
-    for data, hdr in ((".img.gz", ".hdr.gz"), (".img", ".hdr"), (".rec", ".par")):
+    for data, hdr in _PAIRS:
         if lower.endswith(data):
-            stem = path[: len(path) - len(data)]
-            for cand in (stem + hdr, stem + hdr.upper()):
-                if os.path.exists(cand):
-                    return cand
+            stem, given = path[: len(path) - len(data)], path[len(path) - len(data):]
+            want = _with_suffix(stem, hdr, given)
+            found = _existing([want, stem + hdr, stem + hdr.upper()])
+            if found is None:
+                raise file_error(path, "header file", want, "missing: a data file is read through its header")
+            return found
     return path
+
+
+def pair_names(path, must_exist=False):
+    """``(header, data)`` file names of a ``.hdr/.img`` pair named by either (``.gz`` allowed).
+
+    ``must_exist``: the data file must be there; else ``InvalidFileError`` names it.
+
+    Examples
+    --------
+    >>> pair_names("a/T1.hdr"), pair_names("T1.IMG.gz")
+    (('a/T1.hdr', 'a/T1.img'), ('T1.HDR.gz', 'T1.IMG.gz'))
+    """
+    path = os.fspath(path)
+    lower = path.lower()
+    for ext in (".hdr.gz", ".img.gz", ".hdr", ".img"):
+        if lower.endswith(ext):
+            stem, given = path[: len(path) - len(ext)], path[len(path) - len(ext): len(path) - len(ext) + 4]
+            gz = path[len(path) - 3:] if ext.endswith(".gz") else ""
+            hdr, img = _with_suffix(stem, ".hdr", given) + gz, _with_suffix(stem, ".img", given) + gz
+            break
+    else:
+        raise file_error(path, "name", os.path.basename(path), "not a .hdr/.img pair name", InvalidArgumentError)
+    if must_exist:
+        found = _existing([img, stem + ".img" + gz, stem + ".IMG" + gz])
+        if found is None:
+            raise file_error(hdr, "data file", img, "missing: the .hdr names the header, the voxels are in the .img")
+        img = found
+    return hdr, img
+
+
+def sniffed(path, given=None):
+    """The first bytes the registry hands a reader, or, when called directly, those of the (header) file."""
+    return given if given is not None else head(companion_header(path), SNIFF_BYTES)
+
+
+def placeholder(shape, dtype):
+    """A read-only zero-stride array of ``shape`` and ``dtype``: what a header-only ``Volume`` holds."""
+    dtype = np.dtype(dtype)
+    return np.broadcast_to(np.zeros((), dtype if dtype.fields else dtype.newbyteorder("=")), tuple(shape))
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """Bit-depth unpacking: 1-bit and 12-bit packed pixels, stored-bits correction."""
 from libc.stdint cimport uint8_t, uint16_t, uint64_t
 from libc.string cimport memcpy

@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """Byte swapping of 2-, 4- and 8-byte items, in place or into another buffer."""
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 

@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """Photometric fixes: MONOCHROME1 inversion, YBR_FULL to RGB, planar to interleaved, palette lookup."""
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 

@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """Rescale ``stored * slope + intercept``, one pair or one pair a frame."""
 from libc.stdint cimport int64_t
 

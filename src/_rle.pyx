@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """RLE Lossless (DICOM PS3.5 Annex G): PackBits segments straight into the output frame."""
 from libc.stdint cimport int64_t, uint8_t
 from libc.string cimport memcpy, memset

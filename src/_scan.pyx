@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """DICOM data element scanner: walk a dataset's bytes, note where the wanted tags are.
 
 No Python objects in the walk; every read is checked against the buffer's

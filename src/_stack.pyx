@@ -1,4 +1,4 @@
-# cython: language_level=3, wraparound=False, cdivision=True
+# Cython directives: setup.py, the same for every kernel.
 """Frame stacking: one frame of raw stored pixels into its slot, swap, bits fix and rescale fused.
 
 The frame goes through in blocks that stay in L1 cache: copy a block of stored

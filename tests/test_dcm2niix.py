@@ -275,12 +275,13 @@ def test_ge_slice_times(block, nz, mb_version, want):
     """GE slice times follow dcm2niix's rule: TR over the excitations, interleaved odd-first, multiband repeats."""
     import pydicom
 
-    from medfast.dicom.ge import slice_times_ms
+    from medfast.dicom.ge import timing
     from medfast.dicom.header import DatasetHeader
 
     ds = pydicom.Dataset()
     ds.SoftwareVersions = mb_version.split("\\")
-    got = slice_times_ms(DatasetHeader(ds), block, nz, 1000.0)
+    ds.RepetitionTime = 1000.0
+    got = timing(DatasetHeader(ds), block, nz, 2)["times"]
     assert got == (None if want is None else pytest.approx(want))
 
 

@@ -4,7 +4,10 @@ Real files (the DICOM corpus, pydicom's and nibabel's samples, files medfast
 writes) are flipped, truncated, given extreme header integers, and have chunks
 deleted or repeated, with a fixed seed; each mutant is read by every reader
 that takes its format, in worker processes with an address-space cap and a
-timeout (``tests/fuzz/mutation.py``). A failing mutant is saved with its
+timeout (``tests/fuzz/mutation.py``). Folders of DICOM files, some of them
+mutated, also go through the bulk engine as they are and packed into zip and
+tar archives (targets ``convert``, ``convert_zip``, ``convert_tar``): it must
+return, report every failure under the input's name and leave nothing partial. A failing mutant is saved with its
 traceback; the assertion message lists where.
 """
 from __future__ import annotations
@@ -22,7 +25,7 @@ def test_mutants_give_a_value_or_a_medfast_error(corpus, tmp_path):
     print(mutation.summary(counts))
     assert sum(counts.values()) == MUTANTS >= 2000
     assert {target for target, _ in counts} >= {"read", "read_dicom", "read_dicom_file", "scan", "pixel_array",
-                                                "rle", "bits"}
+                                                "rle", "bits", "convert", "convert_zip", "convert_tar"}
     kinds = {kind for _, kind in counts}
     assert "value" in kinds and "InvalidFileError" in kinds, "the mutants must reach both outcomes"
     reasons = [f"{folder}: {(folder / 'why.txt').read_text().splitlines()[1]}" for folder in failures]

@@ -110,18 +110,24 @@ def _source_name(vol):
 
 
 def execute(jobs, options=None, *, threads=1):
-    """Write every job's files; return the paths written, in job order."""
-    from ..dcm2niix.writer import write_job
-
+    """Write every job's files, a job's files appearing together (``_atomic.together``); return the paths written."""
     options = options or Options()
     if threads > 1 and len(jobs) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(threads) as pool:
-            done = list(pool.map(lambda job: write_job(job, options), jobs))
+            done = list(pool.map(lambda job: _write_together(job, options), jobs))
     else:
-        done = [write_job(job, options) for job in jobs]
+        done = [_write_together(job, options) for job in jobs]
     return [path for paths in done for path in paths]
+
+
+def _write_together(job, options):
+    from .._atomic import together
+    from ..dcm2niix.writer import write_job
+
+    with together(os.path.dirname(os.path.abspath(job.base))):  # a kill leaves all or a journal to finish
+        return write_job(job, options)
 
 
 def convert(sources, out_dir, *, to="nii.gz", template="%p_%s", sidecar=True, anonymize=True,

@@ -1,7 +1,7 @@
 """``--scheduler ADDRESS``: one ``dask.distributed`` task per series, same outputs as a local run.
 
 Imported only when a scheduler is given, so dask is an optional extra
-(``pip install medfast[dask]``). Each task is ``bulk.convert_series`` with the
+(``pip install medfast[dask]``). Each task is ``tasks.convert_series`` (or ``convert_image``) with the
 series' file list and options; the worker reads the sources and writes the
 outputs under temporary names in ``OUT/.medfast-work`` (workers must see the
 same file system as the client, at the same paths); the client renames them
@@ -28,8 +28,8 @@ class DaskExecutor:
         self.futures.append(future)
         return future
 
-    def shutdown(self, cancel_futures=False):
-        if cancel_futures:  # a run stopped early (disk full): workers stop writing into its folder
+    def shutdown(self, wait=True, cancel_futures=False):
+        if cancel_futures:  # a run stopped early (disk full, a signal): workers stop writing into its folder
             self.client.cancel([f for f in self.futures if not f.done()])
         if self.own:
             self.client.close()
@@ -47,11 +47,11 @@ def executor(address):
     try:
         from distributed import Client
     except ImportError as err:
-        raise UnsupportedError("convert --scheduler needs dask.distributed: pip install 'medfast[dask]'") from err
+        raise UnsupportedError("--scheduler needs dask.distributed: pip install 'medfast[dask]'") from err
     if isinstance(address, Client):
         return DaskExecutor(address)
     try:
         client = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
-        raise InvalidArgumentError(f"convert --scheduler {address}: cannot reach the Dask scheduler: {err}") from err
+        raise InvalidArgumentError(f"--scheduler {address}: cannot reach the Dask scheduler: {err}") from err
     return DaskExecutor(client, own=True)

@@ -16,11 +16,12 @@ disk with their recorded sizes. A line cut short by a kill is dropped.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 
-from ..errors import ConversionError
+from .._atomic import NotWritableError, lock_folder, not_writable, write_error
 
 NAME = ".medfast.manifest.jsonl"
 
@@ -32,19 +33,6 @@ def series_key(files, options):
     for f in sorted(files):
         digest.update(f"\0{f.name}\0{f.size}\0{f.mtime_ns}".encode())
     return digest.hexdigest()[:32]
-
-
-def _lock(f, out_dir):
-    """Take an exclusive lock on the open manifest; the kernel drops it when the process dies."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        return
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        f.close()
-        raise ConversionError(f"{out_dir}: another medfast convert is writing here") from err
 
 
 class Manifest:
@@ -59,15 +47,23 @@ class Manifest:
     >>> m.close()
     """
 
-    def __init__(self, out_dir, lock=True):
+    def __init__(self, out_dir, lock=True, append=None):
         self.out_dir = os.path.abspath(out_dir)
         self.path = os.path.join(self.out_dir, NAME)
         self.records = {}
         self.owner = {}  # absolute output path -> the series (SeriesInstanceUID) whose record names it last
-        self._file = None
-        if lock:  # the open manifest is the run's lock: one run at a time in a folder
-            self._file = open(self.path, "a+b")
-            _lock(self._file, self.out_dir)
+        self._file = self._lock = None
+        if lock:  # one run at a time in a folder
+            self._lock = lock_folder(self.out_dir, "medfast convert")
+        if lock if append is None else append:
+            try:
+                self._file = open(self.path, "a+b")
+            except OSError as err:
+                if self._lock is not None:
+                    self._lock.release()
+                if not_writable(err):
+                    raise NotWritableError(f"{self.out_dir}: cannot write into the output folder: {err.strerror}") from err
+                raise
         self._load()
 
     def _load(self):
@@ -113,12 +109,19 @@ class Manifest:
 
     def append(self, record):
         """Write one record (in the kernel's hands before returning: it survives a killed process)."""
-        self._file.write(json.dumps(record, sort_keys=True).encode() + b"\n")
-        self._file.flush()  # no fsync: the outputs themselves are not synced either
+        try:
+            self._file.write(json.dumps(record, sort_keys=True).encode() + b"\n")
+            self._file.flush()  # no fsync: the outputs themselves are not synced either
+        except OSError as err:  # disk full: drop what the buffer held, the line is cut
+            raise write_error(self.path, err) from err
         self._remember(record)
 
     def close(self):
-        """Release the folder (closing the file drops the lock)."""
+        """Close the manifest and release the folder."""
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):  # disk full: the buffered line is lost, as a kill would lose it
+                self._file.close()
             self._file = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

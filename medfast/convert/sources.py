@@ -35,12 +35,14 @@ class Limits(NamedTuple):
 
 
 class File(NamedTuple):
-    """One input file: ``path`` to read, ``name`` to show (``archive.zip!member`` for members)."""
+    """One input file: ``path`` to read, ``name`` to show (``archive.zip!member`` for members),
+    ``rel`` its path inside its source (a folder's relative path, a member's name), which outputs mirror."""
 
     path: str
     name: str
     size: int
     mtime_ns: int
+    rel: str = ""
 
 
 class Unit(NamedTuple):
@@ -72,7 +74,9 @@ def units(sources, work_dir, limits=Limits(), exclude=()):
     sources : list of paths
         Folders, files, zip or tar archives.
     work_dir : path
-        Private folder where archives are extracted (removed by the caller).
+        Private folder where archives are extracted (removed by the caller);
+        outside the output folder, whose files must never be temporaries with
+        an output's extension.
     exclude : list of paths
         Folders never walked (the output folder, when it lies inside a source).
     limits : Limits
@@ -99,7 +103,7 @@ def units(sources, work_dir, limits=Limits(), exclude=()):
         if os.path.isdir(src):
             parent = os.path.basename(src.rstrip(os.sep))
             for files in walk(src, exclude):
-                yield Unit(index, parent, files)
+                yield Unit(index, parent, [f._replace(rel=os.path.relpath(f.path, src)) for f in files])
         elif is_archive(src):
             parent = _stem(os.path.basename(src))
             target = os.path.join(work_dir, "x-" + hashlib.sha1(src.encode()).hexdigest()[:16])
@@ -109,9 +113,9 @@ def units(sources, work_dir, limits=Limits(), exclude=()):
                 yield Unit(index, parent, [], str(err))
                 continue
             for files in walk(target):
-                yield Unit(index, parent, [f._replace(name=src + "!" + names[f.path]) for f in files])
+                yield Unit(index, parent, [f._replace(name=src + "!" + names[f.path], rel=names[f.path]) for f in files])
         else:
-            yield Unit(index, os.path.basename(os.path.dirname(src)), [_file(src)])
+            yield Unit(index, os.path.basename(os.path.dirname(src)), [_file(src)._replace(rel=os.path.basename(src))])
 
 
 def _stem(name):

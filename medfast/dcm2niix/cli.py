@@ -109,6 +109,7 @@ def main(argv=None):
     if not os.path.exists(src):
         print(f"medfast dcm2niix: no such file or folder: {src}", file=sys.stderr)
         return 2
+    from .._atomic import output_folder
     from ..convert import Options, execute, plan
     from ..errors import MedfastError
 
@@ -120,11 +121,12 @@ def main(argv=None):
     )
     try:
         os.makedirs(out_dir, exist_ok=True)
-        jobs = plan([src], out_dir, options)
-        if not jobs:
-            print("No valid DICOM images were found")
-            return 2
-        written = execute(jobs, options)
+        with output_folder(out_dir, "medfast dcm2niix"):  # one run a folder; a killed run's series finished
+            jobs = plan([src], out_dir, options)
+            if not jobs:
+                print("No valid DICOM images were found")
+                return 2
+            written = execute(jobs, options)
     except MedfastError as err:
         print(f"medfast dcm2niix: {err}", file=sys.stderr)
         return 1

@@ -31,6 +31,10 @@ def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_d
     v = np.asarray(vecs, dtype=np.float64).reshape(-1, 3).copy()
     if vendor in ("GE",):
         return _ge(b, v, phase_row, slice_dir)
+    if vendor == "UI":  # UIH reports image-frame vectors: dcm2niix only negates y
+        v[:, 1] = -v[:, 1]
+        v[v == 0] = 0.0
+        return b, v
     row = np.asarray(orientation[:3], dtype=np.float64)
     col = np.asarray(orientation[3:6], dtype=np.float64)
     normal = np.cross(row, col)
@@ -65,12 +69,13 @@ def _ge(b, v, phase_row, slice_dir):
             scale = 0.0 if nb == 0 else math.sqrt(b[i] / nb)
             bout[i] = nb
             out[i] = v[i] * scale
-        if phase_row:
-            out[i] = [out[i][1], -out[i][0], out[i][2]]
+        # dcm2niix's geCorrectBvecs (issue 970): the plane's flips, then y negated, then ROW phase swaps x and y
         for k in range(3):
             if flip[k]:
                 out[i][k] = -out[i][k]
         out[i][1] = -out[i][1]
+        if phase_row:
+            out[i] = [-out[i][1], out[i][0], out[i][2]]
     out = -out
     out[out == 0] = 0.0
     return bout, out

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 import re
 
-from ..dicom import ge, siemens
+from ..dicom import ge, siemens, uih
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .naming import echo_number
-from .slice_timing import multiband_factor, slice_timing
+from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
@@ -258,11 +258,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
         out["ProcedureStepDescription"] = ge_block["PSEQ"]
-    internal = ge.epi_versions(ds)[1] if vendor == "GE" else -1
-    if internal > 0:
-        out["InternalPulseSequenceName"] = "EPI" if internal == 1 else "EPI2"
-    slice_times = slice_timing(vol, ds, vendor, block)
-    multiband = multiband_factor(vol, ds, vendor, slice_times) if modality == "MR" else 1
+    ge_timing = ge_series_timing(vol, ds) if vendor == "GE" else None
+    if ge_timing and ge_timing["internal"] > 0:
+        out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
+    slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
+    multiband = multiband_factor(vol, ds, vendor, slice_times) if modality == "MR" and vendor != "GE" else 1
+    if ge_timing and modality == "MR":
+        multiband = ge_timing["multiband"]
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
     if pst:
         out["PulseSequenceType"] = pst
@@ -281,6 +283,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if derived:
         out["RawImage"] = False
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
+    if vendor == "GE":
+        series = ge.series_number(ds, series)
     if series > 0:
         out["SeriesNumber"] = series
     acq_time = _str(ds.find("AcquisitionTime"))
@@ -292,6 +296,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     _put(out, "ImageComments", ds.find("ImageComments"), "str")
+    if vendor == "GE":
+        _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
     frame = _first_frame(meta)
     if vendor == "PH":
         _philips_keys(out, ds, meta, frame)
@@ -322,6 +328,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
+    if ge_timing:  # GE: the TR grows by the group delay
+        tr = ge_timing["tr"] / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
     inversion = ds.find("InversionTime")
@@ -329,10 +337,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
     _put(out, "InversionTime", inversion, "s")
-    _mt_and_spoiling(out, ds)
+    _mt_state(out, ds)
+    _spoiling(out, ds, out.get("SequenceVariant", ""))
     _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
     if _str(ds.find("VariableFlipAngleFlag"))[:1].upper() == "Y":
         out["VariableFlipAngleFlag"] = True
+    if vendor == "UI":
+        _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
@@ -342,10 +353,15 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         if all(v is not None for v in shims):
             out["ShimSetting"] = [_float(v) for v in shims]
         _put(out, "PrescanReuseString", ds.private((0x0043, 0x1095), nested=False), "str")
+        out.update(ge.diffusion_keys(ds))
+        excitations = _float(ds.private((0x0027, 0x1062), nested=False))
+        if excitations > 1:
+            out["NumberOfExcitations"] = excitations
     if multiband > 1:
         out["MultibandAccelerationFactor"] = multiband
     _table(out, ds, _TABLE_MR)
-    _put(out, "EchoTrainLength", ds.find("EchoTrainLength") if _float(ds.find("EchoTrainLength")) > 1 else None, "int")
+    etl = _echo_train_length(ds, vendor)
+    _put(out, "EchoTrainLength", etl if etl > 1 else None, "int")
     steps = ds.find("NumberOfPhaseEncodingSteps") or ds.find("MRAcquisitionPhaseEncodingStepsInPlane")
     if vendor == "PH" and _str(ds.find("PartialFourier")) == "YES" and steps:
         out["PartialFourierEnabled"] = "YES"
@@ -355,9 +371,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "FrequencyEncodingSteps", ds.find("MRAcquisitionFrequencyEncodingSteps"), "int")
     _put(out, "PhaseEncodingStepsOutOfPlane", ds.find("MRAcquisitionPhaseEncodingStepsOutOfPlane"), "int")
     duration = _float(ds.find("AcquisitionDuration"))
-    if not duration > 0 and vendor == "GE":
+    if vendor == "GE" and ds.private((0x0019, 0x105A), nested=False) is not None:  # GE's (us) takes precedence
         duration = _float(ds.private((0x0019, 0x105A), nested=False)) / 1e6
-    if duration > 0:
+    if duration > 0 and vendor != "UI":  # UIH: the duration is the readout time (below)
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
@@ -497,6 +513,38 @@ def _int_prefix(value):
     return int(m.group(0)) if m else 0
 
 
+def _spoiling(out, ds, variant):
+    """SpoilingState and SpoilingType as dcm2niix: (0018,9016), else an SP in SequenceVariant means spoiled.
+
+    dcm2niix reads any Spoiling value holding "RF" as RF and gradient
+    (COMBINED), GRADIENT as gradient, NONE as not spoiled.
+    """
+    value = _str(ds.find("Spoiling")) if len(_str(ds.find("Spoiling"))) >= 2 else ""
+    kind = "COMBINED" if "RF" in value else "GRADIENT" if "GRADIENT" in value else "NONE" if "NONE" in value else ""
+    variant = _str(variant)
+    says_sp = variant == "SP" or variant.startswith("SP\\") or "\\SP" in variant  # dcm2niix's token test
+    if kind == "NONE":
+        out["SpoilingState"] = False
+    elif kind or says_sp:
+        out["SpoilingState"] = True
+    if kind in ("COMBINED", "GRADIENT"):
+        out["SpoilingType"] = kind
+
+
+def _ge_trigger_delay(meta, ds):
+    """GE's TriggerDelayTime (ms): the trigger time of the last image less the first's, else the first's.
+
+    dcm2niix reads (0018,1060) for GE (and Philips) only; with several
+    images it reports the span from the first to the last image in instance
+    order, when positive.
+    """
+    first = _float(ds.find("TriggerTime"))
+    span = meta.get("trigger_span")
+    if span is not None and span[1] - span[0] > 0:
+        return span[1] - span[0]
+    return first
+
+
 def _asl(out, ds, block):
     """ASL keys of an enhanced MR ASL series: labeling type, labeling duration and post-labeling delay."""
     kind = {"PSEUDOCONTINUOUS": "PCASL", "CONTINUOUS": "CASL", "PULSED": "PASL"}.get(
@@ -513,31 +561,13 @@ def _asl(out, ds, block):
     out["ArterialSpinLabelingType"] = kind
 
 
-def _mt_and_spoiling(out, ds):
-    """MTState (0018,9020: OFF_RESONANCE true, ON_RESONANCE or NONE false) and SpoilingState/Type (0018,9016).
-
-    dcm2niix reads Spoiling as: any "RF" -> both RF and gradient (COMBINED),
-    else GRADIENT, else NONE (false); without the attribute, a SequenceVariant
-    SP means spoiled, type unknown.
-    """
+def _mt_state(out, ds):
+    """MTState from (0018,9020) as dcm2niix reads it: OFF_RESONANCE true, ON_RESONANCE or NONE false."""
     mt = _str(ds.find("MagnetizationTransfer")).upper()
     if mt[:2] == "OF":
         out["MTState"] = True
     elif mt[:2] in ("ON", "NO"):
         out["MTState"] = False
-    spoiling = _str(ds.find("Spoiling")).upper()
-    kind = "COMBINED" if "RF" in spoiling else "GRADIENT" if "GRADIENT" in spoiling else ""
-    if "NONE" in spoiling and not kind:
-        out["SpoilingState"] = False
-    elif kind or (not spoiling and _variant_sp(_str(ds.find("SequenceVariant")))):
-        out["SpoilingState"] = True
-    if kind:
-        out["SpoilingType"] = kind
-
-
-def _variant_sp(variant):
-    """SequenceVariant names SP (spoiled) as dcm2niix tests it: first, alone, or after a backslash."""
-    return variant.startswith("SP\\") or variant == "SP" or "\\SP" in variant
 
 
 def _floats_first(value):
@@ -623,9 +653,16 @@ def _table_position(ds, vendor):
     return [0.0, 0.0, z] if math.isfinite(z) else None
 
 
+def _echo_train_length(ds, vendor):
+    etl = _float(ds.find("EchoTrainLength"))
+    return uih.echo_train_length(ds, etl) if vendor == "UI" else etl
+
+
 def _accel(ds, vendor):
     """(in-plane, out-of-plane) parallel reduction factors; NaN where no source gives one."""
     inplane, outplane = _float(ds.find("ParallelReductionFactorInPlane")), _float(ds.find("ParallelReductionFactorOutOfPlane"))
+    if vendor == "UI" and ds.get((0x0065, 0x100D)) is not None:  # UIH's factor, unless (0018,9069) is larger
+        inplane = max(uih.accel_in_plane(ds), inplane if inplane > 1 else 0.0)
     if vendor == "SI":  # dcm2niix ignores (0018,9069) and (0018,9155) for Siemens: PAT mode text, then the protocol
         inplane, outplane = siemens.pat_mode(ds)[0] or math.nan, math.nan
         block = siemens.protocol(ds)
@@ -688,20 +725,19 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         elif value > 0 and (key != "CompressedSensingFactor" or value > 1):  # only what the headers report
             out[key] = int(value) if float(value).is_integer() else value
     accel = accel if accel > 0 else 1.0
+    if vendor == "GE":
+        out.update(ge.reconstruction_keys(ds))
     if _str(ds.find("PartialFourier")) == "YES":
         _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
     ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
-    spacing_ge = _float(ds.private((0x0043, 0x102C), nested=False)) if vendor == "GE" else math.nan
-    if not ees and spacing_ge > 0 and recon > 1 and lines > 0:
-        # GE: readout = (ceil(lines / R / f) * f - 1) * echo spacing, f = 4 with partial Fourier else 2
-        options = set(_words(ds.find("ScanOptions")))
-        f = 4.0 if options & {"PFF", "PFP"} else 2.0
-        total = (math.ceil(lines / accel / f) * f - 1.0) * spacing_ge * 1e-6
-        out["EffectiveEchoSpacing"] = total / (recon - 1)
-        out["TotalReadoutTime"] = total
-    if ees:
+    ge_readout = ge.readout(ds, lines, recon, ge.accel_in_plane(ds)) if vendor == "GE" else None
+    if ge_readout and math.isfinite(ge_readout[0]) and ge_readout[0] > 0:
+        out["EffectiveEchoSpacing"], out["TotalReadoutTime"] = ge_readout
+    if vendor == "UI" and not out.get("EffectiveEchoSpacing", ees) > 0:  # UIH: AcquisitionDuration (ms) is the readout
+        _put(out, "TotalReadoutTime", _float(ds.find("AcquisitionDuration")) / 1000.0, "pos")
+    if ees and not ge_readout:
         out["EffectiveEchoSpacing"] = ees
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
@@ -728,7 +764,10 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     positive, ge_polarity = phase_polarity(meta, ds, vendor)
     if ge_polarity:
         out["PhaseEncodingPolarityGE"] = ge_polarity
-    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and int(_float(ds.find("EchoTrainLength") or 0) or 0) <= 1
+    # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
+    not_se = "SE" not in _str(ds.find("ScanningSequence"))
+    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
+        (_echo_train_length(ds, vendor) > 1 or bw > 0) and not_se)
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
         if positive is None or positive < 0:
@@ -754,17 +793,17 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
 def phase_polarity(meta, ds, vendor):
     """(dcm2niix's phaseEncodingDirectionPositive: 1, 0 or -1 unknown; GE's polarity text or None).
 
-    The reader's value wins; GE EPI: the protocol's VIEWORDER (1 flipped);
+    The reader's value wins; GE: ``ge.phase_polarity``; UIH: ``uih.phase_positive``;
     Siemens: the CSA PhaseEncodingDirectionPositive, else XA's (0021,111C).
     """
     positive = meta.get("phase_encoding_positive")
     ge_polarity = None
-    if positive is None and vendor == "GE" and ge.epi_versions(ds)[1] > 0:
-        # GE EPI: the protocol's VIEWORDER 1 means the phase encoding was flipped (bottom-up k-space)
-        view = ge.protocol_block(ds).get("VIEWORDER")
-        if view in ("0", "1"):
-            ge_polarity = "Flipped" if view == "1" else "Unflipped"
-            positive = 0 if view == "1" else 1
+    if positive is None and vendor == "GE":
+        ge_polarity = ge.phase_polarity(ds) or None
+        if ge_polarity:
+            positive = 0 if ge_polarity == "Flipped" else 1
+    if positive is None and vendor == "UI":
+        positive = uih.phase_positive(ds)
     if positive is None and vendor == "SI":
         value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
         if not math.isfinite(value):

@@ -12,7 +12,7 @@ The source depends on the vendor and layout, as in dcm2niix:
   frame; the second volume when each file holds one volume.
 - Siemens classic 2-D, and UIH series of several volumes: the acquisition
   times of the first volume.
-- GE EPI fMRI: estimated from the protocol data block (see ``ge.py``).
+- GE EPI (fMRI, multi-phase, pepolar): estimated from the protocol data block (see ``ge.py``).
 
 Times are kept in float32 milliseconds as dcm2niix does, relative to the
 earliest slice; ``None`` when unknown or when all slices share one time.
@@ -169,6 +169,37 @@ def _same_instance_order(meta, nz):
         return True
 
 
+def ge_series_timing(vol, ds):
+    """GE's TR (ms), slice times (s per NIfTI slice, or None), multiband factor and internal EPI version.
+
+    ``medfast.dicom.ge.timing`` estimates the times in acquisition-index
+    order; as dcm2niix, they are reversed when the NIfTI slices run against
+    the instance numbers, and dropped when every slice has the same time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> from medfast.volume import Volume
+    >>> ge_series_timing(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4)), ValuesHeader({"RepetitionTime": 2000}))
+    {'tr': 2000.0, 'times': None, 'multiband': 1, 'internal': -1}
+    """
+    meta = vol.meta
+    frames = meta.get("frames") or []
+    nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
+    is_3d = text(ds.get("MRAcquisitionType")).upper() == "3D"
+    localizer = number(ds.get((0x0019, 0x1017))) == 256  # GE series plane 256: 3-plane localizer
+    out = ge.timing(ds, ge.protocol_block(ds), nz, nt, is_3d=is_3d, localizer=localizer)
+    times = out["times"]
+    if times is not None and len(frames) >= nz and not _same_instance_order(meta, nz):
+        times = times[::-1]
+    if times is None or all(abs(t - times[0]) <= 1e-4 for t in times):
+        out["times"] = None
+    else:
+        out["times"] = [float(_F32(t)) / 1000.0 for t in times]
+    return out
+
+
 def slice_timing(vol, ds, vendor, block=""):
     """Slice times in seconds per NIfTI slice, or None when dcm2niix reports none.
 
@@ -222,10 +253,9 @@ def slice_timing(vol, ds, vendor, block=""):
             stamps = [s - 86400 if s > 43200 else s for s in stamps]
         low = min(stamps)
         times = [_F32((s - low) * 1000.0) for s in stamps]
-    elif vendor == "GE" and nt > 1:
-        ms = ge.slice_times_ms(ds, ge.protocol_block(ds), nz, tr_ms)
-        if ms is not None:
-            times = ms if _same_instance_order(meta, nz) else ms[::-1]
+    elif vendor == "GE":
+        times = ge_series_timing(vol, ds)["times"]
+        return times
     if times is None or all(t == times[0] for t in times):
         return None
     return [float(t) / 1000.0 for t in times]

@@ -58,7 +58,19 @@ def write_job(job, options):
     return written
 
 
+def _dcm2niix_rows(vol):
+    """The volume as dcm2niix stores it: GE's reversed pepolar images have their rows flipped, affine kept."""
+    from ..dicom import ge
+    from ..volume import Volume
+
+    header = vol.meta.get("header")
+    if header is None or not ge.rows_flipped(header):
+        return vol
+    return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
+
+
 def _write_image(vol, path, to, sidecar=None):
+    vol = _dcm2niix_rows(vol)
     if to in ("nrrd", "mnc"):
         from .. import formats
 

@@ -9,8 +9,8 @@ from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
-from .header import DatasetHeader, ValuesHeader
-from .values import text
+from .header import DatasetHeader, ValuesHeader, as_header
+from .values import number, text
 
 
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
@@ -307,7 +307,11 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         if part_nt == 1 and nz > 1 and text(s0.ds.get("MRAcquisitionType")).upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
-        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range))
+        # the typed timing fields (what every writer reads): TR in s, from the functional groups when
+        # the top level has none (enhanced files), 0 when the series has none, as dcm2niix's pixdim[4]
+        tr = meta["repetition_time"] or number(as_header(meta["header"]).find("RepetitionTime"), 0.0) / 1000.0
+        vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range,
+                                time_step=tr, time_unit="s", slice_times=meta["slice_times"]))
     return vols
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from . import enhanced, mosaic, philips, siemens
+from . import enhanced, ge, mosaic, philips, siemens
 from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
@@ -71,6 +71,11 @@ def _component(image_type, ds, manufacturer):
     return "MAGNITUDE"
 
 
+def _series_number(ds, manufacturer):
+    number_ = _int(ds.get("SeriesNumber"), 0)
+    return ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+
+
 def _coil(ds, manufacturer):
     if manufacturer.startswith("SIEMENS"):
         value = ds.get((0x0051, 0x100F))
@@ -93,7 +98,7 @@ def slices_of(path, ds, source=None):
     image_type = strings(ds.get("ImageType"))
     common = dict(
         path=path, ds=ds, series_uid=text(ds.get("SeriesInstanceUID")),
-        series_number=_int(ds.get("SeriesNumber"), 0), instance=_int(ds.get("InstanceNumber"), 0),
+        series_number=_series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
         bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
         coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
         acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
@@ -219,6 +224,10 @@ def _trigger_delay(ordered, asl=False):
     return last - first if last - first > 0 and not asl else first
 
 
+def _by_instance(s):
+    return s.instance, s.path, s.frame or 0
+
+
 def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
     """The ``Volume.meta`` dict of a stack (see the contract above)."""
     s0 = ordered[0]
@@ -255,6 +264,8 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         "sform_code": 1,
         "files": len({s.path for s in ordered}),
         "shape_nz_nt": (nz, nt),
+        # trigger times of the first and last image in instance order (dcm2niix's TriggerDelayTime span)
+        "trigger_span": tuple(s.trigger for s in (min(ordered, key=_by_instance), max(ordered, key=_by_instance))),
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
         "orientation": [float(v) for v in s0.iop],
     }

@@ -17,6 +17,7 @@ from . import nifti
 
 NAME = "analyze"
 EXTENSIONS = (".hdr", ".img", ".hdr.gz", ".img.gz")
+WRITES = ()  # .hdr/.img names are NIfTI pairs: Analyze is written on request (format="analyze")
 
 
 def sniff(head, path=None):
@@ -31,7 +32,26 @@ def sniff(head, path=None):
     return False
 
 
-def read(path):
+def _volume(path, pixels):
+    import nibabel as nib
+
+    from ..volume import Volume
+
+    path = os.fspath(path)
+    _, data_path = _io.pair_names(path, must_exist=True)
+    with _io.parsing(path, "Analyze header"):
+        img = nib.load(path)
+        proxy = img.dataobj
+        shape, dtype, offset = proxy.shape, proxy.dtype, proxy.offset
+    if pixels:
+        stored = _io.read_array(data_path, offset, shape, dtype, order=proxy.order, what="Analyze data")
+    else:
+        stored = _io.placeholder(shape, dtype)
+    meta = {"format": type(img).__name__, "header": img.header}
+    return Volume(stored, img.affine, meta, slope=float(proxy.slope), inter=float(proxy.inter))
+
+
+def read(path, head=None):
     """Read an Analyze 7.5 pair into a ``Volume`` (values and affine as ``nibabel.load``).
 
     Examples
@@ -42,11 +62,21 @@ def read(path):
     >>> read(p).array[1, 1, 1]
     np.int16(7)
     """
-    import nibabel as nib
+    return _volume(path, pixels=True)
 
-    with _io.parsing(path, "Analyze header"):
-        img = nib.load(os.fspath(path))
-    return nifti.volume_from_image(img, path)
+
+def read_header(path, head=None):
+    """:func:`read` without the voxels (``stored`` is a zero-stride placeholder).
+
+    Examples
+    --------
+    >>> import nibabel as nib, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.hdr")
+    >>> nib.save(nib.AnalyzeImage(np.zeros((3, 4, 5), np.int16), np.eye(4)), p)
+    >>> read_header(p).shape
+    (3, 4, 5)
+    """
+    return _volume(path, pixels=False)
 
 
 def write(vol, path):
@@ -63,6 +93,8 @@ def write(vol, path):
     """
     import nibabel as nib
 
+    from ._nibabel_save import save_image
+
     keep = vol.inter == 0
     data = vol.stored if keep else vol.array
     affine = vol.affine.copy()
@@ -76,4 +108,4 @@ def write(vol, path):
     origin = np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[:3] + 1
     img.header["origin"][:3] = np.clip(np.round(origin), -32768, 32767)
     img.header.set_slope_inter(vol.slope if keep else 1.0)
-    nifti.save_image(img, path)
+    save_image(img, path)

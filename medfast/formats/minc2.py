@@ -7,12 +7,18 @@ values ``x`` of each slice to ``(clip(x) - vmin) * (imax - imin) / (vmax - vmin)
 is a per-slice slope and intercept: the rescale kernel applies it in one pass,
 bit for bit what nibabel computes in three.
 
-Writing (``nii2mnc``'s layout): array axes i, j, k[, t] become ``xspace``,
-``yspace``, ``zspace``[, ``time``], stored slowest first (``time,zspace,yspace,
-xspace``) so a Fortran-ordered volume is written without a copy; each spatial
-dimension gets ``start``, ``step`` and ``direction_cosines`` from the affine.
-Integers are kept with the volume's slope and intercept as image-min/max over
-the dtype's valid range.
+Non-spatial dimensions (``time``) come after the spatial ones, as NIfTI
+orders them (nibabel leaves a leading ``time`` first, with an affine for the
+spatial axes); ``time``'s step is ``Volume.time_step``.
+
+Writing: array axes i, j, k[, t] become ``xspace``, ``yspace``, ``zspace``[,
+``time``], stored in the order ``[time,]xspace,yspace,zspace`` (the slowest
+first), so ``read`` and nibabel give back the volume's own axis order and
+affine; each spatial dimension gets ``start``, ``step`` and
+``direction_cosines`` from the affine, ``time`` its ``step`` in seconds.
+Integers up to 32 bits are kept with the volume's slope and intercept as
+image-min/max over the dtype's valid range; 64-bit integers are written as
+float64 when every value is exact in it.
 """
 from __future__ import annotations
 
@@ -20,10 +26,12 @@ import os
 
 import numpy as np
 
+from .. import _io
 from ..errors import InvalidArgumentError, UnsupportedError, file_error, reading
 
 NAME = "minc2"
 EXTENSIONS = (".mnc", ".mnc2")
+WRITES = (".mnc",)
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ROOT = "minc-2.0"
 _SPATIAL = ("xspace", "yspace", "zspace")
@@ -98,8 +106,27 @@ def _affine(path, dims_group, names):
     return aff
 
 
-def read(path):
-    """Read a MINC2 file into a ``Volume``: nibabel's array order, values and affine.
+def _volume(path, pixels):
+    from ..volume import Volume
+
+    stored, affine, names, scaling, timing = _load(path, pixels)
+    meta = {"format": "MINC2", "dimorder": names}
+    slope, inter = 1.0, 0.0
+    if scaling is not None:
+        stored, slopes, inters = _clipped(stored, scaling) if pixels else (stored, scaling[3], scaling[4])
+        if np.all(slopes == slopes[0]) and np.all(inters == inters[0]) and stored.dtype.kind in "iu":
+            slope, inter = slopes[0], inters[0]
+        else:  # per-slice scaling (or clipped values): float64 real values
+            stored = _scaled(stored, slopes, inters) if pixels else _io.placeholder(stored.shape, np.float64)
+    spatial = [i for i, n in enumerate(names) if n.endswith("space")]
+    others = [i for i in range(len(names)) if i not in spatial]
+    if spatial and others and spatial + others != list(range(len(names))):
+        stored = np.transpose(stored, spatial + others)  # time after space, as NIfTI
+    return Volume(stored, affine, meta, slope=slope, inter=inter, time_step=timing[0], time_unit=timing[1])
+
+
+def read(path, head=None):
+    """Read a MINC2 file into a ``Volume``: nibabel's spatial axis order, values and affine; time last.
 
     Integer images keep their stored values when one slope and intercept
     cover every slice (and nothing needs clipping); otherwise ``vol.array`` is
@@ -112,20 +139,40 @@ def read(path):
     >>> read(mnc).shape
     (18, 28, 29)
     """
-    from ..volume import Volume
-
-    stored, affine, names, scaling = _load(path)
-    meta = {"format": "MINC2", "dimorder": names}
-    if scaling is None:
-        return Volume(stored, affine, meta)
-    stored, slope, inter = _clipped(stored, scaling)
-    if np.all(slope == slope[0]) and np.all(inter == inter[0]) and stored.dtype.kind in "iu":
-        return Volume(stored, affine, meta, slope=slope[0], inter=inter[0])
-    return Volume(_scaled(stored, slope, inter), affine, meta)
+    return _volume(path, pixels=True)
 
 
-def _load(path):
-    """(stored array, affine, dimension names, scaling or None for float images)."""
+def read_header(path, head=None):
+    """:func:`read` without the voxels: attributes and the small image-min/max only.
+
+    Examples
+    --------
+    >>> import nibabel, os
+    >>> mnc = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "minc2-4d-d.mnc")
+    >>> v = read_header(mnc)
+    >>> v.shape, v.time_step
+    ((16, 16, 16, 5), 1.0)
+    """
+    return _volume(path, pixels=False)
+
+
+def _timing(root, names):
+    """(time step in seconds, unit) of the ``time`` dimension, else the acquisition's repetition time, else None."""
+    dims_group = root["dimensions"]
+    if "time" not in names or "time" not in dims_group:
+        tr = root["info"]["acquisition"].attrs.get("repetition_time") if "info/acquisition" in root else None
+        return (None, None) if tr is None else (float(np.asarray(tr).ravel()[0]), "s")
+    attrs = dims_group["time"].attrs
+    unit = attrs.get("units", b"s")
+    unit = (unit.decode("latin-1") if isinstance(unit, bytes | np.bytes_) else str(unit)).strip() or "s"
+    unit = {"sec": "s", "seconds": "s", "msec": "ms", "usec": "us"}.get(unit, unit)
+    scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+    step = float(np.asarray(attrs.get("step", 1.0)).ravel()[0])
+    return step * scale.get(unit, 1.0), unit if unit in scale else None
+
+
+def _load(path, pixels=True):
+    """(stored array or placeholder, affine, dimension names, scaling or None for float images, timing)."""
     import h5py
 
     with reading(path, "MINC2 file"), h5py.File(os.fspath(path), "r") as f:
@@ -142,11 +189,14 @@ def _load(path):
         if image.dtype.kind not in "iuf":
             raise file_error(path, "image dtype", str(image.dtype), "not a MINC2 numeric type", UnsupportedError)
         scaling = _slice_scaling(path, group, image, names) if image.dtype.kind in "iu" else None
+        timing = _timing(f[_ROOT], names)
+        if not pixels:
+            return _io.placeholder(image.shape, image.dtype), affine, names, scaling, timing
         _check_storage(path, image)
         stored = np.empty(image.shape, image.dtype.newbyteorder("="))
         if stored.size:
             read_image(path, image, stored)
-    return stored, affine, names, scaling
+    return stored, affine, names, scaling, timing
 
 
 def _check_storage(path, image):
@@ -190,7 +240,7 @@ def proxy_values(proxy, dtype=None):
 
     Float images come back in native byte order (nibabel keeps the file's).
     """
-    stored, _, _, scaling = _load(proxy.minc_file._mincfile.filename)
+    stored, _, _, scaling, _ = _load(proxy.minc_file._mincfile.filename)
     values = stored if scaling is None else _scaled(*_clipped(stored, scaling))
     return values if dtype is None else values.astype(dtype, copy=False)
 
@@ -258,13 +308,32 @@ def _geometry(affine):
     return steps, starts, cosines
 
 
+def _disk_values(vol, path):
+    """(array to write, integer?): stored integers up to 32 bits, else real values as float32/float64."""
+    stored = vol.stored
+    if stored.dtype == bool:
+        return stored.astype(np.uint8), True
+    if stored.dtype.kind in "iu" and stored.dtype.itemsize <= 4:
+        return stored, True
+    if stored.dtype.kind not in "iuf":
+        raise UnsupportedError(f"{os.fspath(path)}: dtype={stored.dtype}: MINC2 has no such voxel type")
+    values = vol.array
+    if values.dtype.kind == "f":
+        return (values if values.dtype.itemsize in (4, 8) else values.astype(np.float32)), False
+    exact = values.astype(np.float64)
+    if values.size and not np.array_equal(exact.astype(values.dtype), values):
+        raise UnsupportedError(f"{os.fspath(path)}: dtype={values.dtype}: values beyond 2**53 have no exact "
+                               "MINC2 type")
+    return exact, False
+
+
 def write(vol, path, *, compression=None):
     """Write a ``Volume`` as MINC2, readable by nibabel, SimpleITK and minc-tools.
 
     Parameters
     ----------
     vol : Volume
-        3-D or 4-D (the fourth axis becomes ``time``).
+        3-D or 4-D (the fourth axis becomes ``time``, its step ``vol.time_step`` seconds).
     path : str or os.PathLike
         Output ``.mnc`` file, written atomically.
     compression : int, optional
@@ -276,7 +345,7 @@ def write(vol, path, *, compression=None):
     >>> from medfast.volume import Volume
     >>> p = os.path.join(tempfile.mkdtemp(), "a.mnc")
     >>> write(Volume(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.eye(4)), p)
-    >>> nib.load(p).get_fdata().transpose(2, 1, 0)[1, 2, 3]
+    >>> nib.load(p).get_fdata()[1, 2, 3]
     np.float64(23.0)
     """
     import h5py
@@ -285,13 +354,9 @@ def write(vol, path, *, compression=None):
 
     if vol.stored.ndim not in (3, 4):
         raise InvalidArgumentError(f"{os.fspath(path)}: shape={vol.shape}: MINC2 output must be 3-D or 4-D")
-    if vol.stored.dtype.kind == "c":
-        raise UnsupportedError(f"{os.fspath(path)}: dtype={vol.stored.dtype}: MINC2 output of complex values")
-    stored = vol.stored
-    integer = stored.dtype.kind in "iu" and stored.dtype.itemsize <= 4
-    data = stored if integer else np.asarray(vol.array, np.float64 if vol.array.dtype.itemsize > 4 else np.float32)
-    names = list(_SPATIAL[: 3]) + (["time"] if data.ndim == 4 else [])
-    order = names[::-1]  # slowest first
+    data, integer = _disk_values(vol, path)
+    names = ["time"] * (data.ndim == 4) + list(_SPATIAL)  # slowest first
+    file_data = np.moveaxis(data, 3, 0) if data.ndim == 4 else data  # (t,) x, y, z
     steps, starts, cosines = _geometry(vol.affine)
     if integer:
         info = np.iinfo(data.dtype)
@@ -301,34 +366,44 @@ def write(vol, path, *, compression=None):
         finite = data[np.isfinite(data)]
         vmin = imin = float(finite.min()) if finite.size else 0.0
         vmax = imax = float(finite.max()) if finite.size else 1.0
-    scale_shape = data.shape[:1:-1]  # the dimensions above a slice: (time,) zspace
+    scale_shape = file_data.shape[:-2]  # image-min/max vary over all but the two fastest dimensions
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         root = f.create_group(_ROOT)
-        _attrs(root, ident=f"medfast:{os.getpid()}", minc_version="2.1.12",
-               history="medfast write\n")
+        _attrs(root, ident=f"medfast:{os.getpid()}", minc_version="2.1.12", history="medfast write\n")
         dims = root.create_group("dimensions")
-        root.create_group("info")
-        for axis, name in enumerate(names):
+        info = root.create_group("info")
+        if vol.time_step and vol.time_unit in (None, "s", "ms", "us"):
+            _attrs(info.create_group("acquisition"), repetition_time=float(vol.time_step))  # seconds, as dcm2mnc
+        for name, length in zip(names, file_data.shape):
             d = dims.create_dataset(name, shape=(), dtype=np.int32)
             _standard(d, "dimension____")
-            _attrs(d, length=np.uint32(data.shape[axis]), spacing="regular__", alignment="centre",
+            _attrs(d, length=np.uint32(length), spacing="regular__", alignment="centre",
                    units="s" if name == "time" else "mm", comments=_COMMENTS[name])
             if name == "time":
-                _attrs(d, start=0.0, step=float(vol.meta.get("RepetitionTime", 1.0)))
+                _attrs(d, start=0.0, step=float(vol.time_step) if vol.time_step else 1.0)
             else:
+                axis = _SPATIAL.index(name)
                 _attrs(d, start=float(starts[axis]), step=float(steps[axis]),
                        direction_cosines=cosines[:, axis].astype(np.float64), spacetype="native____")
         group = root.create_group("image").create_group("0")
         kwargs = {}
         if compression is not None:
             kwargs = {"compression": "gzip", "compression_opts": int(compression),
-                      "chunks": (1,) * (data.ndim - 2) + data.shape[1::-1]}
-        image = group.create_dataset("image", shape=data.shape[::-1], dtype=data.dtype.newbyteorder("<"), **kwargs)
-        image.write_direct(np.asfortranarray(data).T)
+                      "chunks": (1,) * (file_data.ndim - 2) + file_data.shape[-2:]}
+        image = group.create_dataset("image", shape=file_data.shape, dtype=data.dtype.newbyteorder("<"), **kwargs)
+        _write_slabs(image, file_data)
         _standard(image, "group________")
-        _attrs(image, dimorder=",".join(order), complete="true_", valid_range=np.array([vmin, vmax]),
+        _attrs(image, dimorder=",".join(names), complete="true_", valid_range=np.array([vmin, vmax]),
                signtype="signed__" if data.dtype.kind in "if" else "unsigned")
         for key, value in (("image-min", imin), ("image-max", imax)):
             ds = group.create_dataset(key, data=np.full(scale_shape, value, np.float64))
             _standard(ds, "var_attribute")
-            _attrs(ds, dimorder=",".join(order[: len(scale_shape)]))
+            _attrs(ds, dimorder=",".join(names[: len(scale_shape)]))
+
+
+def _write_slabs(image, data):
+    """Write ``data`` (any memory layout) into the C-ordered dataset a slab of the slowest axis at a time."""
+    per_item = max(1, int(np.prod(data.shape[1:])) * data.dtype.itemsize)
+    step = max(1, (8 << 20) // per_item)
+    for start in range(0, data.shape[0], step):
+        image[start:start + step] = np.ascontiguousarray(data[start:start + step])

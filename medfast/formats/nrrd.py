@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import io
 import os
 
 import numpy as np
@@ -19,7 +20,8 @@ from ..errors import InvalidFileError, UnsupportedError, file_error
 from .. import _io
 
 NAME = "nrrd"
-EXTENSIONS = (".nrrd", ".nhdr")
+EXTENSIONS = (".nrrd", ".nhdr", ".nrrd.gz")
+WRITES = (".nrrd", ".nhdr", ".nrrd.gz")
 
 _TYPES = {}
 for _dt, _names in {
@@ -55,16 +57,38 @@ def sniff(head, path=None):
     return head[:7] == b"NRRD000"
 
 
-def _header(path):
-    """(pynrrd header dict, offset of the first byte after the header)."""
+def _header(path, head=None):
+    """(pynrrd header dict, offset of the first byte after the header), from the sniffed bytes when they hold it.
+
+    A file gzip-compressed whole (``.nrrd.gz``) is read through the stream:
+    the sniffed bytes are already decompressed, and the offset is the stream's.
+    """
     import nrrd
 
+    path = os.fspath(path)
+    head = _io.sniffed(path, head)
+    ends = [i for i in (head.find(b"\n\n"), head.find(b"\n\r\n")) if i >= 0]
     try:
-        with open(path, "rb") as f:
-            header = nrrd.read_header(f)
-            return header, f.tell()
+        if ends:
+            f = io.BytesIO(head[: min(ends) + 3])
+            return nrrd.read_header(f), f.tell()
+        with _open_whole(path) as (f, _):
+            return nrrd.read_header(f), f.tell()
     except (nrrd.NRRDError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as err:
-        raise InvalidFileError(f"{os.fspath(path)}: cannot read NRRD header: {type(err).__name__}: {err}") from err
+        raise InvalidFileError(f"{path}: cannot read NRRD header: {type(err).__name__}: {err}") from err
+
+
+@contextlib.contextmanager
+def _open_whole(path):
+    """``(stream, is gzip)``: the file, decompressed when it is gzip as a whole."""
+    with open(path, "rb") as raw:
+        gz = _gzip.is_gzip(raw.read(2))
+        raw.seek(0)
+        if not gz:
+            yield raw, False
+            return
+        with _gzip.open_read(raw) as f:
+            yield f, True
 
 
 def _dtype(path, header):
@@ -86,7 +110,7 @@ def _encoding(path, header):
 
 
 def _data_file(path, header, offset):
-    """(path of the data, offset where line skip starts)."""
+    """(path of the data, offset where line skip starts); a detached data file must exist."""
     name = header.get("data file", header.get("datafile"))
     if name is None:
         return os.fspath(path), offset
@@ -94,7 +118,12 @@ def _data_file(path, header, offset):
     if name.upper().startswith("LIST") or len(name.split()) > 1:
         raise file_error(path, "data file", name, "multiple data files are not supported", UnsupportedError)
     folder = os.path.dirname(os.path.abspath(path))
-    return os.path.join(folder, name), 0
+    data_path = os.path.join(folder, name)
+    if os.path.isdir(data_path):  # "data file:" left empty, or naming a folder
+        raise file_error(path, "data file", data_path, "is a folder")
+    if not os.path.exists(data_path):
+        raise file_error(path, "data file", data_path, "missing: the .nhdr names it, the voxels are there")
+    return data_path, 0
 
 
 def _skip_lines(f, count, path):
@@ -116,38 +145,76 @@ def _shape(path, header):
 
 
 def read_data(path, header, offset):
-    """The data array of a parsed NRRD header, shaped ``sizes`` in NRRD (Fortran) order."""
+    """The data array of a parsed NRRD header, shaped ``sizes`` in NRRD (Fortran) order.
+
+    ``byte skip: -1`` takes the last bytes of the data (after decompression,
+    as pynrrd does: a ``.nii.gz`` can serve as the data file of a ``.nhdr``).
+    The data must be exactly ``sizes`` x ``type``, as pynrrd requires.
+    """
     dtype = _dtype(path, header)
     encoding = _encoding(path, header)
     shape = _shape(path, header)
     data_path, start = _data_file(path, header, offset)
-    if os.path.isdir(data_path):  # "data file:" left empty, or naming a folder
-        raise file_error(path, "data file", data_path, "is a folder")
     line_skip = int(header.get("line skip", header.get("lineskip", 0)))
     byte_skip = int(header.get("byte skip", header.get("byteskip", 0)))
     need = _io.nbytes(shape, dtype)
     size = os.path.getsize(data_path)
     if byte_skip < -1 or line_skip < 0:
         raise file_error(path, "byte skip" if byte_skip < -1 else "line skip", min(byte_skip, line_skip), "negative")
-    if byte_skip == -1:
-        if encoding != "raw":
-            raise file_error(path, "byte skip", -1, f"only allowed with raw encoding, not {encoding}")
-        if need > size:
-            raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size}")
-        return _io.read_array(data_path, size - need, shape, dtype, order="F")
-    bound = {"raw": 1, "gzip": 1032, "ascii": 1, "bzip2": None}[encoding]
-    if bound is not None and need // (dtype.itemsize if encoding == "ascii" else 1) > (size - start) * bound:
-        raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size - start} after the header")
-    with open(data_path, "rb") as raw:
-        raw.seek(start)
+    if byte_skip == -1 and encoding == "ascii":
+        raise file_error(path, "byte skip", -1, "not allowed with ascii encoding")
+    attached = data_path == os.fspath(path)
+    with _data_stream(data_path, start, line_skip, encoding, attached) as (f, whole_gzip):
+        ratio = {"raw": 1, "gzip": 1032, "ascii": 1, "bzip2": None}[encoding]
+        ratio = None if ratio is None else ratio * (1032 if whole_gzip else 1)
+        if ratio is not None and need // (dtype.itemsize if encoding == "ascii" else 1) > (size - start) * ratio:
+            raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size - start} after "
+                             "the header")
+        if encoding == "ascii":
+            return _read_ascii(f, path, shape, dtype, byte_skip)
+        if byte_skip == -1 and encoding == "raw" and not whole_gzip:  # the file's last bytes
+            if need > size:
+                raise file_error(path, "sizes", shape, f"need {need} bytes, {data_path} holds {size}")
+            f.seek(size - need)
+        elif byte_skip == -1:  # the last bytes of the decoded stream: measure it, then skip to them
+            total = _io.skip(f, None, data_path)
+            if total < need:
+                raise file_error(path, "sizes", shape, f"need {need} bytes, the data holds {total}")
+            return _read_exact(_data_stream(data_path, start, line_skip, encoding, attached), total - need,
+                               path, data_path, shape, dtype)
+        return _read_exact(contextlib.nullcontext((f, whole_gzip)), max(byte_skip, 0), path, data_path, shape, dtype)
+
+
+def _read_exact(stream, skip, path, data_path, shape, dtype):
+    """``shape`` items of ``dtype`` after ``skip`` bytes of the stream, which must end there."""
+    with stream as (f, _):
+        _io.skip(f, skip, data_path)
+        out = np.empty(shape, dtype.newbyteorder("="), order="F")
+        _gzip.readinto_exact(f, out.T, data_path, "NRRD data")
+        extra = _io.skip(f, None, data_path)
+    if extra:  # as pynrrd: the data must be exactly sizes x type (teem's writers never leave more)
+        raise file_error(path, "sizes", shape, f"the data holds {extra} bytes more than {_io.nbytes(shape, dtype)}")
+    return _io.to_native(out, dtype)
+
+
+@contextlib.contextmanager
+def _data_stream(data_path, start, line_skip, encoding, attached):
+    """``(decoded data bytes, the file is gzip as a whole)`` after ``line skip`` lines.
+
+    Only a file holding its own header can be gzip as a whole; a detached data
+    file is read as its encoding says.
+    """
+    with _open_whole(data_path) if attached else _plain(data_path) as (raw, whole_gzip):
+        _io.skip(raw, start, data_path)
         _skip_lines(raw, line_skip, data_path)
         with _decoder(raw, encoding) as f:
-            if encoding == "ascii":
-                return _read_ascii(f, path, shape, dtype, byte_skip)
-            _io.skip(f, byte_skip, data_path)
-            out = np.empty(shape, dtype.newbyteorder("="), order="F")
-            _gzip.readinto_exact(f, out.T, data_path, "NRRD data")
-    return _io.to_native(out, dtype)
+            yield f, whole_gzip
+
+
+@contextlib.contextmanager
+def _plain(path):
+    with open(path, "rb") as raw:
+        yield raw, False
 
 
 @contextlib.contextmanager
@@ -166,8 +233,8 @@ def _read_ascii(f, path, shape, dtype, byte_skip):
     _io.skip(f, byte_skip, path)
     count = int(np.prod(shape))
     tokens = f.read().split()
-    if len(tokens) < count:
-        raise file_error(path, "sizes", shape, f"ascii data holds {len(tokens)} of {count} values")
+    if len(tokens) != count:
+        raise file_error(path, "sizes", shape, f"ascii data holds {len(tokens)} values, not {count}")
     try:
         values = np.array([t.decode("ascii") for t in tokens[:count]], dtype=np.float64 if dtype.kind == "f" else object)
         values = values.astype(dtype.newbyteorder("="))
@@ -212,8 +279,45 @@ def geometry(header, ndim, path=None):
     return spatial, affine
 
 
-def read(path):
-    """Read a NRRD file (``.nrrd`` or ``.nhdr`` with its data file) into a ``Volume``.
+def _timing(header, others):
+    """(step, unit) of the first non-spatial axis with a finite ``spacings`` entry (seconds unless ``units`` says)."""
+    spacings = header.get("spacings")
+    if spacings is None or not others:
+        return None, None
+    spacings = np.atleast_1d(np.asarray(spacings, dtype=np.float64))
+    axis = others[0]
+    if axis >= spacings.size or not np.isfinite(spacings[axis]):
+        return None, None
+    units = header.get("units") or []
+    unit = str(units[axis]).strip() if axis < len(units) else ""
+    scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+    return float(spacings[axis]) * scale.get(unit, 1.0), unit if unit in scale else None
+
+
+def _volume(path, head, pixels):
+    from ..volume import Volume
+
+    header, offset = _header(path, head)
+    shape = _shape(path, header)
+    spatial, affine = geometry(header, len(shape), path)  # checked before the data is read
+    if pixels:
+        data = read_data(path, header, offset)
+    else:
+        _data_file(path, header, offset)
+        data = _io.placeholder(shape, _dtype(path, header))
+    others = [i for i in range(data.ndim) if i not in spatial]
+    if others and spatial:
+        data = np.transpose(data, spatial + others)
+    time_step, time_unit = _timing(header, others)
+    meta = {"format": "NRRD", "header": header}
+    return Volume(data, affine, meta, time_step=time_step, time_unit=time_unit)
+
+
+def read(path, head=None):
+    """Read a NRRD file (``.nrrd``, ``.nrrd.gz`` or ``.nhdr`` with its data file) into a ``Volume``.
+
+    Axes without a space direction (time, vectors) follow the spatial ones;
+    the first one's ``spacings`` entry is the time step.
 
     Examples
     --------
@@ -224,16 +328,21 @@ def read(path):
     >>> v.shape, int(v.array[1, 2, 3])
     ((2, 3, 4), 23)
     """
-    from ..volume import Volume
+    return _volume(path, head, pixels=True)
 
-    header, offset = _header(path)
-    spatial, affine = geometry(header, len(_shape(path, header)), path)  # checked before the data is read
-    data = read_data(path, header, offset)
-    others = [i for i in range(data.ndim) if i not in spatial]
-    if others and spatial:
-        data = np.transpose(data, spatial + others)
-    meta = {"format": "NRRD", "header": header}
-    return Volume(data, affine, meta)
+
+def read_header(path, head=None):
+    """:func:`read` without the data (``stored`` is a zero-stride placeholder); the data file must exist.
+
+    Examples
+    --------
+    >>> import nrrd, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.nrrd")
+    >>> nrrd.write(p, np.zeros((2, 3, 4, 5), np.float32))
+    >>> read_header(p).shape
+    (2, 3, 4, 5)
+    """
+    return _volume(path, head, pixels=False)
 
 
 def _fmt(vector):
@@ -262,6 +371,9 @@ def header_text(vol, data, encoding, data_file=None):
         f"encoding: {encoding}",
         f"space origin: {_fmt(origin)}",
     ]
+    if ndim > spatial and vol.time_step is not None:  # the time step on the first axis after space
+        spacings = ["nan"] * spatial + [repr(float(vol.time_step))] + ["nan"] * (ndim - spatial - 1)
+        lines.insert(-1, "spacings: " + " ".join(spacings))
     if data_file is not None:
         lines.append(f"data file: {data_file}")
     return ("\n".join(lines) + "\n\n").encode("ascii")
@@ -270,8 +382,11 @@ def header_text(vol, data, encoding, data_file=None):
 def write(vol, path, *, encoding=None):
     """Write a ``Volume`` as NRRD: ``.nrrd`` attached, ``.nhdr`` detached (data in ``.raw`` or ``.raw.gz``).
 
-    ``encoding`` is ``"raw"`` (default) or ``"gzip"`` (ISA-L). NRRD has no
-    scaling fields, so real-world values are written.
+    ``encoding`` is ``"raw"`` (default; ``"gzip"`` for a ``.nrrd.gz`` name) or
+    ``"gzip"`` (ISA-L); the header stays plain text, as teem reads it. NRRD
+    has no scaling fields, so real-world values are written; bool as uint8,
+    float16 as float32. A fourth axis gets ``vol.time_step`` (seconds) as its
+    ``spacings`` entry.
 
     Examples
     --------
@@ -283,14 +398,14 @@ def write(vol, path, *, encoding=None):
     (2, 3, 4)
     """
     path = os.fspath(path)
-    encoding = encoding or "raw"
+    encoding = encoding or ("gzip" if path.lower().endswith(".gz") else "raw")
     if encoding not in ("raw", "gzip"):
         raise UnsupportedError(f"{path}: encoding={encoding!r}: medfast writes raw or gzip NRRD")
     data = vol.array
-    if data.dtype.kind == "c":
-        raise UnsupportedError(f"{path}: dtype={data.dtype}: NRRD has no complex type")
+    if data.dtype.kind not in "biuf":
+        raise UnsupportedError(f"{path}: dtype={data.dtype}: NRRD has no such type (complex, colour)")
     if data.dtype.str[1:] not in _WRITE_TYPES:  # bool, float16: widen exactly
-        data = data.astype(np.float64)
+        data = data.astype(np.uint8 if data.dtype == bool else np.float32 if data.dtype.kind == "f" else np.float64)
     out_dtype = data.dtype.newbyteorder("<")
     gz = encoding == "gzip"
     if path.lower().endswith(".nhdr"):

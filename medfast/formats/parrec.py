@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from .. import _io
+from ..errors import file_error
 
 NAME = "parrec"
 EXTENSIONS = (".par", ".rec")
@@ -23,13 +24,53 @@ def sniff(head, path=None):
     return head.lstrip(b"\r\n").startswith(_MAGIC)
 
 
-def read(path, scaling="dv"):
+def _rec_path(path):
+    """The ``.REC`` beside a ``.PAR`` (either case), or ``InvalidFileError`` naming the one expected."""
+    path = os.fspath(path)
+    stem, ext = path[:-4], path[-4:]
+    want = stem + (".REC" if ext.isupper() else ".rec")
+    for candidate in (want, stem + ".REC", stem + ".rec"):
+        if os.path.exists(candidate):
+            return candidate
+    raise file_error(path, "data file", want, "missing: the .PAR names the header, the voxels are in the .REC")
+
+
+def _volume(path, scaling, pixels):
+    import nibabel as nib
+
+    from ..volume import Volume
+
+    path = _io.companion_header(path)
+    rec = _rec_path(path) if path.lower().endswith(".par") else None
+    with _io.parsing(path, "PAR header"):
+        img = nib.parrec.load(os.fspath(path), scaling=scaling)
+        hdr = img.header
+        rec = rec or img.file_map["image"].filename
+        order = np.asarray(hdr.get_sorted_slice_indices())
+        slopes, inters = (np.asarray(v, np.float64).reshape(-1, order="F") for v in hdr.get_data_scaling(scaling))
+        zooms = hdr.get_zooms()
+    meta = {"format": "PARREC", "header": hdr}
+    timing = {"time_step": float(zooms[3]), "time_unit": "s"} if len(zooms) > 3 else {}
+    uniform = np.all(slopes == slopes[0]) and np.all(inters == inters[0])
+    if not pixels:
+        stored = _io.placeholder(img.shape, hdr.get_data_dtype() if uniform else np.float64)
+    else:
+        stored = _sorted_slices(rec, hdr.get_rec_shape(), hdr.get_data_dtype(), order)
+        stored = _volume_order(stored if uniform else _scaled(stored, slopes, inters), img.shape)
+    if uniform:
+        return Volume(stored, img.affine, meta, slope=slopes[0], inter=inters[0], **timing)
+    return Volume(stored, img.affine, meta, **timing)
+
+
+def read(path, head=None, scaling="dv"):
     """Read a PAR/REC pair into a ``Volume`` with nibabel's shape, volume order, scaling and affine.
 
     Parameters
     ----------
     path : str or os.PathLike
         The ``.PAR`` (or ``.REC``) file.
+    head : bytes, optional
+        The sniffed first bytes (unused: nibabel parses the PAR text).
     scaling : {"dv", "fp"}
         nibabel's scaling: displayed values (default, as ``nibabel.load``) or floating point.
 
@@ -37,24 +78,24 @@ def read(path, scaling="dv"):
     --------
     >>> import nibabel, os
     >>> par = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "phantom_EPI_asc_CLEAR_2_1.PAR")
-    >>> read(par).shape
-    (64, 64, 9, 3)
+    >>> v = read(par)
+    >>> v.shape, v.time_step
+    ((64, 64, 9, 3), 2.0)
     """
-    import nibabel as nib
+    return _volume(path, scaling, pixels=True)
 
-    from ..volume import Volume
 
-    with _io.parsing(path, "PAR header"):
-        img = nib.parrec.load(os.fspath(path), scaling=scaling)
-        hdr = img.header
-        rec = img.file_map["image"].filename
-        order = np.asarray(hdr.get_sorted_slice_indices())
-        slopes, inters = (np.asarray(v, np.float64).reshape(-1, order="F") for v in hdr.get_data_scaling(scaling))
-    stored = _sorted_slices(rec, hdr.get_rec_shape(), hdr.get_data_dtype(), order)
-    meta = {"format": "PARREC", "header": hdr}
-    if np.all(slopes == slopes[0]) and np.all(inters == inters[0]):
-        return Volume(_volume_order(stored, img.shape), img.affine, meta, slope=slopes[0], inter=inters[0])
-    return Volume(_volume_order(_scaled(stored, slopes, inters), img.shape), img.affine, meta)
+def read_header(path, head=None, scaling="dv"):
+    """:func:`read` without the voxels: the PAR text alone (``stored`` is a zero-stride placeholder).
+
+    Examples
+    --------
+    >>> import nibabel, os
+    >>> par = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "phantom_varscale.PAR")
+    >>> read_header(par).stored.dtype
+    dtype('float64')
+    """
+    return _volume(path, scaling, pixels=False)
 
 
 def _sorted_slices(rec, rec_shape, dtype, order):

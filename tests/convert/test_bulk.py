@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from medfast.convert import Options, bulk, execute, plan
+from medfast import exitcodes
+from medfast.convert import Options, bulk, cli, execute, plan
 from medfast.convert.manifest import NAME as MANIFEST
 from medfast.convert.progress import Progress
 from medfast.errors import ConversionError, InvalidArgumentError
@@ -81,7 +82,7 @@ def test_corrupt_file_fails_alone(tmp_path):
     open(files[2], "wb").write(data[:-100])  # truncated pixel data
     (tmp_path / "in" / "ct" / "broken.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
     summary = bulk.run([tmp_path / "in"], tmp_path / "out")
-    assert summary.exit_code == 1
+    assert summary.exit_code == exitcodes.SOME_FAILED
     reasons = {os.path.basename(f["source"]): f["reason"] for f in summary.failures}
     assert os.path.basename(files[2]) in reasons and "PixelData" in reasons[os.path.basename(files[2])]
     assert "broken.dcm" in reasons
@@ -146,34 +147,56 @@ def test_dry_run_writes_nothing(study, tmp_path):
 
 
 def test_cli_json_and_exit_codes(study, tmp_path, capsys):
-    assert bulk.main([str(study), "-o", str(tmp_path / "out"), "--json", "--to", "nii"]) == 0
+    assert cli.main([str(study), "-o", str(tmp_path / "out"), "--json", "--to", "nii"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["converted"] == 3 and report["failed"] == 0 and report["files_scanned"] == 34
     assert sorted(o for s in report["series"] for o in s["outputs"] if o.endswith(".nii")) == [
         "CT_head_phantom_2.nii", "CT_head_phantom_4.nii", "fMRI_phantom_3.nii"]
-    assert bulk.main([str(tmp_path / "missing"), "-o", str(tmp_path / "out")]) == 2
+    assert cli.main([str(tmp_path / "missing"), "-o", str(tmp_path / "out")]) == exitcodes.INPUT_INVALID
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
-    assert bulk.main([str(tmp_path / "bad"), "-o", str(tmp_path / "out2")]) == 1
+    assert cli.main([str(tmp_path / "bad"), "-o", str(tmp_path / "out2")]) == exitcodes.NO_VALID_FILES
     assert "x.dcm" in capsys.readouterr().err
     with pytest.raises(InvalidArgumentError):
         bulk.run([study], tmp_path / "o", Options(to="png"))
 
 
-def test_progress_draws_on_a_terminal_only():
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
 
-    tty, pipe = Tty(), io.StringIO()
+
+def test_progress_draws_on_a_terminal_only():
+    tty, pipe = _Tty(), io.StringIO()
     for stream in (tty, pipe):
         p = Progress(stream, interval=0)
-        p.update(files=1200, series=7, done=3, bytes_seen=4_000_000, bytes_done=2_000_000, walked=False, failed=1)
+        p.update(files=1200, files_done=300, series=7, done=3, bytes_seen=4_000_000, bytes_done=2_000_000,
+                 walked=False, failed=1)
         p.close()
     assert pipe.getvalue() == ""
     text = tty.getvalue()
-    assert text.startswith("\rscanned 1,200 files | series 3/7+ (1 failed) | ") and " MB/s | left >" in text
+    assert text.startswith("\r[##########----------]  50%+ | 300/1,200+ files | series 3/7+ | ")
+    assert "files/s" in text and "MB/s" in text and text.rstrip().endswith("| scanning | 1 failed")
     assert text.endswith("\n")
+
+
+def test_progress_eta_is_the_time_left():
+    """A 35 s run: 5 s of start-up and walking, then 30 s of steady conversion; the ETA follows the real time left."""
+    now = [0.0]
+    p = Progress(_Tty(), interval=0, clock=lambda: now[0])
+    total, etas = 300_000_000, []
+    for t in range(36):
+        now[0] = float(t)
+        done = 0 if t < 5 else total * (t - 5) // 30
+        line = p.line(files=1000, files_done=done * 1000 // total, series=10, done=done * 10 // total,
+                      bytes_seen=total, bytes_done=done, walked=t >= 1)
+        if "ETA" in line:
+            left = line.split("ETA ")[1].split(" ")[0]
+            h, m, sec = map(int, left.split(":"))
+            etas.append((t, h * 3600 + m * 60 + sec))
+    assert etas and etas[0][0] <= 7
+    for t, eta in etas:
+        assert abs(eta - (35 - t)) <= 1, (t, eta)
 
 
 def test_one_run_at_a_time_in_a_folder(study, tmp_path):
@@ -205,7 +228,8 @@ def test_split_series_warns_and_empty_sources_fail(tmp_path):
     assert warning.startswith(str(tmp_path / "in" / "c")) and "separate series" in warning
     (tmp_path / "empty").mkdir()
     empty = bulk.run([tmp_path / "empty"], tmp_path / "out2")
-    assert empty.exit_code == 1 and empty.failures[0]["reason"] == "no DICOM image series found"
+    assert empty.exit_code == exitcodes.NO_VALID_FILES
+    assert empty.failures[0]["reason"] == "no DICOM series and no image file medfast reads found"
 
 
 @pytest.mark.parametrize("name", ["dcm_qa_12bit", "dcm_qa_enh", "dcm_qa_mosaic", "dcm_qa_ts"])
@@ -224,7 +248,7 @@ def test_unwritable_name_fails_its_series_only(study, tmp_path):
     (out / "CT_head_phantom_2.nii.gz").mkdir(parents=True)  # a folder squats the name
     (out / "CT_head_phantom_2.nii.gz" / "x").write_text("keep")
     summary = bulk.run([study], out, Options(conflict=1))  # -w 1: overwrite, so the name is not changed
-    assert summary.exit_code == 1
+    assert summary.exit_code == exitcodes.SOME_FAILED
     [failure] = summary.failures
     assert "ct" in failure["source"] and "cannot rename into place" in failure["reason"]
     assert sorted(s["outputs"][0] for s in summary.series) == ["CT_head_phantom_4.nii.gz", "fMRI_phantom_3.nii.gz"]

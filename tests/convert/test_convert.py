@@ -110,7 +110,7 @@ def test_cli_refuses_unknown_scheduler(tmp_path, capsys, monkeypatch):
     from medfast.convert import distributed
 
     monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "1s")
-    assert main([str(tmp_path), "-o", str(tmp_path), "--scheduler", "tcp://nowhere:1"]) == 2
+    assert main([str(tmp_path), "-o", str(tmp_path), "--scheduler", "tcp://nowhere:1"]) == 12
     assert "--scheduler" in capsys.readouterr().err
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from medfast.convert import bulk
+from medfast.convert import bulk, cli
 from medfast.synth import write_ct_series, write_mr_series
 from support import require_module
 
@@ -36,7 +36,7 @@ def test_local_cluster_matches_local_run(tmp_path):
     strip = lambda s: [{k: v for k, v in d.items() if k != "png"} for d in s.series]  # noqa: E731
     assert strip(remote) == strip(local)
     assert [s["png"] for s in remote.series] == [s["png"] for s in local.series]
-    assert remote.exit_code == local.exit_code == 1 and len(remote.failures) == len(local.failures) == 1
+    assert remote.exit_code == local.exit_code == 8 and len(remote.failures) == len(local.failures) == 1
     assert (tmp_path / "dask.html").read_text().count("data:image/png") == 3
 
 
@@ -46,4 +46,4 @@ def test_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "1s")
     write_ct_series(tmp_path / "in", shape=(8, 8, 2))
-    assert bulk.main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert cli.main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"]) == 12

@@ -9,7 +9,8 @@ import struct
 
 import pytest
 
-from medfast.convert import bulk
+from medfast import exitcodes
+from medfast.convert import cli
 from medfast.synth import write_ct_series, write_mr_series
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -32,7 +33,7 @@ def test_report(tmp_path):
         ds.save_as(path)
     (tmp_path / "in" / "ct" / "zz<script>.dcm").write_bytes(b"\0" * 128 + b"DICM")
     report = tmp_path / "report.html"
-    assert bulk.main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--report", str(report)]) == 1
+    assert cli.main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--report", str(report)]) == exitcodes.SOME_FAILED
     text = report.read_text()
 
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)

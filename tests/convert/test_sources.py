@@ -94,7 +94,7 @@ def test_unsafe_zip_member_fails_alone(study, tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("../../slip.dcm", b"evil")
     summary = bulk.run([archive, study / "ct"], tmp_path / "out")
-    assert summary.exit_code == 1
+    assert summary.exit_code == 8
     [failure] = summary.failures
     assert failure["source"] == str(archive) and "outside" in failure["reason"]
     assert [s["shape"] for s in summary.series] == [[16, 16, 6]]  # the folder after it still converted

@@ -13,6 +13,15 @@ OBLIQUE = np.array(
 )
 
 
+def nrrd_affine(header):
+    """The RAS+ voxel-to-world affine of a pynrrd header written in LPS space (as medfast writes)."""
+    lps = np.diag([-1.0, -1.0, 1.0])
+    affine = np.eye(4)
+    affine[:3, :3] = lps @ np.asarray(header["space directions"][:3], dtype=np.float64).T
+    affine[:3, 3] = lps @ np.asarray(header["space origin"], dtype=np.float64)
+    return affine
+
+
 def nibabel_data(name=""):
     """Path in nibabel's ``tests/data``."""
     import nibabel

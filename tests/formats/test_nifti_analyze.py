@@ -77,11 +77,11 @@ def test_nifti2_and_header_kept_through_volume(tmp_path):
     img.header.set_qform(OBLIQUE, code=2)
     nib.save(img, tmp_path / "n2.nii")
     vol = medfast.read(tmp_path / "n2.nii")
-    assert vol.meta["qform_code"] == 2
+    assert vol.nifti_fields["qform_code"] == 2 and vol.nifti_fields["descrip"] == "kept"
     medfast.write(vol, tmp_path / "out.nii.gz")
     back = nib.load(tmp_path / "out.nii.gz")
     assert np.array_equal(back.get_fdata(), img.get_fdata())
-    assert int(back.header["qform_code"]) == 2
+    assert int(back.header["qform_code"]) == 2 and back.header["descrip"].item() == b"kept"
 
 
 def test_gzip_output_is_deterministic(tmp_path):
@@ -92,7 +92,7 @@ def test_gzip_output_is_deterministic(tmp_path):
     assert gzip.decompress((tmp_path / "a.nii.gz").read_bytes())[:4] == (348).to_bytes(4, "little")
 
 
-def test_to_image_keeps_stored_and_scaling():
+def test_to_nibabel_keeps_stored_and_scaling():
     vol = Volume(np.ones((2, 2, 2), np.uint8), OBLIQUE, slope=3.0, inter=1.0)
-    img = nifti.to_image(vol)
+    img = nifti.to_nibabel(vol)
     assert img.get_data_dtype() == np.uint8 and img.header.get_slope_inter() == (3.0, 1.0)

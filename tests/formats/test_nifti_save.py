@@ -6,7 +6,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from medfast.formats.nifti import save_image, save_nifti
+from medfast.formats._nibabel_save import save_image
+from medfast.formats.nifti import save_nifti
 
 AFFINE = np.array([[0.9, 0.1, 0, -90], [0.05, 1.1, 0.2, -100], [0, -0.1, 1.2, -50], [0, 0, 0, 1]])
 

@@ -10,7 +10,7 @@ import medfast
 from medfast.errors import InvalidArgumentError, InvalidFileError, UnsupportedError
 from medfast.formats import FORMATS, format_for, sniff
 
-from fmt_samples import nibabel_data
+from fmt_samples import OBLIQUE, nibabel_data
 
 # every image file in nibabel's tests/data whose data nibabel reads, with the format medfast sniffs
 NIBABEL_FILES = {
@@ -39,7 +39,7 @@ NIBABEL_FILES = {
 
 def test_registry_lists_every_format_with_reader():
     formats = FORMATS()
-    assert set(formats) == {"nifti", "analyze", "nrrd", "minc1", "minc2", "parrec"}
+    assert set(formats) == {"nifti", "analyze", "nrrd", "minc1", "minc2", "parrec", "dicom"}
     for fmt in formats.values():
         assert callable(fmt.reader) and callable(fmt.sniff) and fmt.extensions
     assert {n for n, f in formats.items() if f.writer} == {"nifti", "analyze", "nrrd", "minc2"}
@@ -53,9 +53,11 @@ def test_nibabel_files_same_values_and_affine(name):
     if isinstance(want, nib.Cifti2Image):  # medfast reads CIFTI-2 as the NIfTI-2 file it is
         want = nib.Nifti2Image.from_filename(path)
     vol = medfast.read(path)
-    assert vol.shape == want.shape
-    assert np.array_equal(vol.affine, want.affine)
     expected = want.get_fdata()
+    if NIBABEL_FILES[name].startswith("minc") and expected.ndim == 4:
+        expected = np.moveaxis(expected, 0, -1)  # nibabel leaves MINC's time first; medfast puts it last
+    assert vol.shape == expected.shape
+    assert np.array_equal(vol.affine, want.affine)
     if vol.is_scaled and vol.array.dtype.kind == "f":
         # nibabel scales in float32 when scl_slope is float32; medfast in float64
         np.testing.assert_allclose(vol.array, expected, rtol=1e-6)
@@ -72,8 +74,7 @@ def test_data_file_of_a_pair_is_sniffed_through_its_header(tmp_path):
 
 
 def test_dicom_with_348_in_preamble_is_not_analyze():
-    with pytest.raises(UnsupportedError, match="0.dcm"):
-        sniff(nibabel_data("0.dcm"))
+    assert sniff(nibabel_data("0.dcm")) == "dicom"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,8 @@ def test_detect_and_convert(tmp_path):
     from medfast.formats import convert, detect
 
     assert detect(nibabel_data("small.mnc")) == "minc2"
-    assert detect(nibabel_data("0.dcm")) is None and detect(tmp_path) is None
+    assert detect(nibabel_data("0.dcm")) == "dicom" and detect(tmp_path) == "dicom"
+    assert detect(tmp_path / "missing.nii") is None
     out = convert(nibabel_data("phantom_varscale.PAR"), tmp_path / "o", "nii.gz")
     assert out.endswith("phantom_varscale.nii.gz")
     want = nib.load(nibabel_data("phantom_varscale.PAR"))
@@ -153,3 +155,115 @@ def test_detect_and_convert(tmp_path):
     assert np.array_equal(medfast.read(out).array, nib.load(nibabel_data("example4d.nii.gz")).get_fdata())
     with pytest.raises(InvalidArgumentError, match="xyz"):
         convert(nibabel_data("small.mnc"), tmp_path, "xyz")
+
+
+def test_register_before_first_use_keeps_the_builtins():
+    code = (
+        "import medfast.formats as f\n"
+        "fmt = f.Format('toy', ('.toy',), lambda head, path: head[:3] == b'TOY', None, None)\n"
+        "f.register(fmt)\n"
+        "print(list(f.formats()))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split("'toy'")[0].count("'") == 14 and out.strip().endswith("'toy']")  # 7 built-ins, then toy
+
+
+@pytest.mark.parametrize(("made", "given", "missing"), [
+    ({"a.hdr": "nifti-pair"}, "a.hdr", "a.img"),
+    ({"a.img": b"\0" * 64}, "a.img", "a.hdr"),
+    ({"A.HDR": "nifti-pair"}, "A.HDR", "A.IMG"),
+    ({"b.hdr": "analyze"}, "b.hdr", "b.img"),
+    ({"p.PAR": "par"}, "p.PAR", "p.REC"),
+    ({"p.REC": b"\0" * 64}, "p.REC", "p.PAR"),
+    ({"d.nhdr": b"NRRD0004\ntype: short\ndimension: 1\nsizes: 4\nencoding: raw\ndata file: d.raw\n\n"}, "d.nhdr",
+     "d.raw"),
+])
+@pytest.mark.parametrize("reader", ["read", "read_header"])
+def test_missing_companion_names_it(tmp_path, made, given, missing, reader):
+    for name, content in made.items():
+        if content == "nifti-pair":
+            nib.save(nib.Nifti1Pair(np.zeros((2, 2, 2), np.int16), np.eye(4)), tmp_path / name)
+        elif content == "analyze":
+            nib.save(nib.AnalyzeImage(np.zeros((2, 2, 2), np.int16), np.eye(4)), tmp_path / name)
+        elif content == "par":
+            (tmp_path / name).write_bytes(open(nibabel_data("phantom_varscale.PAR"), "rb").read())
+        else:
+            (tmp_path / name).write_bytes(content)
+    for name in list(tmp_path.iterdir()):
+        if name.name != given and name.name not in made:
+            name.unlink()  # nibabel wrote both halves of a pair: keep the one the case gives
+    with pytest.raises(InvalidFileError, match=missing) as info:
+        getattr(medfast, reader)(tmp_path / given)
+    assert not isinstance(info.value, FileNotFoundError)
+
+
+def test_read_header_reads_no_voxels(tmp_path, monkeypatch):
+    from medfast import _io
+    from medfast.formats import minc2
+
+    big = {}
+    nib.save(nib.Nifti1Image(np.zeros((20, 30, 40), np.float32), OBLIQUE), tmp_path / "a.nii.gz")
+    medfast.write(medfast.Volume(np.ones((5, 6, 7, 2), np.int16), OBLIQUE, time_step=2.0), tmp_path / "b.mnc")
+    medfast.write(medfast.Volume(np.ones((5, 6, 7), np.uint8), OBLIQUE), tmp_path / "c.nhdr")
+    for name in ("a.nii.gz", "b.mnc", "c.nhdr"):
+        big[name] = medfast.read(tmp_path / name)
+    paths = [tmp_path / n for n in big] + [nibabel_data(n) for n in ("minc1_4d.mnc", "phantom_varscale.PAR",
+                                                                       "example4d.nii.gz")]
+    monkeypatch.setattr(_io, "read_array", lambda *a, **k: pytest.fail("read voxels"))
+    monkeypatch.setattr(minc2, "read_image", lambda *a, **k: pytest.fail("read voxels"))
+    monkeypatch.setattr(np, "empty", lambda *a, **k: pytest.fail("allocated"))
+    for path in paths:
+        vol = medfast.read_header(path)
+        assert vol.stored.strides == (0,) * vol.stored.ndim, path
+    for name, full in big.items():
+        head = medfast.read_header(tmp_path / name)
+        assert head.shape == full.shape and head.stored.dtype == full.stored.dtype
+        assert np.allclose(head.affine, full.affine) and head.time_step == full.time_step
+
+
+def test_dicom_file_and_folder_through_the_registry(tmp_path):
+    from medfast.synth import write_ct_series
+
+    files = write_ct_series(tmp_path / "one", shape=(16, 16, 4))
+    vol = medfast.read(tmp_path / "one")
+    [want] = medfast.read_dicom(tmp_path / "one")
+    assert np.array_equal(vol.array, want.array) and np.array_equal(vol.affine, want.affine)
+    assert medfast.formats.sniff(files[0]) == "dicom"
+    assert medfast.read(files[0]).shape == (16, 16, 1)
+    assert medfast.read_header(tmp_path / "one").shape == (16, 16, 4)
+    write_ct_series(tmp_path / "two" / "a", shape=(16, 16, 4), series_number=2)
+    write_ct_series(tmp_path / "two" / "b", shape=(16, 16, 4), series_number=3)
+    with pytest.raises(InvalidArgumentError, match="2 DICOM volumes.*read_dicom"):
+        medfast.read(tmp_path / "two")
+    medfast.write(vol, tmp_path / "ct.nii.gz")
+    assert nib.load(tmp_path / "ct.nii.gz").header.get_xyzt_units() == ("mm", "sec")
+
+
+def test_writable_extensions_and_split():
+    from medfast.formats import split_extension, writable_extensions
+
+    assert set(writable_extensions()) == {".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz", ".nrrd", ".nhdr",
+                                          ".nrrd.gz", ".mnc"}
+    for ext in writable_extensions():
+        assert split_extension(f"dir/T1{ext}") == ("dir/T1", ext)
+
+
+@pytest.mark.parametrize("name", ["a.nii", "a.nii.gz", "a.nrrd", "a.nhdr"])
+def test_the_header_is_read_from_the_sniffed_bytes(tmp_path, monkeypatch, name):
+    """read_header opens the file once: the registry's sniff hands its bytes to the reader."""
+    import builtins
+
+    medfast.write(medfast.Volume(np.zeros((3, 4, 5), np.int16), OBLIQUE), tmp_path / name)
+    opened = []
+    real_open = builtins.open
+
+    def counting(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    medfast.read_header(tmp_path / name)
+    assert opened.count(str(tmp_path / name)) == 1

@@ -50,6 +50,10 @@ def _warm_up():
     import nrrd  # noqa: F401
     import pydicom  # noqa: F401
 
+    import medfast.convert.bulk  # noqa: F401
+    import medfast.convert.images  # noqa: F401
+    import medfast.dcm2niix.naming  # noqa: F401
+    import medfast.dcm2niix.sidecar  # noqa: F401
     import medfast.dicom.pixels  # noqa: F401
     import medfast.dicom.scan  # noqa: F401
     from medfast.formats import FORMATS
@@ -138,10 +142,33 @@ def tasks(count, seed, corpus=None):
             continue
         s = rng.choice(seeds)
         target = rng.choice(FAMILY_TARGETS[s.family])
+        if target.startswith("convert"):
+            yield _series_task(rng, number, target, s)
+            continue
         victim = s.main if rng.random() < 0.8 or len(s.files) == 1 else rng.choice(sorted(s.files))
         mutant, names = mutate(rng, s.files[victim])
         files = {**s.files, victim: mutant}
         yield Task(number, target, files=files, main=s.main, mutations=tuple(names), label=f"{s.label}:{victim}")
+
+
+def _series_task(rng, number, target, seed):
+    """A folder of DICOM files, one to all of them mutated, for the bulk engine; packed into a zip or tar
+    archive for ``convert_zip``/``convert_tar``, whose own bytes are then mutated one time in four."""
+    files, names = dict(seed.files), []
+    victims = rng.sample(sorted(files), rng.randint(1, len(files)))
+    for victim in victims:
+        files[victim], done = mutate(rng, files[victim])
+        names += [f"{victim}:{n}" for n in done]
+    main = seed.main
+    if target != "convert":
+        kind = target.split("_")[1]
+        archive = targets.pack(files, kind)
+        if rng.random() < 0.25:
+            archive, done = mutate(rng, archive)
+            names += [f"archive:{n}" for n in done]
+        main = f"a.{kind}"
+        files = {main: archive}
+    return Task(number, target, files=files, main=main, mutations=tuple(names), label=f"{seed.label}:{target}")
 
 
 def _save(outdir, task, kind, why):
@@ -237,9 +264,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
+    parser.add_argument("--out", help="folder for the failing mutants (default: a new temporary folder)")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    counts, failures = run(args.mutants, args.seed, args.workers, args.timeout)
+    counts, failures = run(args.mutants, args.seed, args.workers, args.timeout, outdir=args.out)
     print(summary(counts))
     print(f"{time.monotonic() - start:.0f} s; {len(failures)} failures")
     for folder in failures:

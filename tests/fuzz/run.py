@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FUZZERS = ("rle", "bits", "scan", "pixels", "dicom", "nifti", "analyze", "nrrd", "minc1", "minc2", "parrec")
+FUZZERS = ("rle", "bits", "scan", "pixels", "dicom", "nifti", "analyze", "nrrd", "minc1", "minc2", "parrec", "convert")
 
 
 def run_one(name, runs, seconds, out):

@@ -17,7 +17,7 @@ import numpy as np
 #: Which targets read a family's files.
 FAMILY_TARGETS = {
     "dicom": ("scan", "pixel_array", "read_dicom_file"),
-    "dicom_folder": ("read_dicom",),
+    "dicom_folder": ("read_dicom", "convert", "convert_zip", "convert_tar"),
     "nifti": ("read",),
     "analyze": ("read",),
     "nrrd": ("read",),

@@ -121,6 +121,57 @@ def pixel_array(folder, main):
     medfast.pixel_array(ds)
 
 
+def convert(folder, main):
+    """The bulk engine (``medfast.convert.bulk.run``) on the folder, or on the archive ``main`` when it is one.
+
+    Every failure it reports must name the input (the folder, the archive or
+    a file in them), and nothing partial may be left in the output folder:
+    no work folder, no temporary, no journal.
+    """
+    import shutil
+
+    from medfast.convert import bulk
+    from medfast.convert.progress import Progress
+
+    source = os.path.join(folder, main) if main.endswith((".zip", ".tar")) else folder
+    out = folder.rstrip(os.sep) + "-out"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        try:
+            summary = bulk.run([source], out, jobs=1, progress=Progress(enabled=False))
+        except MedfastError as err:  # a file fails alone: the run itself must not stop
+            raise AssertionError(f"bulk.run raised {type(err).__name__}: {err}") from err
+        for failure in summary.failures:
+            if not failure["source"].startswith(source):
+                raise AssertionError(f"a failure that does not name the input: {failure}")
+        left = [name for _, _, names in os.walk(out) for name in names
+                if name.startswith(".medfast-") or name.endswith((".part", ".journal"))]
+        if left or os.path.exists(os.path.join(out, bulk.WORK)):
+            raise AssertionError(f"left behind in the output folder: {left or bulk.WORK}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def pack(files, kind):
+    """The bytes of a zip or tar archive holding ``files`` ({name: bytes}), the same bytes for the same files."""
+    import io
+    import tarfile
+    import zipfile
+
+    buf = io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in sorted(files.items()):
+                zf.writestr(zipfile.ZipInfo(f"series/{name}", (2026, 1, 1, 0, 0, 0)), data)
+    else:
+        with tarfile.open(fileobj=buf, mode="w") as tf:
+            for name, data in sorted(files.items()):
+                info = tarfile.TarInfo(f"series/{name}")
+                info.size, info.mtime = len(data), 1767225600
+                tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 # ---- kernel targets: one bytes blob carries the arguments and the data ------------------
 
 
@@ -159,6 +210,9 @@ FILE_TARGETS = {
     "read_dicom_file": read_dicom_file,
     "scan": scan,
     "pixel_array": pixel_array,
+    "convert": convert,
+    "convert_zip": convert,
+    "convert_tar": convert,
 }
 BLOB_TARGETS = {"rle": rle, "bits": bits}
 

@@ -1,0 +1,142 @@
+"""``medfast convert`` as a separate process: Ctrl-C and SIGTERM, and two runs on one output folder.
+
+Real signals to real processes. A stopped run exits within a second with
+130/143 and one line on stderr (what was done, how to resume), leaves no
+temporary and only finished files; the same command then finishes the job with
+the bytes an uninterrupted run writes. A second run on a folder another run
+holds is refused at once with one line and exit 6 (``medfast dcm2niix``: its
+error status, 1), and the first run is not disturbed.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import medfast
+from medfast import exitcodes
+from medfast.synth import write_ct_series
+from support import final_outputs
+
+PACKAGE_ROOT = str(Path(medfast.__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archive")
+    for n in range(6):
+        write_ct_series(root / f"ct{n}", shape=(96, 96, 40), series_number=10 + n, seed=n)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(archive, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "out"
+    proc = _start(archive, out)
+    assert proc.wait(180) == 0, proc.stderr.read().decode()
+    proc.stderr.close()
+    return final_outputs(out)
+
+
+def _start(src, out, *extra):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen([sys.executable, "-m", "medfast", "convert", str(src), "-o", str(out), "-j", "1", *extra],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_until_converting(out, proc, outputs=1):
+    """Until the run holds the folder and has given ``outputs`` files their names."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / ".medfast-work").is_dir() and len(final_outputs(out)) >= outputs:
+            return
+        time.sleep(0.01)
+    pytest.fail(f"the run ended (or stalled) before converting: {proc.poll()}")
+
+
+def _leftovers(out):
+    return [os.path.join(root, n) for root, dirs, names in os.walk(out) for n in names + dirs
+            if n.startswith(".medfast-") or n.endswith((".part", ".journal"))]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_within_a_second_then_rerun_finishes(archive, reference, tmp_path, signum):
+    out = tmp_path / "out"
+    proc = _start(archive, out)
+    _wait_until_converting(out, proc)
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    code = proc.wait(30)
+    took = time.monotonic() - sent
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert code == 128 + signum == (exitcodes.INTERRUPTED if signum == signal.SIGINT else exitcodes.TERMINATED)
+    assert took < 1.0, f"stopped {took:.2f} s after the signal"
+    lines = err.splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"medfast convert: stopped by {signal.Signals(signum).name}: ")
+    assert "series done" in lines[0] and "run the same command again" in lines[0]
+    assert _leftovers(out) == []
+    got = final_outputs(out)
+    assert got and all(reference[rel] == data for rel, data in got.items())
+    assert len(got) < len(reference), "the signal came after the end: the test proves nothing"
+
+    again = _start(archive, out)
+    assert again.wait(180) == 0, again.stderr.read().decode()
+    again.stderr.close()
+    assert final_outputs(out) == reference and _leftovers(out) == []
+
+
+def test_second_run_on_the_same_folder_is_refused(archive, reference, tmp_path):
+    out = tmp_path / "out"
+    first = _start(archive, out)
+    _wait_until_converting(out, first, outputs=0)
+    second = _start(archive, out)
+    code = second.wait(60)
+    err = second.stderr.read().decode()
+    second.stderr.close()
+    assert code == exitcodes.OUTPUT_INVALID
+    assert err.splitlines() == [f"medfast convert: {out}: another medfast convert run is writing into this folder; "
+                                "wait for it to finish, or choose another output folder"]
+    assert first.wait(180) == 0, first.stderr.read().decode()
+    first.stderr.close()
+    assert final_outputs(out) == reference and _leftovers(out) == []
+
+
+def _wait_until_held(out, proc):
+    """Until the process holds the folder's lock (a try to take it fails)."""
+    import fcntl
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir():
+            fd = os.open(out, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            finally:
+                os.close(fd)  # closing drops a lock this test took
+        time.sleep(0.005)
+    pytest.fail(f"the first run never held the folder: {proc.poll()}")
+
+
+def test_second_dcm2niix_on_the_same_folder_is_refused(archive, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "medfast", "dcm2niix", "-z", "y", "-f", "%p_%s", "-o", str(out), str(archive)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_until_held(out, first)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == exitcodes.ERROR
+    assert second.stderr.splitlines() == [f"medfast dcm2niix: {out}: another medfast dcm2niix run is writing into "
+                                          "this folder; wait for it to finish, or choose another output folder"]
+    assert first.wait(180) == 0, first.stderr.read().decode()
+    first.stderr.close()
+    assert len(final_outputs(out)) == 12 and _leftovers(out) == []
