@@ -99,11 +99,13 @@ def nifti_fields(vol, header=None, sidecar=None):
     as dcm2niix's headerDcm2Nii2), ``aux_file`` (ImageComments, 23
     characters), ``dim_info`` (from InPlanePhaseEncodingDirection),
     ``slice_code`` (Siemens slice times only), ``pixdim4`` (TR in seconds),
-    ``pixdim5_7`` (0: dcm2niix zeroes pixdim before filling it),
-    ``xyzt_units``, ``qform_code``/``sform_code``, ``regular`` (b"r", Analyze's
-    114), and the fields dcm2niix leaves 0: ``slice_start``, ``slice_end``,
+    ``pixdim5``..``pixdim7`` (0: dcm2niix zeroes pixdim before filling it),
+    ``xyzt_units``, ``qform_code``/``sform_code``, and the fields dcm2niix
+    leaves 0: ``slice_start``, ``slice_end``,
     ``slice_duration``, ``toffset``, ``intent_code``, ``intent_p1..3``,
-    ``cal_min``, ``cal_max``.
+    ``cal_min``, ``cal_max``. The keys are those of ``Volume.nifti_fields``
+    (``medfast.formats.nifti``), plus ``pixdim4`` and ``xyzt_units``. dcm2niix
+    also writes Analyze's ``regular`` as "r"; the NIfTI writers leave it 0.
 
     Parameters
     ----------
@@ -120,8 +122,8 @@ def nifti_fields(vol, header=None, sidecar=None):
     >>> from medfast.volume import Volume
     >>> v = Volume(np.zeros((2, 2, 2), np.int16), np.eye(4), {"EchoTime": 30.0})
     >>> f = nifti_fields(v, {"Modality": "MR", "AcquisitionTime": "101010.5", "InPlanePhaseEncodingDirection": "COL"})
-    >>> f["descrip"], f["dim_info"], f["pixdim5_7"]
-    (b'TE=30;Time=101010.500', 57, (0.0, 0.0, 0.0))
+    >>> f["descrip"], f["dim_info"], f["pixdim5"]
+    (b'TE=30;Time=101010.500', 57, 0.0)
     """
     meta = vol.meta
     header = as_header(header if header is not None else meta.get("header"))
@@ -131,7 +133,7 @@ def nifti_fields(vol, header=None, sidecar=None):
         tr = number(header.find("RepetitionTime"), 0.0) / 1000.0
     tr = float(np.float32(float(np.float32(tr * 1000.0)) / 1000.0))  # dcm2niix: float ms / 1000 into a float
     fields = {
-        "pixdim4": tr, "pixdim5_7": (0.0, 0.0, 0.0), "xyzt_units": (2, 8), "regular": b"r",
+        "pixdim4": tr, "pixdim5": 0.0, "pixdim6": 0.0, "pixdim7": 0.0, "xyzt_units": (2, 8),
         "qform_code": int(meta.get("qform_code", 1)), "sform_code": int(meta.get("sform_code", 1)),
         "slice_start": 0, "slice_end": 0, "slice_duration": 0.0, "toffset": 0.0, "intent_code": 0,
         "intent_p1": 0.0, "intent_p2": 0.0, "intent_p3": 0.0, "cal_min": 0.0, "cal_max": 0.0,
@@ -199,11 +201,11 @@ def build_header(vol, header=None, sidecar=None):
     hdr.set_sform(vol.affine, code=fields["sform_code"])
     pixdim = hdr["pixdim"]
     pixdim[4] = fields["pixdim4"]
-    pixdim[5:8] = fields["pixdim5_7"]
+    pixdim[5:8] = fields["pixdim5"], fields["pixdim6"], fields["pixdim7"]
     hdr["pixdim"] = pixdim
     hdr.set_xyzt_units(*fields["xyzt_units"])
     hdr["scl_slope"], hdr["scl_inter"] = vol.slope, vol.inter
     for name in ("dim_info", "slice_code", "slice_start", "slice_end", "slice_duration", "toffset", "intent_code",
-                 "intent_p1", "intent_p2", "intent_p3", "cal_min", "cal_max", "aux_file", "descrip", "regular"):
+                 "intent_p1", "intent_p2", "intent_p3", "cal_min", "cal_max", "aux_file", "descrip"):
         hdr[name] = fields[name]
     return hdr

@@ -13,7 +13,7 @@ from support import corpus_root, require_tool
 # fields dcm2niix fills (or zeroes) that the scoreboard does not look at
 FIELDS = ("dim_info", "slice_code", "slice_start", "slice_end", "slice_duration", "toffset", "intent_code",
           "intent_p1", "intent_p2", "intent_p3", "intent_name", "cal_min", "cal_max", "xyzt_units", "descrip",
-          "aux_file", "regular", "qform_code", "sform_code", "datatype", "bitpix", "dim")
+          "aux_file", "qform_code", "sform_code", "datatype", "bitpix", "dim")
 
 
 def header_differences(ref_path, got_path):
