@@ -287,12 +287,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         series = ge.series_number(ds, series)
     if series > 0:
         out["SeriesNumber"] = series
-    acq_time = _str(ds.find("AcquisitionTime"))
-    acq_date = _str(ds.find("AcquisitionDate") or ds.find("StudyDate"))
-    if not acq_time:
+    # dcm2niix: AcquisitionTime and AcquisitionDate (0008,0022), or, when both are absent, AcquisitionDateTime
+    acq_time, acq_date = _str(ds.find("AcquisitionTime")), _str(ds.find("AcquisitionDate"))
+    if not _float(acq_time, 0.0) and not _float(acq_date, 0.0):
         stamp = _str(ds.find("AcquisitionDateTime", _first_frame(meta)))
-        acq_time, acq_date = stamp[8:], stamp[:8]
-    if acq_time and acq_date:
+        if len(stamp) > 13:
+            acq_time, acq_date = stamp[8:], stamp[:8]
+    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     _put(out, "ImageComments", ds.find("ImageComments"), "str")

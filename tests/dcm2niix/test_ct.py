@@ -122,3 +122,41 @@ def test_ct_exposure_varies_by_slice(tmp_path):
     write_ct_series(tmp_path / "in", shape=(16, 16, 5), spacing=(1, 1, 1), per_slice=modulated,
                     extra=dict(Manufacturer="GE MEDICAL SYSTEMS"))
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")
+
+
+def test_enhanced_ct(tmp_path):
+    """An Enhanced CT file (one multi-frame file, AcquisitionDateTime beside AcquisitionDate): dcm2niix's output."""
+    import numpy as np
+    from pydicom.dataset import Dataset
+    from pydicom.uid import EnhancedCTImageStorage
+
+    from medfast.synth import _base_dataset, _uid
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nx, ny, nz = 12, 10, 5
+    series = _uid(folder, "ct")
+    ds = _base_dataset(EnhancedCTImageStorage, _uid(series, 1), "CT", series, _uid(folder, "st"), 4, "Enh CT")
+    ds.Manufacturer, ds.ImageType, ds.InstanceNumber = "Philips", ["ORIGINAL", "PRIMARY", "AXIAL"], 1
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.ConvolutionKernel, ds.KVP, ds.AcquisitionDateTime = "B", 120, "20260101101010.5"
+    shared, measures, orient, scale, exposure = (Dataset() for _ in range(5))
+    measures.PixelSpacing, measures.SliceThickness = [0.5, 0.5], 1.0
+    orient.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    scale.RescaleSlope, scale.RescaleIntercept, scale.RescaleType = 1, -1024, "HU"
+    exposure.ExposureTimeInms, exposure.XRayTubeCurrentInmA, exposure.ExposureInmAs = 500.0, 200.0, 100.0
+    shared.PixelMeasuresSequence, shared.PlaneOrientationSequence = [measures], [orient]
+    shared.PixelValueTransformationSequence, shared.CTExposureSequence = [scale], [exposure]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    frames = []
+    for k in range(nz):
+        item, content, plane = Dataset(), Dataset(), Dataset()
+        content.DimensionIndexValues, content.InStackPositionNumber, content.StackID = [1, k + 1], k + 1, "1"
+        plane.ImagePositionPatient = [-2.75, -2.25, k * 1.0]
+        item.FrameContentSequence, item.PlanePositionSequence = [content], [plane]
+        frames.append(item)
+    ds.PerFrameFunctionalGroupsSequence, ds.NumberOfFrames = frames, nz
+    ds.Rows, ds.Columns = ny, nx
+    ds.PixelData = np.random.default_rng(0).integers(0, 3000, size=(nz, ny, nx)).astype(np.uint16).tobytes()
+    ds.save_as(folder / "ct.dcm", enforce_file_format=True)
+    assert_same_as_dcm2niix(folder, tmp_path / "work")

@@ -105,3 +105,12 @@ def test_b0_vectors(tmp_path, enhanced):
     write_philips_dwi(tmp_path / "in", enhanced=enhanced, bvals=(0, 1000, 1000, 0, 1000),
                       vecs=[(0.577, 0.577, 0.577), (1, 0, 0), (0, 1, 0), (0.6, 0.8, 0), (0, 0.6, 0.8)])
     assert assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work").grad == 2
+
+
+@pytest.mark.parametrize("enhanced", [False, True], ids=["classic", "enhanced"])
+def test_ignore_derived_drops_adc_copy(tmp_path, enhanced):
+    """With -i y dcm2niix still moves the trace out of the DWI but writes no _ADC file."""
+    from medfast.synth import write_philips_dwi
+
+    write_philips_dwi(tmp_path / "in", enhanced=enhanced, trace=(2,))
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-i", "y", "-b", "y", "-z", "n", "-f", "%s_%p"))
