@@ -282,21 +282,17 @@ def multiband_factor(vol, ds, vendor, times=None):
     series sharing the first image's AcquisitionTime, or (Siemens XA with
     several volumes) the slices at the earliest time, fewer than all. The
     protocol's sSliceAcceleration.lMultiBandFactor is not used (dcm2niix
-    finds it unreliable, its issue 672). GE: slices sharing the first slice
-    time. Other vendors: 1.
+    finds it unreliable, its issue 672). Other vendors: 1 (GE's factor comes
+    with its slice times, ``ge_series_timing``).
 
     Parameters
     ----------
     times : list of float, optional
-        ``slice_timing``'s result (seconds), for XA and GE.
+        ``slice_timing``'s result (seconds), for XA.
     """
     meta = vol.meta
     frames = meta.get("frames") or []
     nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
-    if vendor == "GE":
-        if times is None or len(times) < 2:
-            return 1
-        return 1 + sum(1 for t in list(times)[1:] if t == times[0])
     if vendor != "SI":
         return 1
     mb = max(1, int(siemens.pat_mode(ds)[1]))
