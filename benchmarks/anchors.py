@@ -13,3 +13,8 @@ def dcm2niix_binary():
         return shutil.which("dcm2niix") or "dcm2niix"
     path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
     return path if os.access(path, os.X_OK) else shutil.which("dcm2niix") or "dcm2niix"
+
+
+def full_size(config):
+    """True when the benchmarks should build their full-size data (``--benchmark-only`` or ``--benchmark-full``)."""
+    return bool(config.getoption("benchmark_only", False) or config.getoption("benchmark_full", False))

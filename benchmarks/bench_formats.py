@@ -44,9 +44,8 @@ def _nibabel_data(name):
 
 
 @pytest.fixture(scope="session")
-def files(request, tmp_path_factory):
+def files(small, tmp_path_factory):
     """One volume in every format (small when benchmarks are disabled)."""
-    small = request.config.getoption("benchmark_disable", False)
     n = 32 if small else 256
     x = np.linspace(0, 6, n)
     smooth = 1000 * np.sin(x)[:, None, None] * np.cos(x)[None, :, None] * np.cos(x / 2)[None, None, :]

@@ -41,9 +41,8 @@ def _dataset(path, side, frames, rng):
 
 
 @pytest.fixture(scope="session")
-def datasets(request, tmp_path_factory):
+def datasets(small, tmp_path_factory):
     """512 x 512 frames (64 x 64 when benchmarks are disabled, so the CI run stays quick)."""
-    small = request.config.getoption("benchmark_disable", False)
     side, frames = (64, 2) if small else (512, 20)
     rng = np.random.default_rng(3)
     folder = tmp_path_factory.mktemp("bench_pixels")

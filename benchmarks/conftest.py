@@ -1,8 +1,30 @@
-"""Shared benchmark fixtures."""
+"""Shared benchmark fixtures, and what plain ``pytest`` does with the benchmarks.
+
+Plain ``pytest`` (and ``pytest --benchmark-disable``, the CI command) runs each
+benchmark once, on small data: a check that it works and that medfast and its
+anchor agree, not a measurement. Full-size data and timing come with
+``--benchmark-only`` (or ``--benchmark-full``; ``--benchmark-enable`` times the
+small data).
+"""
 import pytest
+
+from anchors import full_size
+
+
+def pytest_addoption(parser):
+    parser.addoption("--benchmark-full", action="store_true", default=False,
+                     help="benchmarks on full-size data (implied by --benchmark-only)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # Before pytest-benchmark reads its options: timing stays off unless asked for.
+    timed = full_size(config) or config.getoption("benchmark_enable", False)
+    if not timed and hasattr(config.option, "benchmark_disable"):
+        config.option.benchmark_disable = True
 
 
 @pytest.fixture(scope="session")
 def small(request):
-    """True under ``--benchmark-disable`` (the CI run): benchmarks then build tiny data and run once."""
-    return bool(request.config.getoption("benchmark_disable", False))
+    """True unless --benchmark-only or --benchmark-full: benchmarks then build tiny data and run once."""
+    return not full_size(request.config)

@@ -1,9 +1,10 @@
 """``medfast info PATH``: the series a DICOM file or folder holds (or what any other image file is)."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+from . import exitcodes
 
 
 def _axcodes(affine):
@@ -48,7 +49,7 @@ def describe(vol):
 
 
 def main(argv=None):
-    """Print what PATH holds; return 0, or 1 when nothing readable was found.
+    """Print what PATH holds; return 0, or an exit status of ``medfast.exitcodes`` (2: nothing readable).
 
     Examples
     --------
@@ -63,27 +64,22 @@ def main(argv=None):
     1 series from 4 DICOM files (0 other files skipped)
     0
     """
-    parser = argparse.ArgumentParser(prog="medfast info", description=__doc__.splitlines()[0])
+    from .cli import CommandParser, existing_paths, failure
+
+    parser = CommandParser(prog="medfast info", description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="+", help="DICOM files or folders, or any image file medfast reads")
     parser.add_argument("-i", "--ignore-derived", action="store_true",
                         help="leave out derived images, localizers and 2-D series (dcm2niix -i y)")
     args = parser.parse_args(argv)
+    existing_paths(args.path)  # a missing path ends the command: exit status 5
     from .dicom import read_dicom, walk
     from .errors import MedfastError
 
-    missing = [p for p in args.path if not os.path.exists(p)]
-    if missing:
-        print(f"medfast info: no such file or folder: {', '.join(missing)}", file=sys.stderr)
-        return 1
     dicom = [p for p in args.path if os.path.isdir(p) or walk.is_dicom(p) or os.path.basename(p).upper() == "DICOMDIR"]
     others = [p for p in args.path if p not in dicom]
-    status = 0
+    status = exitcodes.OK
     if dicom:
-        try:
-            vols = read_dicom(dicom, ignore_derived=args.ignore_derived, pixels=False)
-        except (MedfastError, OSError) as err:
-            print(f"medfast info: {err}", file=sys.stderr)
-            return 1
+        vols = read_dicom(dicom, ignore_derived=args.ignore_derived, pixels=False)
         for vol in vols:
             print(describe(vol))
         files = len({path for v in vols for path, _ in v.meta["frames"]})
@@ -91,13 +87,16 @@ def main(argv=None):
         duplicates = vols[0].meta.get("duplicate_files", 0) if vols else 0
         again = f", {duplicates} duplicate images read once" if duplicates else ""
         print(f"{len(vols)} series from {files} DICOM files ({skipped} other files skipped{again})")
-        status = 0 if vols else 1
-    for path in others:
+        if not vols:
+            print(f"medfast info: {', '.join(dicom)}: no DICOM image series found", file=sys.stderr)
+            status = exitcodes.NO_VALID_FILES
+    for path in others:  # each file on its own: one bad file does not hide the others
         try:
             from . import formats
 
             print(f"{path}: {describe(formats.read(path))}")
-        except (MedfastError, OSError, ImportError, AttributeError) as err:
-            print(f"medfast info: {path}: {err}", file=sys.stderr)
-            status = 1
+        except (MedfastError, OSError) as err:
+            text, code = failure(err)
+            print(f"medfast info: {text}", file=sys.stderr)
+            status = status or code
     return status

@@ -1,39 +1,47 @@
 # Cython directives: setup.py, the same for every kernel.
-"""DICOM data element scanner: walk a dataset's bytes, note where the wanted tags are.
+"""DICOM data element indexer: one walk over a data set's bytes, one table row per element.
 
-No Python objects in the walk; every read is checked against the buffer's
-length; nesting is followed with a counter (no recursion) up to MAX_DEPTH;
-each step moves forward by at least 8 bytes, so the walk always ends.
+Every element gets a row, nested ones too (sequences, items, the functional
+groups of enhanced files, private sequences): no Python objects in the walk,
+every read checked against the buffer and the enclosing lengths, nesting
+followed on a fixed stack (no recursion) up to MAX_DEPTH levels, each step
+moving forward by at least 8 bytes or closing a level, so the walk always ends.
 """
 from libc.stdint cimport int64_t, uint8_t, uint32_t
 
-__all__ = ["scan_elements"]
+__all__ = ["index_elements"]
 
 # Status codes, mirrored in medfast/_kernels/_reference.py.
 cdef enum:
-    FOUND_PIXELS = 0    # stopped at top-level (7FE0,0010/0008/0009): stop row = value offset, length, VR, tag
-    END = 1             # walked to exactly the end of the buffer: stop row = (len, 0, 0, 0)
-    END_OF_GROUP = 2    # meta_only: first top-level element outside group 0002: stop row = header offset
-    TRUNCATED = -1      # the next step needs bytes past the end: stop row = bytes needed
-    MALFORMED = -2      # an item or delimiter where none may be: stop row = header offset
-    UNSUPPORTED = -3    # unknown VR, undefined length outside a sequence, too deep: stop row = header offset
-    MAX_DEPTH = 64      # sequence plus item levels (32 nested sequences)
+    FOUND_PIXELS = 0    # stopped at top-level (7FE0,0010/0008/0009): stop = value offset, length, VR, tag
+    END = 1             # walked to exactly the end of the buffer: stop = (len, 0, 0, 0)
+    END_OF_GROUP = 2    # meta_only: first top-level element outside group 0002: stop = (its offset, 0, 0, tag)
+    TRUNCATED = -1      # the next step needs bytes past the end of the buffer: stop = (bytes needed, 0, 0, 0)
+    MALFORMED = -2      # an item or element where none may be, or crossing its container: stop = offset
+    UNSUPPORTED = -3    # unknown VR, undefined length the walk cannot follow, too deep: stop = offset
+    TABLE_FULL = -4     # the table has no row left: stop = offset of the element that needed one
+    MAX_DEPTH = 64      # stack levels: the data set, then one a sequence and one an item
+    # row flags
+    CONTAINER = 1       # the rows up to column 5 are its children (a sequence, or a value that parses as one)
+    ITEM = 2            # an item (FFFE,E000) of the sequence in column 4
+    IMPLICIT = 4        # read as implicit VR: column 1 is 0 and the VR comes from the dictionary
+    SPECULATIVE = 8     # an implicit or UN value of defined length whose bytes parse as items
     VR_SQ = 0x5351
     VR_UN = 0x554E
 
 cdef const uint32_t UNDEFINED = 0xFFFFFFFF
-cdef const uint32_t ITEM = 0xFFFEE000
+cdef const uint32_t ITEM_TAG = 0xFFFEE000
 cdef const uint32_t ITEM_DELIM = 0xFFFEE00D
 cdef const uint32_t SEQ_DELIM = 0xFFFEE0DD
 
 
-cdef inline uint32_t _u16(const uint8_t[::1] b, Py_ssize_t i, bint big) noexcept nogil:
+cdef inline uint32_t _u16(const uint8_t[::1] b, int64_t i, bint big) noexcept nogil:
     if big:
         return (<uint32_t>b[i] << 8) | b[i + 1]
     return (<uint32_t>b[i + 1] << 8) | b[i]
 
 
-cdef inline uint32_t _u32(const uint8_t[::1] b, Py_ssize_t i, bint big) noexcept nogil:
+cdef inline uint32_t _u32(const uint8_t[::1] b, int64_t i, bint big) noexcept nogil:
     if big:
         return (<uint32_t>b[i] << 24) | (<uint32_t>b[i + 1] << 16) | (<uint32_t>b[i + 2] << 8) | b[i + 3]
     return (<uint32_t>b[i + 3] << 24) | (<uint32_t>b[i + 2] << 16) | (<uint32_t>b[i + 1] << 8) | b[i]
@@ -51,140 +59,202 @@ cdef inline int _vr_kind(uint32_t vr) noexcept nogil:
     return 0
 
 
-cdef inline Py_ssize_t _find(const uint32_t[::1] wanted, uint32_t tag) noexcept nogil:
-    """Index of tag in the ascending ``wanted``, or -1."""
-    cdef Py_ssize_t lo = 0, hi = wanted.shape[0], mid
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if wanted[mid] < tag:
-            lo = mid + 1
+cdef inline bint _upper(uint8_t c) noexcept nogil:
+    return 0x40 < c < 0x5B
+
+
+cdef int _walk(const uint8_t[::1] buf, int64_t start, bint explicit_vr, bint big_endian, bint meta_only,
+               int64_t[:, ::1] table, int64_t[::1] stop) noexcept nogil:
+    cdef int64_t n = buf.shape[0], cap = table.shape[0], count = 0
+    cdef int64_t pos = start, vpos, end, limit, row, a = 0, b = 0
+    cdef int64_t lv_end[MAX_DEPTH]     # end offset of a defined-length level, -1 when undefined
+    cdef int64_t lv_limit[MAX_DEPTH]   # nearest defined end of this level or an enclosing one (n at most)
+    cdef int64_t lv_row[MAX_DEPTH]     # the row of the sequence or item (-1: the data set)
+    cdef bint lv_seq[MAX_DEPTH]        # a sequence level (items expected) rather than a data set or item
+    cdef bint lv_implicit[MAX_DEPTH]
+    cdef uint32_t group, tag, vr, length, nxt
+    cdef int depth = 0, kind, status = 0, s
+    cdef bint implicit, big, descend, speculative
+    stop[0] = -1
+    stop[1] = 0
+    stop[2] = 0
+    stop[3] = 0
+    stop[4] = 0
+    lv_end[0] = -1
+    lv_limit[0] = n
+    lv_row[0] = -1
+    lv_seq[0] = False
+    lv_implicit[0] = not explicit_vr
+    while True:
+        while depth > 0 and lv_end[depth] >= 0 and pos >= lv_end[depth]:  # defined lengths used up
+            table[lv_row[depth], 5] = count
+            depth -= 1
+        implicit = lv_implicit[depth]
+        big = big_endian and not implicit
+        limit = lv_limit[depth]
+        if depth == 0 and pos == n:
+            status, a, b, vr, tag = END, n, 0, 0, 0
+            break
+        if pos + 8 > limit:
+            status, a, b, vr, tag = (TRUNCATED if limit == n else MALFORMED), pos + 8, 0, 0, 0
         else:
-            hi = mid
-    if lo < wanted.shape[0] and wanted[lo] == tag:
-        return lo
-    return -1
-
-
-cdef inline int _stop(int64_t[:, ::1] out, Py_ssize_t row, int64_t a, int64_t b, int64_t c,
-                      int64_t d, int status) noexcept nogil:
-    out[row, 0] = a
-    out[row, 1] = b
-    out[row, 2] = c
-    out[row, 3] = d
+            group = _u16(buf, pos, big)
+            tag = (group << 16) | _u16(buf, pos + 2, big)
+            if meta_only and depth == 0 and group != 0x0002:
+                status, a, b, vr = END_OF_GROUP, pos, 0, 0
+                break
+            status = 1  # 1: go on
+            if group == 0xFFFE:  # item or delimiter: tag and 4-byte length, never a VR
+                length = _u32(buf, pos + 4, big)
+                vpos = pos + 8
+                if lv_seq[depth] and tag == ITEM_TAG:
+                    if count == cap:
+                        status, a, b, vr = TABLE_FULL, pos, 0, 0
+                        break
+                    if depth + 1 >= MAX_DEPTH:
+                        status, a, b, vr = UNSUPPORTED, pos, 0, 0
+                    elif length != UNDEFINED and vpos + length > limit:
+                        status, a, b, vr = (TRUNCATED if limit == n else MALFORMED), vpos + length, 0, 0
+                    elif not implicit and length != 0 and vpos + 6 > limit:
+                        status, a, b, vr = (TRUNCATED if limit == n else MALFORMED), vpos + 6, 0, 0
+                    else:
+                        row = count
+                        count += 1
+                        table[row, 0] = tag
+                        table[row, 1] = 0
+                        table[row, 2] = vpos
+                        table[row, 3] = length
+                        table[row, 4] = lv_row[depth]
+                        table[row, 5] = count
+                        table[row, 6] = ITEM
+                        depth += 1
+                        lv_row[depth] = row
+                        lv_seq[depth] = False
+                        # as pydicom: an item of an explicit VR data set may be encoded implicitly,
+                        # which its first element's VR bytes tell
+                        lv_implicit[depth] = implicit or (length != 0 and not (
+                            _upper(buf[vpos + 4]) and _upper(buf[vpos + 5])))
+                        if lv_implicit[depth] and big_endian:
+                            status, a, b, vr = UNSUPPORTED, pos, 0, 0
+                        lv_end[depth] = -1 if length == UNDEFINED else vpos + length
+                        lv_limit[depth] = limit if length == UNDEFINED else vpos + length
+                        pos = vpos
+                elif lv_seq[depth] and tag == SEQ_DELIM and lv_end[depth] < 0:
+                    table[lv_row[depth], 5] = count
+                    depth -= 1
+                    pos = vpos
+                elif depth > 0 and not lv_seq[depth] and tag == ITEM_DELIM and lv_end[depth] < 0:
+                    table[lv_row[depth], 5] = count
+                    depth -= 1
+                    pos = vpos
+                else:
+                    status, a, b, vr = MALFORMED, pos, 0, 0
+            elif lv_seq[depth]:  # a data element where an item must be
+                status, a, b, vr = MALFORMED, pos, 0, 0
+            else:
+                if not implicit:
+                    vr = (<uint32_t>buf[pos + 4] << 8) | buf[pos + 5]
+                    kind = _vr_kind(vr)
+                    if kind == 0:
+                        status, a, b = UNSUPPORTED, pos, 0
+                    elif kind == 2:
+                        if pos + 12 > limit:
+                            status, a, b, vr = (TRUNCATED if limit == n else MALFORMED), pos + 12, 0, 0
+                        else:
+                            length = _u32(buf, pos + 8, big)
+                            vpos = pos + 12
+                    else:
+                        length = _u16(buf, pos + 6, big)
+                        vpos = pos + 8
+                else:
+                    vr = 0
+                    length = _u32(buf, pos + 4, big)
+                    vpos = pos + 8
+                if status == 1 and depth == 0 and (tag == 0x7FE00010 or tag == 0x7FE00008 or tag == 0x7FE00009):
+                    status, a, b = FOUND_PIXELS, vpos, length
+                    break
+                if status == 1:
+                    descend = False
+                    speculative = False
+                    if length == UNDEFINED:
+                        # a sequence: SQ, or UN / implicit VR whose value starts with an item or the delimiter
+                        if depth + 1 >= MAX_DEPTH or not (vr == VR_SQ or implicit or vr == VR_UN and not big_endian):
+                            status, a, b = UNSUPPORTED, pos, 0
+                        elif vr == VR_SQ:
+                            descend = True
+                        elif vpos + 4 > limit:
+                            status, a, b, vr = (TRUNCATED if limit == n else MALFORMED), vpos + 4, 0, 0
+                        else:
+                            nxt = (_u16(buf, vpos, big) << 16) | _u16(buf, vpos + 2, big)
+                            if nxt == ITEM_TAG or nxt == SEQ_DELIM:
+                                descend = True
+                            else:
+                                status, a, b = UNSUPPORTED, pos, 0
+                    else:
+                        end = vpos + length
+                        if end > limit:
+                            status, a, b, vr = (TRUNCATED if limit == n else MALFORMED), end, 0, 0
+                        elif vr == VR_SQ and length > 0:
+                            descend = depth + 1 < MAX_DEPTH
+                            if not descend:
+                                status, a, b = UNSUPPORTED, pos, 0
+                        elif (implicit or vr == VR_UN and not big_endian) and length >= 8 and \
+                                depth + 1 < MAX_DEPTH and _u32(buf, vpos, False) == ITEM_TAG:
+                            descend = True
+                            speculative = True
+                    if status == 1:
+                        if count == cap:
+                            status, a, b, vr = TABLE_FULL, pos, 0, 0
+                            break
+                        row = count
+                        count += 1
+                        table[row, 0] = tag
+                        table[row, 1] = vr
+                        table[row, 2] = vpos
+                        table[row, 3] = length
+                        table[row, 4] = lv_row[depth]
+                        table[row, 5] = count
+                        table[row, 6] = (IMPLICIT if implicit else 0) | (CONTAINER if descend or vr == VR_SQ else 0) \
+                            | (SPECULATIVE if speculative else 0)
+                        if descend:
+                            # the value of an undefined-length UN is implicit VR little endian (PS3.5 6.2.2)
+                            depth += 1
+                            lv_row[depth] = row
+                            lv_seq[depth] = True
+                            lv_implicit[depth] = implicit or vr == VR_UN
+                            lv_end[depth] = -1 if length == UNDEFINED else vpos + length
+                            lv_limit[depth] = limit if length == UNDEFINED else vpos + length
+                            pos = vpos
+                        else:
+                            pos = vpos + length
+        if status == 1:
+            continue
+        # an error: inside a value taken for a sequence on a guess, that value is plain bytes after all
+        s = depth
+        while s > 0 and not (table[lv_row[s], 6] & SPECULATIVE):
+            s -= 1
+        if s == 0:
+            break
+        row = lv_row[s]
+        count = row + 1
+        table[row, 5] = count
+        table[row, 6] &= ~(CONTAINER | SPECULATIVE)
+        pos = lv_end[s]
+        depth = s - 1
+    stop[0] = a
+    stop[1] = b
+    stop[2] = vr
+    stop[3] = tag
+    stop[4] = count
     return status
 
 
-cdef int _walk(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bint big_endian,
-               bint meta_only, const uint32_t[::1] wanted, int64_t[:, ::1] out) noexcept nogil:
-    cdef Py_ssize_t n = buf.shape[0], nw = wanted.shape[0], i
-    cdef int64_t pos = start, vpos, end
-    cdef uint32_t group, tag, vr, length, nxt
-    cdef int depth = 0, implicit_from = 0, kind
-    cdef bint expl, big
-    for i in range(nw + 1):
-        out[i, 0] = -1
-        out[i, 1] = 0
-        out[i, 2] = 0
-        out[i, 3] = 0
-    while True:
-        # Inside an undefined-length UN the content is implicit VR little endian (PS3.5 6.2.2).
-        expl = explicit_vr and (implicit_from == 0 or depth < implicit_from)
-        big = big_endian and expl
-        if depth == 0 and pos == n:
-            return _stop(out, nw, n, 0, 0, 0, END)
-        if pos + 8 > n:
-            return _stop(out, nw, pos + 8, 0, 0, 0, TRUNCATED)
-        group = _u16(buf, pos, big)
-        tag = (group << 16) | _u16(buf, pos + 2, big)
-        if meta_only and depth == 0 and group != 0x0002:
-            return _stop(out, nw, pos, 0, 0, tag, END_OF_GROUP)
-        if group == 0xFFFE:  # item or delimiter: tag and 4-byte length, never a VR
-            length = _u32(buf, pos + 4, big)
-            vpos = pos + 8
-            if depth & 1:  # sequence level: items or the sequence delimiter
-                if tag == ITEM and length == UNDEFINED:
-                    if depth >= MAX_DEPTH:
-                        return _stop(out, nw, pos, 0, 0, tag, UNSUPPORTED)
-                    depth += 1
-                    pos = vpos
-                elif tag == ITEM:
-                    pos = vpos + length
-                elif tag == SEQ_DELIM:
-                    depth -= 1
-                    if depth < implicit_from:
-                        implicit_from = 0
-                    pos = vpos
-                else:
-                    return _stop(out, nw, pos, 0, 0, tag, MALFORMED)
-            elif depth > 0 and tag == ITEM_DELIM:
-                depth -= 1
-                pos = vpos
-            else:
-                return _stop(out, nw, pos, 0, 0, tag, MALFORMED)
-            continue
-        if depth & 1:  # a data element where an item must be
-            return _stop(out, nw, pos, 0, 0, tag, MALFORMED)
-        if expl:
-            vr = (<uint32_t>buf[pos + 4] << 8) | buf[pos + 5]
-            kind = _vr_kind(vr)
-            if kind == 0:
-                return _stop(out, nw, pos, 0, vr, tag, UNSUPPORTED)
-            if kind == 2:
-                if pos + 12 > n:
-                    return _stop(out, nw, pos + 12, 0, 0, 0, TRUNCATED)
-                length = _u32(buf, pos + 8, big)
-                vpos = pos + 12
-            else:
-                length = _u16(buf, pos + 6, big)
-                vpos = pos + 8
-        else:
-            vr = 0
-            length = _u32(buf, pos + 4, big)
-            vpos = pos + 8
-        i = -1
-        if depth == 0:
-            if tag == 0x7FE00010 or tag == 0x7FE00008 or tag == 0x7FE00009:
-                return _stop(out, nw, vpos, length, vr, tag, FOUND_PIXELS)
-            i = _find(wanted, tag)
-        if length == UNDEFINED:
-            if i >= 0 or depth >= MAX_DEPTH:
-                return _stop(out, nw, pos, 0, vr, tag, UNSUPPORTED)
-            if expl:
-                if vr == VR_UN and not big_endian:
-                    if implicit_from == 0:
-                        implicit_from = depth + 1
-                elif vr != VR_SQ:
-                    return _stop(out, nw, pos, 0, vr, tag, UNSUPPORTED)
-            else:  # implicit VR: a sequence only if an item or the delimiter follows
-                if vpos + 4 > n:
-                    return _stop(out, nw, vpos + 4, 0, 0, 0, TRUNCATED)
-                nxt = (_u16(buf, vpos, big) << 16) | _u16(buf, vpos + 2, big)
-                if nxt != ITEM and nxt != SEQ_DELIM:
-                    return _stop(out, nw, pos, 0, vr, tag, UNSUPPORTED)
-            depth += 1
-            pos = vpos
-            continue
-        end = vpos + length
-        if i >= 0:
-            if end > n:
-                return _stop(out, nw, end, 0, 0, 0, TRUNCATED)
-            out[i, 0] = vpos
-            out[i, 1] = length
-            out[i, 2] = vr
-            out[i, 3] = tag
-        pos = end
-
-
-def scan_elements(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bint big_endian,
-                  bint meta_only, const uint32_t[::1] wanted, int64_t[:, ::1] out):
-    """Walk data elements from ``start``; rows of ``out`` get (value offset, length, VR, tag) of each wanted tag, the last row where the walk stopped; return the status."""
+def index_elements(const uint8_t[::1] buf, Py_ssize_t start, bint explicit_vr, bint big_endian,
+                   bint meta_only, int64_t[:, ::1] table, int64_t[::1] stop):
+    """Walk data elements from ``start``: one row of ``table`` an element or item (tag, VR, value offset, length, parent row, end row, flags); ``stop`` gets where the walk stopped and the row count; return the status."""
     cdef int status
-    cdef Py_ssize_t i
-    if start < 0 or out.shape[0] != wanted.shape[0] + 1 or out.shape[1] != 4:
-        raise ValueError("scan_elements: start must be >= 0 and out of shape (len(wanted) + 1, 4)")
-    for i in range(1, wanted.shape[0]):
-        if wanted[i] <= wanted[i - 1]:
-            raise ValueError("scan_elements: wanted must be strictly ascending")
+    if start < 0 or table.shape[1] != 7 or stop.shape[0] != 5:
+        raise ValueError("index_elements: start must be >= 0, table of shape (rows, 7), stop of shape (5,)")
     with nogil:
-        status = _walk(buf, start, explicit_vr, big_endian, meta_only, wanted, out)
+        status = _walk(buf, start, explicit_vr, big_endian, meta_only, table, stop)
     return status

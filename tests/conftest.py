@@ -1,6 +1,9 @@
 """Fixtures shared by the tests; the helper functions live in ``support.py``."""
 from __future__ import annotations
 
+import contextlib
+import os
+
 import pydicom.data.data_manager
 import pytest
 
@@ -21,3 +24,18 @@ pydicom.data.data_manager.data_path_with_download = _no_download
 def corpus():
     """Path of ``../shared/corpus`` (or wherever MEDFAST_CORPUS points)."""
     return corpus_root()
+
+
+def pytest_unconfigure(config):
+    """Remove ``pytest-of-USER`` from the temporary folder when this run left it empty.
+
+    With ``tmp_path_retention_policy = "failed"`` (pyproject.toml) a passing run
+    removes its own folder; this removes the empty parent, so a run leaves
+    nothing behind. A concurrent run's folder keeps the parent non-empty, and
+    ``rmdir`` never removes a non-empty folder.
+    """
+    factory = getattr(config, "_tmp_path_factory", None)
+    base = getattr(factory, "_basetemp", None)
+    if base is not None and getattr(factory, "_given_basetemp", None) is None:
+        with contextlib.suppress(OSError):
+            os.rmdir(base.parent)

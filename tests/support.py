@@ -9,6 +9,7 @@ import the installed medfast, with its compiled kernels, not the source tree.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -30,31 +31,35 @@ def corpus_root():
     """The DICOM reference corpus folder, from MEDFAST_CORPUS."""
     path = os.environ.get("MEDFAST_CORPUS")
     if not path:
-        missing("MEDFAST_CORPUS is not set: the DICOM reference corpus tests need it")
+        missing("needs the DICOM reference corpus (dcm_qa folders with dcm2niix's Ref/ outputs): "
+                "run with MEDFAST_CORPUS=/path/to/corpus (beside this repository: ../shared/corpus)")
     root = Path(path)
     if not root.is_dir():
-        missing(f"MEDFAST_CORPUS={path} is not a folder")
+        missing(f"MEDFAST_CORPUS={path} is not a folder: point it at the DICOM reference corpus")
     return root
 
 
 # Debian installs some oracles under a prefixed name.
 _TOOL_ALIASES = {"unu": ("unu", "teem-unu")}
+# How to get each command-line oracle.
+_TOOL_SOURCES = {"unu": "apt-get install teem-apps (Debian, Ubuntu)", "dcm2niix": 'pip install ".[test]"'}
+_TOOL_SOURCES["teem-unu"] = _TOOL_SOURCES["unu"]
 
 
 def require_tool(name):
     """Path of a command-line oracle such as teem's ``unu`` (Debian: ``teem-unu``)."""
     path = next(filter(None, map(shutil.which, _TOOL_ALIASES.get(name, (name,)))), None)
     if path is None:
-        missing(f"command {name!r} not found (Debian package teem-apps for unu)")
+        missing(f"command {name} not found: {_TOOL_SOURCES.get(name, 'install it and put it on PATH')}")
     return path
 
 
 def require_module(name):
     """Import an optional oracle module (SimpleITK, gdcm, dcm2niix ...)."""
     try:
-        return pytest.importorskip(name) if not IN_CI else __import__(name)
+        return importlib.import_module(name)
     except ImportError:
-        missing(f"Python module {name!r} is not installed")
+        missing(f"Python module {name} is not installed: pip install \".[test]\"")
 
 
 def dcm2niix_oracle(folder, out, series=2):

@@ -1,7 +1,7 @@
 """``medfast info``: what a DICOM folder holds, from headers only."""
 from __future__ import annotations
 
-from medfast import cli
+from medfast import cli, exitcodes
 from medfast.synth import write_ct_series
 
 
@@ -27,10 +27,11 @@ def test_info_reports_warnings_and_skipped_files(tmp_path, capsys):
 
 
 def test_info_on_empty_folder_fails(tmp_path, capsys):
-    assert cli.main(["info", str(tmp_path)]) == 1
-    assert "0 series" in capsys.readouterr().out
+    assert cli.main(["info", str(tmp_path)]) == exitcodes.NO_VALID_FILES
+    out, err = capsys.readouterr()
+    assert "0 series" in out and f"{tmp_path}: no DICOM image series found" in err
 
 
 def test_info_on_missing_path_fails(tmp_path, capsys):
-    assert cli.main(["info", str(tmp_path / "nowhere")]) == 1
-    assert "no such file or folder" in capsys.readouterr().err
+    assert cli.main(["info", str(tmp_path / "nowhere")]) == exitcodes.INPUT_INVALID
+    assert capsys.readouterr().err == f"medfast info: {tmp_path / 'nowhere'}: no such file or folder\n"

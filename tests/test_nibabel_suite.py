@@ -66,6 +66,7 @@ def _outcomes(xml_path):
 def _start(tmp_path, label, modules, accelerated):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO), os.environ.get("PYTHONPATH", "")]))
     env["MEDFAST_SUITE_COUNT"] = str(tmp_path / f"{label}.count")
+    env["TMPDIR"] = str(tmp_path)  # nibabel's tests leave temporary files behind: in tmp_path, removed with it
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
             f"--junitxml={tmp_path / (label + '.xml')}", "--pyargs", *(f"nibabel.tests.{m}" for m in modules)]
     args += [arg for name in DESELECT for arg in ("--deselect", name)]

@@ -45,12 +45,9 @@ def _select():
     try:
         return True, _load_compiled()
     except ImportError as err:
-        warnings.warn(
-            f"medfast: compiled kernels unavailable ({err}); running the NumPy reference. "
-            "Reinstall with a C compiler, or set MEDFAST_PURE_PYTHON=1 to choose this.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        from ._build_hint import missing_build_message
+
+        warnings.warn(f"medfast: {missing_build_message(err)}", RuntimeWarning, stacklevel=2)
         return False, {name: getattr(_reference, name) for name in KERNELS}
 
 

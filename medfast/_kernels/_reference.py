@@ -210,107 +210,167 @@ def apply_palette(src, dst, luts, nluts, first_map):
 
 # ---- _scan -------------------------------------------------------------------
 
-# Status codes of scan_elements (the same in src/_scan.pyx).
+# Status codes and row flags of index_elements (the same in src/_scan.pyx).
 SCAN_FOUND_PIXELS, SCAN_END, SCAN_END_OF_GROUP = 0, 1, 2
-SCAN_TRUNCATED, SCAN_MALFORMED, SCAN_UNSUPPORTED = -1, -2, -3
+SCAN_TRUNCATED, SCAN_MALFORMED, SCAN_UNSUPPORTED, SCAN_TABLE_FULL = -1, -2, -3, -4
+ROW_CONTAINER, ROW_ITEM, ROW_IMPLICIT, ROW_SPECULATIVE = 1, 2, 4, 8
 _SCAN_MAX_DEPTH = 64
 _VR_LONG = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 _VR_SHORT = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO",
              b"LT", b"PN", b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"}
 _PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+_UNDEFINED, _ITEM, _ITEM_DELIM, _SEQ_DELIM = 0xFFFFFFFF, 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_VR_SQ, _VR_UN = 0x5351, 0x554E
+
+
+class _Level:
+    """One level of the walk: the data set, a sequence, or an item."""
+
+    def __init__(self, row, seq, implicit, end, limit):
+        self.row, self.seq, self.implicit, self.end, self.limit = row, seq, implicit, end, limit
+
+
+class _Stop(Exception):
+    def __init__(self, status, a, b=0, vr=0, tag=0):
+        super().__init__(status)
+        self.result = (status, a, b, vr, tag)
 
 
 @_kernel
-def scan_elements(buf, start, explicit_vr, big_endian, meta_only, wanted, out):
-    """Walk data elements from ``start``; rows of ``out`` get (value offset, length, VR, tag) of each wanted tag, the last row where the walk stopped; return the status."""
-    if start < 0 or out.shape != (len(wanted) + 1, 4):
-        raise ValueError("scan_elements: start must be >= 0 and out of shape (len(wanted) + 1, 4)")
-    if np.any(np.diff(np.asarray(wanted, dtype=np.int64)) <= 0):
-        raise ValueError("scan_elements: wanted must be strictly ascending")
+def index_elements(buf, start, explicit_vr, big_endian, meta_only, table, stop):
+    """Walk data elements from ``start``: one row of ``table`` an element or item (tag, VR, value offset, length, parent row, end row, flags); ``stop`` gets where the walk stopped and the row count; return the status."""
+    if start < 0 or table.ndim != 2 or table.shape[1] != 7 or stop.shape != (5,):
+        raise ValueError("index_elements: start must be >= 0, table of shape (rows, 7), stop of shape (5,)")
     data = bytes(buf)
-    n = len(data)
-    index = {int(tag): i for i, tag in enumerate(wanted)}
-    stop = len(wanted)
-    out[:] = 0
-    out[:, 0] = -1
+    n, cap = len(data), table.shape[0]
+    stop[:] = (-1, 0, 0, 0, 0)
+    levels = [_Level(-1, False, not explicit_vr, -1, n)]
+    state = {"count": 0, "pos": int(start)}
 
-    def finish(status, a, b=0, c=0, d=0):
-        out[stop] = (a, b, c, d)
-        return status
+    def uint(i, size, big):
+        return int.from_bytes(data[i:i + size], "big" if big else "little")
 
-    def u16(i, big):
-        return int.from_bytes(data[i:i + 2], "big" if big else "little")
+    def past(limit, needed, tag=0):
+        """Past the buffer: truncated; past an enclosing length: malformed."""
+        return _Stop(SCAN_TRUNCATED if limit == n else SCAN_MALFORMED, needed, 0, 0, tag)
 
-    def u32(i, big):
-        return int.from_bytes(data[i:i + 4], "big" if big else "little")
+    def add(tag, vr, vpos, length, parent, flags, pos):
+        if state["count"] == cap:
+            raise _Stop(SCAN_TABLE_FULL, pos, 0, 0, tag)
+        row = state["count"]
+        state["count"] += 1
+        table[row] = (tag, vr, vpos, length, parent, row + 1, flags)
+        return row
 
-    pos, depth, implicit_from = int(start), 0, 0
-    while True:
-        # Inside an undefined-length UN the content is implicit VR little endian (PS3.5 6.2.2).
-        expl = bool(explicit_vr) and (implicit_from == 0 or depth < implicit_from)
-        big = bool(big_endian) and expl
-        if depth == 0 and pos == n:
-            return finish(SCAN_END, n)
-        if pos + 8 > n:
-            return finish(SCAN_TRUNCATED, pos + 8)
-        group = u16(pos, big)
-        tag = (group << 16) | u16(pos + 2, big)
-        if meta_only and depth == 0 and group != 0x0002:
-            return finish(SCAN_END_OF_GROUP, pos, 0, 0, tag)
+    def step():
+        """One element, item or delimiter; None to go on."""
+        pos = state["pos"]
+        while len(levels) > 1 and levels[-1].end >= 0 and pos >= levels[-1].end:  # defined lengths used up
+            table[levels.pop().row, 5] = state["count"]
+        level = levels[-1]
+        implicit = level.implicit
+        big = bool(big_endian) and not implicit
+        limit = level.limit
+        if len(levels) == 1 and pos == n:
+            raise _Stop(SCAN_END, n)
+        if pos + 8 > limit:
+            raise past(limit, pos + 8)
+        group = uint(pos, 2, big)
+        tag = (group << 16) | uint(pos + 2, 2, big)
+        if meta_only and len(levels) == 1 and group != 0x0002:
+            raise _Stop(SCAN_END_OF_GROUP, pos, 0, 0, tag)
         if group == 0xFFFE:
-            length = u32(pos + 4, big)
-            if depth % 2 == 1 and tag == 0xFFFEE000 and length == 0xFFFFFFFF:
-                if depth >= _SCAN_MAX_DEPTH:
-                    return finish(SCAN_UNSUPPORTED, pos, 0, 0, tag)
-                depth, pos = depth + 1, pos + 8
-            elif depth % 2 == 1 and tag == 0xFFFEE000:
-                pos += 8 + length
-            elif depth % 2 == 1 and tag == 0xFFFEE0DD:
-                depth, pos = depth - 1, pos + 8
-                if depth < implicit_from:
-                    implicit_from = 0
-            elif depth % 2 == 0 and depth > 0 and tag == 0xFFFEE00D:
-                depth, pos = depth - 1, pos + 8
+            length, vpos = uint(pos + 4, 4, big), pos + 8
+            if level.seq and tag == _ITEM:
+                if state["count"] == cap:
+                    raise _Stop(SCAN_TABLE_FULL, pos, 0, 0, tag)
+                if len(levels) >= _SCAN_MAX_DEPTH:
+                    raise _Stop(SCAN_UNSUPPORTED, pos, 0, 0, tag)
+                if length != _UNDEFINED and vpos + length > limit:
+                    raise past(limit, vpos + length, tag)
+                if not implicit and length != 0 and vpos + 6 > limit:
+                    raise past(limit, vpos + 6, tag)
+                row = add(tag, 0, vpos, length, level.row, ROW_ITEM, pos)
+                # an item of an explicit VR data set may be encoded implicitly: its first VR bytes tell
+                item_implicit = implicit or (length != 0 and not all(0x40 < c < 0x5B for c in data[vpos + 4:vpos + 6]))
+                end = -1 if length == _UNDEFINED else vpos + length
+                levels.append(_Level(row, False, item_implicit, end, limit if end < 0 else end))
+                if item_implicit and big_endian:
+                    raise _Stop(SCAN_UNSUPPORTED, pos, 0, 0, tag)
+                state["pos"] = vpos
+            elif (level.seq and tag == _SEQ_DELIM or len(levels) > 1 and not level.seq
+                  and tag == _ITEM_DELIM) and level.end < 0:
+                table[levels.pop().row, 5] = state["count"]
+                state["pos"] = vpos
             else:
-                return finish(SCAN_MALFORMED, pos, 0, 0, tag)
-            continue
-        if depth % 2 == 1:
-            return finish(SCAN_MALFORMED, pos, 0, 0, tag)
-        if expl:
+                raise _Stop(SCAN_MALFORMED, pos, 0, 0, tag)
+            return
+        if level.seq:
+            raise _Stop(SCAN_MALFORMED, pos, 0, 0, tag)
+        if implicit:
+            vr, length, vpos = 0, uint(pos + 4, 4, big), pos + 8
+        else:
             vr_bytes = data[pos + 4:pos + 6]
             vr = int.from_bytes(vr_bytes, "big")
             if vr_bytes in _VR_LONG:
-                if pos + 12 > n:
-                    return finish(SCAN_TRUNCATED, pos + 12)
-                length, vpos = u32(pos + 8, big), pos + 12
+                if pos + 12 > limit:
+                    raise past(limit, pos + 12, tag)
+                length, vpos = uint(pos + 8, 4, big), pos + 12
             elif vr_bytes in _VR_SHORT:
-                length, vpos = u16(pos + 6, big), pos + 8
+                length, vpos = uint(pos + 6, 2, big), pos + 8
             else:
-                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+                raise _Stop(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+        if len(levels) == 1 and tag in _PIXEL_TAGS:
+            raise _Stop(SCAN_FOUND_PIXELS, vpos, length, vr, tag)
+        parses_as_items = implicit or (vr == _VR_UN and not big_endian)
+        descend = speculative = False
+        if length == _UNDEFINED:  # a sequence: SQ, or UN / implicit VR whose value starts with an item
+            if len(levels) >= _SCAN_MAX_DEPTH or not (vr == _VR_SQ or parses_as_items):
+                raise _Stop(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+            if vr != _VR_SQ:
+                if vpos + 4 > limit:
+                    raise past(limit, vpos + 4, tag)
+                if (uint(vpos, 2, big) << 16) | uint(vpos + 2, 2, big) not in (_ITEM, _SEQ_DELIM):
+                    raise _Stop(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+            descend = True
         else:
-            vr, length, vpos = 0, u32(pos + 4, big), pos + 8
-        i = -1
-        if depth == 0:
-            if tag in _PIXEL_TAGS:
-                return finish(SCAN_FOUND_PIXELS, vpos, length, vr, tag)
-            i = index.get(tag, -1)
-        if length == 0xFFFFFFFF:
-            if i >= 0 or depth >= _SCAN_MAX_DEPTH:
-                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
-            if expl and vr == 0x554E and not big_endian:  # UN
-                implicit_from = implicit_from or depth + 1
-            elif expl and vr != 0x5351:  # not SQ
-                return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
-            elif not expl:
-                if vpos + 4 > n:
-                    return finish(SCAN_TRUNCATED, vpos + 4)
-                following = (u16(vpos, big) << 16) | u16(vpos + 2, big)
-                if following not in (0xFFFEE000, 0xFFFEE0DD):
-                    return finish(SCAN_UNSUPPORTED, pos, 0, vr, tag)
-            depth, pos = depth + 1, vpos
+            if vpos + length > limit:
+                raise past(limit, vpos + length, tag)
+            if vr == _VR_SQ and length > 0:
+                if len(levels) >= _SCAN_MAX_DEPTH:
+                    raise _Stop(SCAN_UNSUPPORTED, pos, 0, vr, tag)
+                descend = True
+            elif parses_as_items and length >= 8 and len(levels) < _SCAN_MAX_DEPTH \
+                    and uint(vpos, 4, False) == _ITEM:
+                descend = speculative = True
+        flags = (ROW_IMPLICIT if implicit else 0) | (ROW_CONTAINER if descend or vr == _VR_SQ else 0) \
+            | (ROW_SPECULATIVE if speculative else 0)
+        row = add(tag, vr, vpos, length, level.row, flags, pos)
+        if descend:  # the value of an undefined-length UN is implicit VR little endian (PS3.5 6.2.2)
+            end = -1 if length == _UNDEFINED else vpos + length
+            levels.append(_Level(row, True, implicit or vr == _VR_UN, end, limit if end < 0 else end))
+            state["pos"] = vpos
+        else:
+            state["pos"] = vpos + length
+
+    while True:
+        try:
+            step()
             continue
-        if i >= 0:
-            if vpos + length > n:
-                return finish(SCAN_TRUNCATED, vpos + length)
-            out[i] = (vpos, length, vr, tag)
-        pos = vpos + length
+        except _Stop as stopped:
+            result = stopped.result
+        if result[0] in (SCAN_FOUND_PIXELS, SCAN_END, SCAN_END_OF_GROUP, SCAN_TABLE_FULL):
+            break
+        # an error inside a value taken for a sequence on a guess: that value is plain bytes after all
+        guessed = [i for i in range(1, len(levels)) if table[levels[i].row, 6] & ROW_SPECULATIVE]
+        if not guessed:
+            break
+        s = guessed[-1]
+        row = levels[s].row
+        state["count"] = row + 1
+        table[row, 5] = row + 1
+        table[row, 6] &= ~(ROW_CONTAINER | ROW_SPECULATIVE)
+        state["pos"] = levels[s].end
+        del levels[s:]
+    stop[:] = (*result[1:], state["count"])
+    return result[0]

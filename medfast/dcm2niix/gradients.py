@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..dicom import canon
 from ..dicom.diffusion import frame_gradient
 from ..dicom.values import floats, text, vendor_key
 
@@ -93,11 +94,14 @@ def series_gradients(vol, read_header):
     if not frames or len(frames) < 2:  # one image: dcm2niix writes no gradients
         return None
     per_volume = len(frames) // nt if len(frames) >= nt else 1
-    bvals, vecs, found = [], [], 0
+    bvals, vecs, found, image_frame = [], [], 0, False
     for t in range(nt):
         path, frame = frames[min(t * per_volume, len(frames) - 1)]
         ds = read_header(path)
         got = frame_gradient(ds, frame if ds.frames() else None)
+        comment = canon.comment_gradient(ds)
+        if comment is not None:  # Canon/Toshiba: image-frame vectors in ImageComments, reoriented as GE's
+            got, image_frame = comment, True
         if got is None:
             got = (0.0, [0.0, 0.0, 0.0])
         else:
@@ -109,6 +113,7 @@ def series_gradients(vol, read_header):
     if not found or not _b_values_vary(bvals, vecs, vendor):
         return None
     orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
+    vendor = "GE" if image_frame else vendor
     phase_row = text(first.find("InPlanePhaseEncodingDirection")).strip() == "ROW"
     return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
                           slice_dir=int(meta.get("slice_dir", 3)))

@@ -40,13 +40,13 @@ def _int(value, default=0):
     return integer(value, default)
 
 
-def echo_number(header, meta):
-    """The series' echo number: the reader's, else Siemens XA's ICE dimensions (0021,1106) "X_<echo>_...", else 1.
+def echo_number(header, meta, default=1):
+    """The series' echo number: the reader's, else Siemens XA's ICE dimensions (0021,1106) "X_<echo>_...", else ``default``.
 
     Examples
     --------
-    >>> echo_number({}, {"EchoNumber": 2}), echo_number({}, {})
-    (2, 1)
+    >>> echo_number({}, {"EchoNumber": 2}), echo_number({}, {}), echo_number({}, {}, default=0)
+    (2, 1, 0)
     """
     header = as_header(header)
     echo = meta.get("EchoNumber") or header.get("EchoNumbers")
@@ -54,7 +54,7 @@ def echo_number(header, meta):
         frames = meta.get("frames") or [(None, 0)]
         dims = _text(header.private((0x0021, 0x1106), frames[0][1])).split("_")
         echo = dims[1] if len(dims) > 1 and dims[1].isdigit() else None
-    return _int(echo, 1) if echo not in (None, "") else 1
+    return _int(echo, default) if echo not in (None, "") else default
 
 
 def name_fields(header, meta=None, *, indir_parent="", source_name=""):
@@ -101,6 +101,8 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "z": _text(get("SequenceName")),
         # suffix rules
         "multi_echo": bool(meta.get("multi_echo", False)),
+        # no echo number at all: dcm2niix names the echo by its time (_e<TE>, issue 568)
+        "echo_time": float(meta.get("EchoTime") or 0.0) if echo_number(header, meta, default=0) < 1 else 0.0,
         "coil_varies": bool(meta.get("coil_varies", False)),
         "phase": bool(meta.get("is_phase", False)), "real": bool(meta.get("is_real", False)),
         "imaginary": bool(meta.get("is_imaginary", False)), "magnitude": bool(meta.get("is_magnitude", False)),
@@ -175,7 +177,7 @@ def _suffixes(fields, reported, add):
     if add and "a" not in reported and fields["coil_varies"]:
         out += "_c" + fields["a"]
     if add and not echo_reported and (fields["multi_echo"] or fields["e"] > 1):
-        out += f"_e{fields['e']}"
+        out += f"_e{fields['echo_time']:g}" if fields.get("echo_time", 0.0) > 0 else f"_e{fields['e']}"
         echo_reported = True
     if fields["non_parallel"] and "r" not in reported:
         out += f"_i{fields['r']:05d}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..dicom import ge, siemens, uih
+from ..dicom import canon, ge, siemens, uih
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
@@ -228,6 +228,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if freq < 9_000_000:
         _put(out, "ImagingFrequency", freq, "pos")
     vendor = vendor_key(ds.find("Manufacturer"))
+    if vendor == "TO" and canon.comment_gradient(ds) is not None:
+        vendor = "CA"  # a Toshiba image with its gradient in ImageComments is Canon to dcm2niix (issue 388)
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID[:3])
@@ -299,6 +301,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _put(out, "ImageComments", ds.find("ImageComments"), "str")
     if vendor == "GE":
         _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
+        if ge.zip_factor(ds) > 1:
+            out["Interpolation3D"] = ge.zip_factor(ds)
     frame = _first_frame(meta)
     if vendor == "PH":
         _philips_keys(out, ds, meta, frame)
@@ -315,16 +319,17 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     averages = _float(ds.find("NumberOfAverages"), 0.0)
     if averages > 1:
         out["NumberOfAverages"] = averages
-    echo = echo_number(ds, meta)
-    if echo > 1 or meta.get("multi_echo"):
+    echo = echo_number(ds, meta, default=0)
+    if echo > 1 or (meta.get("multi_echo") and echo > 0):
         out["EchoNumber"] = echo
     te = _float(meta.get("EchoTime") or ds.find("EchoTime") or ds.find("EffectiveEchoTime"))
     if meta.get("real_is_fieldmap_hz"):
-        if te > 0 and vendor == "GE":  # a field map in Hz has echo times, not an echo time
+        venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
+        if te > 0 and vendor == "GE" and venc < 0:  # a field map in Hz has echo times, not an echo time
             out["EchoTime1"] = te / 1000.0
-            venc = _float(ds.private((0x0019, 0x10E2), nested=False))  # velocity encode scale: -1 / (2 pi dTE)
-            if venc < 0:
-                out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
+            out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
+        elif te > 0 and vendor == "GE":  # (a Philips B0 map keeps no echo time, as its Ref shows)
+            out["EchoTime"] = te / 1000.0
     elif te > 0 and xray is None:
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
@@ -333,6 +338,10 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         tr = ge_timing["tr"] / 1000.0
     if tr > 0:
         out["RepetitionTime"] = tr
+    for key, name in (("repetition_time_excitation", "RepetitionTimeExcitation"),
+                      ("repetition_time_inversion", "RepetitionTimeInversion")):
+        if meta.get(key):  # the header's TR where acquisition times gave another (issue 560)
+            out[name] = meta[key]
     inversion = ds.find("InversionTime")
     if inversion is None:
         times = ds.find("InversionTimes")
@@ -348,7 +357,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
     if not block:
-        _put(out, "CoilString", ds.find("ReceiveCoilName"), "str")
+        coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
+        _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
     if vendor == "GE":
         shims = [ds.private((0x0043, t), nested=False) for t in (0x1002, 0x1003, 0x1004)]
         if all(v is not None for v in shims):
@@ -640,10 +650,11 @@ def _table_position(ds, vendor):
         found = [_float(v) for v in (position if is_multi(position) else str(position).split("\\"))]
         if len(found) == 3:  # dcm2niix reverses z (its issue 726), so 0 prints as -0
             return [found[0], found[1], -found[2]]
-    if vendor == "GE":
+    if vendor == "GE":  # the third value of (0043,10B2) less the table delta (0019,107F), dcm2niix issue 726
         found = floats(ds.private((0x0043, 0x10B2), nested=False))
         if len(found) >= 3:
-            return [0.0, 0.0, found[2]]
+            delta = _float(ds.private((0x0019, 0x107F), nested=False))
+            return [0.0, 0.0, found[2] - (delta if math.isfinite(delta) else 0.0)]
     if vendor == "PH":  # Philips: table position (2005,143C), opposite sign, top level or in the stack (2001,105F)
         items = [ds] + (ds.items((0x2001, 0x105F)) if ds.vr((0x2001, 0x105F)) == "SQ" else [])
         philips = next((v for v in (_float(item.private((0x2005, 0x143C), nested=False)) for item in items)

@@ -29,21 +29,18 @@ _F32 = np.float32
 
 def _read(path, cache):
     if path not in cache:
-        import pydicom
+        from ..dicom.reader import header_of
 
-        from ..dicom.header import DatasetHeader
-        from ..errors import reading
-
-        with reading(path):
-            cache[path] = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), path)
+        cache[path] = header_of(path)  # the header the reader kept: the file is not read again
     return cache[path]
 
 
 def _top_values(path, tags):
-    """Top-level values of a few tags, by the fast header scan (no full pydicom parse)."""
-    from ..dicom.scan import scan
+    """Top-level values of a few tags, from the header the reader kept."""
+    from ..dicom.reader import header_of
 
-    return scan(path, tags).values
+    header = header_of(path)
+    return {tag: header.get(tag) for tag in tags if tag in header}
 
 
 def _csa_times(header):

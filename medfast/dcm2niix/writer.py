@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
-from ..dicom.header import DatasetHeader
 from ..dicom.values import vendor_key
 from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
 from .nifti_header import build_header
@@ -97,16 +96,9 @@ def _split_derived(vol, gradients):
 
 def _gradients(vol):
     """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic), or None."""
-    cache = {}
+    from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
-    def read_header(path):
-        if path not in cache:
-            import pydicom
-
-            cache[path] = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), path)
-        return cache[path]
-
-    got = series_gradients(vol, read_header)
+    got = series_gradients(vol, header_of)
     if got is None:
         return None
     vendor = vendor_key(vol.meta.get("Manufacturer"))

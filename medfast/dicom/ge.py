@@ -499,3 +499,58 @@ def reconstruction_keys(header):
         if text(details):
             out["DeepLearningDetails"] = text(details)
     return out
+
+
+def b0map_hz(header, instance):
+    """Whether a GE B0map image is of the field-map (Hz) volume: True, False, or None (not split).
+
+    dcm2niix's rule (issue 501): the pulse sequence (0019,109C) names "b0map"
+    or the internal one (0019,109E) is "B0map", and the locations in the
+    acquisition (0021,104F), times the ZIP factor (SliceThickness over
+    SpacingBetweenSlices, rounded, when above 1), differ from the images in
+    the acquisition (0020,1002, else 0054,0081): then the images numbered up
+    to those locations hold the field map in Hz, the others the magnitude.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> h = ValuesHeader({"Manufacturer": "GE MEDICAL SYSTEMS", (0x0019, 0x109E): "B0map",
+    ...                   (0x0021, 0x104F): 4, "ImagesInAcquisition": 8})
+    >>> b0map_hz(h, 3), b0map_hz(h, 5)
+    (True, False)
+    """
+    if "b0map" not in _string(header, (0x0019, 0x109C)) and _string(header, (0x0019, 0x109E)) != "B0map":
+        return None
+    locations = _locations(header)
+    if locations is None:
+        return None
+    return instance <= locations * max(zip_factor(header), 1)
+
+
+def _locations(header):
+    """GE's locations in the acquisition (0021,104F) when they differ from the images in it; else None."""
+    if not text(header.get("Manufacturer")).upper().startswith("GE"):
+        return None
+    images = integer(header.get("ImagesInAcquisition"), 0) or integer(header.get((0x0054, 0x0081)), 0)
+    locations = integer(header.get((0x0021, 0x104F)), 0)
+    return locations if images > 0 and locations > 0 and images != locations else None
+
+
+def zip_factor(header):
+    """GE's through-plane interpolation (ZIP) factor, dcm2niix's Interpolation3D; 0 when none.
+
+    Measured only where the locations (0021,104F) and the images in the
+    acquisition disagree: SliceThickness over SpacingBetweenSlices, rounded.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> zip_factor(ValuesHeader({"Manufacturer": "GE", (0x0021, 0x104F): 6, "ImagesInAcquisition": 12,
+    ...                          "SliceThickness": 2.0, "SpacingBetweenSlices": 1.0}))
+    2
+    """
+    spacing = number(header.get("SpacingBetweenSlices"), 0.0)
+    if _locations(header) is None or not spacing > 0:
+        return 0
+    factor = int(np.float32(number(header.get("SliceThickness"), 0.0) / spacing) + np.float32(0.5))
+    return factor if factor > 1 else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from .values import number
+from .values import number, text
 
 _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)

@@ -41,9 +41,9 @@ def tag_of(key):
         return key
     if isinstance(key, tuple):
         return (key[0] << 16) | key[1]
-    from pydicom.datadict import tag_for_keyword
+    from ._dictionary import KEYWORDS  # pydicom's keywords, without importing pydicom
 
-    tag = tag_for_keyword(key)
+    tag = KEYWORDS.get(key)
     if tag is None:
         raise KeyError(f"{key!r} is not a DICOM keyword")
     return tag
@@ -73,7 +73,7 @@ def plain(value):
 class Header:
     """The rules' view of one data set. Subclasses give the primitives; see the module docstring."""
 
-    __slots__ = ("path",)
+    __slots__ = ("path", "__weakref__")
 
     def __init__(self, path=None):
         self.path = path
@@ -246,19 +246,29 @@ class DatasetHeader(Header):
         tag = tag_of(key)
         found = self._items.get(tag)
         if found is None:
-            elem = self.dataset.get(tag)
+            try:
+                elem = self.dataset.get(tag)
+            except Exception:  # noqa: BLE001 - as in _element: a broken value reads as absent
+                elem = None
             seq = elem.value if elem is not None and elem.VR == "SQ" else ()
             found = self._items[tag] = [DatasetHeader(item, self.path) for item in seq or ()]
         return found
 
     def sequences(self):
-        for elem in self.dataset:
-            if elem.VR == "SQ":
-                yield int(elem.tag), self.items(int(elem.tag))
+        for tag in sorted(self.dataset.keys()):
+            found = self._element(int(tag))
+            if found is not None and found[0] == "SQ":
+                yield int(tag), self.items(int(tag))
 
     def walk(self):
-        for elem in self.dataset.iterall():
-            yield int(elem.tag), elem.VR, None if elem.VR == "SQ" else plain(elem.value)
+        for tag in sorted(self.dataset.keys()):
+            found = self._element(int(tag))
+            if found is None:  # a value pydicom cannot decode reads as absent, as in _element
+                continue
+            yield int(tag), found[0], found[1]
+            if found[0] == "SQ":
+                for item in self.items(int(tag)):
+                    yield from item.walk()
 
     def _last_values(self):
         if self._last is None:

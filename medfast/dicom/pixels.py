@@ -531,16 +531,21 @@ def _encapsulated(header, src, frame=None):
     try:
         decoder = get_decoder(header.transfer_syntax)
     except NotImplementedError as err:
-        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, "no pixel decoder", UnsupportedError) from err
+        import pydicom
+
+        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax,
+                         f"no decoder for this transfer syntax in pydicom {pydicom.__version__}", UnsupportedError) from err
     if not decoder.is_available:
-        missing = "; ".join(decoder.missing_dependencies)
-        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, f"decoder needs: {missing}", UnsupportedError)
+        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax,
+                         f"no decoder installed: {_install_hint(decoder.missing_dependencies)}", UnsupportedError)
     plugin = ""
     if header.transfer_syntax not in _DCT_LOSSY:
         # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG
         # Lossless and JPEG 2000 streams: another plugin first (these decode exactly, so the
         # pixels are pydicom's whichever plugin runs), GDCM only when it is the only one.
-        plugin = next((p for p in decoder.available_plugins if p != "gdcm"), "")
+        # pylibjpeg (a default dependency) before pillow, which fails on some valid JPEG 2000 streams.
+        plugin = next((p for p in ("pylibjpeg", *decoder.available_plugins) if p in decoder.available_plugins
+                       and p != "gdcm"), "")
     if header.transfer_syntax == RLELossless:
         from . import rle_plugin
 
@@ -552,6 +557,16 @@ def _encapsulated(header, src, frame=None):
             return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
     except (RuntimeError, struct.error, StopIteration) as err:  # every plugin failed; fragments past the end or too few
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
+
+
+def _install_hint(missing):
+    """``pip install ...`` for each of pydicom's "plugin - requires A and B" lines, joined by "or"."""
+    options = []
+    for line in missing:
+        needs = [p.strip() for p in line.partition(" - requires ")[2].split(" and ") if p.strip() not in ("", "numpy")]
+        if needs:
+            options.append("pip install " + " ".join(f'"{p}"' if "=" in p else p for p in needs))
+    return " or ".join(options) or "; ".join(missing)
 
 
 # JPEG Baseline and Extended: DCT decoders round differently, so pydicom's plugin order is kept.

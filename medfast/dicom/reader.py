@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 
@@ -9,7 +10,7 @@ from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import geometry, grouping, mosaic, series, walk
-from .header import DatasetHeader, ValuesHeader, as_header
+from .header import DatasetHeader, as_header
 from .values import number, text
 
 
@@ -23,53 +24,77 @@ def _workers():
     return min(32, (os.cpu_count() or 1) + 2)
 
 
-def _header(path, has_pixels=False):
-    """The full header (pydicom's parse, no pixels) of an image file; None when the file holds no image.
+# The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
+# the writers look here instead of reading a file again.
+_KEPT = weakref.WeakValueDictionary()
 
-    ``has_pixels``: the scan found Pixel Data already, so pydicom may stop before it.
+
+def header_of(path):
+    """The ``Header`` of a file that ``read_dicom`` read (kept while its volume lives); else read it now.
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> header_of(get_testdata_file("CT_small.dcm")).get("Rows")
+    128
     """
+    found = _KEPT.get(path)
+    if found is None:
+        from .scan import read_header
+
+        found = read_header(path).header
+    return found
+
+
+def _not_an_image(path, header):
+    """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
+    from pydicom.filereader import read_file_meta_info
+    from pydicom.uid import UID
+
+    sop_class = header.get("SOPClassUID")
+    if not sop_class:  # a rare file: its meta group may still name the class
+        with BoundedFile(path) as f:
+            sop_class = read_file_meta_info(f).get("MediaStorageSOPClassUID")
+    if isinstance(sop_class, str) and sop_class:
+        name = UID(sop_class).name
+        if "Image Storage" in name:
+            raise file_error(path, "PixelData", None, f"missing from a {name} file: truncated?")
+    return None
+
+
+def _full_header(path):
+    """pydicom's whole parse of a file whose pixels the scan cannot find (deflated): its header, or None."""
     import pydicom
 
-    with reading(path), BoundedFile(path) as f:  # a claimed 4 GB length must not allocate 4 GB
-        if has_pixels:
-            return DatasetHeader(pydicom.dcmread(f, stop_before_pixels=True), path)
+    from .scanned import count_fallback
+
+    count_fallback("files")
+    with reading(path), BoundedFile(path) as f:
         ds = pydicom.dcmread(f, defer_size=1024)
         ds.fileobj_type = lambda name, mode: BoundedFile(name)  # deferred elements: read again bounded
         image = "PixelData" in ds or "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
-        sop_class = None if image else ds.get("SOPClassUID") or ds.file_meta.get("MediaStorageSOPClassUID")
-    if not image:
-        name = getattr(sop_class, "name", None)  # a broken file may hold several UIDs, or none
-        if isinstance(name, str) and "Image Storage" in name:
-            raise file_error(path, "PixelData", None, f"missing from a {name} file: truncated?")
-        return None  # not an image: DICOMDIR, presentation state, report, raw data
-    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
-        if keyword in ds:
-            del ds[keyword]
-    return DatasetHeader(ds, path)
-
-
-def _needs_pydicom(values, header):
-    """Files whose grouping needs more than the public top-level tags the scan returns."""
-    if header.pixel_offset < 0 or int(values.get("NumberOfFrames") or 1) > 1:
-        return True  # no pixels, deflated, or multi-frame (per-frame functional groups)
-    if any(str(v).upper() == "MOSAIC" for v in values.get("ImageType") or ()):
-        return True  # the CSA header
-    vendor = str(values.get("Manufacturer") or "").upper()
-    # MR vendors put the complex component, coil and scaling in private tags
-    return values.get("Modality") == "MR" and vendor.startswith(("GE", "PHILIPS", "SIEMENS"))
+        for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+            if keyword in ds:
+                del ds[keyword]
+    header = DatasetHeader(ds, path)
+    return header if image else _not_an_image(path, header)
 
 
 def _source(path):
-    """``(path, header mapping, scan Header or None)`` of one file, or None when it holds no image."""
-    from .scan import scan
+    """``(path, Header, Scanned record)`` of one file from one read of it; None when it holds no image.
 
-    header = scan(path)
+    Raises ``NotPart10`` for a file without the DICOM preamble.
+    """
+    from .scan import DEFLATED_LE, read_header
+
+    found = read_header(path)
+    if found.pixel_offset >= 0:
+        return path, found.header, found
+    if found.transfer_syntax == DEFLATED_LE:
+        header = _full_header(path)
+        return None if header is None else (path, header, found)
     with reading(path):
-        needs = _needs_pydicom(header.values, header)
-    if needs:
-        ds = _header(path, has_pixels=header.pixel_offset >= 0)
-        return None if ds is None else (path, ds, header)
-    return path, ValuesHeader(header.values, path), header
+        return _not_an_image(path, found.header)
 
 
 def _stored_dtype(s0, decoded_dtype):
@@ -81,10 +106,13 @@ def _stored_dtype(s0, decoded_dtype):
     return dtype
 
 
-def _raw_layout(s):
-    """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None."""
+def _raw_layout(s, mosaic=False):
+    """``(stored dtype with byte order, bits_stored, high_bit)`` when the fast path can place the file; else None.
+
+    ``mosaic``: also for a mosaic (whose frame is cut into tiles after decoding).
+    """
     h, v = s.source, s.ds
-    order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and not s.mosaic else None
+    order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and (mosaic or not s.mosaic) else None
     if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
         return None
     try:
@@ -128,8 +156,11 @@ def _place_native(s, layout, out, index, scratch, frame):
     return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
-def _decoded(path):
-    """All frames of a file as (frames, rows, cols) stored values, through the pixel decoder."""
+def _decoded(path, s=None):
+    """All frames of a file as (frames, rows, cols) stored values: uncompressed ones from their bytes, else through the pixel decoder."""
+    layout = _raw_layout(s, mosaic=True) if s is not None and s.source is not None else None
+    if layout is not None:
+        return _decoded_native(s, layout)
     import pydicom
 
     from .pixels import pixel_array
@@ -146,8 +177,29 @@ def _decoded(path):
     return arr.reshape((frames,) + frame_shape)
 
 
+def _decoded_native(s, layout):
+    """The stored values of an uncompressed file's frames, read straight from its pixel bytes (no pydicom)."""
+    from ..kernels import place_frame
+
+    stored, bits, high = layout
+    rows, cols, count = int(s.ds.get("Rows")), int(s.ds.get("Columns")), int(s.ds.get("NumberOfFrames") or 1)
+    need = rows * cols * stored.itemsize
+    if s.source.pixel_length < need * count:
+        raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
+                         f"Rows x Columns x BitsAllocated x frames need {need * count}")
+    with open(s.path, "rb", buffering=0) as f:
+        f.seek(s.source.pixel_offset)
+        raw = f.read(need * count)
+    if len(raw) != need * count:
+        raise file_error(s.path, "PixelData", f"{len(raw)} bytes", f"the file ends before the {need * count} bytes of its frames")
+    frames = np.empty((count, rows, cols), stored.newbyteorder("="))
+    for index in range(count):
+        place_frame(raw, index * need, frames, index, stored_dtype=stored, bits_stored=bits, high_bit=high)
+    return frames
+
+
 def _place_decoded(path, items, out, varies, ranges):
-    frames = _decoded(path)
+    frames = _decoded(path, items[0][1])
     for index, s in items:
         if s.frame >= frames.shape[0]:
             raise file_error(path, "NumberOfFrames", frames.shape[0], f"frame {s.frame + 1} is missing")
@@ -176,7 +228,7 @@ def _out_dtype(ordered, varies):
     layout = _raw_layout(s0) if s0.source is not None else None
     if layout is not None:
         return _stored_dtype(s0, layout[0])
-    return _stored_dtype(s0, _decoded(s0.path).dtype)
+    return _stored_dtype(s0, _decoded(s0.path, s0).dtype)
 
 
 def _fill(ordered, varies):
@@ -265,12 +317,6 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
     return out.reshape(stored.shape)
 
 
-def _is_ge_b0map(s0):
-    if not text(s0.ds.get("Manufacturer")).upper().startswith("GE"):
-        return False
-    return any("B0MAP" in text(s0.ds.get(tag)).upper() for tag in ((0x0019, 0x109C), (0x0019, 0x109E)))
-
-
 def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
@@ -285,11 +331,6 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         ranges = None
     scaling = {"slope": slope, "inter": inter, "varies": varies}
     parts = [(slice(None), nt, {})]
-    if nt == 2 and _is_ge_b0map(s0):
-        # GE's B0map series holds the field map in Hz, then the magnitude, as two volumes
-        parts = [(slice(0, nz), 1, {"is_real": True, "is_magnitude": False, "real_is_fieldmap_hz": True,
-                                    "image_component": "REAL"}),
-                 (slice(nz, None), 1, {})]
     vols = []
     for which, part_nt, extra in parts:
         part, pixels = ordered[which], out[which]
@@ -301,8 +342,8 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
             meta["warnings"].append(f"series {s0.series_number}: images of several matrix sizes, "
                                     f"split into one volume per size (this one {s0.cols} x {s0.rows})")
         meta["non_dicom_files"] = not_dicom
-        if isinstance(meta["header"], ValuesHeader):  # a fast scan's values: the sidecar needs the full header
-            meta["header"] = _header(s0.path, has_pixels=True)
+        meta["headers"] = {s.path: s.ds for s in part}  # for the writers: no file is read twice
+        _KEPT.update(meta["headers"])
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
         if part_nt == 1 and nz > 1 and text(s0.ds.get("MRAcquisitionType")).upper() == "3D":
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
@@ -316,31 +357,37 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
 
 
 def _sources(files, skipped):
-    """The ``_source`` of each file, in file order, headers read in parallel.
+    """``(sources, not_dicom)``: the ``_source`` of each DICOM file in file order, headers read in parallel.
 
     With ``skipped`` a list, a file whose header cannot be read is recorded
     there as ``(path, reason)`` and left out (what dcm2niix does); without it,
-    the error is raised.
+    the error is raised. ``not_dicom`` counts the files without the DICOM preamble.
     """
     from concurrent.futures import ThreadPoolExecutor
+
+    from .scan import NotPart10
 
     def one(path):
         try:
             return _source(path)
+        except (NotPart10, FileNotFoundError, IsADirectoryError) as err:
+            return NotPart10(str(err))
         except MedfastError as err:
             if skipped is None:
                 raise
             return err
 
+    # the kernel releases the GIL while it walks, so files are read and walked in parallel
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
         found = list(pool.map(one, files))
+    not_dicom = sum(isinstance(got, NotPart10) for got in found)
     for path, got in zip(files, found):
         if isinstance(got, MedfastError):
             skipped.append((path, str(got)))
-    return [got for got in found if got is not None and not isinstance(got, MedfastError)]
+    return [got for got in found if got is not None and not isinstance(got, (MedfastError, NotPart10))], not_dicom
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -354,6 +401,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         False reads headers only: each volume's ``stored`` is then a read-only
         zero-stride placeholder with the shape and dtype the pixels would have
         (what ``medfast info`` shows).
+    merge : int
+        dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
+        images of a series whatever their exposure only for CT and X-ray,
+        ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry) is left out, as dcm2niix leaves it out, and
@@ -377,9 +428,9 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     >>> vol.shape, vol.array.dtype
     ((16, 16, 4), dtype('int16'))
     """
-    files, not_dicom = walk.dicom_files(path_or_paths)
+    sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped)
     slices, seen, duplicates = [], set(), 0
-    for found in _sources(files, skipped):
+    for found in sources:
         values = found[1]
         uid = values.get("SOPInstanceUID")
         if uid:  # the same image twice (a copied file): read once, as dcm2niix does
@@ -395,8 +446,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices)
-    grouping.check_sizes(groups)
+    groups = grouping.group(slices, merge)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []

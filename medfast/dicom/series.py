@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import file_error
 from . import enhanced, ge, mosaic, philips, siemens
-from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text
+from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text, vendor_key
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
 _COMPONENTS = {"M": "MAGNITUDE", "P": "PHASE", "R": "REAL", "I": "IMAGINARY", "PHASE": "PHASE",
@@ -24,7 +24,7 @@ class Slice:
         "path", "frame", "tile", "ds", "rows", "cols", "ipp", "iop", "spacing", "thickness", "between",
         "slope", "inter", "instance", "series_uid", "series_number", "echo_number", "echo_time", "component",
         "fieldmap_hz", "image_type", "coil", "bits", "mosaic", "enhanced", "acq_time", "trigger", "order", "normal",
-        "source", "stack_position",
+        "source", "stack_position", "stack_flags",
     )
 
     def __init__(self, **kw):
@@ -116,6 +116,8 @@ def slices_of(path, ds, source=None):
         echo_number=_int(ds.get("EchoNumbers")), echo_time=_float(ds.get("EchoTime")),
         component=_component(image_type, ds, manufacturer), fieldmap_hz=False, enhanced=False,
     )
+    if manufacturer.startswith("GE") and ge.b0map_hz(ds, common["instance"]):  # GE B0map: the Hz volume
+        base.update(component="REAL", fieldmap_hz=True)
     csa = siemens.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
     if csa or (mosaic.is_mosaic(ds) and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
         layout = mosaic.mosaic_layout(ds, csa, path)
@@ -224,6 +226,46 @@ def _trigger_delay(ordered, asl=False):
     return last - first if last - first > 0 and not asl else first
 
 
+def _estimated_tr(ordered, tr_ms):
+    """dcm2niix's TR from acquisition times (issue 560): ``(TR s, excitation TR s, inversion TR s)`` or None.
+
+    For a stack of single-slice files (not GE, not PET), the volumes are the
+    images at the first instance's position; when their acquisition times
+    step by a mean that differs from the header's TR by more than 50 ms
+    (after dividing by NumberOfAverages), that mean becomes the TR and the
+    header's TR is kept as RepetitionTimeInversion (inversion recovery, not
+    Philips) or RepetitionTimeExcitation.
+    """
+    s0 = ordered[0]
+    ds = s0.ds
+    vendor = vendor_key(ds.get("Manufacturer"))
+    if s0.mosaic or s0.enhanced or len({s.path for s in ordered}) < 2 or vendor == "GE" \
+            or text(ds.get("Modality")).upper() == "PT" or any(s.frame for s in ordered):
+        return None
+    by_instance = sorted(ordered, key=_by_instance)
+    first = by_instance[0]
+    eps = float(np.finfo(np.float32).eps)
+    volumes = [s for s in by_instance if np.all(np.abs(np.float32(s.ipp) - np.float32(first.ipp)) <= eps)]
+    dates = {text(s.ds.get("AcquisitionDate")) for s in volumes}
+    if len(volumes) < 2 or len(dates) > 1 or any(s.acq_time is None for s in volumes):
+        return None
+    span = max(s.acq_time - first.acq_time for s in volumes)
+    if span <= 0:
+        return None
+    header_tr = (tr_ms or 0.0) / 1000.0
+    tr = span / (len(volumes) - 1)
+    if abs(tr - header_tr) <= 0.05:
+        return None
+    averages = _float(ds.get("NumberOfAverages"), 0.0)
+    if averages > 1:
+        tr /= averages
+    if abs(tr - header_tr) <= 0.05:
+        return None
+    inversion = (text(ds.get("InversionRecovery")).upper().startswith("Y")
+                 or "IR" in text(ds.get("ScanningSequence")).upper()) and vendor != "PH"
+    return tr, (0.0 if inversion else header_tr), (header_tr if inversion else 0.0)
+
+
 def _by_instance(s):
     return s.instance, s.path, s.frame or 0
 
@@ -272,6 +314,11 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
     if text(ds.get("Manufacturer")).upper().startswith("PHILIPS"):
         meta["trigger_delay_time"] = _trigger_delay(ordered, philips.asl_label(ds))
         meta["asl"] = meta.get("asl") or philips.asl_label(ds)
+    estimated = _estimated_tr(ordered, tr)
+    if estimated:
+        meta["repetition_time"], meta["repetition_time_excitation"], meta["repetition_time_inversion"] = estimated
+    if s0.stack_flags is not None:  # the set's own flags (grouping.group), as dcm2niix names it
+        meta["multi_echo"], meta["non_parallel_slices"], meta["coil_varies"] = s0.stack_flags
     meta.update(geometry_report)
     meta["warnings"] = list(geometry_report.get("warnings", []))
     return meta

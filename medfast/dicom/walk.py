@@ -41,44 +41,48 @@ def _is_dicomdir(path):
     return False
 
 
-def dicom_files(path_or_paths):
-    """``(files, skipped)``: the DICOM files under the given files and folders, and how many were not DICOM.
+def candidate_files(path_or_paths):
+    """The files under the given files and folders that may be DICOM, without opening them.
 
     Folders are walked recursively in sorted order; a DICOMDIR found while
     walking is skipped (the files it lists are found by the walk); a DICOMDIR
-    given by name is followed to the files it references.
+    given by name is followed to the files it references. The reader tells
+    DICOM from everything else when it reads each file's header, so no file
+    is opened twice.
+
+    Examples
+    --------
+    >>> candidate_files([])
+    []
+    """
+    if isinstance(path_or_paths, (str, bytes, os.PathLike)):
+        path_or_paths = [path_or_paths]
+    files = []
+    for given in path_or_paths:
+        given = os.fspath(given)
+        if os.path.isdir(given):
+            for folder, dirs, names in os.walk(given):
+                dirs.sort()
+                files += [os.path.join(folder, n) for n in sorted(names) if not _is_dicomdir(n)]
+        elif _is_dicomdir(given):
+            files += _dicomdir_files(given)
+        elif os.path.exists(given):
+            files.append(given)
+        else:
+            raise FileNotFoundError(given)
+    return files
+
+
+def dicom_files(path_or_paths):
+    """``(files, skipped)``: the DICOM files under the given files and folders, and how many were not DICOM.
+
+    The files of ``candidate_files`` that carry the Part 10 preamble.
 
     Examples
     --------
     >>> dicom_files([])
     ([], 0)
     """
-    if isinstance(path_or_paths, (str, bytes, os.PathLike)):
-        path_or_paths = [path_or_paths]
-    files, skipped = [], 0
-    for given in path_or_paths:
-        given = os.fspath(given)
-        if os.path.isdir(given):
-            candidates = []
-            for folder, dirs, names in os.walk(given):
-                dirs.sort()
-                candidates += [os.path.join(folder, n) for n in sorted(names)]
-            for path in candidates:
-                if _is_dicomdir(path):
-                    continue
-                if is_dicom(path):
-                    files.append(path)
-                else:
-                    skipped += 1
-        elif _is_dicomdir(given):
-            found = _dicomdir_files(given)
-            files += [p for p in found if is_dicom(p)]
-            skipped += sum(not is_dicom(p) for p in found)
-        elif os.path.exists(given):
-            if is_dicom(given):
-                files.append(given)
-            else:
-                skipped += 1
-        else:
-            raise FileNotFoundError(given)
-    return files, skipped
+    files = candidate_files(path_or_paths)
+    dicom = [p for p in files if is_dicom(p)]
+    return dicom, len(files) - len(dicom)

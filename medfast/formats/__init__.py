@@ -25,11 +25,12 @@ before Analyze, which has no magic. A folder is DICOM.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import importlib
 import os
 
 from .._io import SNIFF_BYTES, companion_header, head
-from ..errors import InvalidArgumentError, UnsupportedError
+from ..errors import InvalidArgumentError, UnsupportedError, file_error
 
 _BUILTIN = ("nifti", "nrrd", "minc2", "minc1", "parrec", "dicom", "analyze")
 
@@ -132,13 +133,13 @@ def _sniffed(path):
     if os.path.isdir(path):
         return "dicom", None
     if not os.path.exists(path):
-        raise FileNotFoundError(path)
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", path)
     header_path = companion_header(path)
     first = head(header_path, SNIFF_BYTES)
     for fmt in _load().values():
         if fmt.sniff(first, header_path):
             return fmt.name, first
-    raise UnsupportedError(f"{os.fspath(path)}: format: first bytes {first[:16]!r}: not a format medfast reads")
+    raise file_error(path, "first bytes", first[:16], "not a format medfast reads", UnsupportedError)
 
 
 def sniff(path):
@@ -164,7 +165,7 @@ def _chosen(path, format):
     if format not in _load():
         raise InvalidArgumentError(f"read: format={format!r}: not one of {sorted(_load())}")
     if not os.path.exists(path):
-        raise FileNotFoundError(path)
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", path)
     return format, None, path
 
 

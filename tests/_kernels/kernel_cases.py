@@ -301,6 +301,92 @@ def _palette_cases():
     return cases
 
 
+# ---- _scan -------------------------------------------------------------------
+
+
+def _element(tag, vr, value, big=False, length=None):
+    """One data element: explicit VR when ``vr``, implicit (little endian) when ``vr`` is None."""
+    order = ">" if big else "<"
+    length = len(value) if length is None else length
+    if vr is None:
+        return struct.pack("<HHI", tag >> 16, tag & 0xFFFF, length) + value
+    if vr in (b"OB", b"OW", b"SQ", b"UN", b"UT", b"UC"):
+        return struct.pack(f"{order}HH2sHI", tag >> 16, tag & 0xFFFF, vr, 0, length) + value
+    return struct.pack(f"{order}HH2sH", tag >> 16, tag & 0xFFFF, vr, length) + value
+
+
+def _item(body, defined=True, big=False):
+    order = ">" if big else "<"
+    if defined:
+        return struct.pack(f"{order}HHI", 0xFFFE, 0xE000, len(body)) + body
+    return struct.pack(f"{order}HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) + body + struct.pack(f"{order}HHI", 0xFFFE, 0xE00D, 0)
+
+
+def _sequence(tag, items, vr=b"SQ", defined=True, big=False):
+    body = b"".join(items)
+    if defined:
+        return _element(tag, vr, body, big)
+    order = ">" if big else "<"
+    return _element(tag, vr, body + struct.pack(f"{order}HHI", 0xFFFE, 0xE0DD, 0), big, 0xFFFFFFFF)
+
+
+def _scan_datasets():
+    """Data sets with every way of nesting: (label, bytes, explicit_vr, big_endian)."""
+    implicit_inner = _element(0x00080100, None, b"X1") + _element(0x00291010, None, b"\x01\x02")
+    out = []
+    for big in (False, True):
+        inner = _element(0x00080100, b"SH", b"X1", big) + _element(0x00080102, b"SH", b"DCM ", big)
+        explicit = (
+            _element(0x00080060, b"CS", b"MR", big)
+            + _sequence(0x00081140, [_item(inner, True, big), _item(inner, False, big)], big=big)
+            + _sequence(0x52009230, [_item(_sequence(0x00209111, [_item(inner, big=big)], big=big), False, big)],
+                        defined=False, big=big)
+            + _sequence(0x00081150, [], big=big)
+            + _element(0x00291010, b"OB", b"\x00" * 6, big)
+        )
+        out.append((f"explicit {'BE' if big else 'LE'}", explicit, True, big))
+    # UN values: undefined length (implicit items inside), and defined length that parses as items, or does not
+    un = (_element(0x00080060, b"CS", b"MR")
+          + _sequence(0x00291020, [_item(implicit_inner, False)], vr=b"UN", defined=False)
+          + _element(0x00291030, b"UN", _item(implicit_inner))
+          + _element(0x00291040, b"UN", struct.pack("<HHI", 0xFFFE, 0xE000, 4) + b"\xff" * 8)
+          + _element(0x00291050, b"UN", b"\x00" * 3))
+    out.append(("UN", un, True, False))
+    implicit = (_element(0x00080060, None, b"MR")
+                + _element(0x00081140, None, _item(implicit_inner) + _item(implicit_inner, False))
+                + _element(0x00291010, None, _item(implicit_inner)[:-2] + b"\x00\x00")
+                + _sequence(0x00291020, [_item(implicit_inner, False)], vr=None, defined=False))
+    out.append(("implicit", implicit, False, False))
+    # an item of an explicit data set encoded as implicit VR (pydicom follows the bytes)
+    inner = _element(0x00080100, b"SH", b"X1")
+    out.append(("implicit item", _element(0x00080060, b"CS", b"MR")
+                + _sequence(0x00081140, [_item(implicit_inner, False)], defined=False), True, False))
+    pixels = _element(0x00280010, b"US", b"\x04\x00") + _element(0x7FE00010, b"OW", b"\x00" * 8)
+    out.append(("pixels", pixels, True, False))
+    meta = _element(0x00020010, b"UI", b"1.2.840.10008.1.2\x00") + _element(0x00080060, None, b"MR")
+    out.append(("meta", meta, True, False))
+    deep = (_sequence(0x00081140, [], defined=False)[:-20]
+            + (_element(0x00081140, b"SQ", b"", length=0xFFFFFFFF) + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)) * 40)
+    out.append(("deep", deep, True, False))
+    out.append(("bad item", _element(0x00080060, b"CS", b"MR") + struct.pack("<HHI", 0xFFFE, 0xE000, 0), True, False))
+    out.append(("unknown VR", _element(0x00080060, b"CS", b"MR") + _element(0x00080070, b"ZZ", b"ab"), True, False))
+    return out
+
+
+def _index_cases():
+    cases = []
+    for label, data, explicit_vr, big in _scan_datasets():
+        for cut in sorted({len(data), len(data) - 1, len(data) // 2, 9, 0}):
+            for rows in (2, 256):
+                for meta_only in (False, True):
+                    def make(data=data[:cut], explicit_vr=explicit_vr, big=big, rows=rows, meta_only=meta_only):
+                        return (at_end(data), 0, explicit_vr, big, meta_only,
+                                np.full((rows, 7), 7, np.int64), np.full(5, 7, np.int64))
+
+                    cases.append((f"{label}[:{cut}] rows={rows} meta_only={meta_only}", make))
+    return cases
+
+
 CASES = {
     "swap_bytes": _swap_cases(),
     "unpack_1bit": _unpack_1bit_cases(),
@@ -314,4 +400,5 @@ CASES = {
     "ybr_full_to_rgb": _ybr_cases(),
     "planar_to_interleaved": _planar_cases(),
     "apply_palette": _palette_cases(),
+    "index_elements": _index_cases(),
 }

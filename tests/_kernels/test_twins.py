@@ -18,7 +18,7 @@ from medfast._kernels import TOPICS, _reference
 
 from kernel_cases import CASES
 
-MINE = ("_byteswap", "_bits", "_rescale", "_stack", "_rle", "_photometric")
+MINE = ("_byteswap", "_bits", "_rescale", "_stack", "_rle", "_photometric", "_scan")
 
 
 def _sections():

@@ -23,8 +23,12 @@ def test_local_cluster_matches_local_run(tmp_path):
     write_mr_series(tmp_path / "in" / "mr", shape=(16, 16, 4, 3), series_number=3)
     (tmp_path / "in" / "mr" / "bad.dcm").write_bytes(b"\0" * 128 + b"DICM")
     local = bulk.run([tmp_path / "in"], tmp_path / "local", report=tmp_path / "local.html")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
+    import dask
+
+    # the scheduler's and workers' scratch folders in tmp_path, not /tmp/dask-scratch-space
+    with dask.config.set({"temporary-directory": str(tmp_path / "scratch")}), \
+            distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                     local_directory=tmp_path / "scratch") as cluster:
         remote = bulk.run([tmp_path / "in"], tmp_path / "dask", scheduler=cluster.scheduler_address,
                           report=tmp_path / "dask.html")
         with distributed.Client(cluster) as client:

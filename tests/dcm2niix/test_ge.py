@@ -180,3 +180,26 @@ def test_dwi_row_phase_gradients(tmp_path):
                 extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
                 params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
     assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2
+
+
+@pytest.mark.parametrize("locations, zip_thickness", [(6, None), (3, 7.0), (12, None)])
+def test_b0map_split_by_instance(tmp_path, locations, zip_thickness):
+    """B0map: images numbered up to (0021,104F) x ZIP are the field map in Hz, the rest the magnitude (issue 501).
+
+    With (0021,104F) equal to ImagesInAcquisition the series is not split.
+    """
+    def edit(ds, t, k):
+        ge_edit(pulse="b0map", internal="B0map", extra={})(ds, t, k)
+        private(ds, 0x0021, "GEMS_RELA_01", {0x4F: ("SS", locations)})
+        ds.ImagesInAcquisition = 12
+        if zip_thickness:
+            ds.SliceThickness, ds.SpacingBetweenSlices = zip_thickness, 3.5
+    score = _check(tmp_path, edit, shape=(16, 12, 6, 2))
+    assert score.nifti == (1 if locations == 12 else 2)
+
+
+@pytest.mark.parametrize("delta", [None, "12.5"])
+def test_table_position_less_table_delta(tmp_path, delta):
+    """TablePosition: the third value of (0043,10B2) less the table delta (0019,107F)."""
+    extra = {0x7F: ("DS", delta)} if delta else {}
+    _check(tmp_path, ge_edit(extra=extra, params={0xB2: ("LO", ["960.5", "400", "17.9108", "0", "-9999"])}))

@@ -259,7 +259,7 @@ def test_truncated_multiframe_is_never_padded(tmp_path):
     ds.PixelData = ds.PixelData[:-10]
     path = tmp_path / "short.dcm"
     ds.save_as(path, enforce_file_format=True)
-    with pytest.raises(InvalidFileError, match=r"short\.dcm: PixelData='38 bytes'"):
+    with pytest.raises(InvalidFileError, match=r"short\.dcm: PixelData=38 bytes"):
         pixel_array(pydicom.dcmread(path))
 
 
@@ -277,11 +277,11 @@ def test_bad_attributes_name_the_field(field, value):
 def test_missing_attribute_and_unknown_syntax():
     ds = _dataset(np.zeros((4, 4), np.uint16))
     del ds.BitsStored
-    with pytest.raises(InvalidFileError, match="BitsStored=None: missing"):
+    with pytest.raises(InvalidFileError, match="BitsStored: missing"):
         pixel_array(ds)
     ds = _dataset(np.zeros((4, 4), np.uint16))
     ds.file_meta.TransferSyntaxUID = "1.2.3.4"
-    with pytest.raises(UnsupportedError, match="TransferSyntaxUID='1.2.3.4'"):
+    with pytest.raises(UnsupportedError, match="TransferSyntaxUID=1.2.3.4"):
         pixel_array(ds)
 
 
@@ -338,7 +338,7 @@ def test_12bit_packed_odd_pixel_count_and_truncation():
     ds = _dataset(stored, bits_allocated=12, bits_stored=12, frames=3, raw=packed)
     assert pixel_array(ds).tobytes() == stored.tobytes()
     ds.PixelData = packed[:-1]
-    with pytest.raises(InvalidFileError, match="PixelData='157 bytes'.* need 158"):
+    with pytest.raises(InvalidFileError, match="PixelData=157 bytes.* need 158"):
         pixel_array(ds)
 
 
@@ -419,7 +419,7 @@ def test_decode_into_checks_out_and_length():
         decode_into(header, bytes(16), np.zeros((2, 2, 2), np.uint16), 1)
     with pytest.raises(InvalidArgumentError, match="C-contiguous"):
         decode_into(header, bytes(16), np.zeros((2, 2, 4), np.uint16)[:, :, ::2], 0)
-    with pytest.raises(InvalidFileError, match=r"x\.dcm: PixelData='15 bytes'"):
+    with pytest.raises(InvalidFileError, match=r"x\.dcm: PixelData=15 bytes"):
         decode_into(header, bytes(15), np.zeros((2, 2, 2), np.uint16), 0)
 
 

@@ -215,10 +215,15 @@ def test_rgb_matches_dcm2niix(tmp_path, name):
     assert np.array_equal(vol.array, np.asarray(img.dataobj))
 
 
-def test_slice_of_another_size_inside_a_series_names_file_and_field(tmp_path):
+def test_slice_of_another_size_inside_a_series_is_a_volume_of_its_own(tmp_path):
+    """dcm2niix never stacks images of different sizes (isSameSet): the odd slice is its own 2-D volume."""
+    import subprocess
+
+    import nibabel as nib
     import pydicom
 
     from medfast.synth import write_ct_series
+    from support import require_tool
 
     paths = write_ct_series(tmp_path / "a", shape=(16, 16, 6))
     [odd] = write_ct_series(tmp_path / "b", shape=(8, 8, 1))
@@ -226,8 +231,12 @@ def test_slice_of_another_size_inside_a_series_names_file_and_field(tmp_path):
     ds.SeriesInstanceUID, ds.SeriesNumber = ref.SeriesInstanceUID, ref.SeriesNumber
     ds.ImagePositionPatient = [*ref.ImagePositionPatient[:2], ref.ImagePositionPatient[2] + 0.5]
     ds.save_as(odd)
-    with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*Rows x Columns"):
-        medfast.read_dicom(tmp_path)
+    (tmp_path / "ref").mkdir()
+    subprocess.run([require_tool("dcm2niix"), "-b", "n", "-z", "n", "-f", "%s_%r", "-o", str(tmp_path / "ref"),
+                    str(tmp_path)], check=True, capture_output=True)
+    ref = sorted(nib.load(p).get_fdata().squeeze().tobytes() for p in (tmp_path / "ref").glob("2_*.nii"))
+    got = sorted(vol.array.astype(np.float64).tobytes() for vol in medfast.read_dicom([tmp_path / "a", tmp_path / "b"]))
+    assert len(got) == 2 and got == ref
 
 
 def test_header_only_read_predicts_shape_dtype_and_affine(corpus):

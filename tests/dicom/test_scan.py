@@ -22,7 +22,6 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from medfast._kernels import _reference
-from medfast.dicom import scan as scan_module
 from medfast.dicom.scan import DEFAULT_TAGS, DEFLATED_LE, Header, scan
 from medfast.errors import InvalidArgumentError, InvalidFileError, MedfastError
 
@@ -39,10 +38,10 @@ SAMPLES = [
 
 def compiled_kernel():
     try:
-        from medfast._kernels._scan import scan_elements
+        from medfast._kernels._scan import index_elements
     except ImportError:
         missing("medfast._kernels._scan is not built (MEDFAST_KERNELS=_scan python setup.py build_ext --inplace)")
-    return scan_elements
+    return index_elements
 
 
 def same(ours, theirs):
@@ -314,22 +313,20 @@ def test_non_dicom_is_rejected_fast(tmp_path):
 # ---- kernel vs twin ------------------------------------------------------------
 
 
-def run(kernel, data, start, explicit_vr, big_endian, meta_only, wanted):
-    out = np.full((len(wanted) + 1, 4), 7, dtype=np.int64)
-    status = kernel(data, start, explicit_vr, big_endian, meta_only, wanted, out)
-    return status, out.tobytes()
+def run(kernel, data, start, explicit_vr, big_endian, meta_only, rows=4096):
+    table = np.full((rows, 7), 7, dtype=np.int64)
+    stop = np.full(5, 7, dtype=np.int64)
+    status = kernel(data, start, explicit_vr, big_endian, meta_only, table, stop)
+    return status, table[:int(stop[4])].tobytes(), stop.tobytes()
 
 
 def walks(data):
-    """The two walks scan makes on a file: the meta group, then the data set."""
-    wanted = scan_module._plan(DEFAULT_TAGS).wanted
-    yield 132, True, False, True, scan_module._META_WANTED
+    """The two walks read_header makes on a file: the meta group, then the data set (as each encoding)."""
+    yield 132, True, False, True
+    status, _, stop = run(_reference.index_elements, data, 132, True, False, True)
+    start = int(np.frombuffer(stop, np.int64)[0]) if status == 2 else 132
     for explicit_vr, big_endian in ((False, False), (True, False), (True, True)):
-        start = 132
-        status, out = run(_reference.scan_elements, data, 132, True, False, True, scan_module._META_WANTED)
-        if status == 2:
-            start = int(np.frombuffer(out, np.int64)[-4])
-        yield start, explicit_vr, big_endian, False, wanted
+        yield start, explicit_vr, big_endian, False
 
 
 @pytest.mark.parametrize("path", TESTDATA[::3], ids=[Path(p).name for p in TESTDATA[::3]])
@@ -337,7 +334,7 @@ def test_kernel_equals_twin_on_files(path):
     kernel = compiled_kernel()
     data = Path(path).read_bytes()[:40000]
     for args in walks(data):
-        assert run(kernel, data, *args) == run(_reference.scan_elements, data, *args)
+        assert run(kernel, data, *args) == run(_reference.index_elements, data, *args)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -355,7 +352,7 @@ def test_kernel_equals_twin_on_mutations(which, cut, flips, mode):
             data[index] = value
     data = bytes(data)
     args = list(walks(data))[mode]
-    assert run(kernel, data, *args) == run(_reference.scan_elements, data, *args)
+    assert run(kernel, data, *args) == run(_reference.index_elements, data, *args)
 
 
 
@@ -364,24 +361,26 @@ def test_kernel_in_threads_equals_twin():
     jobs = [(data, args) for data in SAMPLES * 4 for args in walks(data)]
     with ThreadPoolExecutor(2) as pool:  # the kernel releases the GIL: two walks at once
         got = list(pool.map(lambda job: run(kernel, job[0], *job[1]), jobs))
-    assert got == [run(_reference.scan_elements, data, *args) for data, args in jobs]
+    assert got == [run(_reference.index_elements, data, *args) for data, args in jobs]
 
 
 def test_kernel_statuses_on_malformed():
     kernel = compiled_kernel()
-    wanted = scan_module._plan(DEFAULT_TAGS).wanted
     expected = {"absurd length": -1, "length past end": -1, "item at top level": -2,
                 "deep nesting": -3, "undefined non-sequence": -3, "meta only": 1}
     for name, status in expected.items():
         data = MALFORMED[name]
-        for k in (kernel, _reference.scan_elements):
-            got, _ = run(k, data, 132, True, False, False, wanted)
+        for k in (kernel, _reference.index_elements):
+            got, _, _ = run(k, data, 132, True, False, False)
             assert got == status, (name, k)
+    for k in (kernel, _reference.index_elements):  # a full table says so, and where
+        got, _, stop = run(k, SAMPLES[0], 132, True, False, False, rows=3)
+        assert got == -4 and np.frombuffer(stop, np.int64)[4] == 3
 
 
-@pytest.mark.parametrize("start, rows, wanted", [(-1, 3, [1, 2]), (0, 2, [1, 2]), (0, 3, [2, 1]), (0, 3, [2, 2])])
-def test_kernel_rejects_bad_arguments(start, rows, wanted):
+@pytest.mark.parametrize("start, rows, cols, stops", [(-1, 3, 7, 5), (0, 3, 6, 5), (0, 3, 7, 4)])
+def test_kernel_rejects_bad_arguments(start, rows, cols, stops):
     kernel = compiled_kernel()
-    for k in (kernel, _reference.scan_elements):
+    for k in (kernel, _reference.index_elements):
         with pytest.raises(ValueError):
-            k(b"\x00" * 16, start, True, False, False, np.array(wanted, np.uint32), np.zeros((rows, 4), np.int64))
+            k(b"\x00" * 16, start, True, False, False, np.zeros((rows, cols), np.int64), np.zeros(stops, np.int64))

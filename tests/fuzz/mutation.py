@@ -17,6 +17,7 @@ import faulthandler
 import multiprocessing
 import os
 import random
+import shutil
 import struct
 import tempfile
 import time
@@ -61,34 +62,35 @@ def _warm_up():
     FORMATS()
 
 
-def _worker(conn):
+def _worker(conn, folder):
     warnings.simplefilter("ignore")  # pydicom and nibabel warn on every broken file
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)  # and the JPEG decoders print to the C stderr
     faulthandler.disable()  # a crash is reported by the parent, from the exit signal
     _warm_up()
     targets.limit_memory()
-    with tempfile.TemporaryDirectory(prefix="medfast-mutant-") as folder:
-        while True:
-            task = conn.recv()
-            if task is None:
-                return
-            try:
-                if task.blob is not None:
-                    result = ("ok", targets.run_blob(task.target, task.blob))
-                else:
-                    result = ("ok", targets.run_files(task.target, folder, task.files, task.main))
-            except targets.Finding as finding:
-                result = ("finding", f"{finding}\n" + "".join(traceback.format_exception(finding)))
-            conn.send(result)
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        try:
+            if task.blob is not None:
+                result = ("ok", targets.run_blob(task.target, task.blob))
+            else:
+                result = ("ok", targets.run_files(task.target, folder, task.files, task.main))
+        except targets.Finding as finding:
+            result = ("finding", f"{finding}\n" + "".join(traceback.format_exception(finding)))
+        conn.send(result)
 
 
 class _Slot:
-    """One worker process and the task it runs."""
+    """One worker process, the task it runs, and its scratch folder (made and removed here: a killed
+    worker cannot clean up after itself)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, parent):
+        self.folder = tempfile.mkdtemp(prefix="medfast-mutant-", dir=parent)
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child,), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, self.folder), daemon=True)
         self.proc.start()
         child.close()
         self.task = None
@@ -107,6 +109,7 @@ class _Slot:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _rle_blobs():
@@ -202,7 +205,7 @@ def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
     outdir = outdir or tempfile.mkdtemp(prefix="medfast-mutation-")
     counts, failures = collections.Counter(), []
     todo = iter(todo)
-    slots = [_Slot(ctx) for _ in range(workers)]
+    slots = [_Slot(ctx, outdir) for _ in range(workers)]
 
     def record(slot, kind, why=""):
         counts[(slot.task.target, kind)] += 1
@@ -229,12 +232,14 @@ def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
                     except (EOFError, OSError):  # the worker died mid-task
                         slot.proc.join()
                         record(slot, "crash", f"worker died: exit code {slot.proc.exitcode}")
-                        slots[i] = slot = _Slot(ctx)
+                        slot.stop()
+                        slots[i] = slot = _Slot(ctx, outdir)
                 elif time.monotonic() - slot.started > timeout:
                     slot.proc.kill()
                     slot.proc.join()
                     record(slot, "hang", f"no answer in {timeout} s")
-                    slots[i] = slot = _Slot(ctx)
+                    slot.stop()
+                    slots[i] = slot = _Slot(ctx, outdir)
                 else:
                     continue
                 task = next(todo, None)

@@ -1,0 +1,66 @@
+"""The scanner's headers against pydicom's: every value, every nesting, the search rules, on real files.
+
+pydicom is the parser of record; ``ScannedHeader`` must give what
+``DatasetHeader`` gives for every element of every file of pydicom's test
+files, of ``pydicom-data`` and of the shared corpus. Where it hands a value
+or a file to pydicom, ``FALLBACKS`` counts it; the counts are printed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from headers_compare import differences
+from medfast.dicom import scanned
+from medfast.dicom.scan import read_header
+
+TESTDATA = sorted(p for p in pydicom.data.get_testdata_files() + pydicom.data.get_charset_files() if os.path.isfile(p))
+
+
+@pytest.mark.parametrize("path", TESTDATA, ids=[Path(p).name for p in TESTDATA])
+def test_testdata_headers_equal_pydicom(path):
+    assert differences(path) in (None, [])
+
+
+@pytest.mark.corpus
+def test_corpus_headers_equal_pydicom(corpus):
+    files = sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())
+    before = dict(scanned.FALLBACKS)
+    found = {}
+    for path in files:
+        d = differences(path)
+        if d is not None:
+            found[path] = d
+    assert len(found) > 1500
+    assert {p: d for p, d in found.items() if d} == {}
+    used = {k: scanned.FALLBACKS[k] - before[k] for k in before}
+    print(f"\n{len(found)} corpus files: pydicom read {used['files']} files and {used['values']} values")
+    assert used["files"] <= len(found) // 100  # the walk follows (almost) every real file
+
+
+def test_values_are_decoded_lazily():
+    found = read_header(pydicom.data.get_testdata_file("MR_small.dcm"))
+    header = found.header
+    assert header._values == {}
+    assert header.get("Rows") == 64 and list(header._values) == [0x00280010]
+
+
+def test_fallback_for_iso2022_text_is_counted():
+    path = pydicom.data.get_charset_files("chrH31.dcm")[0]  # ISO 2022 IR 87 (Japanese) names
+    before = scanned.FALLBACKS["values"]
+    header = read_header(path).header
+    want = pydicom.dcmread(path).PatientName
+    assert header.get("PatientName") == str(want)
+    assert scanned.FALLBACKS["values"] == before + 1
+
+
+def test_headers_pickle_with_their_items():
+    import pickle
+
+    header = read_header(pydicom.data.get_testdata_file("rtplan.dcm")).header
+    header.get("BeamSequence")  # some values decoded, some not
+    again = pickle.loads(pickle.dumps(header))
+    assert list(again.walk()) == list(header.walk()) and len(list(again.walk())) > 100
