@@ -62,6 +62,18 @@ def require_module(name):
         missing(f"Python module {name} is not installed: pip install \".[test]\"")
 
 
+def dcm2niix_executable():
+    """The compiled dcm2niix inside the ``dcm2niix`` package (the oracle), whatever PATH holds."""
+    try:
+        import dcm2niix
+    except ImportError:
+        missing("the dcm2niix package is not installed (pip install -e '.[test]')")
+    path = os.path.join(os.path.dirname(dcm2niix.__file__), "dcm2niix")
+    if not os.access(path, os.X_OK):
+        missing(f"no dcm2niix executable in the dcm2niix package ({path})")
+    return path
+
+
 def dcm2niix_oracle(folder, out, series=2):
     """The first NIfTI the dcm2niix command writes for ``folder`` (no resampled copies)."""
     import nibabel as nib

@@ -124,14 +124,16 @@ def test_sidecar(name, fname, converted):
     assert wrong == {}
 
 
-def test_refuses_unsupported_options(capsys):
-    """An option medfast does not implement is refused by name, with a non-zero exit."""
+def test_refuses_unsupported_options(capsys, tmp_path):
+    """An option medfast cannot honour is refused by name with dcm2niix's exit code for a bad option (12)."""
     from medfast.dcm2niix import main
 
-    assert main(["-a", "y", "in"]) == 2
-    assert "-a" in capsys.readouterr().err
-    assert main(["-x", "y", "in"]) == 2
-    assert "-x y" in capsys.readouterr().err
+    assert main(["-x", "y", str(tmp_path)]) == 12
+    assert "Error: medfast cannot honour '-x y'" in capsys.readouterr().out
+    assert main(["-m", "y", str(tmp_path)]) == 12
+    assert "'-m y'" in capsys.readouterr().out
+    assert main(["-a", "y", "-m", "0", str(tmp_path / "missing")]) == 5  # honoured: the input folder is what fails
+    assert "Input folder invalid" in capsys.readouterr().err
 
 
 def test_template_tokens():
@@ -187,6 +189,7 @@ def test_same_files_as_dcm2niix_package(kind, tmp_path):
     _synthetic(kind, tmp_path / "dicom")
     ref, got = tmp_path / "ref", tmp_path / "got"
     ref.mkdir()
+    got.mkdir()  # dcm2niix, and medfast dcm2niix, refuse an output folder that does not exist (exit 6)
     subprocess.run([tool, "-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(ref), str(tmp_path / "dicom")],
                    check=True, capture_output=True)
     assert main(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(got), str(tmp_path / "dicom")]) == 0
@@ -371,6 +374,7 @@ def test_sidecar_slice_times_match_dcm2niix_package(tmp_path, manufacturer):
         ds.save_as(path)
     ref, got = tmp_path / "ref", tmp_path / "got"
     ref.mkdir()
+    got.mkdir()  # dcm2niix, and medfast dcm2niix, refuse an output folder that does not exist (exit 6)
     subprocess.run([tool, "-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(ref), str(tmp_path / "in")],
                    check=True, capture_output=True)
     assert main(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", str(got), str(tmp_path / "in")]) == 0

@@ -58,11 +58,18 @@ def _indir_parent(source):
     return os.path.basename(path.rstrip(os.sep))
 
 
-def plan(sources, out_dir, options=None):
+def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None):
     """Read the DICOM series under ``sources`` and name their outputs in ``out_dir``.
 
-    Returns the list of ``Job`` in dcm2niix's conversion order; a name already
-    on disk (or planned earlier in the list) follows ``options.conflict``.
+    Returns the list of ``Job`` in conversion order; a name already on disk
+    (or planned earlier in the list) follows ``options.conflict``.
+
+    ``files``: the files to read (default: those under ``sources``,
+    ``options.depth`` levels down); ``sources`` still names the input folder
+    (``%f``). ``skipped``: a list that receives ``(path, reason)`` for each
+    file left out (see ``read_dicom``) instead of an error. ``order``: a
+    function that puts the volumes in conversion order (default: the
+    reader's), which decides the ``a``, ``b`` ... suffixes of colliding names.
     """
     from ..dcm2niix.naming import exists, format_name, name_fields, resolve_conflict
     from ..dicom import read_dicom
@@ -73,8 +80,10 @@ def plan(sources, out_dir, options=None):
     jobs = []
     for source in sources:
         parent = _indir_parent(source)
-        found = _files_to_depth(source, options.depth) if options.depth is not None else source
-        for vol in read_dicom(found, ignore_derived=options.ignore_derived):
+        found = files if files is not None else \
+            _files_to_depth(source, options.depth) if options.depth is not None else source
+        vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped)
+        for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))
             rel = format_name(options.template, fields, add_postfixes=options.add_postfixes)

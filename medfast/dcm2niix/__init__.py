@@ -6,6 +6,7 @@ dcm2niix's command line.
 """
 from __future__ import annotations
 
-from .cli import main, parse
+from .cli import main
+from .options import parse
 
 __all__ = ["main", "parse"]

@@ -1,141 +1,471 @@
-"""``medfast dcm2niix``: dcm2niix's command line, options and outputs, on medfast's engine.
+"""``medfast dcm2niix``: dcm2niix's command line, standard output and exit codes, on medfast's engine.
 
-Options keep dcm2niix's meaning and defaults. An option or value medfast does
-not implement is refused with a message naming it (exit status 2), never
-silently ignored. ``-z`` picks ``.nii.gz`` or ``.nii``; medfast compresses
-with its own fast deterministic gzip whatever compressor is named.
+A drop-in for the programs that call dcm2niix (nipype and heudiconv,
+dcm2bids, scripts): the same options with the same meaning (``options``),
+the same lines on standard output in the same order (``console``), errors on
+standard error where dcm2niix puts them, and dcm2niix's exit codes
+(``medfast.exitcodes``). An option medfast cannot honour stops the command
+with exit 12, naming it. A file that cannot be part of a volume is left out
+and the rest of the folder converts; where medfast leaves out a file that
+dcm2niix would have converted, standard error says so.
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
 
-USAGE = """usage: medfast dcm2niix [options] <in_folder>
-  -b : BIDS sidecar (y/n/o(nly), default y)
-  -ba : anonymize BIDS (y/n, default y)
-  -d : directory search depth (0..9, default 5)
-  -f : filename template (default %f_%p_%t_%s); tokens %a %b %c %d %e %f %g %i %j %k %l %m %n %o %p %q %r %s %t %u %v %x %y %z
+from .. import exitcodes
+from . import console, options as cli_options, search, stacking
+
+HELP = """usage: {prog} [options] <in_folder>
+ Options :
+  -1..-9 : gz compression level (1=fastest..9=smallest, default 6) [medfast: one ISA-L level, whatever the number]
+  -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
+  -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
+   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
+  -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
+  -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
+  -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
+  -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
-  -i : ignore derived, localizer and 2D images (y/n, default n)
-  -l : losslessly scale 16-bit integers to use dynamic range (y/n/o, default o: only what dcm2niix's 'o' keeps)
-  -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y/2, default 2)
-  -o : output directory (default: input folder)
-  -p : Philips precise float (not display) scaling (y/n, default y)
+  -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
+  -l : losslessly scale 16-bit integers to use dynamic range (n/o [no, but uint16->int16, o=original], default o) [medfast: not y]
+  -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/0/2, default 2) [medfast: not y/1/o]
+  -n : only convert this series CRC number - can be used up to 16 times (default convert all)
+  -o : output directory (omit to save to input folder)
+  -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
+  -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
-  -t : text notes with private patient details (n only)
-  -v : verbose (n/y or 0/1/2, default 0)
-  -w : write behavior for name conflicts (0 skip, 1 overwrite, 2 add suffix; default 2)
-  -x : crop 3D acquisitions (n only)
-  -z : gz compress images (y/o/i/n, default n)
-  --version : report version"""
+  -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
+  -w : write behavior for name conflicts (0,1,2, default 2: 0=skip duplicates, 1=overwrite, 2=add suffix)
+  -x : crop 3D acquisitions (n, default n) [medfast: not y/i]
+  -z : compress images (y/o/i/n, default {gz}) [medfast: its own ISA-L gzip for y/o/i; not 3]
+  --big-endian : byte order (n/o, default o) [medfast: not y]
+  --terse : omit filename post-fixes (can cause overwrites)
+  --version : report version
+  --xml : Slicer format features
+ Refused by medfast (exit 12, naming the option): -c, -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
+  --ignore_trigger_times, --progress y, --diffCyclingModeGE
+ Defaults file : {ini}
+ Examples :
+  {prog} /Users/chris/dir
+  {prog} -o /users/cr/outdir/ -z y ~/dicomdir
+  {prog} -f %p_%s -b y -ba n ~/dicomdir"""
 
-# option -> accepted values (lower case); None: any value (checked where used)
-_ACCEPTED = {
-    "-b": {"y", "n", "o"}, "-ba": {"y", "n"}, "-d": {str(i) for i in range(10)}, "-f": None,
-    "-i": {"y", "n"}, "-l": {"o", "n"}, "-m": {"n", "2"}, "-o": None, "-p": {"y"}, "-s": {"y", "n"},
-    "-t": {"n"}, "-v": {"n", "y", "0", "1", "2"}, "-w": {"0", "1", "2"}, "-x": {"n"},
-    "-z": {"y", "o", "i", "n"},
-}
-_NOT_IMPLEMENTED = {
-    "-l": "-l y (rescale 16-bit data to the full range)", "-m": "-m y (merge series regardless of echo)",
-    "-p": "-p n (Philips display scaling)", "-t": "-t y (private text notes)", "-x": "-x y/i (cropping)",
-}
+XML = """<?xml version=1.0 encoding=utf-8?>
+<executable>
+<title>dcm2niix</title>
+<description>DICOM importer</description>
+  <parameters>
+    At least one parameter
+  </parameters>
+</executable>"""
 
 
-class _Refused(Exception):
-    pass
+def _say(line=""):
+    print(line, flush=True)
 
 
-def parse(argv):
-    """dcm2niix's arguments -> (options dict, input path); raises on unknown or unsupported options.
+def _error(line):
+    """dcm2niix's ``printError``: standard error."""
+    print(f"Error: {line}", file=sys.stderr, flush=True)
 
-    Examples
-    --------
-    >>> opts, src = parse(["-b", "y", "-z", "n", "-f", "%p_%s", "-o", "out", "in"])
-    >>> opts["-z"], opts["-f"], opts["-o"], src
-    ('n', '%p_%s', 'out', 'in')
-    """
-    opts = {"-b": "y", "-ba": "y", "-d": "5", "-f": "%f_%p_%t_%s", "-i": "n", "-l": "o", "-m": "2",
-            "-p": "y", "-s": "n", "-t": "n", "-v": "0", "-w": "2", "-x": "n", "-z": "n"}
-    args = list(argv)
-    src = None
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("-") and len(arg) > 1:
-            if arg not in _ACCEPTED:
-                raise _Refused(f"medfast dcm2niix: option {arg} is not supported")
-            if i + 1 >= len(args):
-                raise _Refused(f"medfast dcm2niix: option {arg} needs a value")
-            value = args[i + 1]
-            allowed = _ACCEPTED[arg]
-            if allowed is not None and value.lower() not in allowed:
-                what = _NOT_IMPLEMENTED.get(arg, f"{arg} {value}")
-                raise _Refused(f"medfast dcm2niix: option {arg} {value} is not supported ({what})")
-            opts[arg] = value if allowed is None else value.lower()
-            i += 2
-            continue
-        if src is not None:
-            raise _Refused(f"medfast dcm2niix: one input folder expected, got {src!r} and {arg!r}")
-        src = arg
-        i += 1
-    if src is None:
-        raise _Refused("medfast dcm2niix: no input folder given")
-    return opts, src
+
+def _note(line):
+    """What medfast does differently from dcm2niix: standard error, so that parsers of standard output see dcm2niix's lines."""
+    print(f"medfast dcm2niix: {line}", file=sys.stderr, flush=True)
 
 
 def main(argv=None):
-    """Run ``medfast dcm2niix``; return the exit status (0 done, 2 refused or no input).
+    """Run ``medfast dcm2niix`` with dcm2niix's arguments; return dcm2niix's exit status.
 
     Examples
     --------
-    >>> main(["-a", "y", "in"])
-    2
+    >>> main(["-x", "y", "in"])  # doctest: +ELLIPSIS
+    Chris Rorden's dcm2niiX version v1.0.20260724 ...
+    Error: medfast cannot honour '-x y' (crop, or keep 3D acquisitions unrotated)
+    12
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0
-    if argv[0] == "--version":
+    _say(console.banner())
+    try:
+        parsed = cli_options.parse(argv)
+    except cli_options.OptionError as err:
+        _say(str(err))
+        return exitcodes.INVALID_PARAM
+    for line in parsed.lines:
+        _say(line)
+    settings = parsed.settings
+    if parsed.action == "help":
+        _say(HELP.format(prog="medfast dcm2niix", template=settings.template, gz="y" if settings.gz else "n",
+                         ini=cli_options.defaults_file()))
+        return exitcodes.OK
+    if parsed.action == "version":
         import medfast
 
-        print(f"medfast {medfast.__version__} (dcm2niix v1.0.20260724 compatible)")
-        return 0
-    try:
-        opts, src = parse(argv)
-    except _Refused as err:
-        print(err, file=sys.stderr)
-        return 2
-    if not os.path.exists(src):
-        print(f"medfast dcm2niix: no such file or folder: {src}", file=sys.stderr)
-        return 2
-    from .._atomic import output_folder
-    from ..convert import Options, execute, plan
-    from ..errors import MedfastError
+        _say(f"medfast {medfast.__version__}")
+        _say(console.DCM2NIIX_VERSION)
+        return exitcodes.REPORT_VERSION
+    if parsed.action == "xml":
+        _say(XML)
+        return exitcodes.OK
+    if parsed.action == "update":
+        _say("Error: medfast cannot honour '-u' (it checks GitHub for a newer dcm2niix release)")
+        return exitcodes.INVALID_PARAM
+    refused = cli_options.refusals(settings)
+    if refused:
+        for text, what in refused:
+            _say(f"Error: medfast cannot honour '{text}' ({what})")
+        return exitcodes.INVALID_PARAM
+    if settings.gz_level != 6 and settings.gz:
+        _note(f"{settings.given.get('gz_level')}: medfast compresses at its one ISA-L level (zlib 6's ratio)")
+    if parsed.action == "example":
+        _say(f"Example output filename: '{_example_name(settings)}'")
+        return exitcodes.OK
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    code = _load(settings, parsed.inputs[0])
+    if code != exitcodes.OK:
+        return code
+    if settings.search_only == 0:
+        _say(console.conversion_time_line(time.perf_counter() - start_wall, time.process_time() - start_cpu))
+    return exitcodes.OK
 
-    out_dir = opts.get("-o") or (src if os.path.isdir(src) else os.path.dirname(src) or ".")
-    options = Options(
-        template=opts["-f"], to="nii" if opts["-z"] == "n" else "nii.gz", sidecar=opts["-b"] in ("y", "o"),
-        image=opts["-b"] != "o", anonymize=opts["-ba"] == "y", conflict=int(opts["-w"]),
-        ignore_derived=opts["-i"] == "y", depth=int(opts["-d"]),
-    )
+
+def _example_name(settings):
+    from .naming import format_name, name_fields
+
+    header = {"PatientName": "John_Doe", "PatientID": "ID123", "AccessionNumber": "ID123", "ImageType": ["ORIGINAL"],
+              "ImageComments": "imgComments", "ProtocolName": "MPRAGE", "SeriesDescription": "T1_mprage",
+              "SequenceName": "T1", "ScanningSequence": "tfl3d1_ns", "SeriesNumber": 1,
+              "StudyDate": "19770703", "StudyTime": "150928"}
+    fields = name_fields(header, {}, indir_parent="myFolder", source_name="dicom")
+    name = format_name(settings.template, fields, add_postfixes=not settings.terse)
+    return name + (".nii.gz" if settings.gz else ".nii")
+
+
+def _load(settings, given):
+    """dcm2niix's ``nii_loadDir``: check the input and output folders, then convert."""
+    is_file = os.path.isfile(given)
+    folder = (os.path.dirname(given) or os.getcwd()) if is_file else given
+    if len(folder) > 1:
+        folder = folder.rstrip("/") or "/"
+    if not os.path.isdir(folder):
+        _error(f"Input folder invalid: {folder}")
+        return exitcodes.INPUT_INVALID
+    out_dir = settings.out_dir
+    out_dir = (out_dir.rstrip("/") or "/") if out_dir else folder
+    if not os.path.isdir(out_dir):
+        _error(f"Output folder invalid: {out_dir}")
+        return exitcodes.OUTPUT_INVALID
+    if settings.bids != "i" and not os.access(out_dir, os.W_OK):
+        _error(f"Unable to write to output folder: {out_dir}")
+        return exitcodes.OUTPUT_READ_ONLY
+    from .._atomic import FolderBusyError, output_folder
+
+    run = _Run(settings, folder, out_dir)
     try:
-        os.makedirs(out_dir, exist_ok=True)
         with output_folder(out_dir, "medfast dcm2niix"):  # one run a folder; a killed run's series finished
-            jobs = plan([src], out_dir, options)
-            if not jobs:
-                print("No valid DICOM images were found")
-                return 2
-            written = execute(jobs, options)
-    except MedfastError as err:
-        print(f"medfast dcm2niix: {err}", file=sys.stderr)
-        return 1
-    verbose = opts["-v"] in ("y", "1", "2")
-    for job in jobs:
-        if verbose:
-            print(f"Convert {len(job.volume.meta.get('frames') or ())} DICOM as {job.base}")
-    print(f"Conversion required: {len(jobs)} series, {len(written)} files")
-    return 0
+            if is_file and settings.single_file:
+                return run.convert([given], {given: search.file_syntax(given)})
+            if settings.adjacent:
+                return run.folder_by_folder(folder, settings.depth)
+            return run.core(folder, settings.depth)
+    except FolderBusyError as err:  # medfast's own guard (dcm2niix has none): one line, exit 1
+        _note(str(err))
+        return exitcodes.ERROR
+
+
+class _Run:
+    """One conversion: dcm2niix's ``nii_loadDirCore`` for a folder, its messages and its exit code."""
+
+    def __init__(self, settings, folder, out_dir):
+        self.settings, self.folder, self.out_dir = settings, folder, out_dir
+
+    def folder_by_folder(self, folder, depth):
+        """``-a y``: each folder on its own (no sub-folders), then its sub-folders, ``depth`` levels down."""
+        code = self.core(folder, 0)
+        if code == exitcodes.ERROR:
+            return code
+        if depth > 0:
+            for entry in _entries(folder):
+                if entry.is_dir() and not entry.name.startswith("."):
+                    sub = self.folder_by_folder(os.path.join(folder, entry.name), depth - 1)
+                    if sub == exitcodes.ERROR:
+                        return sub
+                    if sub == exitcodes.OK:
+                        code = sub
+        if code == exitcodes.NO_VALID_FILES:
+            _error(f"Unable to find any DICOM images in {folder} (or subfolders 0 deep)")
+        return code
+
+    def core(self, folder, depth):
+        syntaxes = {}
+        files = search.find(folder, depth, syntaxes)
+        if not files:
+            if depth > 0:
+                _error(f"Unable to find any DICOM images in {folder} (or subfolders {depth} deep)")
+            return exitcodes.NO_VALID_FILES
+        _say(console.found_line(len(files)))
+        if self.settings.search_only == 2:
+            _say("List of DICOM file(s):")
+            for path in files:
+                _say(path)
+            _say(f"End of list ({len(files)} in total)")
+        if self.settings.search_only:
+            return exitcodes.OK
+        return self.convert(files, syntaxes)
+
+    def convert(self, files, syntaxes):
+        """Read, order, name and write the series of ``files``; print as dcm2niix; its exit code.
+
+        ``syntaxes``: each file's transfer syntax; those dcm2niix refuses are left out with its warning.
+        """
+        from ..convert import Options
+        from ..errors import MedfastError
+
+        s = self.settings
+        options = Options(
+            template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids == "y",
+            anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
+            ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse)
+        index = {path: n for n, path in enumerate(files)}
+        refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
+        readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
+        skipped, placed, said, split = [], {}, {}, set()
+        left_out = _LeftOut(refused, skipped, index, syntaxes, s)
+        self.converted, self.failed = 0, False
+
+        def order(vols):
+            refusal = _merge_refusal(vols, s)
+            if refusal:
+                raise _Refused(refusal)
+            for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
+                placed[id(vol)] = place
+            ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
+            seen = set()
+            for vol in ordered:
+                files = console.volume_files(vol)
+                split.update(seen.intersection(files))
+                seen.update(files)
+            lines = stacking.messages(ordered, [placed[id(v)] for v in ordered], index, s.merge)
+            for n, vol in enumerate(ordered):
+                said[id(vol)] = lines.get(n, [])
+            return ordered
+
+        hinted = set()
+
+        def one(job, write):
+            vol = job.volume
+            place = placed[id(vol)]
+            lines = left_out.before(place) + said[id(vol)]
+            files = console.volume_files(vol)
+            if files[0] in split and files[0] not in hinted and _is_philips(vol):  # one file split by echo or scale
+                hinted.add(files[0])
+                lines.append(console.PHILIPS_ENHANCED_HINT)
+            # rules elsewhere may leave dcm2niix's lines for a series in meta["dcm2niix_messages"]
+            lines += list(vol.meta.get("dcm2niix_messages") or ()) + console.philips_scaling(vol, s.verbose)
+            for line in lines:
+                _say(line)
+            self._one(job, write, place)
+
+        try:
+            _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
+        except _Refused as err:
+            _say(f"Error: medfast cannot honour {err}")
+            return exitcodes.INVALID_PARAM
+        except MedfastError as err:
+            _error(str(err))
+            self.failed = True
+        for line in left_out.before(None):
+            _say(line)
+        if self.failed:
+            if self.converted == 0:
+                return exitcodes.ERROR
+            _error(f"Converted {self.converted} of {len(files)} files")
+            return exitcodes.SOME_FAILED
+        if self.converted == 0:
+            _say(console.NO_VALID_IMAGES)
+            return exitcodes.NO_VALID_FILES
+        return exitcodes.OK
+
+    def _one(self, job, write, place):
+        """Print what dcm2niix prints for one series and write it (``write()``), as the options say."""
+        from ..errors import MedfastError
+        from .naming import exists
+
+        s, vol = self.settings, job.volume
+        files = console.volume_files(vol)
+        echo = vol.meta.get("EchoNumber") or 0
+        if s.list_series:
+            _say(f"\t{place.crc}.{echo}\t{job.base}" if echo > 1 else f"\t{place.crc}\t{job.base}")
+            _say(f" {files[0]}")
+            self.converted += len(files)
+            return
+        number = place.crc + (echo / 10.0 if echo > 1 else 0.0)
+        if s.series and not any(abs(number - want) < 1e-4 for want in s.series):
+            self.converted += len(files)  # dcm2niix counts a series it was told to leave as done
+            return
+        if s.bids == "i":
+            _say(f"Input-only mode: no BIDS/NIfTI output generated for '{job.base}'")
+            self.converted += len(files)
+            return
+        if s.conflict != 2 and exists(job.base):
+            if s.conflict == 0:
+                _say(f"Warning: Skipping existing file named {job.base}")
+                self.failed = True
+                return
+            _say(f"Warning: Overwriting existing file with the name {job.base}")
+        if s.max16 == "n":
+            job.volume = _uint16_as_int16(vol)
+        try:
+            write()
+        except MedfastError as err:
+            _error(str(err))
+            self.failed = True
+            return
+        if s.bids != "o":
+            _say(console.convert_line(vol, job.base))
+        self.converted += len(files)
+
+
+class _LeftOut:
+    """dcm2niix's lines for the files left out, where dcm2niix prints them.
+
+    A transfer syntax it refuses, or that no installed decoder reads: its
+    warning as it reads that file's header, before the series converted after
+    the headers (and before a multi-volume file later in the listing); JPEG
+    2000 once, after the headers. A derived image with ``-i y``: once, where
+    its series comes in the CRC order. A file medfast leaves out that dcm2niix
+    would have read (a broken header, no geometry, no decoder) is named on
+    standard error.
+    """
+
+    def __init__(self, refused, skipped, index, syntaxes, settings):
+        self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
+        self.said = set()
+        self.derived = None  # the smallest series CRC of a derived file, once known
+
+    def _pending(self):
+        from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
+
+        out = [(path, None) for path in self.refused]
+        out += [(path, reason) for path, reason in dict(self.skipped).items()
+                if reason not in (LEFT_OUT_DERIVED, LEFT_OUT_2D)]
+        return sorted((item for item in out if item[0] not in self.said), key=lambda item: self.index.get(item[0], 0))
+
+    def before(self, place):
+        """The lines due before the series at ``place`` (``None``: all that remain)."""
+        from ..dicom.reader import LEFT_OUT_DERIVED
+
+        out = []
+        limit = place.first if place is not None and place.phase == 0 else None
+        for path, reason in self._pending():
+            if limit is not None and self.index.get(path, 0) > limit:
+                break
+            self.said.add(path)
+            syntax = self.syntaxes.get(path)
+            undecodable = reason is None or "TransferSyntaxUID" in reason
+            if reason is not None:
+                _note(f"left out {path}: {reason}")
+            if undecodable and console.is_jpeg_2000(syntax):
+                self.said.add("jpeg2000 due")
+            elif undecodable and syntax is not None:
+                out.append(console.syntax_warning(syntax))
+        if limit is None and "jpeg2000 due" in self.said and "jpeg2000" not in self.said:
+            self.said.add("jpeg2000")
+            out.append(console.JPEG_2000_WARNING)
+        if self.settings.verbose < 2 and "derived" not in self.said and (place is None or place.phase == 1):
+            if self.derived is None:
+                self.derived = min((_file_crc(p, self.settings) for p, r in dict(self.skipped).items()
+                                    if r == LEFT_OUT_DERIVED), default=-1)
+            if self.derived >= 0 and (place is None or place.crc >= self.derived):
+                self.said.add("derived")
+                out.append(console.SKIPPING_DERIVED)
+        return out
+
+
+def _file_crc(path, settings):
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:  # read once already; a failure now leaves the message to the end
+        return 1 << 32
+    frames = int(ds.get("NumberOfFrames") or 1)
+    return console.series_crc(ds, single_frame=frames <= 1, ignore_uid=settings.ignore_series_uid)
+
+
+class _Refused(Exception):
+    """An option the data turn out to need in a way medfast cannot honour."""
+
+
+def _merge_refusal(vols, settings):
+    """Why ``-m`` cannot be honoured for these series ('' when it can).
+
+    ``-m 0`` splits a CT (X-ray) series wherever XRayExposure changes, as
+    echoes of an MR series; an explicit ``-m 2`` stacks series that share a
+    number whatever their SeriesInstanceUID. medfast's grouping does neither.
+    """
+    import pydicom
+
+    if settings.merge == 0:
+        for vol in vols:
+            header = vol.meta.get("header") or {}
+            if header.get("EchoTime") or header.get("Exposure") is None:
+                continue
+            values = set()
+            for path in console.volume_files(vol):
+                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Exposure"])
+                values.add(str(ds.get("Exposure")))
+            if len(values) > 1:
+                return (f"'{settings.given.get('m', '-m 0')}' for series {vol.meta.get('SeriesNumber')}: its "
+                        f"XRayExposure (0018,1152) varies ({', '.join(sorted(values))}), where dcm2niix splits it; "
+                        f"use -m 2")
+    if settings.ignore_series_uid:
+        uids = {}
+        for vol in vols:
+            uids.setdefault(vol.meta.get("SeriesNumber"), set()).add(vol.meta.get("SeriesInstanceUID"))
+        for number, found in uids.items():
+            if len(found) > 1:
+                return (f"'-m 2' for series {number}: it holds {len(found)} SeriesInstanceUIDs, which dcm2niix "
+                        f"stacks together; leave out -m 2")
+    return ""
+
+
+def _is_philips(vol):
+    header = vol.meta.get("header") or {}
+    return str(vol.meta.get("Manufacturer") or header.get("Manufacturer") or "").upper().startswith("PHILIPS")
+
+
+def _uint16_as_int16(vol):
+    """dcm2niix ``-l n``: unsigned 16-bit voxels all below 32768 are written as signed 16-bit."""
+    import numpy as np
+
+    from ..volume import Volume
+
+    stored = vol.stored
+    if stored.dtype != np.uint16 or (stored.size and stored.max() > 32767):
+        return vol
+    return Volume(stored.view(np.int16), vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
+
+
+def _entries(folder):
+    try:
+        return list(os.scandir(folder))
+    except OSError:
+        return []
+
+
+def _engine(folder, files, out_dir, options, skipped, order, on_job):
+    """The one call of medfast's engine: read and name the series (``plan``), then each job to ``on_job``.
+
+    ``on_job(job, write)`` prints and decides; ``write()`` writes the job's files (``execute``).
+    """
+    from ..convert import execute, plan
+
+    for job in plan([folder], out_dir, options, files=files, skipped=skipped, order=order):
+        on_job(job, lambda job=job: execute([job], options))
 
 
 if __name__ == "__main__":

@@ -222,6 +222,29 @@ def affine(first_volume, rows):
     return m
 
 
+def rotates_to_canonical(first_volume):
+    """True when dcm2niix turns this one-volume stack to the closest RAS+ axes (its ``nii_setOrtho``).
+
+    It does so for a 3-D acquisition (Philips' private (2005,106F), read
+    after MRAcquisitionType and so winning, else MRAcquisitionType: '3D') of
+    several slices that is not echo-planar
+    (EchoPlanarPulseSequence 'Y', or EP in ScanningSequence) and whose slices
+    are equidistant: each step within 10% of the first.
+    """
+    if len(first_volume) < 2:
+        return False
+    h = first_volume[0].ds
+    acquisition = text(h.get((0x2005, 0x106F))) or text(h.get("MRAcquisitionType"))
+    if not acquisition.upper().startswith("3D"):
+        return False
+    if text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")):
+        return False
+    n = normal(first_volume[0].iop)
+    along = np.array([float(np.dot(s.ipp, n)) for s in first_volume])
+    steps = np.diff(along)
+    return bool(np.all(np.abs(steps - steps[0]) <= abs(steps[0]) * 0.1))
+
+
 def to_closest_canonical(stored, aff):
     """Reorder axes and flip so the affine is closest to RAS+ (dcm2niix does this for 3-D acquisitions).
 

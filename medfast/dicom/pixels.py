@@ -525,6 +525,9 @@ def _encapsulated(header, src, frame=None):
 
     ``src`` is the dataset (pixel_array) or the encapsulated bytes (decode_into).
     """
+    from ._pydicom import ensure
+
+    ensure()
     from pydicom.pixels import get_decoder
     from pydicom.uid import RLELossless
 

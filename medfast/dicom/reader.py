@@ -1,6 +1,7 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 
@@ -9,7 +10,7 @@ import numpy as np
 from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
-from . import geometry, grouping, mosaic, series, walk
+from . import _pydicom, geometry, grouping, mosaic, series, walk
 from .header import DatasetHeader, as_header
 from .values import number, text
 
@@ -17,6 +18,7 @@ from .values import number, text
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
 RGB24 = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
+_DEFLATED, _RLE = "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.5"
 _ENCAPSULATED_LENGTH = 0xFFFFFFFF
 
 
@@ -48,6 +50,7 @@ def header_of(path):
 
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
+    _pydicom.ensure()
     from pydicom.filereader import read_file_meta_info
     from pydicom.uid import UID
 
@@ -64,6 +67,7 @@ def _not_an_image(path, header):
 
 def _full_header(path):
     """pydicom's whole parse of a file whose pixels the scan cannot find (deflated): its header, or None."""
+    _pydicom.ensure()
     import pydicom
 
     from .scanned import count_fallback
@@ -80,14 +84,43 @@ def _full_header(path):
     return header if image else _not_an_image(path, header)
 
 
-def _source(path):
+@functools.lru_cache(maxsize=None)
+def undecodable(syntax):
+    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
+
+    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
+    any other needs a pydicom decoder plugin that is installed.
+
+    Examples
+    --------
+    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.3.4")
+    ('', 'no pixel decoder for this transfer syntax')
+    """
+    if not syntax or syntax in _NATIVE or syntax in (_DEFLATED, _RLE):
+        return ""
+    _pydicom.ensure()
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        return "no pixel decoder for this transfer syntax"
+    return "" if decoder.is_available else "decoder needs: " + "; ".join(decoder.missing_dependencies)
+
+
+def _source(path, pixels=False):
     """``(path, Header, Scanned record)`` of one file from one read of it; None when it holds no image.
 
-    Raises ``NotPart10`` for a file without the DICOM preamble.
+    Raises ``NotPart10`` for a file without the DICOM preamble. ``pixels``: the
+    pixels will be read, so a file no installed decoder reads is refused now
+    (``UnsupportedError``), before any pixel is read.
     """
     from .scan import DEFLATED_LE, read_header
 
     found = read_header(path)
+    missing = undecodable(found.transfer_syntax) if pixels and found.pixel_offset >= 0 else ""
+    if missing:
+        raise file_error(path, "TransferSyntaxUID", found.transfer_syntax, missing, cls=UnsupportedError)
     if found.pixel_offset >= 0:
         return path, found.header, found
     if found.transfer_syntax == DEFLATED_LE:
@@ -161,6 +194,7 @@ def _decoded(path, s=None):
     layout = _raw_layout(s, mosaic=True) if s is not None and s.source is not None else None
     if layout is not None:
         return _decoded_native(s, layout)
+    _pydicom.ensure()
     import pydicom
 
     from .pixels import pixel_array
@@ -345,7 +379,7 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         meta["headers"] = {s.path: s.ds for s in part}  # for the writers: no file is read twice
         _KEPT.update(meta["headers"])
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
-        if part_nt == 1 and nz > 1 and text(s0.ds.get("MRAcquisitionType")).upper() == "3D":
+        if part_nt == 1 and geometry.rotates_to_canonical(part[:nz]):
             stored, part_aff = geometry.to_closest_canonical(stored, aff)
             meta["reoriented"] = True
         # the typed timing fields (what every writer reads): TR in s, from the functional groups when
@@ -356,7 +390,17 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     return vols
 
 
-def _sources(files, skipped):
+#: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
+LEFT_OUT_DERIVED = "derived image or localizer, left out (ignore_derived)"
+LEFT_OUT_2D = "2-D image, left out (ignore_derived)"
+
+
+def _leave_out(skipped, members, reason):
+    if skipped is not None:
+        skipped += [(s.path, reason) for s in members]
+
+
+def _sources(files, skipped, pixels=False):
     """``(sources, not_dicom)``: the ``_source`` of each DICOM file in file order, headers read in parallel.
 
     With ``skipped`` a list, a file whose header cannot be read is recorded
@@ -369,7 +413,7 @@ def _sources(files, skipped):
 
     def one(path):
         try:
-            return _source(path)
+            return _source(path, pixels)
         except (NotPart10, FileNotFoundError, IsADirectoryError) as err:
             return NotPart10(str(err))
         except MedfastError as err:
@@ -407,9 +451,12 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
-        no image geometry) is left out, as dcm2niix leaves it out, and
-        ``(path, reason)`` is appended to the list; the rest converts. By
-        default such a file raises ``InvalidFileError``.
+        no image geometry, with ``pixels`` a compressed transfer syntax no
+        installed decoder reads) is left out, as dcm2niix leaves it out, and
+        ``(path, reason)`` is appended to the list; the rest converts. The
+        files ``ignore_derived`` drops are appended too (reasons
+        ``LEFT_OUT_DERIVED``, ``LEFT_OUT_2D``). By default such a file raises
+        ``InvalidFileError`` (``UnsupportedError`` for the decoder).
 
     Returns
     -------
@@ -428,7 +475,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     >>> vol.shape, vol.array.dtype
     ((16, 16, 4), dtype('int16'))
     """
-    sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped)
+    sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped, pixels)
     slices, seen, duplicates = [], set(), 0
     for found in sources:
         values = found[1]
@@ -452,9 +499,11 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     vols = []
     for index, members in enumerate(groups):
         if ignore_derived and members[0].derived:
+            _leave_out(skipped, members, LEFT_OUT_DERIVED)
             continue
         ordered, nz, nt = geometry.arrange(members)
         if ignore_derived and nz == 1:
+            _leave_out(skipped, members, LEFT_OUT_2D)
             continue
         s0 = ordered[0]
         built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)

@@ -261,6 +261,9 @@ def _read_part10(fd, path, data):
 
 
 def _fallback(path, force):
+    from ._pydicom import ensure
+
+    ensure()
     import pydicom
     from pydicom.errors import BytesLengthException, InvalidDicomError
 

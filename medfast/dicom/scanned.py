@@ -214,6 +214,9 @@ class ScannedFile:
         """pydicom's parse of the header (no pixels) as a DatasetHeader: the parser of record, for what the scan leaves to it."""
         with self.lock:
             if self.parsed is None:
+                from ._pydicom import ensure
+
+                ensure()
                 import pydicom
 
                 from .._io import BoundedFile
