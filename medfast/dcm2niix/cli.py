@@ -226,7 +226,7 @@ class _Run:
 
         s = self.settings
         options = Options(
-            template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids == "y",
+            template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse)
         index = {path: n for n, path in enumerate(files)}

@@ -46,7 +46,7 @@ DEFAULT_TAGS = (
     "ProtocolName", "SeriesDescription", "DiffusionBValue",
     # what dcm2niix's isSameSet compares too (medfast.dicom.grouping)
     "Exposure", "SequenceName", "ReceiveCoilName", "ComplexImageComponent", "NumberOfAverages", "ScanningSequence",
-    "ImageComments", "DiffusionGradientOrientation",
+    "ImageComments", "DiffusionGradientOrientation", "GantryDetectorTilt",
 )
 
 IMPLICIT_LE = "1.2.840.10008.1.2"

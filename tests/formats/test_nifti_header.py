@@ -147,6 +147,7 @@ def _fields_of(header_bytes):
               if rec[k].item() != default or k.endswith("form_code")}
     fields.update({k: rec[k].item().split(b"\0")[0].decode("latin-1") for k in layout.TEXT_FIELDS
                    if rec[k].item().split(b"\0")[0]})
+    fields.update({k: float(rec["pixdim"][i]) for k, i in layout.PIXDIM_FIELDS.items() if rec["pixdim"][i] != 1.0})
     return fields
 
 
