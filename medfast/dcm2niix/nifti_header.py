@@ -1,4 +1,4 @@
-"""The NIfTI-1 header dcm2niix writes for a DICOM series, built with nibabel.
+"""The NIfTI-1 header fields dcm2niix decides for a DICOM series (``medfast.formats.nifti`` writes them).
 
 dcm2niix fills: dims and pixdims from the volume, TR in seconds as pixdim[4],
 pixdim[5..7] 0, ``xyzt_units`` mm + s, qform and sform from the affine
@@ -167,45 +167,3 @@ def _descrip(vol, header, vendor, sidecar):
     if multiband > 1:
         parts.append(f"mb={multiband}")
     return ";".join(parts).encode("latin-1", "replace")[:79]
-
-
-def build_header(vol, header=None, sidecar=None):
-    """A ``nibabel.Nifti1Header`` for ``vol`` filled the way dcm2niix fills it (``nifti_fields``).
-
-    Parameters
-    ----------
-    vol : Volume
-        The series (``stored``, ``affine``, ``slope``, ``inter``, ``meta``).
-    header : medfast.dicom.header.Header or pydicom.Dataset, optional
-        The series' first header; defaults to ``vol.meta["header"]``.
-    sidecar : dict, optional
-        The sidecar already built for the series.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from medfast.volume import Volume
-    >>> v = Volume(np.zeros((4, 4, 3), np.int16), np.diag([-2.0, 2.0, 3.0, 1.0]), {"repetition_time": 2.0})
-    >>> h = build_header(v, {})
-    >>> [float(x) for x in h["pixdim"][1:5]], int(h["xyzt_units"]), int(h["qform_code"]), int(h["sform_code"])
-    ([2.0, 2.0, 3.0, 2.0], 10, 1, 1)
-    """
-    import nibabel as nib
-
-    header = as_header(header if header is not None else vol.meta.get("header"))
-    fields = nifti_fields(vol, header, sidecar)
-    hdr = nib.Nifti1Header()
-    hdr.set_data_dtype(vol.stored.dtype)
-    hdr.set_data_shape(vol.stored.shape)
-    hdr.set_qform(vol.affine, code=fields["qform_code"])
-    hdr.set_sform(vol.affine, code=fields["sform_code"])
-    pixdim = hdr["pixdim"]
-    pixdim[4] = fields["pixdim4"]
-    pixdim[5:8] = fields["pixdim5"], fields["pixdim6"], fields["pixdim7"]
-    hdr["pixdim"] = pixdim
-    hdr.set_xyzt_units(*fields["xyzt_units"])
-    hdr["scl_slope"], hdr["scl_inter"] = vol.slope, vol.inter
-    for name in ("dim_info", "slice_code", "slice_start", "slice_end", "slice_duration", "toffset", "intent_code",
-                 "intent_p1", "intent_p2", "intent_p3", "cal_min", "cal_max", "aux_file", "descrip"):
-        hdr[name] = fields[name]
-    return hdr

@@ -10,7 +10,7 @@ import os
 from .._atomic import atomic_path
 from ..dicom.values import vendor_key
 from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
-from .nifti_header import build_header
+from .nifti_header import nifti_fields
 from .resample import extra_volumes
 from .sidecar import build_sidecar, to_json
 
@@ -69,19 +69,17 @@ def _dcm2niix_rows(vol):
 
 
 def _write_image(vol, path, to, sidecar=None):
+    """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
+    from .. import formats
+    from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
+
     vol = _dcm2niix_rows(vol)
-    if to in ("nrrd", "mnc"):
-        from .. import formats
-
-        formats.write(vol, path)
-        return
-    import nibabel as nib
-
-    from ..formats.nifti import save_nifti
-
-    img = nib.Nifti1Image(vol.stored, None, build_header(vol, sidecar=sidecar))
-    img.header.set_slope_inter(vol.slope, vol.inter)  # nibabel clears scaling when it makes the image
-    save_nifti(img, path)
+    if to in ("nii", "nii.gz"):
+        fields = nifti_fields(vol, sidecar=sidecar)
+        spatial, time = (next(k for k, v in codes.items() if v == code)
+                         for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
+        vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
+    formats.write(vol, path)
 
 
 def _split_derived(vol, gradients):

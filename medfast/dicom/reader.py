@@ -407,7 +407,8 @@ def _sources(files, skipped, pixels=False):
     return [got for got in found if got is not None and not isinstance(got, (MedfastError, NotPart10))], not_dicom
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
+               merge_coils=True, ignore_series_uid=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -425,6 +426,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
         images of a series whatever their exposure only for CT and X-ray,
         ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
+    merge_coils : bool
+        False as ``-m o``: images of different receive coils are not stacked.
+    ignore_series_uid : bool
+        True as an explicit ``-m 2``: a series is its number, whatever its SeriesInstanceUIDs.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -469,7 +474,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices, merge)
+    groups = grouping.group(slices, merge, merge_coils, ignore_series_uid)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []
