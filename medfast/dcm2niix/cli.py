@@ -407,9 +407,9 @@ def _merge_refusal(vols, settings):
     echoes of an MR series; an explicit ``-m 2`` stacks series that share a
     number whatever their SeriesInstanceUID. medfast's grouping does neither.
     """
-    import pydicom
-
     if settings.merge == 0:
+        import pydicom
+
         for vol in vols:
             header = vol.meta.get("header") or {}
             if header.get("EchoTime") or header.get("Exposure") is None:
