@@ -8,6 +8,10 @@ iterate over it, so a kernel without a twin (or a twin without a kernel) fails.
 """
 from __future__ import annotations
 
+import math
+import re
+import struct
+
 import numpy as np
 
 __all__: list[str] = []
@@ -374,3 +378,114 @@ def index_elements(buf, start, explicit_vr, big_endian, meta_only, table, stop):
         del levels[s:]
     stop[:] = (*result[1:], state["count"])
     return result[0]
+
+
+# decode_values: VR codes, and the count that leaves a value to Python
+_VR_DS, _VR_IS = 0x4453, 0x4953
+_BINARY = {0x5553: "H", 0x5353: "h", 0x554C: "I", 0x534C: "i", 0x464C: "f", 0x4644: "d"}  # US SS UL SL FL FD
+_TEXT = {int.from_bytes(vr, "big") for vr in (b"AS", b"CS", b"DA", b"DT", b"TM", b"UI", b"LO", b"SH", b"LT", b"ST", b"UT")}
+_UNSPLIT = {int.from_bytes(vr, "big") for vr in (b"LT", b"ST", b"UT")}
+_BLANK_STRIPPED = {int.from_bytes(vr, "big") for vr in (b"LO", b"SH")}
+NOT_HERE = -1
+_DECIMAL = re.compile(rb" *[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))? *\Z")
+_INTEGER = re.compile(rb" *[+-]?(\d+) *\Z")
+_TEXT_NUMBER_BYTES = frozenset(b"0123456789+-.eE \\")
+_PRINTABLE = frozenset(range(0x20, 0x7F))
+
+
+def _decimal(item, integer):
+    """Python's float() of one DS (IS) item, when it is a plain decimal that Clinger's fast path rounds exactly; else None."""
+    m = (_INTEGER if integer else _DECIMAL).match(item)
+    if m is None:
+        return None
+    whole, fraction, exponent = m.group(1), (b"" if integer else m.group(2) or b""), (None if integer else m.group(4))
+    if not whole + fraction:
+        return None
+    significant = (whole + fraction).lstrip(b"0")
+    if len(significant) > 19 or int(significant or b"0") > 2**53:
+        return None
+    e10 = -len(fraction)
+    if exponent is not None:
+        if len(exponent) > 1 and int(exponent[:-1]) > 10000:
+            return None
+        e10 += -int(exponent) if m.group(3) == b"-" else int(exponent)
+    if significant and not -22 <= e10 <= 22:
+        return None
+    return float(item)
+
+
+def _text_numbers(raw, integer, numbers, at, room):
+    raw = raw.lstrip(b" ").rstrip(b" \x00")
+    if not raw or not set(raw) <= _TEXT_NUMBER_BYTES:
+        return NOT_HERE
+    n = 0
+    for item in raw.split(b"\\"):
+        value = None if n == room else _decimal(item, integer)
+        if value is None:
+            return NOT_HERE
+        numbers[at + n] = value
+        n += 1
+    return n
+
+
+def _binary_numbers(raw, vr, big, numbers, at, room):
+    code = _BINARY[vr]
+    size = struct.calcsize(code)
+    if len(raw) % size or len(raw) // size > room:
+        return NOT_HERE
+    for i, (value,) in enumerate(struct.iter_unpack((">" if big else "<") + code, raw)):
+        if not math.isfinite(value):
+            return NOT_HERE
+        numbers[at + i] = value
+    return len(raw) // size
+
+
+def _plain_text(raw, vr, out, room):
+    """Printable ASCII less trailing blanks and NULs appended to ``out`` (at most ``room`` bytes): how many values."""
+    raw = raw.rstrip(b" \x00")
+    if not set(raw) <= _PRINTABLE or (vr in _BLANK_STRIPPED and b" \\" in raw) or len(raw) > room:
+        return NOT_HERE
+    out += raw
+    return 1 if vr in _UNSPLIT else raw.count(b"\\") + 1
+
+
+@_kernel
+def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, numbers, text):
+    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); return the bytes of ``text`` used."""
+    nt = len(tags)
+    if len(vrs) != nt or len(first) != nt + 1 or len(rows) != nt or len(counts) != nt or table.shape[1] != 7 \
+            or (nt and (first[0] < 0 or first[nt] > len(numbers))) or len(text) < len(buf) + nt:
+        raise ValueError("decode_values: tags, vrs, rows, counts of one length, first one longer and inside numbers, "
+                         "text at least len(buf) + len(tags)")
+    if any(first[k] > first[k + 1] or (k and tags[k - 1] >= tags[k]) for k in range(nt)):
+        raise ValueError("decode_values: first must not decrease, tags must ascend")
+    data = bytes(buf)
+    rows[:] = -1
+    counts[:] = NOT_HERE
+    where = {int(tag): k for k, tag in enumerate(tags)}
+    r = 0
+    while 0 <= r < table.shape[0]:
+        k = where.get(int(table[r, 0]))
+        if k is not None:
+            rows[k] = r
+        if table[r, 5] <= r:
+            break
+        r = int(table[r, 5])
+    out = bytearray()
+    for k in range(nt):
+        want, row = int(vrs[k]), int(rows[k])
+        if row >= 0:
+            _, vr, offset, length, _, _, flags = (int(v) for v in table[row])
+            if not (vr not in (0, want) or flags & ROW_CONTAINER or length < 0 or length == _UNDEFINED or offset < 0
+                    or offset + length > len(data)):
+                raw, at, room = data[offset:offset + length], int(first[k]), int(first[k + 1] - first[k])
+                if want in (_VR_DS, _VR_IS):
+                    counts[k] = _text_numbers(raw, want == _VR_IS, numbers, at, room) if length else 0
+                elif want in _BINARY:
+                    counts[k] = _binary_numbers(raw, want, big_endian and not flags & ROW_IMPLICIT, numbers, at, room)
+                elif want in _TEXT:
+                    counts[k] = _plain_text(raw, want, out, len(text) - (nt - k) - len(out)) if length else 0
+        if want in _TEXT:
+            out.append(0)
+    text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
+    return len(out)

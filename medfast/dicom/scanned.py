@@ -16,8 +16,11 @@ from __future__ import annotations
 import struct
 import threading
 
+import numpy as np
+
+from .. import _kernels
 from . import _dictionary
-from .header import Header
+from .header import Header, tag_of
 
 #: How often pydicom answered instead of the scan: whole files, and single values.
 FALLBACKS = {"files": 0, "values": 0}
@@ -191,6 +194,54 @@ def _encoding(charset):
     return codec if codec is not None and len(terms) == 1 else None
 
 
+# ---- the record: the values every file is asked for, decoded in one kernel call ------------------
+
+_FLOATS, _INTEGERS, _SPLIT, _WHOLE, _ELSEWHERE = range(5)  # how the record holds a tag's value
+_KINDS = {"DS": _FLOATS, "FL": _FLOATS, "FD": _FLOATS, "IS": _INTEGERS, "US": _INTEGERS, "SS": _INTEGERS,
+          "UL": _INTEGERS, "SL": _INTEGERS, "AS": _SPLIT, "CS": _SPLIT, "DA": _SPLIT, "DT": _SPLIT, "TM": _SPLIT,
+          "UI": _SPLIT, "LO": _SPLIT, "SH": _SPLIT, "LT": _WHOLE, "ST": _WHOLE, "UT": _WHOLE}
+_WIDTH = 6  # numbers a tag may hold in the record (ImageOrientationPatient's six); more: decoded by _decode
+
+
+class Record:
+    """The public tags every file is asked for (grouping, sorting, geometry), decoded by one ``decode_values`` call.
+
+    The kernel finds their rows in one pass over the top-level rows and
+    decodes numbers and plain ASCII text; ``ScannedHeader.prime`` turns its
+    output into the header's values, the values ``_decode`` would give. The
+    rest (sequences, other text) is left to ``_decode``.
+
+    Examples
+    --------
+    >>> record = Record(("Rows", "PixelSpacing", "Modality"))
+    >>> [hex(t) for t in record.tags], record.first.tolist()
+    (['0x80060', '0x280010', '0x280030'], [0, 0, 6, 12])
+    """
+
+    def __init__(self, keywords):
+        tags = sorted({tag_of(k) for k in keywords})
+        names = [dictionary_vr(tag) for tag in tags]
+        kinds = [_KINDS.get(vr, _ELSEWHERE) for vr in names]
+        widths = [_WIDTH if kind in (_FLOATS, _INTEGERS) else 0 for kind in kinds]
+        self.tags = np.array(tags, np.int64)
+        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind != _ELSEWHERE else 0
+                             for vr, kind in zip(names, kinds)], np.int64)
+        self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+        entry = iter(range(len(tags)))  # a text tag's entry in the kernel's text
+        # per tag: (tag, VR, where its value is: first number, or text entry), how it is held)
+        self.plan = [(tag, vr, next(entry) if kind in (_SPLIT, _WHOLE) else int(at), kind)
+                     for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
+
+    def decode(self, data, table, big_endian):
+        """``(rows, counts, numbers, texts)`` as lists: the kernel's output for one file's header bytes and table."""
+        n = len(self.plan)
+        rows, counts, numbers = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(int(self.first[-1]))
+        text = np.empty(len(data) + n, np.uint8)
+        used = _kernels.decode_values(data, table, big_endian, self.tags, self.vrs, self.first, rows, counts, numbers,
+                                      text)
+        return rows.tolist(), counts.tolist(), numbers.tolist(), text[:used].tobytes().decode("ascii").split("\0")
+
+
 # ---- the header -------------------------------------------------------------------------------
 
 class ScannedFile:
@@ -244,12 +295,13 @@ class ScannedHeader(Header):
     ('ScannedHeader', (0.661468, 0.661468), 128, False)
     """
 
-    __slots__ = ("file", "row", "parent", "_children", "_values", "_items", "_encoding", "_last")
+    __slots__ = ("file", "row", "parent", "_children", "_located", "_values", "_items", "_encoding", "_last")
 
     def __init__(self, file, row=-1, parent=None, children=None):
         super().__init__(file.path)
         self.file, self.row, self.parent = file, row, parent
         self._children = children  # tag -> row, the last of a repeated tag (as pydicom keeps it)
+        self._located = _NOTHING  # tag -> row of the record's tags left undecoded: no need of children() for them
         self._values = {}
         self._items = {}
         self._encoding = False  # not looked up yet
@@ -259,6 +311,10 @@ class ScannedHeader(Header):
 
     def children(self):
         """tag -> row of this data set's elements."""
+        if self._children is None and self.row < 0:  # the data set: its rows are those without a parent
+            table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+            top = np.flatnonzero(table[:, PARENT] == -1)
+            self._children = dict(zip(table[top, TAG].tolist(), top.tolist()))
         if self._children is None:
             rows, found = self.file.rows, {}
             r, end = self.row + 1, rows[7 * self.row + END] if self.row >= 0 else len(rows) // 7
@@ -310,7 +366,7 @@ class ScannedHeader(Header):
     def encoding(self):
         """The Python codec of the Specific Character Set in force here (None: only ASCII is decoded here)."""
         if self._encoding is False:
-            if _SPECIFIC_CHARACTER_SET in self.children():
+            if self._element(_SPECIFIC_CHARACTER_SET) is not None:
                 self._encoding = _encoding(self._value_of(_SPECIFIC_CHARACTER_SET) or "")
             else:
                 self._encoding = self.parent.encoding() if self.parent is not None else "iso8859"
@@ -345,6 +401,28 @@ class ScannedHeader(Header):
                 raise
             return vr, _multitext(raw, file.little, self.encoding())  # not numbers: pydicom retries as SH first
 
+    def prime(self, record, rows, counts, numbers, texts):
+        """Take the values of ``record``'s tags from ``Record.decode``'s output; those it left out stay to ``_element``."""
+        store, located = self._values, {}
+        for (tag, vr, at, kind), row, count in zip(record.plan, rows, counts):
+            if row < 0:
+                store[tag] = None
+            elif count == 1:
+                value = texts[at] if kind >= _SPLIT else numbers[at]
+                store[tag] = (vr, int(value) if kind == _INTEGERS else value)
+            elif count > 1:
+                if kind == _SPLIT:
+                    store[tag] = (vr, tuple(texts[at].split("\\")))
+                else:
+                    values = numbers[at:at + count]
+                    store[tag] = (vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values))
+            elif count == 0:
+                store[tag] = (vr, EMPTY[vr])
+            else:
+                located[tag] = row
+        if located:
+            self._located = located
+
     # ---- pydicom, where the rules above stop -------------------------------------------------
 
     def _dataset_header(self):
@@ -364,11 +442,27 @@ class ScannedHeader(Header):
 
     # ---- the primitives ----------------------------------------------------------------------
 
+    def get(self, key, default=None):  # Header.get with the decoded values looked at first: the rules' hot path
+        tag = key if key.__class__ is int else tag_of(key)
+        found = self._values.get(tag, _UNREAD)
+        if found is _UNREAD:
+            found = self._element(tag)
+        if found is None:
+            return default
+        return self.items(tag) if found[0] == "SQ" else found[1]
+
+    def __contains__(self, key):
+        tag = key if key.__class__ is int else tag_of(key)
+        found = self._values.get(tag, _UNREAD)
+        return (self._element(tag) if found is _UNREAD else found) is not None
+
     def _element(self, tag):
         found = self._values.get(tag, _UNREAD)
         if found is not _UNREAD:
             return found
-        r = (self._children if self._children is not None else self.children()).get(tag)
+        r = self._located.get(tag)
+        if r is None:
+            r = (self._children if self._children is not None else self.children()).get(tag)
         if r is None:
             found = None
         else:
@@ -380,8 +474,6 @@ class ScannedHeader(Header):
         return found
 
     def items(self, key):
-        from .header import tag_of
-
         tag = tag_of(key)
         found = self._items.get(tag)
         if found is None:
@@ -424,3 +516,4 @@ class ScannedHeader(Header):
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
 _UNREAD = object()
+_NOTHING = {}  # an empty mapping, never written
