@@ -453,7 +453,7 @@ cdef int64_t _plain_text(const uint8_t[::1] b, int64_t s, int64_t e, uint32_t vr
 def decode_values(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_endian, const int64_t[::1] tags,
                   const int64_t[::1] vrs, const int64_t[::1] first, int64_t[::1] rows, int64_t[::1] counts,
                   double[::1] numbers, uint8_t[::1] text):
-    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); return the bytes of ``text`` used."""
+    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); ``vrs[k]`` 0: the file's VR (explicit VR only), one text entry; return the bytes of ``text`` used."""
     cdef int64_t k, n = table.shape[0], r = 0, lo, hi, mid, tag, nt = tags.shape[0], length, row, used = 0
     cdef uint32_t vr
     if vrs.shape[0] != nt or first.shape[0] != nt + 1 or rows.shape[0] != nt or counts.shape[0] != nt \
@@ -486,6 +486,8 @@ def decode_values(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_
             vr = <uint32_t>vrs[k]
             row = rows[k]
             if row >= 0:
+                if vrs[k] == 0:  # the VR the file gives (none in an implicit VR data set)
+                    vr = <uint32_t>table[row, 1]
                 length = table[row, 3]
                 if not ((table[row, 1] != 0 and table[row, 1] != vr) or table[row, 6] & CONTAINER or length < 0
                         or length == UNDEFINED or table[row, 2] < 0 or table[row, 2] + length > buf.shape[0]):
@@ -500,7 +502,7 @@ def decode_values(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_
                     elif _is_text(vr):
                         counts[k] = 0 if length == 0 else _plain_text(buf, table[row, 2], table[row, 2] + length, vr,
                                                                         text, &used, text.shape[0] - (nt - k))
-            if _is_text(vr):  # one entry a text tag, whatever became of it
+            if vrs[k] == 0 or _is_text(<uint32_t>vrs[k]):  # one entry a text tag or a tag of the file's VR
                 text[used] = 0
                 used += 1
     return used

@@ -451,7 +451,7 @@ def _plain_text(raw, vr, out, room):
 
 @_kernel
 def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, numbers, text):
-    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); return the bytes of ``text`` used."""
+    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); ``vrs[k]`` 0: the file's VR (explicit VR only), one text entry; return the bytes of ``text`` used."""
     nt = len(tags)
     if len(vrs) != nt or len(first) != nt + 1 or len(rows) != nt or len(counts) != nt or table.shape[1] != 7 \
             or (nt and (first[0] < 0 or first[nt] > len(numbers))) or len(text) < len(buf) + nt:
@@ -476,6 +476,7 @@ def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, number
         want, row = int(vrs[k]), int(rows[k])
         if row >= 0:
             _, vr, offset, length, _, _, flags = (int(v) for v in table[row])
+            want = want or vr  # 0: the VR the file gives (none in an implicit VR data set)
             if not (vr not in (0, want) or flags & ROW_CONTAINER or length < 0 or length == _UNDEFINED or offset < 0
                     or offset + length > len(data)):
                 raw, at, room = data[offset:offset + length], int(first[k]), int(first[k + 1] - first[k])
@@ -485,7 +486,7 @@ def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, number
                     counts[k] = _binary_numbers(raw, want, big_endian and not flags & ROW_IMPLICIT, numbers, at, room)
                 elif want in _TEXT:
                     counts[k] = _plain_text(raw, want, out, len(text) - (nt - k) - len(out)) if length else 0
-        if want in _TEXT:
+        if vrs[k] == 0 or vrs[k] in _TEXT:  # one entry a text tag or a tag of the file's VR
             out.append(0)
     text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
     return len(out)

@@ -196,7 +196,7 @@ def _encoding(charset):
 
 # ---- the record: the values every file is asked for, decoded in one kernel call ------------------
 
-_FLOATS, _INTEGERS, _SPLIT, _WHOLE, _ELSEWHERE = range(5)  # how the record holds a tag's value
+_FLOATS, _INTEGERS, _SPLIT, _WHOLE, _ELSEWHERE, _FILE_VR = range(6)  # how the record holds a tag's value
 _KINDS = {"DS": _FLOATS, "FL": _FLOATS, "FD": _FLOATS, "IS": _INTEGERS, "US": _INTEGERS, "SS": _INTEGERS,
           "UL": _INTEGERS, "SL": _INTEGERS, "AS": _SPLIT, "CS": _SPLIT, "DA": _SPLIT, "DT": _SPLIT, "TM": _SPLIT,
           "UI": _SPLIT, "LO": _SPLIT, "SH": _SPLIT, "LT": _WHOLE, "ST": _WHOLE, "UT": _WHOLE}
@@ -221,16 +221,19 @@ class Record:
     def __init__(self, keywords):
         tags = sorted({tag_of(k) for k in keywords})
         names = [dictionary_vr(tag) for tag in tags]
-        kinds = [_KINDS.get(vr, _ELSEWHERE) for vr in names]
-        widths = [_WIDTH if kind in (_FLOATS, _INTEGERS) else 0 for kind in kinds]
+        # a private tag: the VR the file gives (explicit VR files; pydicom's too but for UN)
+        kinds = [_FILE_VR if (tag >> 16) & 1 else _KINDS.get(vr, _ELSEWHERE) for tag, vr in zip(tags, names)]
+        widths = [_WIDTH if kind in (_FLOATS, _INTEGERS, _FILE_VR) else 0 for kind in kinds]
         self.tags = np.array(tags, np.int64)
-        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind != _ELSEWHERE else 0
+        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind not in (_ELSEWHERE, _FILE_VR) else 0
                              for vr, kind in zip(names, kinds)], np.int64)
+        if any(kind == _ELSEWHERE and vr is None for kind, vr in zip(kinds, names)):
+            raise ValueError("Record: a public tag without a VR in the dictionary")
         self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
-        entry = iter(range(len(tags)))  # a text tag's entry in the kernel's text
-        # per tag: (tag, VR, where its value is: first number, or text entry), how it is held)
-        self.plan = [(tag, vr, next(entry) if kind in (_SPLIT, _WHOLE) else int(at), kind)
-                     for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
+        entry = iter(range(len(tags)))  # a tag's entry in the kernel's text (text VRs and the file's VR)
+        # per tag: (tag, VR, where its value is: (first number, text entry) for the file's VR, how it is held)
+        self.plan = [(tag, vr, (int(at), next(entry)) if kind == _FILE_VR else next(entry) if kind in (_SPLIT, _WHOLE)
+                      else int(at), kind) for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
 
     def decode(self, data, table, big_endian):
         """``(rows, counts, numbers, texts)`` as lists: the kernel's output for one file's header bytes and table."""
@@ -405,6 +408,10 @@ class ScannedHeader(Header):
         """Take the values of ``record``'s tags from ``Record.decode``'s output; those it left out stay to ``_element``."""
         store, located = self._values, {}
         for (tag, vr, at, kind), row, count in zip(record.plan, rows, counts):
+            if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
+                vr = VR_NAMES[self.file.rows[7 * row + VR]]
+                kind = _KINDS[vr]
+                at = at[1] if kind >= _SPLIT else at[0]
             if row < 0:
                 store[tag] = None
             elif count == 1:

@@ -476,8 +476,11 @@ def _numbers_cases():
     tags = [0x00080060, 0x00180050, 0x00189117, 0x00200013, 0x00200014, 0x00280010, 0x00280030]
     vrs = [0x4353, ds, ds, is_, is_, 0x5353, ds]
     cases.append(("mixed", _numbers_case(mixed, tags, vrs, [2] * len(tags))))
+    cases.append(("mixed, the file's VRs", _numbers_case(mixed, tags, [0] * len(tags), [2] * len(tags))))
     cases.append(("mixed, table cut", _numbers_case(mixed, tags, vrs, [2] * len(tags), rows=3)))
     cases.append(("no tags", _numbers_case(mixed, [], [], [])))
+    data, tags = _numbers_dataset([b"1.5", b"\x02\x00", b"LO text", b"7"], None, implicit=True)
+    cases.append(("implicit, the file's VRs", _numbers_case(data, tags, [0, 0, 0, is_], [1] * 4, implicit=True)))
     # a table whose rows claim the same bytes again and again: the text room runs out, the kernel stays inside it
     data, tags = b"ABCDEFGH" * 8, [0x00110010 + 2 * k for k in range(4)]
     table = np.array([(tag, 0x4C4F, 0, len(data), -1, r + 1, 0) for r, tag in enumerate(tags)], np.int64)
