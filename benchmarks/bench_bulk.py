@@ -67,6 +67,68 @@ def archive(small, tmp_path_factory):
     return str(root), folders, largest
 
 
+# the corpus folders a generated archive copies: GE, Siemens (classic, mosaic, XA enhanced), Philips (classic, enhanced)
+ARCHIVE_CORPORA = ("dcm_qa_nih", "dcm_qa_polar", "dcm_qa_philips_dwi", "dcm_qa_fmap", "dcm_qa_xa60", "dcm_qa",
+                   "dcm_qa_mosaic", "dcm_qa_xa30", "dcm_qa_enh")
+# the UIDs that make a copy another study: file meta's SOP instance, SOP instance, study, series, frame of reference
+_COPY_UIDS = (0x00020003, 0x00080018, 0x0020000D, 0x0020000E, 0x00200052)
+
+
+def corpus_archive(root, corpus, copies, corpora=ARCHIVE_CORPORA):
+    """Copy every DICOM file of ``corpora`` ``copies`` times under ``root``, each copy a study of its own.
+
+    A copy's UIDs (``_COPY_UIDS``) have their digits shifted by a key of the
+    copy (same length, so nothing else in the file moves); a file the scanner
+    cannot index, or without pixels, is left out. Returns the folders that
+    hold files (what dcm2niix is run on, one at a time, ``-d 0``).
+    """
+    from medfast.dicom.scan import read_header
+
+    folders = set()
+    root = Path(root)
+    for name in corpora:
+        top = Path(corpus) / name / "In"
+        for path in sorted(p for p in top.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            spans = _uid_spans(path, data, read_header)
+            if spans is None:
+                continue
+            for copy in range(copies):
+                out = bytearray(data)
+                key = [(copy * 7 + 3 * i + 1) % 10 for i in range(64)]
+                for offset, length in spans:
+                    value = out[offset:offset + length]
+                    out[offset:offset + length] = bytes(48 + (c - 48 + key[i % 64]) % 10 if 48 <= c <= 57 else c
+                                                        for i, c in enumerate(value))
+                target = root / f"copy{copy}" / name / path.relative_to(top)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(out)
+                folders.add(str(target.parent))
+    return sorted(folders)
+
+
+def _uid_spans(path, data, read_header):
+    """(offset, length) of the values of ``_COPY_UIDS`` in a Part 10 file; None when the scanner cannot index it."""
+    import numpy as np
+
+    from medfast import _kernels
+
+    if data[128:132] != b"DICM":
+        return None
+    table, stop = np.zeros((256, 7), np.int64), np.zeros(5, np.int64)
+    if _kernels.index_elements(data, 132, True, False, True, table, stop) != 2:  # the meta group, to its end
+        return None
+    spans = [(int(r[2]), int(r[3])) for r in table[:int(stop[4])] if r[0] in _COPY_UIDS and r[4] == -1]
+    try:
+        found = read_header(path)
+    except Exception:  # noqa: BLE001 - a file the scanner leaves to pydicom is left out of the archive
+        return None
+    if found.used_fallback or found.pixel_offset < 0:  # not indexed, or no image (a DICOMDIR)
+        return None
+    rows = np.frombuffer(found.header.file.rows, np.int64).reshape(-1, 7)
+    return spans + [(int(r[2]), int(r[3])) for r in rows if r[0] in _COPY_UIDS and r[4] == -1]
+
+
 def _add_noise(files, sigma, rng):
     """Scanner noise on the phantom's flat regions, in place: without it both gzip codecs see
     runs of equal values and the output sizes and speeds say nothing about real scans."""

@@ -254,12 +254,33 @@ class ScannedFile:
     indexing it makes one int, where converting the table to lists made thousands.
     """
 
-    __slots__ = ("path", "data", "rows", "little", "parsed", "lock")
+    __slots__ = ("path", "data", "rows", "little", "parsed", "lock", "_row_order")
 
     def __init__(self, path, data, rows, little):
         self.path, self.data, self.rows, self.little = path, data, rows, little
         self.parsed = None  # pydicom's parse, read when a value needs it
         self.lock = threading.Lock()
+        self._row_order = None
+
+    def walk_is_row_order(self):
+        """True when ``ScannedHeader.walk`` meets the elements in the order of the table's rows.
+
+        That is: explicit VR (no VR from a dictionary), the tags of every
+        level strictly ascending (the walk sorts them, and keeps one of a
+        repeated tag), no UN (it may turn out a sequence pydicom parses) and
+        no sequence whose items were left to pydicom.
+        """
+        if self._row_order is None:
+            table = np.frombuffer(self.rows, np.int64).reshape(-1, 7)
+            n = len(table)
+            flags, vr, nxt = table[:, FLAGS], table[:, VR], table[:, END]
+            has_next = (nxt < n) & ~(flags & ITEM).astype(bool)
+            has_next[has_next] = table[nxt[has_next], PARENT] == table[has_next, PARENT]
+            self._row_order = bool(
+                not (flags & IMPLICIT).any() and not (vr == _VR_UN).any()
+                and not ((vr == _VR_SQ) & ~(flags & CONTAINER).astype(bool) & (table[:, LENGTH] > 0)).any()
+                and (table[nxt[has_next], TAG] > table[has_next, TAG]).all())
+        return self._row_order
 
     def __reduce__(self):  # a volume's headers travel to other processes (bulk, Dask): bytes, not views or locks
         return _restore_file, (self.path, self.data, self.rows.tobytes(), self.little)
@@ -517,10 +538,44 @@ class ScannedHeader(Header):
 
     def _last_values(self):
         if self._last is None:
-            self._last = {tag: value for tag, vr, value in self.walk() if vr not in ("SQ", "OB", "OW", "UN")}
+            self._last = {tag: value for tag, vr, value in self.walk() if vr not in _NOT_LAST}
         return self._last
+
+    def last(self, keyword):
+        """``Header.last`` without decoding the whole file: the rows of the tag, from the end, as the walk meets them.
+
+        Where the walk's order is the rows' order (explicit VR, every level's
+        tags ascending, every sequence indexed here), the last row that the
+        walk reaches and that decodes is the answer; otherwise the walk runs.
+        """
+        tag = tag_of(keyword)
+        if self._last is None and self.row < 0 and self.file.walk_is_row_order():
+            table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+            for r in np.flatnonzero(table[:, TAG] == tag)[::-1].tolist():
+                owner = self._reached(int(table[r, PARENT]))
+                found = None if owner is None or owner.children().get(tag) != r else owner._element(tag)
+                if found is not None and found[0] not in _NOT_LAST:
+                    return found[1]
+            return None
+        return self._last_values().get(tag)
+
+    def _reached(self, row):
+        """The header the walk gives the item at ``row`` (-1: this data set), or None when the walk does not get there."""
+        if row < 0:
+            return self
+        rows = self.file.rows
+        seq = rows[7 * row + PARENT]
+        owner = self._reached(rows[7 * seq + PARENT])
+        if owner is None or owner.children().get(rows[7 * seq + TAG]) != seq:
+            return None
+        found = owner._element(rows[7 * seq + TAG])
+        if found is None or found[0] != "SQ":
+            return None
+        return next((item for item in owner.items(rows[7 * seq + TAG]) if getattr(item, "row", None) == row), None)
 
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
+_NOT_LAST = ("SQ", "OB", "OW", "UN")  # values dcm2niix's flat parse does not keep (Header.last)
+_VR_SQ, _VR_UN = 0x5351, 0x554E
 _UNREAD = object()
 _NOTHING = {}  # an empty mapping, never written
