@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..dicom.header import as_header
-from ..dicom.values import integer, text as _text, vendor_key
+from ..dicom.values import integer, number, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
@@ -101,8 +101,10 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "z": _text(get("SequenceName")),
         # suffix rules
         "multi_echo": bool(meta.get("multi_echo", False)),
-        # no echo number at all: dcm2niix names the echo by its time (_e<TE>, issue 568)
-        "echo_time": float(meta.get("EchoTime") or 0.0) if echo_number(header, meta, default=0) < 1 else 0.0,
+        # no echo number at all: dcm2niix names the echo by its time (_e<TE>, issue 568); its TE of an
+        # X-ray image is the XRayExposure (0018,1152), read when EchoTime left TE at 0
+        "echo_time": (float(meta.get("EchoTime") or 0.0) or number(get("Exposure"), 0.0))
+        if echo_number(header, meta, default=0) < 1 else 0.0,
         "coil_varies": bool(meta.get("coil_varies", False)),
         "phase": bool(meta.get("is_phase", False)), "real": bool(meta.get("is_real", False)),
         "imaginary": bool(meta.get("is_imaginary", False)), "magnitude": bool(meta.get("is_magnitude", False)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from .values import text
+from .values import number, text
 
 _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
@@ -102,6 +102,89 @@ def spacing_report(first_volume):
     return out
 
 
+def gantry_tilt_degrees(first_ipp, last_ipp, iop):
+    """Signed gantry tilt (degrees) from the first and last slice positions, in float32 as dcm2niix.
+
+    Examples
+    --------
+    >>> round(gantry_tilt_degrees([0, 0, 0], [0, 3.5, 14], [1, 0, 0, 0, 1, 0]), 4)
+    -14.0362
+    """
+    f = np.float32
+    sv = (np.asarray(last_ipp, np.float64) - np.asarray(first_ipp, np.float64)).astype(f)
+    length = f(np.sqrt(f(sv[0] * sv[0] + sv[1] * sv[1] + sv[2] * sv[2])))
+    if length == 0:
+        return 0.0
+    sv = _largest_positive(sv)
+    n = _largest_positive(np.cross(np.asarray(iop[:3], f), np.asarray(iop[3:6], f)).astype(f))
+    len90 = f(np.sqrt(f(n[0] * n[0] + n[1] * n[1] + n[2] * n[2])))
+    cos_x = f(f(n[0] * sv[0] + n[1] * sv[1] + n[2] * sv[2]) / f(length * len90))
+    deg = f(np.degrees(np.arccos(np.clip(float(cos_x), -1.0, 1.0))))
+    if abs(float(cos_x) - 1.0) <= 1e-4 or abs(float(deg)) <= 1e-4:
+        return 0.0
+    sign = _largest(np.cross(sv, n).astype(f))
+    return float(-deg if sign > 0 else deg)
+
+
+def _largest(v):
+    """The component of largest magnitude (the first of ties), signed."""
+    big = v[0]
+    for x in v[1:]:
+        if abs(x) > abs(big):
+            big = x
+    return big
+
+
+def _largest_positive(v):
+    return v if _largest(v) >= 0 else -v
+
+
+def tilt_frame(first_volume):
+    """``(tilt degrees, slice step mm, origin LPS)`` of a sheared (gantry-tilted) stack, as dcm2niix builds it.
+
+    dcm2niix keeps the images in instance-number order when the steps
+    between them agree within 0.2 mm: the tilt is then measured from the
+    first and last instance, the step is their first distance times
+    cos(tilt), and a stack numbered against the normal is flipped with its
+    origin moved from the first instance along the normal, not to the
+    lowest slice's own position (the two differ by the shear). Otherwise it
+    sorts the images by position, and unless the lowest slice is also the
+    first instance, takes the tilt from its GantryDetectorTilt (0018,1120),
+    0 without one. The tilt is measured only
+    for CT, X-ray images or a header tilt; the step's axis is the normal.
+    """
+    s0 = first_volume[0]
+    f = np.float32
+    n = normal(s0.iop)
+    ds = s0.ds
+    modality = str(ds.get("Modality") or "").strip().upper()
+    x_ray = ds.get("Exposure") is not None and not number(ds.get("EchoTime"), 0.0)
+    header_tilt = number(ds.get("GantryDetectorTilt"), 0.0)
+    by_instance = sorted(first_volume, key=lambda s: s.instance or 0)
+    measured = 0.0
+    if modality == "CT" or x_ray or header_tilt > 0:
+        measured = gantry_tilt_degrees(by_instance[0].ipp, by_instance[-1].ipp, s0.iop)
+    along = [float(np.dot(s.ipp, n)) for s in by_instance]
+    steps = np.diff(along)  # dcm2niix's intersliceDistanceSigned: the distance times cos(tilt), signed
+    sequential = len(steps) < 2 or bool(np.all(np.abs(steps - steps[0]) <= 0.2))
+    if sequential:
+        first, second, deg = by_instance[0], by_instance[1], measured
+    else:  # the lowest slice keeps the measured tilt only when it is the first instance too
+        first, second = s0, first_volume[1]
+        deg = measured if s0 is by_instance[0] else float(f(number(s0.ds.get("GantryDetectorTilt"), 0.0)))
+    diff = (np.asarray(second.ipp, f) - np.asarray(first.ipp, f)).astype(f)
+    dz = f(np.sqrt(f((diff * diff).sum(dtype=f))))
+    if deg:
+        dz = f(f(np.cos(float(f(deg)) * np.pi / 180)) * dz)  # cos in double, as C's float * M_PI
+    nominal = f(first.between or first.thickness or 0.0)  # dcm2niix keeps the header's spacing within 1e-4
+    if dz > 0 and abs(float(dz) - float(nominal)) <= 1e-4:
+        dz = nominal
+    origin = np.asarray(s0.ipp, np.float64)
+    if sequential and first is not s0:  # flipped: from the first instance, (nz - 1) steps down the normal
+        origin = np.asarray(first.ipp, np.float64) - (len(first_volume) - 1) * float(dz) * n
+    return deg, float(dz), origin
+
+
 def affine(first_volume, rows):
     """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice)."""
     s0 = first_volume[0]
@@ -113,6 +196,7 @@ def affine(first_volume, rows):
     m[:3, 1] = iop[3:] * row_spacing
     nz = len(first_volume)
     step = s0.between or s0.thickness
+    origin = s0.ipp
     if nz > 1 and s0.enhanced and step:
         # enhanced: the normal, signed by the frame order, times the nominal spacing
         n = normal(iop)
@@ -120,15 +204,18 @@ def affine(first_volume, rows):
     elif nz > 1 and s0.mosaic:
         m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (nz - 1)
     elif nz > 1:
-        # dcm2niix: the step from the first slice to the second; with gantry tilt, its projection on the normal
+        # dcm2niix: the step from the first slice to the second; with gantry tilt, along the normal (tilt_frame)
         step = first_volume[1].ipp - s0.ipp
         n = normal(iop)
         along = float(np.dot(step, n))
         tilted = np.linalg.norm(step - along * n) > 1e-3 * max(abs(along), 1e-6)
-        m[:3, 2] = n * along if tilted else step
+        m[:3, 2] = step
+        if tilted:
+            _, dz, origin = tilt_frame(first_volume)
+            m[:3, 2] = n * dz
     else:
         m[:3, 2] = normal(iop) * (s0.between or s0.thickness or 1.0)
-    m[:3, 3] = s0.ipp
+    m[:3, 3] = origin
     m[:2] *= -1  # LPS -> RAS
     m[:3, 3] += (rows - 1) * m[:3, 1]
     m[:3, 1] *= -1

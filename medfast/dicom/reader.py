@@ -1,7 +1,6 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
-import functools
 import os
 import weakref
 
@@ -11,6 +10,7 @@ from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, series, walk
+from .pixels import undecodable
 from .header import DatasetHeader, as_header
 from .values import number, text
 
@@ -18,7 +18,6 @@ from .values import number, text
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
 RGB24 = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
-_DEFLATED, _RLE = "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.5"
 _ENCAPSULATED_LENGTH = 0xFFFFFFFF
 
 
@@ -51,13 +50,14 @@ def header_of(path):
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
     _pydicom.ensure()
-    from pydicom.filereader import read_file_meta_info
+    import pydicom
     from pydicom.uid import UID
 
     sop_class = header.get("SOPClassUID")
-    if not sop_class:  # a rare file: its meta group may still name the class
-        with BoundedFile(path) as f:
-            sop_class = read_file_meta_info(f).get("MediaStorageSOPClassUID")
+    if not sop_class:  # a rare file (a DICOMDIR): its meta group may still name the class
+        with BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
+            meta = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
+        sop_class = meta.get("MediaStorageSOPClassUID")
     if isinstance(sop_class, str) and sop_class:
         name = UID(sop_class).name
         if "Image Storage" in name:
@@ -82,30 +82,6 @@ def _full_header(path):
                 del ds[keyword]
     header = DatasetHeader(ds, path)
     return header if image else _not_an_image(path, header)
-
-
-@functools.lru_cache(maxsize=None)
-def undecodable(syntax):
-    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
-
-    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
-    any other needs a pydicom decoder plugin that is installed.
-
-    Examples
-    --------
-    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.3.4")
-    ('', 'no pixel decoder for this transfer syntax')
-    """
-    if not syntax or syntax in _NATIVE or syntax in (_DEFLATED, _RLE):
-        return ""
-    _pydicom.ensure()
-    from pydicom.pixels import get_decoder
-
-    try:
-        decoder = get_decoder(syntax)
-    except NotImplementedError:
-        return "no pixel decoder for this transfer syntax"
-    return "" if decoder.is_available else "decoder needs: " + "; ".join(decoder.missing_dependencies)
 
 
 def _source(path, pixels=False):
@@ -431,7 +407,8 @@ def _sources(files, skipped, pixels=False):
     return [got for got in found if got is not None and not isinstance(got, (MedfastError, NotPart10))], not_dicom
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
+               merge_coils=True, ignore_series_uid=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -449,6 +426,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
         images of a series whatever their exposure only for CT and X-ray,
         ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
+    merge_coils : bool
+        False as ``-m o``: images of different receive coils are not stacked.
+    ignore_series_uid : bool
+        True as an explicit ``-m 2``: a series is its number, whatever its SeriesInstanceUIDs.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -493,7 +474,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices, merge)
+    groups = grouping.group(slices, merge, merge_coils, ignore_series_uid)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []

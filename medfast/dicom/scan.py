@@ -46,7 +46,7 @@ DEFAULT_TAGS = (
     "ProtocolName", "SeriesDescription", "DiffusionBValue",
     # what dcm2niix's isSameSet compares too (medfast.dicom.grouping)
     "Exposure", "SequenceName", "ReceiveCoilName", "ComplexImageComponent", "NumberOfAverages", "ScanningSequence",
-    "ImageComments", "DiffusionGradientOrientation",
+    "ImageComments", "DiffusionGradientOrientation", "GantryDetectorTilt",
 )
 
 #: What each file is asked for besides: the tags of ``Record`` (decoded in one kernel call as the file is read).

@@ -218,6 +218,14 @@ def _slice_times(first_volume, s0):
     return [round(t - start, 6) for t in times]
 
 
+def _trigger_delay(ordered, asl=False):
+    """dcm2niix's trigger delay of a series: last minus first image's TriggerTime (instance order) when positive
+    and not ASL, else the first's."""
+    by_instance = sorted(ordered, key=lambda s: s.instance or 0)
+    first, last = by_instance[0].trigger or 0.0, by_instance[-1].trigger or 0.0
+    return last - first if last - first > 0 and not asl else first
+
+
 def _estimated_tr(ordered, tr_ms):
     """dcm2niix's TR from acquisition times (issue 560): ``(TR s, excitation TR s, inversion TR s)`` or None.
 
@@ -303,6 +311,9 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
         "orientation": [float(v) for v in s0.iop],
     }
+    if text(ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        meta["trigger_delay_time"] = _trigger_delay(ordered, philips.asl_label(ds))
+        meta["asl"] = meta.get("asl") or philips.asl_label(ds)
     estimated = _estimated_tr(ordered, tr)
     if estimated:
         meta["repetition_time"], meta["repetition_time_excitation"], meta["repetition_time_inversion"] = estimated

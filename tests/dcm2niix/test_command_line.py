@@ -145,7 +145,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 
 @pytest.mark.parametrize(("argv", "named"), [
-    (["-x", "y"], "-x y"), (["-x", "i"], "-x i"), (["-m", "y"], "-m y"), (["-m", "1"], "-m 1"), (["-m", "o"], "-m o"),
+    (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
     (["-l", "y"], "-l y"), (["-c", "VIP"], "-c VIP"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
