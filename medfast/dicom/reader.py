@@ -47,13 +47,36 @@ def header_of(path):
     return found
 
 
+# pydicom's Image Storage SOP classes: those under 1.2.840.10008.5.1.4.1.1 in these families (the next UID
+# component), and two print classes (tests/dicom/test_read_dicom.py holds the table to pydicom's dictionary)
+_IMAGE_FAMILIES = frozenset({"1", "2", "3", "4", "5", "6", "7", "12", "13", "14", "20", "77", "128", "130", "481", "501",
+                             "601"})
+_IMAGE_PRINT_CLASSES = ("1.2.840.10008.5.1.1.29", "1.2.840.10008.5.1.1.30")
+_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
+
+
+def may_be_image_class(uid):
+    """False for a SOP class that is none of pydicom's Image Storage classes (a report, a presentation state ...).
+
+    Examples
+    --------
+    >>> may_be_image_class("1.2.840.10008.5.1.4.1.1.4"), may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")
+    (True, False)
+    """
+    if uid in _IMAGE_PRINT_CLASSES:
+        return True
+    return uid.startswith(_STORAGE_ROOT) and uid[len(_STORAGE_ROOT):].split(".")[0] in _IMAGE_FAMILIES
+
+
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
+    sop_class = header.get("SOPClassUID")
+    if isinstance(sop_class, str) and sop_class and not may_be_image_class(sop_class):
+        return None  # no need of pydicom's names (importing pydicom is most of a small conversion's time)
     _pydicom.ensure()
     import pydicom
     from pydicom.uid import UID
 
-    sop_class = header.get("SOPClassUID")
     if not sop_class:  # a rare file (a DICOMDIR): its meta group may still name the class
         with BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
             meta = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
