@@ -10,7 +10,7 @@ moving forward by at least 8 bytes or closing a level, so the walk always ends.
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
-__all__ = ["index_elements", "decode_values"]
+__all__ = ["index_elements", "decode_values", "decode_items"]
 
 # Status codes, mirrored in medfast/_kernels/_reference.py.
 cdef enum:
@@ -450,12 +450,34 @@ cdef int64_t _plain_text(const uint8_t[::1] b, int64_t s, int64_t e, uint32_t vr
     return n
 
 
+cdef int64_t _decode_row(const uint8_t[::1] buf, const int64_t[:, ::1] table, int64_t row, uint32_t want,
+                         bint big_endian, double[::1] numbers, int64_t at, int64_t room, uint8_t[::1] text,
+                         int64_t* used, int64_t cap) noexcept nogil:
+    """The value of table row ``row`` read as VR ``want`` (0: the row's own): its count, or NOT_HERE."""
+    cdef uint32_t vr = want if want else <uint32_t>table[row, 1]  # no VR in an implicit VR data set
+    cdef int64_t length = table[row, 3], offset = table[row, 2]
+    if (table[row, 1] != 0 and table[row, 1] != vr) or table[row, 6] & CONTAINER or length < 0 \
+            or length == UNDEFINED or offset < 0 or offset + length > buf.shape[0]:
+        return NOT_HERE
+    if vr == VR_DS or vr == VR_IS:
+        return 0 if length == 0 else _text_numbers(buf, offset, offset + length, vr == VR_IS, numbers, at, room)
+    if vr in (VR_US, VR_SS, VR_UL, VR_SL, VR_FL, VR_FD):
+        return _binary_numbers(buf, offset, length, vr, big_endian and not table[row, 6] & IMPLICIT, numbers, at,
+                               room)
+    if _is_text(vr):
+        return 0 if length == 0 else _plain_text(buf, offset, offset + length, vr, text, used, cap)
+    return NOT_HERE
+
+
+cdef inline bint _has_text_entry(int64_t want) noexcept nogil:
+    return want == 0 or _is_text(<uint32_t>want)
+
+
 def decode_values(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_endian, const int64_t[::1] tags,
                   const int64_t[::1] vrs, const int64_t[::1] first, int64_t[::1] rows, int64_t[::1] counts,
                   double[::1] numbers, uint8_t[::1] text):
     """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); ``vrs[k]`` 0: the file's VR (explicit VR only), one text entry; return the bytes of ``text`` used."""
-    cdef int64_t k, n = table.shape[0], r = 0, lo, hi, mid, tag, nt = tags.shape[0], length, row, used = 0
-    cdef uint32_t vr
+    cdef int64_t k, n = table.shape[0], r = 0, lo, hi, mid, tag, nt = tags.shape[0], used = 0
     if vrs.shape[0] != nt or first.shape[0] != nt + 1 or rows.shape[0] != nt or counts.shape[0] != nt \
             or table.shape[1] != 7 or (nt and (first[0] < 0 or first[nt] > numbers.shape[0])) \
             or text.shape[0] < buf.shape[0] + nt:
@@ -483,26 +505,63 @@ def decode_values(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_
                 break
             r = table[r, 5]
         for k in range(nt):
-            vr = <uint32_t>vrs[k]
-            row = rows[k]
-            if row >= 0:
-                if vrs[k] == 0:  # the VR the file gives (none in an implicit VR data set)
-                    vr = <uint32_t>table[row, 1]
-                length = table[row, 3]
-                if not ((table[row, 1] != 0 and table[row, 1] != vr) or table[row, 6] & CONTAINER or length < 0
-                        or length == UNDEFINED or table[row, 2] < 0 or table[row, 2] + length > buf.shape[0]):
-                    if vr == VR_DS or vr == VR_IS:
-                        counts[k] = 0 if length == 0 else _text_numbers(
-                            buf, table[row, 2], table[row, 2] + length, vr == VR_IS, numbers, first[k],
-                            first[k + 1] - first[k])
-                    elif vr in (VR_US, VR_SS, VR_UL, VR_SL, VR_FL, VR_FD):
-                        counts[k] = _binary_numbers(buf, table[row, 2], length, vr,
-                                                    big_endian and not table[row, 6] & IMPLICIT, numbers, first[k],
-                                                    first[k + 1] - first[k])
-                    elif _is_text(vr):
-                        counts[k] = 0 if length == 0 else _plain_text(buf, table[row, 2], table[row, 2] + length, vr,
-                                                                        text, &used, text.shape[0] - (nt - k))
-            if vrs[k] == 0 or _is_text(<uint32_t>vrs[k]):  # one entry a text tag or a tag of the file's VR
+            if rows[k] >= 0:
+                counts[k] = _decode_row(buf, table, rows[k], <uint32_t>vrs[k], big_endian, numbers, first[k],
+                                        first[k + 1] - first[k], text, &used, text.shape[0] - (nt - k))
+            if _has_text_entry(vrs[k]):  # one entry a text tag or a tag of the file's VR
                 text[used] = 0
                 used += 1
+    return used
+
+
+cdef int64_t _child(const int64_t[:, ::1] table, int64_t parent, int64_t tag) noexcept nogil:
+    """The row of the last child of row ``parent`` with ``tag`` (-1: none)."""
+    cdef int64_t n = table.shape[0], r = parent + 1, end = table[parent, 5], found = -1
+    while r < end and r < n:
+        if table[r, 0] == tag:
+            found = r
+        if table[r, 5] <= r:
+            break
+        r = table[r, 5]
+    return found
+
+
+def decode_items(const uint8_t[::1] buf, const int64_t[:, ::1] table, bint big_endian, const int64_t[::1] items,
+                 const int64_t[::1] seqs, const int64_t[::1] tags, const int64_t[::1] vrs, const int64_t[::1] first,
+                 int64_t[:, ::1] seq_rows, int64_t[:, ::1] rows, int64_t[:, ::1] counts, double[:, ::1] numbers,
+                 uint8_t[::1] text):
+    """For each item row ``items[i]`` and each k: ``seq_rows[i, k]`` the row of its sequence ``seqs[k]`` (-1 absent), ``rows[i, k]`` the row of ``tags[k]`` in that sequence's first item (-1 absent); its value as ``decode_values`` reads it into ``counts[i, k]``, ``numbers[i, first[k]:first[k + 1]]`` and one ``text`` entry an (i, k) of a text VR or VR 0; return the bytes of ``text`` used."""
+    cdef int64_t i, k, n = table.shape[0], m = items.shape[0], nk = tags.shape[0], used = 0, item, seq, row, entries = 0
+    if seqs.shape[0] != nk or vrs.shape[0] != nk or first.shape[0] != nk + 1 or table.shape[1] != 7 \
+            or seq_rows.shape[0] != m or seq_rows.shape[1] != nk or rows.shape[0] != m or rows.shape[1] != nk \
+            or counts.shape[0] != m or counts.shape[1] != nk or numbers.shape[0] != m \
+            or (nk and (first[0] < 0 or first[nk] > numbers.shape[1])) or text.shape[0] < buf.shape[0] + m * nk:
+        raise ValueError("decode_items: seqs, tags, vrs of one length, first one longer and inside numbers' rows, "
+                         "(items, tags) outputs, text at least len(buf) + items x tags")
+    for k in range(nk):
+        if first[k] > first[k + 1]:
+            raise ValueError("decode_items: first must not decrease")
+        entries += _has_text_entry(vrs[k])
+    with nogil:
+        for i in range(m):
+            item = items[i]
+            for k in range(nk):
+                seq_rows[i, k] = -1
+                rows[i, k] = -1
+                counts[i, k] = NOT_HERE
+                if 0 <= item < n:
+                    seq = _child(table, item, seqs[k])
+                    seq_rows[i, k] = seq
+                    # the sequence's first item: the row after it, when the walk took its value for items
+                    if seq >= 0 and table[seq, 6] & CONTAINER and seq + 1 < n and seq + 1 < table[seq, 5] \
+                            and table[seq + 1, 6] & ITEM:
+                        row = _child(table, seq + 1, tags[k])
+                        rows[i, k] = row
+                        if row >= 0:
+                            counts[i, k] = _decode_row(buf, table, row, <uint32_t>vrs[k], big_endian, numbers[i],
+                                                       first[k], first[k + 1] - first[k], text, &used,
+                                                       text.shape[0] - (m - i) * entries)
+                if _has_text_entry(vrs[k]):
+                    text[used] = 0
+                    used += 1
     return used

@@ -449,6 +449,27 @@ def _plain_text(raw, vr, out, room):
     return 1 if vr in _UNSPLIT else raw.count(b"\\") + 1
 
 
+def _decode_row(data, table, row, want, big_endian, numbers, at, room, out, cap):
+    """The value of table row ``row`` read as VR ``want`` (0: the row's own), as decode_values: its count, or NOT_HERE."""
+    _, vr, offset, length, _, _, flags = (int(v) for v in table[row])
+    want = want or vr  # 0: the VR the file gives (none in an implicit VR data set)
+    if vr not in (0, want) or flags & ROW_CONTAINER or length < 0 or length == _UNDEFINED or offset < 0 \
+            or offset + length > len(data):
+        return NOT_HERE
+    raw = data[offset:offset + length]
+    if want in (_VR_DS, _VR_IS):
+        return _text_numbers(raw, want == _VR_IS, numbers, at, room) if length else 0
+    if want in _BINARY:
+        return _binary_numbers(raw, want, big_endian and not flags & ROW_IMPLICIT, numbers, at, room)
+    if want in _TEXT:
+        return _plain_text(raw, want, out, cap - len(out)) if length else 0
+    return NOT_HERE
+
+
+def _text_entry(want):
+    return want == 0 or want in _TEXT
+
+
 @_kernel
 def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, numbers, text):
     """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); ``vrs[k]`` 0: the file's VR (explicit VR only), one text entry; return the bytes of ``text`` used."""
@@ -473,20 +494,57 @@ def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, number
         r = int(table[r, 5])
     out = bytearray()
     for k in range(nt):
-        want, row = int(vrs[k]), int(rows[k])
-        if row >= 0:
-            _, vr, offset, length, _, _, flags = (int(v) for v in table[row])
-            want = want or vr  # 0: the VR the file gives (none in an implicit VR data set)
-            if not (vr not in (0, want) or flags & ROW_CONTAINER or length < 0 or length == _UNDEFINED or offset < 0
-                    or offset + length > len(data)):
-                raw, at, room = data[offset:offset + length], int(first[k]), int(first[k + 1] - first[k])
-                if want in (_VR_DS, _VR_IS):
-                    counts[k] = _text_numbers(raw, want == _VR_IS, numbers, at, room) if length else 0
-                elif want in _BINARY:
-                    counts[k] = _binary_numbers(raw, want, big_endian and not flags & ROW_IMPLICIT, numbers, at, room)
-                elif want in _TEXT:
-                    counts[k] = _plain_text(raw, want, out, len(text) - (nt - k) - len(out)) if length else 0
-        if vrs[k] == 0 or vrs[k] in _TEXT:  # one entry a text tag or a tag of the file's VR
+        if rows[k] >= 0:
+            counts[k] = _decode_row(data, table, int(rows[k]), int(vrs[k]), big_endian, numbers, int(first[k]),
+                                    int(first[k + 1] - first[k]), out, len(text) - (nt - k))
+        if _text_entry(int(vrs[k])):  # one entry a text tag or a tag of the file's VR
             out.append(0)
+    text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
+    return len(out)
+
+
+def _child(table, parent, tag):
+    """The row of the last child of row ``parent`` with ``tag`` (-1: none)."""
+    found, r, end = -1, parent + 1, int(table[parent, 5])
+    while r < min(end, table.shape[0]):
+        if table[r, 0] == tag:
+            found = r
+        if table[r, 5] <= r:
+            break
+        r = int(table[r, 5])
+    return found
+
+
+@_kernel
+def decode_items(buf, table, big_endian, items, seqs, tags, vrs, first, seq_rows, rows, counts, numbers, text):
+    """For each item row ``items[i]`` and each k: ``seq_rows[i, k]`` the row of its sequence ``seqs[k]`` (-1 absent), ``rows[i, k]`` the row of ``tags[k]`` in that sequence's first item (-1 absent); its value as ``decode_values`` reads it into ``counts[i, k]``, ``numbers[i, first[k]:first[k + 1]]`` and one ``text`` entry an (i, k) of a text VR or VR 0; return the bytes of ``text`` used."""
+    m, nk, n = len(items), len(tags), table.shape[0]
+    if len(seqs) != nk or len(vrs) != nk or len(first) != nk + 1 or table.shape[1] != 7 \
+            or seq_rows.shape != (m, nk) or rows.shape != (m, nk) or counts.shape != (m, nk) \
+            or numbers.shape[0] != m or (nk and (first[0] < 0 or first[nk] > numbers.shape[1])) \
+            or len(text) < len(buf) + m * nk:
+        raise ValueError("decode_items: seqs, tags, vrs of one length, first one longer and inside numbers' rows, "
+                         "(items, tags) outputs, text at least len(buf) + items x tags")
+    if any(first[k] > first[k + 1] for k in range(nk)):
+        raise ValueError("decode_items: first must not decrease")
+    entries = sum(_text_entry(int(v)) for v in vrs)
+    data, out = bytes(buf), bytearray()
+    seq_rows[:], rows[:], counts[:] = -1, -1, NOT_HERE
+    for i, item in enumerate(int(v) for v in items):
+        for k in range(nk):
+            if 0 <= item < n:
+                seq = _child(table, item, int(seqs[k]))
+                seq_rows[i, k] = seq
+                # the sequence's first item: the row after it, when the walk took its value for items
+                if seq >= 0 and table[seq, 6] & ROW_CONTAINER and seq + 1 < min(n, table[seq, 5]) \
+                        and table[seq + 1, 6] & ROW_ITEM:
+                    row = _child(table, seq + 1, int(tags[k]))
+                    rows[i, k] = row
+                    if row >= 0:
+                        counts[i, k] = _decode_row(data, table, row, int(vrs[k]), big_endian, numbers[i],
+                                                   int(first[k]), int(first[k + 1] - first[k]), out,
+                                                   len(text) - (m - i) * entries)
+            if _text_entry(int(vrs[k])):
+                out.append(0)
     text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
     return len(out)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _kernels
 from . import _dictionary
-from .header import Header, tag_of
+from .header import PER_FRAME, SHARED, Header, tag_of
 
 #: How often pydicom answered instead of the scan: whole files, and single values.
 FALLBACKS = {"files": 0, "values": 0}
@@ -218,8 +218,8 @@ class Record:
     (['0x80060', '0x280010', '0x280030'], [0, 0, 6, 12])
     """
 
-    def __init__(self, keywords):
-        tags = sorted({tag_of(k) for k in keywords})
+    def __init__(self, keywords, ordered=True):
+        tags = sorted({tag_of(k) for k in keywords}) if ordered else [tag_of(k) for k in keywords]
         names = [dictionary_vr(tag) for tag in tags]
         # a private tag: the VR the file gives (explicit VR files; pydicom's too but for UN)
         kinds = [_FILE_VR if (tag >> 16) & 1 else _KINDS.get(vr, _ELSEWHERE) for tag, vr in zip(tags, names)]
@@ -230,6 +230,7 @@ class Record:
         if any(kind == _ELSEWHERE and vr is None for kind, vr in zip(kinds, names)):
             raise ValueError("Record: a public tag without a VR in the dictionary")
         self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+        self.entries = sum(kind in (_SPLIT, _WHOLE, _FILE_VR) for kind in kinds)  # text entries a record
         entry = iter(range(len(tags)))  # a tag's entry in the kernel's text (text VRs and the file's VR)
         # per tag: (tag, VR, where its value is: (first number, text entry) for the file's VR, how it is held)
         self.plan = [(tag, vr, (int(at), next(entry)) if kind == _FILE_VR else next(entry) if kind in (_SPLIT, _WHOLE)
@@ -243,6 +244,62 @@ class Record:
         used = _kernels.decode_values(data, table, big_endian, self.tags, self.vrs, self.first, rows, counts, numbers,
                                       text)
         return rows.tolist(), counts.tolist(), numbers.tolist(), text[:used].tobytes().decode("ascii").split("\0")
+
+
+class ItemsRecord:
+    """Values read from the first item of sequences inside items (the functional groups of every frame) in one
+    ``decode_items`` call: ``pairs`` of (sequence tag, tag), grouped by sequence.
+
+    Examples
+    --------
+    >>> record = ItemsRecord([(0x00209113, 0x00200032), (0x00289110, 0x00280030), (0x00289110, 0x00180050)])
+    >>> [(hex(seq), len(plan.plan)) for seq, _, plan in record.groups]
+    [('0x209113', 1), ('0x289110', 2)]
+    """
+
+    class _Plan:
+        __slots__ = ("plan",)
+
+    def __init__(self, pairs):
+        pairs = sorted(set(pairs))
+        self.seqs = np.array([seq for seq, _ in pairs], np.int64)
+        flat = Record([tag for _, tag in pairs], ordered=False)
+        self.tags, self.vrs, self.first = np.array([tag for _, tag in pairs], np.int64), flat.vrs, flat.first
+        self.entries = flat.entries
+        self.groups = []  # (sequence tag, (first, last + 1) in pairs, the plan ScannedHeader.prime takes)
+        for k, (seq, _) in enumerate(pairs):
+            if not self.groups or self.groups[-1][0] != seq:
+                self.groups.append((seq, [k, k], self._Plan()))
+            self.groups[-1][1][1] = k + 1
+        for _, (a, b), plan in self.groups:
+            plan.plan = flat.plan[a:b]
+
+    def decode(self, data, table, big_endian, items):
+        """``(seq_rows, rows, counts, numbers, texts)``: lists a row an item (texts: ``entries`` each)."""
+        m, nk = len(items), len(self.tags)
+        seq_rows, rows, counts = (np.empty((m, nk), np.int64) for _ in range(3))
+        numbers, text = np.empty((m, int(self.first[-1]))), np.empty(len(data) + m * nk, np.uint8)
+        used = _kernels.decode_items(data, table, big_endian, np.array(items, np.int64), self.seqs, self.tags,
+                                     self.vrs, self.first, seq_rows, rows, counts, numbers, text)
+        texts = text[:used].tobytes().decode("ascii").split("\0")
+        e = self.entries
+        return (seq_rows.tolist(), rows.tolist(), counts.tolist(), numbers.tolist(),
+                [texts[i * e:(i + 1) * e] for i in range(m)])
+
+
+_FRAMES = None  # the ItemsRecord of the functional groups (medfast.dicom.enhanced's), made at the first use
+
+
+def _frame_record():
+    global _FRAMES
+    if _FRAMES is None:
+        from . import enhanced
+
+        pairs = [(tag_of(group), tag_of(keyword)) for group, keywords in enhanced._GROUPS.items() for keyword in keywords]
+        classic = tag_of(enhanced._PHILIPS_PER_FRAME)
+        pairs += [(classic, tag_of(k)) for k in (*enhanced._PHILIPS_CLASSIC, *enhanced._PHILIPS_PRIVATE.values())]
+        _FRAMES = ItemsRecord(pairs)
+    return _FRAMES
 
 
 # ---- the header -------------------------------------------------------------------------------
@@ -508,7 +565,7 @@ class ScannedHeader(Header):
             element = self._element(tag)
             found = []
             if element is not None and element[0] == "SQ":
-                rows, r = self.file.rows, self.children()[tag]
+                rows, r = self.file.rows, self._row_of(tag)
                 if rows[7 * r + LENGTH] and not rows[7 * r + FLAGS] & CONTAINER:  # pydicom's own parse of the bytes
                     found = list(self._dataset_header().items(tag))
                 else:
@@ -516,8 +573,42 @@ class ScannedHeader(Header):
                     while child < end:
                         found.append(ScannedHeader(self.file, child, self))
                         child = rows[7 * child + END]
+                    if self.row < 0 and tag in (PER_FRAME, SHARED) and found:
+                        self._prime_groups(found)
             self._items[tag] = found
         return found
+
+    def _row_of(self, tag):
+        r = self._located.get(tag)
+        return r if r is not None else self.children()[tag]
+
+    def _prime_groups(self, frames):
+        """Decode the functional groups' values of every frame item in one kernel call (``_frame_record``).
+
+        Each group sequence found gets its items, the first one its values;
+        a group absent from a frame is known absent; the rest stays lazy.
+        """
+        record, file = _frame_record(), self.file
+        rows, big = file.rows, not file.little
+        table = np.frombuffer(rows, np.int64).reshape(-1, 7)
+        seq_rows, value_rows, counts, numbers, texts = record.decode(file.data, table, big, [f.row for f in frames])
+        for frame, seqs, found, count, values, text in zip(frames, seq_rows, value_rows, counts, numbers, texts):
+            for seq_tag, (a, _), plan in record.groups:
+                s = seqs[a]
+                if s < 0:
+                    frame._values[seq_tag] = None
+                    continue
+                code, flags = rows[7 * s + VR], rows[7 * s + FLAGS]
+                if not flags & CONTAINER or not (code == _VR_SQ or flags & IMPLICIT and dictionary_vr(seq_tag) == "SQ"):
+                    continue  # a UN, a private tag of an implicit file, bytes pydicom parses: left to _element
+                frame._values[seq_tag] = ("SQ", None)
+                items, child, end = [], s + 1, rows[7 * s + END]
+                while child < end:
+                    items.append(ScannedHeader(file, child, frame))
+                    child = rows[7 * child + END]
+                frame._items[seq_tag] = items
+                if items:
+                    items[0].prime(plan, found[a:a + len(plan.plan)], count[a:a + len(plan.plan)], values, text)
 
     def sequences(self):
         for tag in sorted(self.children()):

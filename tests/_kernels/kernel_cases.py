@@ -491,6 +491,53 @@ def _numbers_cases():
     return cases
 
 
+def _items_cases():
+    """Functional-group-like nesting: frames of group sequences holding values; a group missing, one empty, text."""
+    from medfast._kernels import _reference
+
+    cases = []
+    for big, implicit in ((False, False), (True, False), (False, True)):
+        vr = (lambda v: None) if implicit else (lambda v: v)
+
+        def group(seq, *elements, empty=False):
+            body = b"".join(_element(t, vr(v), value, big) for t, v, value in elements)
+            return _sequence(seq, [] if empty else [_item(body, big=big)], vr=vr(b"SQ"), big=big)
+
+        frames = []
+        for f in range(4):
+            position = group(0x00209113, (0x00200032, b"DS", f"1\\2\\{f}.5".encode() + b" "))
+            measures = group(0x00289110, (0x00280030, b"DS", b"0.5\\0.5 "), (0x00180050, b"DS", b"2"),
+                             empty=f == 2)
+            content = group(0x00209111, (0x00209157, b"UL", struct.pack(">II" if big else "<II", 1, f)),
+                            (0x00209128, b"UL", struct.pack(">I" if big else "<I", f)))
+            frame_type = group(0x00189226, (0x00089007, b"CS", b"ORIGINAL\\PRIMARY\\M\\NONE"))
+            frames.append(_item(position + (b"" if f == 1 else measures) + content + (frame_type if f != 3 else b""),
+                                big=big))
+        data = _element(0x00080060, vr(b"CS"), b"MR", big) + _sequence(0x52009230, frames, vr=vr(b"SQ"), big=big)
+        table = np.zeros((len(data) // 8 + 2, 7), np.int64)
+        stop = np.zeros(5, np.int64)
+        _reference.index_elements(data, 0, not implicit, big, False, table, stop)
+        table = table[:int(stop[4])]
+        items = np.flatnonzero((table[:, 0] == 0xFFFEE000) & (table[:, 4] == 1))  # the frames: items of row 1
+        pairs = [(0x00209113, 0x00200032, 0x4453), (0x00289110, 0x00280030, 0x4453), (0x00289110, 0x00180050, 0x4453),
+                 (0x00209111, 0x00209157, 0x554C), (0x00209111, 0x00209128, 0), (0x00189226, 0x00089007, 0x4353),
+                 (0x00189226, 0x00080008, 0x4353), (0x00209116, 0x00200037, 0x4453)]
+        for width in (1, 3):
+            for picked in (items, items[::-1][:2], np.array([0, 10**6, -1], np.int64)):
+                def make(data=data, table=table, picked=picked, width=width, big=big):
+                    m, nk = len(picked), len(pairs)
+                    first = np.arange(nk + 1, dtype=np.int64) * width
+                    return (at_end(data), readonly(table), big, readonly(np.array(picked, np.int64)),
+                            readonly(np.array([p[0] for p in pairs], np.int64)),
+                            readonly(np.array([p[1] for p in pairs], np.int64)),
+                            readonly(np.array([p[2] for p in pairs], np.int64)), readonly(first),
+                            np.full((m, nk), 7, np.int64), np.full((m, nk), 7, np.int64), np.full((m, nk), 7, np.int64),
+                            np.full((m, int(first[-1])), 7.0), np.full(len(data) + m * nk, 7, np.uint8))
+
+                cases.append((f"big={big} implicit={implicit} x{width} items {list(picked)}", make))
+    return cases
+
+
 CASES = {
     "swap_bytes": _swap_cases(),
     "unpack_1bit": _unpack_1bit_cases(),
@@ -506,4 +553,5 @@ CASES = {
     "apply_palette": _palette_cases(),
     "index_elements": _index_cases(),
     "decode_values": _numbers_cases(),
+    "decode_items": _items_cases(),
 }
