@@ -100,13 +100,21 @@ def rescale_int(src, dst, slope, intercept, frame_len):
 # ---- _stack ------------------------------------------------------------------
 
 @_kernel
-def place_frame(src, offset, dst, itemsize, k, swap, bits_stored, shift, slope, intercept):
+def place_frame(src, offset, dst, itemsize, k, swap, bits_stored, shift, slope, intercept, row_items=0):
     """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass.
 
     ``k`` is the stored kind, ``'u'``, ``'i'`` or ``'f'``; the steps are: byte swap when ``swap``,
     stored-bits fix when ``bits_stored`` > 0, then ``rescale_float``/``rescale_int``'s
-    arithmetic for one frame.
+    arithmetic for one frame. ``row_items`` > 0: the frame's rows (that many items each) land in
+    ``dst`` in reverse order.
     """
+    if len(dst) and row_items > 0:
+        if len(dst) % row_items:
+            raise ValueError("place_frame: row_items must divide len(dst)")
+        flipped = np.empty_like(dst)
+        place_frame(src, offset, flipped, itemsize, k, swap, bits_stored, shift, slope, intercept)
+        dst[:] = flipped.reshape(-1, row_items)[::-1].reshape(-1)
+        return
     raw = np.frombuffer(src, np.dtype(f"u{itemsize}"), count=len(dst), offset=offset)
     if swap:
         raw = raw.byteswap()

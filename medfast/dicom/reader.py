@@ -25,6 +25,9 @@ def _workers():
     return min(32, (os.cpu_count() or 1) + 2)
 
 
+_CHUNK = 32  # files a task of the header pass
+
+
 # The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
 # the writers look here instead of reading a file again.
 _KEPT = weakref.WeakValueDictionary()
@@ -162,11 +165,10 @@ def _raw_layout(s, mosaic=False):
     return stored, bits, high
 
 
-def _place_native(s, layout, out, index, scratch, frame):
-    """Read one file's pixel bytes and place them, decoded, in ``out[index]`` with the rows reversed.
+def _place_native(s, layout, out, index, scratch):
+    """Read one file's pixel bytes and decode them into ``out[index]``, rows reversed (NIfTI's), in one pass.
 
-    ``scratch`` (raw bytes) and ``frame`` (one decoded frame, shape (1, rows, cols)) are the
-    calling thread's buffers, reused from file to file.
+    ``scratch`` is the calling thread's buffer for the raw bytes, reused from file to file.
     """
     from ..kernels import place_frame
 
@@ -182,9 +184,9 @@ def _place_native(s, layout, out, index, scratch, frame):
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
-    place_frame(target, 0, frame, 0, stored_dtype=stored, bits_stored=bits, high_bit=high,
-                slope=slope, intercept=inter)
-    np.copyto(out[index], frame[0, ::-1])  # NIfTI rows run bottom-up
+    place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
+                slope=slope, intercept=inter, flip_rows=True)
+    frame = out[index]
     return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
@@ -286,9 +288,8 @@ def _fill(ordered, varies):
 
     def run_fast(chunk):
         scratch = bytearray(scratch_size)
-        frame = np.empty((1, s0.rows, s0.cols), out.dtype)
         for index, s, layout in chunk:
-            ranges[index] = _place_native(s, layout, out, index, scratch, frame)
+            ranges[index] = _place_native(s, layout, out, index, scratch)
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
@@ -420,9 +421,11 @@ def _sources(files, skipped, pixels=False):
                 raise
             return err
 
-    # the kernel releases the GIL while it walks, so files are read and walked in parallel
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        found = list(pool.map(one, files))
+    # the kernel releases the GIL while it walks, so files are read and walked in parallel; in chunks, as a task a
+    # file costs as much as a header
+    chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    with ThreadPoolExecutor(max_workers=min(_workers(), len(chunks)) or 1) as pool:
+        found = [got for chunk in pool.map(lambda chunk: [one(path) for path in chunk], chunks) for got in chunk]
     not_dicom = sum(isinstance(got, NotPart10) for got in found)
     for path, got in zip(files, found):
         if isinstance(got, MedfastError):

@@ -181,6 +181,16 @@ def _place_frame_cases():
                                 bits, shift, slope, inter)
 
                     cases.append((f"{order}{stored}->{out}-b{bits}>>{shift}-{slope}x+{inter}-{n}-{where}", make))
+    # rows written in reverse order (the reader's NIfTI row order): 1001 items as 7 x 143 and 143 x 7, one row, none
+    for stored, out, bits, shift, slope, inter in settings[::3]:
+        for n, row_items in ((1001, 7), (1001, 143), (1001, 1001), (0, 5)):
+            def make(stored=stored, out=out, bits=bits, shift=shift, slope=slope, inter=inter, n=n, row_items=row_items):
+                sdt = np.dtype(stored).newbyteorder(">")
+                data = random_values(stored, n, seed=n).astype(sdt).tobytes()
+                return (at_end(data), 0, np.zeros(n, out), sdt.itemsize, sdt.kind, sdt.itemsize > 1, bits, shift,
+                        slope, inter, row_items)
+
+            cases.append((f">{stored}->{out}-b{bits}-{n} rows of {row_items} reversed", make))
     return cases
 
 
