@@ -54,6 +54,7 @@ class Summary(list):
     ``sources``, ``shape``, ``spacing``, ``dtype``, ``warnings``, ``png``),
     ``failures`` (dicts with ``source`` and ``reason``), ``files`` scanned,
     ``not_dicom`` files neither DICOM nor a format medfast reads, ``seconds``,
+    ``peak_rss`` (bytes: the most a process converting series held),
     ``exit_code`` (``medfast.exitcodes``: 0 all done, 8 some failed, 2 nothing
     converted).
     """
@@ -64,6 +65,7 @@ class Summary(list):
         self.series, self.failures, self.warnings = [], [], []
         self.files = self.not_dicom = 0
         self.seconds = 0.0
+        self.peak_rss = 0  # the most memory a process converting series held (bytes): this one or a worker
 
     def counts(self):
         return collections.Counter(s["status"] for s in self.series)
@@ -94,6 +96,7 @@ class Summary(list):
         return {
             "out_dir": self.out_dir, "dry_run": self.dry_run, "exit_code": self.exit_code,
             "files_scanned": self.files, "not_dicom": self.not_dicom, "seconds": round(self.seconds, 3),
+            "peak_rss_bytes": self.peak_rss,
             "converted": counts["converted"], "skipped": counts["skipped"], "planned": counts["planned"],
             "failed": len(self.failures),
             "series": [{k: v for k, v in s.items() if k != "png"} for s in self.series],
@@ -300,6 +303,7 @@ class _Engine:
         from ..dcm2niix.naming import resolve_conflict
 
         self.summary.failures += result["failures"]
+        self.summary.peak_rss = max(self.summary.peak_rss, result.get("peak_rss", 0))
         if result["error"]:
             self.summary.failures.append({"source": _series_name(files), "reason": result["error"]})
             if result["no_space"]:
@@ -360,8 +364,8 @@ def _series_name(files):
     return f"{os.path.dirname(first) or first} ({len(files)} files)"
 
 
-# imported once by the server the workers fork from (nibabel: the NIfTI writer's, until it writes without it)
-_WORKER_MODULES = ["medfast.convert.tasks", "medfast.dicom.reader", "medfast.dcm2niix.writer", "nibabel"]
+# imported once by the server the workers fork from
+_WORKER_MODULES = ["medfast.convert.tasks", "medfast.dicom.reader", "medfast.dcm2niix.writer"]
 
 
 def _local_executor(jobs):
