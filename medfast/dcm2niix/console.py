@@ -33,10 +33,11 @@ def banner():
     True
     """
     import platform
+    import struct
 
     import medfast
 
-    bits = 64 if platform.architecture()[0] == "64bit" else 32
+    bits = struct.calcsize("P") * 8  # platform.architecture() runs the `file` command
     return f"Chris Rorden's dcm2niiX version {DCM2NIIX_VERSION}  (medfast {medfast.__version__}) " \
            f"({bits}-bit {platform.system()})"
 

@@ -245,20 +245,64 @@ def rotates_to_canonical(first_volume):
     return bool(np.all(np.abs(steps - steps[0]) <= abs(steps[0]) * 0.1))
 
 
+def closest_axes(aff):
+    """For each voxel axis, the world axis it runs closest to and the direction: nibabel's ``io_orientation``.
+
+    The columns of the rotation part, scaled to unit length, are replaced by
+    the nearest orthonormal matrix (SVD); then, from the voxel axis whose best
+    match is strongest to the weakest, each takes the world axis with its
+    largest component (which no other voxel axis may take afterwards), with
+    that component's sign. Returns a (3, 2) array of (world axis, +1 or -1);
+    NaN for an axis the affine collapses.
+
+    Examples
+    --------
+    >>> closest_axes(np.diag([-2.0, 2.0, 3.0, 1.0])).tolist()
+    [[0.0, -1.0], [1.0, 1.0], [2.0, 1.0]]
+    """
+    rzs = np.asarray(aff, dtype=np.float64)[:3, :3]
+    lengths = np.sqrt(np.sum(rzs * rzs, axis=0))
+    lengths[lengths == 0] = 1
+    left, values, right = np.linalg.svd(rzs / lengths, full_matrices=False)
+    keep = values > values.max() * 3 * np.finfo(values.dtype).eps
+    rotation = np.dot(left[:, keep], right[keep])
+    out = np.full((3, 2), np.nan)
+    for axis in np.argsort(np.min(-(rotation ** 2), axis=0), kind="stable"):
+        column = rotation[:, axis]
+        if np.allclose(column, 0):
+            continue
+        world = int(np.argmax(np.abs(column)))
+        out[axis] = world, -1.0 if column[world] < 0 else 1.0
+        rotation[world, :] = 0
+    return out
+
+
 def to_closest_canonical(stored, aff):
     """Reorder axes and flip so the affine is closest to RAS+ (dcm2niix does this for 3-D acquisitions).
 
-    Returns the reordered view of the first three axes and the matching affine.
-    """
-    from nibabel.orientations import inv_ornt_aff, io_orientation
+    Returns the reordered view of the first three axes and the matching
+    affine: ``aff`` times the map from new voxel indices to old ones (the
+    flips' offsets are the axis lengths less one), the affine nibabel's
+    ``as_closest_canonical`` gives.
 
-    ornt = io_orientation(aff)
-    if (ornt == [[0, 1], [1, 1], [2, 1]]).all():
+    Examples
+    --------
+    >>> arr, aff = to_closest_canonical(np.arange(24).reshape(2, 3, 4), np.diag([-2.0, 2.0, 3.0, 1.0]))
+    >>> arr.shape, arr[0, 0, 0], aff[0].tolist()
+    ((2, 3, 4), 12, [2.0, 0.0, 0.0, -2.0])
+    """
+    axes = closest_axes(aff)
+    if np.isnan(axes).any() or (axes == [[0, 1], [1, 1], [2, 1]]).all():
         return stored, aff
     arr = stored
-    for axis, (_, flip) in enumerate(ornt):
+    for axis, (_, flip) in enumerate(axes):
         if flip < 0:
             arr = np.flip(arr, axis)
-    order = np.argsort(ornt[:, 0]).tolist()
+    order = np.argsort(axes[:, 0]).tolist()
     arr = arr.transpose(order + list(range(3, arr.ndim)))
-    return arr, aff @ inv_ornt_aff(ornt, stored.shape[:3])
+    # new voxel index -> old: a row a column of a reordering, then the flips about the axes' centres
+    reorder = np.eye(4)[[int(v) for v in axes[:, 0]] + [3], :]
+    flips = np.diag(list(axes[:, 1]) + [1.0])
+    centre = -(np.array(stored.shape[:3]) - 1) / 2.0
+    flips[:3, 3] = axes[:, 1] * centre - centre
+    return arr, aff @ np.dot(flips, reorder)

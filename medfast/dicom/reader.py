@@ -25,6 +25,9 @@ def _workers():
     return min(32, (os.cpu_count() or 1) + 2)
 
 
+_CHUNK = 32  # files a task of the header pass
+
+
 # The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
 # the writers look here instead of reading a file again.
 _KEPT = weakref.WeakValueDictionary()
@@ -47,13 +50,36 @@ def header_of(path):
     return found
 
 
+# pydicom's Image Storage SOP classes: those under 1.2.840.10008.5.1.4.1.1 in these families (the next UID
+# component), and two print classes (tests/dicom/test_read_dicom.py holds the table to pydicom's dictionary)
+_IMAGE_FAMILIES = frozenset({"1", "2", "3", "4", "5", "6", "7", "12", "13", "14", "20", "77", "128", "130", "481", "501",
+                             "601"})
+_IMAGE_PRINT_CLASSES = ("1.2.840.10008.5.1.1.29", "1.2.840.10008.5.1.1.30")
+_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
+
+
+def may_be_image_class(uid):
+    """False for a SOP class that is none of pydicom's Image Storage classes (a report, a presentation state ...).
+
+    Examples
+    --------
+    >>> may_be_image_class("1.2.840.10008.5.1.4.1.1.4"), may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")
+    (True, False)
+    """
+    if uid in _IMAGE_PRINT_CLASSES:
+        return True
+    return uid.startswith(_STORAGE_ROOT) and uid[len(_STORAGE_ROOT):].split(".")[0] in _IMAGE_FAMILIES
+
+
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
+    sop_class = header.get("SOPClassUID")
+    if isinstance(sop_class, str) and sop_class and not may_be_image_class(sop_class):
+        return None  # no need of pydicom's names (importing pydicom is most of a small conversion's time)
     _pydicom.ensure()
     import pydicom
     from pydicom.uid import UID
 
-    sop_class = header.get("SOPClassUID")
     if not sop_class:  # a rare file (a DICOMDIR): its meta group may still name the class
         with BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
             meta = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
@@ -139,11 +165,10 @@ def _raw_layout(s, mosaic=False):
     return stored, bits, high
 
 
-def _place_native(s, layout, out, index, scratch, frame):
-    """Read one file's pixel bytes and place them, decoded, in ``out[index]`` with the rows reversed.
+def _place_native(s, layout, out, index, scratch):
+    """Read one file's pixel bytes and decode them into ``out[index]``, rows reversed (NIfTI's), in one pass.
 
-    ``scratch`` (raw bytes) and ``frame`` (one decoded frame, shape (1, rows, cols)) are the
-    calling thread's buffers, reused from file to file.
+    ``scratch`` is the calling thread's buffer for the raw bytes, reused from file to file.
     """
     from ..kernels import place_frame
 
@@ -159,9 +184,9 @@ def _place_native(s, layout, out, index, scratch, frame):
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
-    place_frame(target, 0, frame, 0, stored_dtype=stored, bits_stored=bits, high_bit=high,
-                slope=slope, intercept=inter)
-    np.copyto(out[index], frame[0, ::-1])  # NIfTI rows run bottom-up
+    place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
+                slope=slope, intercept=inter, flip_rows=True)
+    frame = out[index]
     return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
@@ -263,9 +288,8 @@ def _fill(ordered, varies):
 
     def run_fast(chunk):
         scratch = bytearray(scratch_size)
-        frame = np.empty((1, s0.rows, s0.cols), out.dtype)
         for index, s, layout in chunk:
-            ranges[index] = _place_native(s, layout, out, index, scratch, frame)
+            ranges[index] = _place_native(s, layout, out, index, scratch)
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
@@ -397,9 +421,11 @@ def _sources(files, skipped, pixels=False):
                 raise
             return err
 
-    # the kernel releases the GIL while it walks, so files are read and walked in parallel
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        found = list(pool.map(one, files))
+    # the kernel releases the GIL while it walks, so files are read and walked in parallel; in chunks, as a task a
+    # file costs as much as a header
+    chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    with ThreadPoolExecutor(max_workers=min(_workers(), len(chunks)) or 1) as pool:
+        found = [got for chunk in pool.map(lambda chunk: [one(path) for path in chunk], chunks) for got in chunk]
     not_dicom = sum(isinstance(got, NotPart10) for got in found)
     for path, got in zip(files, found):
         if isinstance(got, MedfastError):

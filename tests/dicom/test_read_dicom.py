@@ -247,3 +247,15 @@ def test_header_only_read_predicts_shape_dtype_and_affine(corpus):
         assert head.shape == vol.shape and head.stored.dtype == vol.stored.dtype
         assert np.array_equal(head.affine, vol.affine) and head.meta["frames"] == vol.meta["frames"]
         assert head.stored.strides[:2] == (0, 0)  # nothing was read
+
+
+def test_image_class_table_holds_every_pydicom_image_storage_class():
+    from pydicom._uid_dict import UID_dictionary
+
+    from medfast.dicom.reader import may_be_image_class
+
+    images = [uid for uid, entry in UID_dictionary.items() if "Image Storage" in entry[0]]
+    others = [uid for uid, entry in UID_dictionary.items() if "Image Storage" not in entry[0]]
+    assert len(images) > 50 and all(may_be_image_class(uid) for uid in images)
+    assert not may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")  # an SR: no pydicom needed to say so
+    assert sum(map(may_be_image_class, others)) < len(others) // 10  # the others mostly told apart at once
