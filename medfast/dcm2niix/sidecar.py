@@ -12,6 +12,7 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
+from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
@@ -20,7 +21,7 @@ from ..dicom.values import words as _words
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
-# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
+# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "protocol" (``protocol_name``), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
 _TABLE_ID = (
     ("ManufacturersModelName", "ManufacturerModelName", "str"),
@@ -47,7 +48,7 @@ _TABLE_SERIES = (
     ("MRAcquisitionType", "MRAcquisitionType", "acq"),
     ("StudyDescription", "StudyDescription", "str"),
     ("SeriesDescription", "SeriesDescription", "str"),
-    ("ProtocolName", "ProtocolName", "str"),
+    ("ProtocolName", "ProtocolName", "protocol"),
     ("ScanningSequence", "ScanningSequence", "str"),
     ("SequenceVariant", "SequenceVariant", "str"),
     ("ScanOptions", "ScanOptions", "str"),
@@ -87,6 +88,9 @@ def _put(out, key, value, kind):
 def _table(out, ds, table):
     enhanced = bool(ds.frames())
     for key, keyword, kind in table:
+        if kind == "protocol":  # dcm2niix's protocol name, the one %p writes (fallbacks, _MoCo)
+            _put(out, key, protocol_name(ds, strings(ds.find("ImageType"))), "str")
+            continue
         # enhanced files: dcm2niix's flat parse keeps the last value of a tag, nested or not
         nested = ds.last(keyword) if enhanced else None
         _put(out, key, nested if nested is not None else ds.find(keyword), kind)

@@ -1,0 +1,96 @@
+"""Rules the oracle survey (tests/oracle_survey) found missing, each compared with the dcm2niix package.
+
+Every case is synthesised: a ``medfast.synth`` series whose headers are
+edited the way the public files of the survey differ (no geometry, empty
+protocol name, ...).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+
+from vendor_series import against_dcm2niix, assert_same
+
+
+def _ct(folder, shape=(8, 6, 3), drop=(), edit=None):
+    """A small CT series, ``drop`` keywords deleted and ``edit(ds, n)`` applied to file n."""
+    from medfast.synth import write_ct_series
+
+    paths = write_ct_series(folder, shape=shape, spacing=(0.8, 0.6, 1.5))
+    for n, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        for keyword in drop:
+            if keyword in ds:
+                del ds[keyword]
+        if edit is not None:
+            edit(ds, n)
+        ds.save_as(path)
+    return paths
+
+
+NO_GEOMETRY = ("ImagePositionPatient", "ImageOrientationPatient", "SliceLocation")
+
+
+@pytest.mark.parametrize(("drop", "nz"), [
+    (NO_GEOMETRY, 1),  # one screenshot-like image
+    (NO_GEOMETRY, 3),
+    (("ImagePositionPatient",), 3),  # orientation kept, position lost: still the placeholder matrix
+    (("ImageOrientationPatient",), 3),  # position kept: an axial stack with dcm2niix's stand-in orientation
+])
+def test_images_without_geometry(tmp_path, drop, nz):
+    """Images without position or orientation convert as dcm2niix converts them (placeholder matrix, codes 0)."""
+    _ct(tmp_path / "in", shape=(8, 6, nz), drop=drop)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("which", [0, 3])
+def test_one_image_without_position(tmp_path, which):
+    """One file of a CT series without position: the first decides the matrix (placeholder or not), as dcm2niix."""
+    def edit(ds, n):
+        if n == which:
+            del ds.ImagePositionPatient
+    _ct(tmp_path / "in", shape=(8, 6, 5), edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+def test_images_without_geometry_stack_in_instance_order(tmp_path):
+    """Without positions dcm2niix stacks a series' images by instance number, whatever the file order."""
+    numbers = [3, 1, 5, 2, 4]
+    _ct(tmp_path / "in", shape=(8, 6, 5), drop=NO_GEOMETRY, edit=lambda ds, n: setattr(ds, "InstanceNumber", numbers[n]))
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+def test_3d_acquisition_without_geometry_keeps_dicom_rows(tmp_path):
+    """A 3-D MR acquisition without geometry: dcm2niix's turn to RAS+ replaces the row flip and turns nothing."""
+    def edit(ds, n):
+        ds.Modality, ds.MRAcquisitionType = "MR", "3D"
+    _ct(tmp_path / "in", shape=(8, 6, 4), drop=NO_GEOMETRY, edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+def test_placeholder_matrix_and_codes(tmp_path):
+    """The reader's own view: identity with the rows flipped, codes 0, the pixel spacing kept for pixdim."""
+    import medfast
+
+    _ct(tmp_path / "in", shape=(8, 6, 2), drop=NO_GEOMETRY)
+    [vol] = medfast.read_dicom(tmp_path / "in")
+    want = np.eye(4)
+    want[1, 3] = -5.0  # -(rows - 1)
+    assert np.array_equal(vol.affine, want)
+    assert (vol.meta["qform_code"], vol.meta["sform_code"]) == (0, 0)
+    assert np.allclose(vol.meta["qform_zooms"], (0.8, 0.6, 1.5))  # column, row, slice spacing
+
+
+@pytest.mark.parametrize("names", [
+    dict(ProtocolName="", SeriesDescription="Thorax LAT"),  # SeriesDescription stands in
+    dict(ProtocolName="", SeriesDescription="", SequenceName="tse2d"),  # then SequenceName (not Siemens)
+    dict(ProtocolName="bold", ImageType=["ORIGINAL", "PRIMARY", "MOCO", "M"]),  # motion corrected: _MoCo
+])
+def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
+    """%p and the sidecar's ProtocolName follow dcm2niix's protocol name, not (0018,1030) alone."""
+    def edit(ds, n):
+        for keyword, value in names.items():
+            setattr(ds, keyword, value)
+    _ct(tmp_path / "in", edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
