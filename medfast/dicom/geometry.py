@@ -45,6 +45,21 @@ def plane(orientation, position, path, where=""):
     return np.asarray(iop, dtype=np.float64), np.asarray(ipp, dtype=np.float64)
 
 
+#: The reason a multi-frame file whose frames change orientation is left out (as dcm2niix, its issue 894).
+ORIENTATION_VARIES = "the slice orientation varies between frames: not one volume (dcm2niix refuses it, issue 894)"
+
+
+def one_orientation(path, orientations):
+    """Raise ``InvalidFileError`` when the frames of one file change orientation (by more than 1e-4).
+
+    dcm2niix compares each ImageOrientationPatient it reads in a file with
+    the one before and refuses the whole file when one differs.
+    """
+    for before, after in zip(orientations, orientations[1:]):
+        if np.any(np.abs(np.asarray(before, np.float32) - np.asarray(after, np.float32)) > 1e-4):
+            raise file_error(path, "ImageOrientationPatient", list(after), ORIENTATION_VARIES)
+
+
 def placed(slices):
     """False when the first image has no position (``plane``'s NaN): dcm2niix writes a placeholder matrix."""
     return not np.isnan(np.asarray(slices[0].ipp, dtype=np.float64)).any()

@@ -168,6 +168,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
+    geometry.one_orientation(path, [s.iop for s in out])
     return out
 
 

@@ -133,3 +133,41 @@ def test_siemens_series_header_without_protocol(tmp_path):
     assert score.nifti_ok == score.nifti == 1 and not any(problems.values()), problems
     [sidecar] = (tmp_path / "work" / "got").glob("*.json")
     assert json.loads(sidecar.read_text())["MatrixCoilMode"] == "None"
+
+
+@pytest.mark.parametrize("localizer", [False, True])
+def test_enhanced_file_whose_frames_change_orientation_is_refused(tmp_path, capsys, localizer):
+    """Frames of one enhanced file in two orientations: dcm2niix refuses the file (issue 894) and says so
+    on standard error unless it is a localizer; medfast writes nothing either, exit 2, the same lines."""
+    import copy
+
+    from medfast import exitcodes
+    from medfast.dcm2niix import main
+    from medfast.synth import write_philips_enhanced
+    from support import require_tool
+
+    require_tool("dcm2niix")
+    path = write_philips_enhanced(tmp_path / "in", shape=(8, 6, 3), echoes=(5.0,), components=("MAGNITUDE",))
+    ds = pydicom.dcmread(path)
+    if localizer:
+        ds.Manufacturer, ds.SeriesDescription = "SIEMENS", "AAHScout"
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    for n, frame in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        frame.PlaneOrientationSequence = copy.deepcopy(shared.PlaneOrientationSequence)
+        if n == 2:
+            frame.PlaneOrientationSequence[0].ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
+    del shared.PlaneOrientationSequence
+    ds.save_as(path)
+    import subprocess
+
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "got").mkdir()
+    want = subprocess.run(["dcm2niix", "-o", str(tmp_path / "ref"), str(tmp_path / "in")], capture_output=True, text=True)
+    code = main(["-o", str(tmp_path / "got"), str(tmp_path / "in")])
+    got = capsys.readouterr()
+    lines = got.out.splitlines()
+    assert want.returncode == code == exitcodes.NO_VALID_FILES
+    assert list((tmp_path / "got").iterdir()) == list((tmp_path / "ref").iterdir()) == []
+    assert lines[1:] == want.stdout.splitlines()[1:]
+    said = "Error: DICOM incompatible with NIfTI slice orientation varies (issue 894, localizer?)"
+    assert (said in want.stderr) == (said in got.err) != localizer
