@@ -64,7 +64,8 @@ _TABLE_MR = (
     ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
     ("PercentSampling", "PercentSampling", "pos"),
 )
-_MODALITIES = ("CR", "CT", "MR", "PT", "US")
+# dcm2niix knows a modality by its first two letters (the second in any case): what it prints for each
+_MODALITIES = {"CR": "CR", "CT": "CT", "MR": "MR", "PT": "PT", "US": "US", "SE": "SEG"}
 
 
 def _put(out, key, value, kind):
@@ -257,8 +258,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ds = as_header(header if header is not None else meta.get("header"))
     out = {}
     modality = _str(ds.find("Modality"))
-    if modality in _MODALITIES:
-        out["Modality"] = modality
+    if modality[:1] + modality[1:2].upper() in _MODALITIES:
+        out["Modality"] = _MODALITIES[modality[:1] + modality[1:2].upper()]
     _put(out, "MagneticFieldStrength", ds.find("MagneticFieldStrength"), "pos")
     freq = _float(ds.find("ImagingFrequency"))
     if not freq > 0:

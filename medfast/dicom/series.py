@@ -145,7 +145,8 @@ def slices_of(path, ds, source=None):
 def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
     out = []
     top_slope, top_inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
-    for i, f in enumerate(enhanced.frames(ds)):
+    count = _int(ds.get("NumberOfFrames"), 1) or 1  # dcm2niix: per-frame items beyond it are not images
+    for i, f in enumerate(enhanced.frames(ds)[:count]):
         field = f"frame {i + 1}: "
         iop, ipp = geometry.plane(f.get("ImageOrientationPatient"), f.get("ImagePositionPatient"), path, field)
         spacing = _floats(f.get("PixelSpacing"), 2, path, field + "PixelSpacing") if f.get("PixelSpacing") else [1.0, 1.0]

@@ -171,3 +171,41 @@ def test_enhanced_file_whose_frames_change_orientation_is_refused(tmp_path, caps
     assert lines[1:] == want.stdout.splitlines()[1:]
     said = "Error: DICOM incompatible with NIfTI slice orientation varies (issue 894, localizer?)"
     assert (said in want.stderr) == (said in got.err) != localizer
+
+
+@pytest.mark.parametrize("name", [
+    "liver_1frame.dcm",  # 1-bit SEG: NumberOfFrames absent, three per-frame items, one frame of pixels
+    "SC_rgb_small_odd.dcm",  # RGB secondary capture without geometry
+    "JPEG2000.dcm",  # no geometry, JPEG 2000
+    "MR-SIEMENS-DICOM-WithOverlays.dcm",
+])
+def test_public_files(tmp_path, name):
+    """Single files of pydicom's own test data that the survey found converted differently."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    (tmp_path / "in").mkdir()
+    shutil.copy(get_testdata_file(name), tmp_path / "in" / name)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("groups", [(0x6000,), (0x6000, 0x6004)])
+def test_overlays_of_a_stack(tmp_path, groups):
+    """Each file's overlay planes go to its slice of ``_ROI<n>`` (n from the group), rows flipped as the image."""
+    def edit(ds, n):
+        rng = np.random.default_rng(n)
+        for group in groups:
+            bits = rng.integers(0, 2, ds.Rows * ds.Columns, dtype=np.uint8)
+            ds.add_new((group, 0x0010), "US", ds.Rows)
+            ds.add_new((group, 0x0011), "US", ds.Columns)
+            ds.add_new((group, 0x0040), "CS", "G")
+            ds.add_new((group, 0x0050), "SS", [1, 1])
+            ds.add_new((group, 0x0100), "US", 1)
+            ds.add_new((group, 0x0102), "US", 0)
+            ds.add_new((group, 0x3000), "OW", np.packbits(bits, bitorder="little").tobytes())
+        ds.InstanceNumber = [3, 1, 2][n]  # not the position order
+    _ct(tmp_path / "in", edit=edit)
+    score = against_dcm2niix(tmp_path / "in", tmp_path / "work")
+    assert_same(score)
+    assert score.nifti == 1 + len(groups)
