@@ -16,6 +16,7 @@ import sys
 import time
 
 from .. import exitcodes
+from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, options as cli_options, search, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
@@ -363,6 +364,8 @@ class _LeftOut:
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
                 _note(f"left out {path}: {reason}")
+            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path):
+                _error(console.ORIENTATION_VARIES)
             if undecodable and console.is_jpeg_2000(syntax):
                 self.said.add("jpeg2000 due")
             elif undecodable and syntax is not None:
@@ -389,6 +392,15 @@ def _file_crc(path, settings):
         return 1 << 32
     frames = int(ds.get("NumberOfFrames") or 1)
     return console.series_crc(ds, single_frame=frames <= 1, ignore_uid=settings.ignore_series_uid)
+
+
+def _is_localizer(path):
+    from ..dicom.reader import header_of
+
+    try:
+        return console.is_localizer(header_of(path))
+    except Exception:  # read once already; a failure now: not a localizer, the error is said
+        return False
 
 
 def _is_philips(vol):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
+from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
-from ..dicom.values import integer, number, text as _text, vendor_key
+from ..dicom.values import integer, number, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
@@ -95,7 +96,9 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "j": _text(get("SeriesInstanceUID")), "k": _text(get("StudyInstanceUID")),
         "l": _text(get("PerformedProcedureStepDescription")), "m": short, "v": long_,
         "n": _text(get("PatientName")), "o": _text(get("SOPInstanceUID")),
-        "p": _text(meta.get("ProtocolName", get("ProtocolName"))), "q": _text(get("ScanningSequence")),
+        # dcm2niix's protocol name: SeriesDescription, then SequenceName stand in for an empty one; _MoCo
+        "p": protocol_name(header, meta.get("ImageType") or strings(get("ImageType"))),
+        "q": _text(get("ScanningSequence")),
         "r": _int(get("InstanceNumber")), "s": _int(meta.get("SeriesNumber", get("SeriesNumber"))),
         "t": date_time, "u": _int(get("AcquisitionNumber")), "x": _text(get("StudyID")), "y": run,
         "z": _text(get("SequenceName")),

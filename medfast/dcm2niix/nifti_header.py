@@ -141,6 +141,8 @@ def nifti_fields(vol, header=None, sidecar=None):
         "aux_file": text(header.get("ImageComments"))[:23].encode("latin-1", "replace"),
         "slice_code": SLICE_UNKNOWN,
     }
+    if meta.get("qform_zooms") is not None:  # an image without position: the voxel size lives in pixdim only
+        fields["qform_zooms"] = tuple(float(np.float32(v)) for v in meta["qform_zooms"])
     # mosaics stored in reverse slice order (protocol's sSliceArray.ucImageNumb) get no slice code
     reversed_mosaic = meta.get("mosaic") and siemens.header_protocol_int(header, "sSliceArray.ucImageNumb") > 0
     if vendor == "SI" and not reversed_mosaic and len(vol.stored.shape) >= 3:

@@ -12,6 +12,8 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
+from ..dicom.diffusion import frame_gradient
+from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
@@ -20,7 +22,7 @@ from ..dicom.values import words as _words
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
-# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
+# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "protocol" (``protocol_name``), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
 _TABLE_ID = (
     ("ManufacturersModelName", "ManufacturerModelName", "str"),
@@ -47,7 +49,7 @@ _TABLE_SERIES = (
     ("MRAcquisitionType", "MRAcquisitionType", "acq"),
     ("StudyDescription", "StudyDescription", "str"),
     ("SeriesDescription", "SeriesDescription", "str"),
-    ("ProtocolName", "ProtocolName", "str"),
+    ("ProtocolName", "ProtocolName", "protocol"),
     ("ScanningSequence", "ScanningSequence", "str"),
     ("SequenceVariant", "SequenceVariant", "str"),
     ("ScanOptions", "ScanOptions", "str"),
@@ -62,7 +64,8 @@ _TABLE_MR = (
     ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
     ("PercentSampling", "PercentSampling", "pos"),
 )
-_MODALITIES = ("CR", "CT", "MR", "PT", "US")
+# dcm2niix knows a modality by its first two letters (the second in any case): what it prints for each
+_MODALITIES = {"CR": "CR", "CT": "CT", "MR": "MR", "PT": "PT", "US": "US", "SE": "SEG"}
 
 
 def _put(out, key, value, kind):
@@ -84,9 +87,46 @@ def _put(out, key, value, kind):
         out[key] = int(x) if kind == "int" else x
 
 
+def dcm_str(value, size=66):
+    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
+    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
+    one would be '_'.
+
+    Examples
+    --------
+    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
+    ('a\\b', 65, 63)
+    """
+    text = _str(value)
+    if len(text) >= size:
+        text = text[:size - 3] if text[size - 2] == "_" else text[:size - 1]
+    return text
+
+
+def str_list(text):
+    r"""dcm2niix's ``json_StrList``: a string split at its backslashes; runs of them, and one at the end, part nothing.
+
+    Examples
+    --------
+    >>> str_list("a\\b\\\\c\\"), str_list("\\a")
+    (['a', 'b', 'c'], ['', 'a'])
+    """
+    out = [""]
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            continue
+        if i > 0 and text[i - 1] == "\\":
+            out.append("")
+        out[-1] += ch
+    return out
+
+
 def _table(out, ds, table):
     enhanced = bool(ds.frames())
     for key, keyword, kind in table:
+        if kind == "protocol":  # dcm2niix's protocol name, the one %p writes (fallbacks, _MoCo)
+            _put(out, key, protocol_name(ds, strings(ds.find("ImageType"))), "str")
+            continue
         # enhanced files: dcm2niix's flat parse keeps the last value of a tag, nested or not
         nested = ds.last(keyword) if enhanced else None
         _put(out, key, nested if nested is not None else ds.find(keyword), kind)
@@ -145,7 +185,7 @@ def _siemens(out, block, meta, ds):
     shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
     if shims[0] != 0.0:
         out["ShimSetting"] = shims
-    if meta.get("diffusion") or ds.find("DiffusionBValue") is not None:
+    if ds.find("DiffusionBValue") is not None or frame_gradient(ds) is not None:  # dcm2niix: CSA.numDti > 0
         scheme = _key_int(block, "sDiffusion.dsScheme")
         if scheme == 0:
             mode = _key_int(block, "ucReadOutMode")
@@ -187,9 +227,8 @@ def _siemens(out, block, meta, ds):
                    or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
     if consistency:
         out["ConsistencyInfo"] = consistency
-    if _key_int(block, "sPat.lAccelFactPE") > 0:
-        mode = _key_int(block, "sPat.ucPATMode", -1)
-        out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")
+    mode = _key_int(block, "sPat.ucPATMode", -1) if _key_int(block, "sPat.lAccelFactPE") > 0 else -1
+    out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")  # "None" also without acceleration
     return over
 
 
@@ -219,8 +258,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ds = as_header(header if header is not None else meta.get("header"))
     out = {}
     modality = _str(ds.find("Modality"))
-    if modality in _MODALITIES:
-        out["Modality"] = modality
+    if modality[:1] + modality[1:2].upper() in _MODALITIES:
+        out["Modality"] = _MODALITIES[modality[:1] + modality[1:2].upper()]
     _put(out, "MagneticFieldStrength", ds.find("MagneticFieldStrength"), "pos")
     freq = _float(ds.find("ImagingFrequency"))
     if not freq > 0:
@@ -284,6 +323,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["NonlinearGradientCorrection"] = False
     if derived:
         out["RawImage"] = False
+    deid = dcm_str(ds.find("DeidentificationMethod"))
+    if deid:
+        out["DeidentificationMethod"] = str_list(deid)
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
     if vendor == "GE":
         series = ge.series_number(ds, series)
@@ -298,7 +340,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
-    _put(out, "ImageComments", ds.find("ImageComments"), "str")
+    comments = dcm_str(ds.find("ImageComments"), 256)  # its cut may end in a blank, kept
+    if comments:
+        out["ImageComments"] = comments
     if vendor == "GE":
         _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
         if ge.zip_factor(ds) > 1:
@@ -356,6 +400,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    if not block and vendor == "SI" and siemens.has_series_header(ds):  # a series header without protocol
+        out["MatrixCoilMode"] = "None"
     if not block:
         coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
         _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
@@ -666,7 +712,8 @@ def _table_position(ds, vendor):
 
 
 def _echo_train_length(ds, vendor):
-    etl = _float(ds.find("EchoTrainLength"))
+    gradient = _float(ds.find("GradientEchoTrainLength"))  # (0018,9241) comes later in a file: it wins from 2 on
+    etl = gradient if gradient >= 2 else _float(ds.find("EchoTrainLength"))
     return uih.echo_train_length(ds, etl) if vendor == "UI" else etl
 
 
@@ -704,7 +751,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     acq = [int(v) for v in (ds.find("AcquisitionMatrix") or []) if str(v).strip()]
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
-    if not lines:
+    if not lines and vendor == "SI":  # Siemens: the protocol's lines (XA: the enhanced steps); no other vendor
         lines = int(_float(ds.find("MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
     if lines > 0 and _str(ds.find("Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines

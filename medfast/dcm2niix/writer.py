@@ -11,6 +11,7 @@ from .._atomic import atomic_path
 from ..dicom.values import vendor_key
 from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
 from .nifti_header import nifti_fields
+from .overlays import overlay_volumes
 from .resample import extra_volumes
 from .sidecar import build_sidecar, to_json
 
@@ -29,12 +30,20 @@ def write_job(job, options):
     written = []
     header = vol.meta.get("header")
     sidecar = build_sidecar(vol, header, anonymize=options.anonymize) if header is not None else None
+    series = vol
     gradients = _gradients(vol) if options.image else None
     if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
         full, vol = _split_derived(vol, gradients)
         if not options.ignore_derived:
             path = base + "_ADC" + EXTENSIONS[options.to]
             _write_image(full, path, options.to, sidecar)
+            written.append(path)
+    if options.image and options.to in ("nii", "nii.gz"):  # dcm2niix's overlay planes, before the image
+        from ..dicom.reader import header_of
+
+        for suffix, roi in overlay_volumes(series, header_of):
+            path = base + suffix + EXTENSIONS[options.to]
+            _write_image(roi, path, options.to, sidecar)
             written.append(path)
     if options.image:
         path = base + EXTENSIONS[options.to]

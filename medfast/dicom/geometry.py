@@ -10,10 +10,59 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from .values import number, text
+from .values import number, required_floats, text
 
 _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
+
+
+#: dcm2niix's stand-in for a missing ImageOrientationPatient: an axial image
+DEFAULT_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def plane(orientation, position, path, where=""):
+    """``(ImageOrientationPatient, ImagePositionPatient)`` of an image as arrays, with dcm2niix's stand-ins.
+
+    dcm2niix converts images whose header places them nowhere (secondary
+    captures, CR, ultrasound, screenshots): a missing orientation is read as
+    axial (``DEFAULT_ORIENTATION``), a missing position as NaN, which
+    ``affine`` turns into dcm2niix's placeholder matrix. A value present but
+    malformed still raises ``InvalidFileError`` naming ``where`` + the field.
+
+    Examples
+    --------
+    >>> iop, ipp = plane(None, None, "sc.dcm")
+    >>> iop.tolist(), bool(np.isnan(ipp).all())
+    ([1.0, 0.0, 0.0, 0.0, 1.0, 0.0], True)
+    """
+    def read(value, n, field, default):
+        if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+            return default
+        return required_floats(value, n, path, where + field)
+
+    iop = read(orientation, 6, "ImageOrientationPatient", DEFAULT_ORIENTATION)
+    ipp = read(position, 3, "ImagePositionPatient", (np.nan, np.nan, np.nan))
+    return np.asarray(iop, dtype=np.float64), np.asarray(ipp, dtype=np.float64)
+
+
+#: The reason a multi-frame file whose frames change orientation is left out (as dcm2niix, its issue 894).
+ORIENTATION_VARIES = "the slice orientation varies between frames: not one volume (dcm2niix refuses it, issue 894)"
+
+
+def one_orientation(path, orientations):
+    """Raise ``InvalidFileError`` when the frames of one file change orientation (by more than 1e-4).
+
+    dcm2niix compares each ImageOrientationPatient it reads in a file with
+    the one before and refuses the whole file when one differs.
+    """
+    for before, after in zip(orientations, orientations[1:]):
+        if np.any(np.abs(np.asarray(before, np.float32) - np.asarray(after, np.float32)) > 1e-4):
+            raise file_error(path, "ImageOrientationPatient", list(after), ORIENTATION_VARIES)
+
+
+def placed(slices):
+    """False when the first image has no position (``plane``'s NaN): dcm2niix writes a placeholder matrix."""
+    return not np.isnan(np.asarray(slices[0].ipp, dtype=np.float64)).any()
 
 
 def _unit(v):
@@ -38,6 +87,8 @@ def arrange(slices):
     number, then frame). Raises ``InvalidFileError`` when positions repeat
     unequally (an incomplete 4-D series), naming a file of the short position.
     """
+    if not all(placed([s]) for s in slices):  # no positions: dcm2niix keeps its instance order, one volume
+        return sorted(slices, key=lambda s: (s.order, s.path)), len(slices), 1
     n = slices[0].normal if slices[0].normal is not None else normal(slices[0].iop)
     dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
     order = np.argsort(dist, kind="stable")
@@ -74,6 +125,10 @@ def spacing_report(first_volume):
     s0 = first_volume[0]
     nz = len(first_volume)
     out = {"slice_spacing": None, "uneven_spacing": False, "missing_slices": 0, "gantry_tilt": 0.0, "warnings": []}
+    if not placed(first_volume):  # dcm2niix's placeholder matrix: codes 0, the voxel size kept in the qform
+        out["slice_spacing"] = s0.between or s0.thickness or 1.0
+        out.update(qform_code=0, sform_code=0, qform_zooms=(s0.spacing[1], s0.spacing[0], out["slice_spacing"]))
+        return out
     if nz < 2:
         out["slice_spacing"] = s0.between or s0.thickness or 1.0
         return out
@@ -186,8 +241,17 @@ def tilt_frame(first_volume):
 
 
 def affine(first_volume, rows):
-    """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice)."""
+    """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice).
+
+    An image without position gets dcm2niix's placeholder: the identity with
+    y reversed (its ``noNaN``), then the rows flipped as every image.
+    """
     s0 = first_volume[0]
+    if not placed(first_volume):
+        m = np.diag([1.0, -1.0, 1.0, 1.0])
+        m[:3, 3] += (rows - 1) * m[:3, 1]
+        m[:3, 1] *= -1
+        return m
     iop = np.asarray(s0.iop, dtype=np.float64)
     iop = np.concatenate([_unit(iop[:3]), _unit(iop[3:])])  # as dcm2niix: direction cosines made unit
     row_spacing, col_spacing = s0.spacing
@@ -239,6 +303,8 @@ def rotates_to_canonical(first_volume):
         return False
     if text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")):
         return False
+    if not placed(first_volume):  # no positions to compare: dcm2niix finds the slices equidistant
+        return True
     n = normal(first_volume[0].iop)
     along = np.array([float(np.dot(s.ipp, n)) for s in first_volume])
     steps = np.diff(along)
@@ -275,6 +341,18 @@ def closest_axes(aff):
         out[axis] = world, -1.0 if column[world] < 0 else 1.0
         rotation[world, :] = 0
     return out
+
+
+def unflipped(stored, aff):
+    """The stack in DICOM row order, as dcm2niix leaves a 3-D acquisition without position.
+
+    Its turn to RAS+ stands in for the row flip, and with sform and qform
+    codes 0 it turns nothing: the rows stay as stored in the file.
+    """
+    out = aff.copy()
+    out[:3, 3] += (stored.shape[1] - 1) * aff[:3, 1]
+    out[:3, 1] *= -1
+    return stored[:, ::-1], out
 
 
 def to_closest_canonical(stored, aff):

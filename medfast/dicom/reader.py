@@ -380,7 +380,8 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         _KEPT.update(meta["headers"])
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
         if part_nt == 1 and geometry.rotates_to_canonical(part[:nz]):
-            stored, part_aff = geometry.to_closest_canonical(stored, aff)
+            turn = geometry.to_closest_canonical if geometry.placed(part) else geometry.unflipped
+            stored, part_aff = turn(stored, aff)
             meta["reoriented"] = True
         # the typed timing fields (what every writer reads): TR in s, from the functional groups when
         # the top level has none (enhanced files), 0 when the series has none, as dcm2niix's pixdim[4]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from . import enhanced, ge, mosaic, philips, siemens
+from . import enhanced, ge, geometry, mosaic, philips, siemens
 from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text, vendor_key
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
@@ -105,7 +105,7 @@ def slices_of(path, ds, source=None):
     )
     if enhanced.is_enhanced(ds):
         return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
-    iop = np.asarray(_floats(ds.get("ImageOrientationPatient"), 6, path, "ImageOrientationPatient"))
+    iop, ipp = geometry.plane(ds.get("ImageOrientationPatient"), ds.get("ImagePositionPatient"), path)
     spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     if manufacturer.startswith("PHILIPS"):
@@ -130,7 +130,6 @@ def slices_of(path, ds, source=None):
         return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
                       normal=direction,
                       order=(common["instance"], common["acq_time"] or 0.0, k)) for k in range(layout[0])]
-    ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
     frames = _int(ds.get("NumberOfFrames"), 1) or 1
     if frames == 1:  # images at one position go to volumes by instance number, then acquisition time
         return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
@@ -146,10 +145,10 @@ def slices_of(path, ds, source=None):
 def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
     out = []
     top_slope, top_inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
-    for i, f in enumerate(enhanced.frames(ds)):
+    count = _int(ds.get("NumberOfFrames"), 1) or 1  # dcm2niix: per-frame items beyond it are not images
+    for i, f in enumerate(enhanced.frames(ds)[:count]):
         field = f"frame {i + 1}: "
-        ipp = np.asarray(_floats(f.get("ImagePositionPatient"), 3, path, field + "ImagePositionPatient"))
-        iop = _floats(f.get("ImageOrientationPatient"), 6, path, field + "ImageOrientationPatient")
+        iop, ipp = geometry.plane(f.get("ImageOrientationPatient"), f.get("ImagePositionPatient"), path, field)
         spacing = _floats(f.get("PixelSpacing"), 2, path, field + "PixelSpacing") if f.get("PixelSpacing") else [1.0, 1.0]
         slope = _float(f.get("RescaleSlope"), top_slope) or 1.0
         inter = _float(f.get("RescaleIntercept"), top_inter)
@@ -170,6 +169,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
+    geometry.one_orientation(path, [s.iop for s in out])
     return out
 
 

@@ -129,6 +129,14 @@ def protocol(header):
     return ""
 
 
+def has_series_header(header):
+    """True when a header holds a CSA series header ((0029,1020), or XA's (0021,1019)), with or without a protocol.
+
+    dcm2niix writes its Siemens protocol keys whenever one is there (``MatrixCoilMode`` "None" without a protocol).
+    """
+    return any(header.get(tag) is not None and not isinstance(header.get(tag), list) for tag in _PROTOCOL_TAGS)
+
+
 def _line(block, key):
     i = block.find(key)
     if i < 0:

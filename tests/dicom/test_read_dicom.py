@@ -129,12 +129,13 @@ def test_short_pixel_data_element_names_file_and_field(tmp_path):
         medfast.read_dicom(tmp_path)
 
 
-def test_missing_position_names_file_and_field(tmp_path):
+def test_malformed_position_names_file_and_field(tmp_path):
+    """A position of two numbers is an error; a missing one is not (dcm2niix converts it: test_survey_rules)."""
     import pydicom
 
     paths = _ct(tmp_path)
     ds = pydicom.dcmread(paths[3])
-    del ds.ImagePositionPatient
+    ds.ImagePositionPatient = [1.0, 2.0]
     ds.save_as(paths[3])
     with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*ImagePositionPatient"):
         medfast.read_dicom(tmp_path)
