@@ -206,8 +206,9 @@ def _pat_key(text, key):
 def pat_mode(header):
     """(in-plane factor, slice (multiband) factor) from Siemens' PAT mode text, e.g. "p2" or "s4"; 0 where not read.
 
-    The text is in (0021,1009) of XA files and (0051,1011) of older ones;
-    dcm2niix keeps what the later of the two says.
+    The text is in (0021,1009) of XA files (in the functional groups of an
+    enhanced one) and (0051,1011) of older ones; dcm2niix keeps what the
+    later of the two says.
 
     Examples
     --------
@@ -217,8 +218,8 @@ def pat_mode(header):
     """
     found = (0.0, 0.0)
     for tag in ((0x0021, 0x1009), (0x0051, 0x1011)):
-        value = header.get(tag)
-        if value is None or isinstance(value, (bytes, list)):
+        value = header.private(tag)
+        if value is None:
             continue
         text = values.text(value)
         found = (_pat_key(text, "p"), _pat_key(text, "s"))
