@@ -281,7 +281,7 @@ def _siemens_read(s, ds, meta, occurrences):
             "contrasts": siemens.protocol_int(block, "lContrasts"),
             "inversion_contrasts": siemens.protocol_int(block, "lInvContrasts"),
         }
-    s.no_rf = "NOISE" in words(ds.private((0x0021, 0x1175)))
+    s.no_rf = siemens.is_no_rf(ds)
     localizer = "LOCALIZER" in text(ds.private((0x0021, 0x103F))).upper() or any(
         key in name for key, name in (("AAHScout", s.description), ("AAHScout", s.protocol),
                                       ("fl2d1", s.sequence_name), ("fl2d1", s.pulse_sequence)))

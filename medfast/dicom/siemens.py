@@ -226,6 +226,18 @@ def pat_mode(header):
     return found
 
 
+def is_no_rf(header):
+    """True for Siemens' RF-off (noise) images: ImageTypeText (0021,1175) has the word NOISE (dcm2niix's isNoRF).
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> is_no_rf(ValuesHeader({0x00211175: ("NOISE", "ND")})), is_no_rf(ValuesHeader({0x00211175: "NOISELESS"}))
+    (True, False)
+    """
+    return "NOISE" in values.words(header.private((0x0021, 0x1175)))
+
+
 def is_xa(header):
     """True for Siemens XA software (XA10, XA11, XA20, XA30, XA31, XA5x, XA6x, XA7x), as dcm2niix's isXA."""
     version = values.text(header.get("SoftwareVersions"))
