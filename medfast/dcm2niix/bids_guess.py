@@ -43,11 +43,10 @@ from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import complex_flags, protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
-from ..dicom.values import floats, integer, number, strings, text, vendor_key, words
+from ..dicom.values import floats, integer, number, strings, text, vendor_key
 from .naming import echo_number
 
-_F32 = np.float32
-_IMAGE_TYPE, _ACQUISITION_CONTRAST, _COMPONENT, _PHILIPS_LABEL = 0x00080008, 0x00089209, 0x00089208, 0x20051429
+_IMAGE_TYPE, _ACQUISITION_CONTRAST, _PHILIPS_LABEL = 0x00080008, 0x00089209, 0x20051429
 # AcquisitionContrast (0008,9209) values dcm2niix recognises -> its weighting class
 _CONTRASTS = {"DIFFUSION": "diffusion", "PERFUSION": "perfusion", "FLUID_ATTENUATED": "FLAIR",
               "PROTON_DENSITY": "PD", "T2_STAR": "T2star", "T1": "T1", "T2": "T2", "STIR": "STIR", "TOF": "TOF",
@@ -100,6 +99,13 @@ def bids_guess(header, meta=None, sidecar=None, *, phase_positive=-1):
 
 
 # ---- what dcm2niix's reader keeps -------------------------------------------------------------------
+
+
+def _f32(value):
+    """A number as the float32 dcm2niix keeps (NaN and absent read as 0)."""
+    x = number(value, 0.0)
+    with np.errstate(over="ignore"):
+        return float(np.float32(x if x == x else 0.0))
 
 
 def _dicom_str(value, size=66):
@@ -184,7 +190,8 @@ class _Series:
         s.diffusion = "diffusion" in contrasts or any(len(t) > 12 and "_DIFFUSION_" in t for t in types)
         frames = meta.get("frames") or [(None, None)]
         s.dti = frame_gradient(ds, frames[0][1] if ds.frames() else None) is not None or \
-            _value(ds, "DiffusionGradientOrientation") is not None
+            _value(ds, "DiffusionGradientOrientation") is not None or \
+            (s.vendor == "SI" and ds.private((0x0019, 0x100C), nested=False) is not None)
         phase, real, imaginary = complex_flags(ds, strings(ds.get("ImageType"))) if not ds.frames() else (0, 0, 0)
         s.phase = bool(meta.get("is_phase") or phase)
         s.real = bool(meta.get("is_real") or real)
@@ -193,13 +200,13 @@ class _Series:
         s.magnitude = "MAGNITUDE" in (sidecar.get("ImageType") or [])[1:]
         s.echo = echo_number(ds, meta, default=0)
         s.multi_echo = bool(meta.get("multi_echo"))
-        s.te = float(_F32(number(meta.get("EchoTime") or _value(ds, "EchoTime"), 0.0)))
+        s.te = _f32(meta.get("EchoTime") or _value(ds, "EchoTime"))
         tr = meta.get("repetition_time")
-        s.tr = float(_F32(tr * 1000.0 if tr else number(_value(ds, "RepetitionTime"), 0.0)))
-        s.field_strength = float(_F32(number(_value(ds, "MagneticFieldStrength"), 0.0)))
-        s.flip = float(_F32(number(_value(ds, "FlipAngle"), 0.0)))
+        s.tr = _f32(tr * 1000.0 if tr else _value(ds, "RepetitionTime"))
+        s.field_strength = _f32(_value(ds, "MagneticFieldStrength"))
+        s.flip = _f32(_value(ds, "FlipAngle"))
         inversion = _value(ds, "InversionTime")
-        s.ti = float(_F32(number(inversion if inversion is not None else _value(ds, "InversionTimes"), 0.0)))
+        s.ti = _f32(inversion if inversion is not None else _value(ds, "InversionTimes"))
         s.series = _series_number(ds, meta, sidecar)
         s.rc = text(_value(ds, "InPlanePhaseEncodingDirection"))[:1].upper() or "?"
         s.phase_positive = phase_positive
@@ -213,11 +220,10 @@ class _Series:
         s.comments = _dicom_str(_value(ds, "ImageComments"), 256)
         s.echo_train = integer(_value(ds, "EchoTrainLength"), 0)
         s.accel = _accel_as_read(ds, s.vendor)
-        s.multiband = 1
         if s.vendor == "SI":
-            s.localizer, s.multiband = _siemens_read(s, ds, meta, occurrences)
+            _siemens_read(s, ds)
         elif s.vendor == "GE":
-            s.localizer, s.multiband = _ge_read(s, ds, meta, types)
+            _ge_read(s, ds)
         elif s.vendor == "PH":
             s.trigger_delay = float(meta.get("trigger_delay_time") or 0.0)
             s.asl_label = any(text(v)[:1].upper() in ("L", "C") for v in occurrences[_PHILIPS_LABEL])
@@ -230,7 +236,7 @@ class _Series:
 
 def _occurrences(ds):
     """Every value, in file order and nested ones too, of the tags whose every occurrence dcm2niix reads."""
-    wanted = {_IMAGE_TYPE: [], _ACQUISITION_CONTRAST: [], _COMPONENT: [], _PHILIPS_LABEL: []}
+    wanted = {_IMAGE_TYPE: [], _ACQUISITION_CONTRAST: [], _PHILIPS_LABEL: []}
     for tag, _, value in ds.walk():
         if tag in wanted:
             wanted[tag].append(value)
@@ -259,19 +265,19 @@ def _slices_in_file(ds, meta, vendor):
 
 def _accel_as_read(ds, vendor):
     """The in-plane factor dcm2niix's reader keeps, raised to (0018,9069) where that is larger."""
-    stated = float(_F32(number(_value(ds, "ParallelReductionFactorInPlane"), 0.0)))
+    stated = _f32(_value(ds, "ParallelReductionFactorInPlane"))
     accel = 0.0 if vendor == "SI" else stated  # Siemens: the PAT mode text, not (0018,9069)
     if vendor == "SI":
         accel = siemens.pat_mode(ds)[0]
     elif vendor == "GE":
         asset = floats(ds.private((0x0043, 0x1083), nested=False))
         if asset and asset[0] > 0:
-            accel = float(_F32(1.0) / _F32(asset[0]))
+            accel = _f32(1.0 / _f32(asset[0]))
     return stated if stated > 1.0 and accel < stated else accel
 
 
-def _siemens_read(s, ds, meta, occurrences):
-    """(localizer, multiband factor) of a Siemens series, and its protocol's sequence file, TIs and contrasts."""
+def _siemens_read(s, ds):
+    """A Siemens series' protocol (sequence file, TIs, contrasts), noise flag, localizer flag and multiband factor."""
     block = siemens.protocol(ds)
     if block:
         nan = math.nan
@@ -282,32 +288,30 @@ def _siemens_read(s, ds, meta, occurrences):
             "inversion_contrasts": siemens.protocol_int(block, "lInvContrasts"),
         }
     s.no_rf = siemens.is_no_rf(ds)
-    localizer = "LOCALIZER" in text(ds.private((0x0021, 0x103F))).upper() or any(
+    s.localizer = "LOCALIZER" in text(ds.private((0x0021, 0x103F))).upper() or any(
         key in name for key, name in (("AAHScout", s.description), ("AAHScout", s.protocol),
                                       ("fl2d1", s.sequence_name), ("fl2d1", s.pulse_sequence)))
-    if "b1map" in s.description:  # dcm2niix's issue 751: a B1 map shares the scout's sequence
-        localizer = False
+    s.localizer = s.localizer and "b1map" not in s.description  # issue 751: a B1 map shares the scout's sequence
     multiband = max(1, int(siemens.pat_mode(ds)[1]))
     if text(ds.get("MRAcquisitionType")).upper() != "3D":  # slices sharing the first slice's time
-        try:
-            times = [_F32(float(v)) for v in siemens.csa_items(ds, "MosaicRefAcqTimes")]
-        except ValueError:
-            times = []
-        if len(times) > 3:
+        times = siemens.csa_items(ds, "MosaicRefAcqTimes")
+        times = times if len(times) > 3 else floats(ds.private((0x0019, 0x1029), nested=False))
+        times = [_f32(v) for v in times]
+        if times:
             multiband = max(multiband, 1 + sum(1 for t in times[1:] if t == times[0]))
-    return localizer, multiband
+    s.multiband = multiband
 
 
-def _ge_read(s, ds, meta, types):
-    """(localizer, multiband factor) of a GE series, its sequence names and procedure description."""
+def _ge_read(s, ds):
+    """A GE series' sequence names, procedure description, diffusion flag, localizer flag and multiband factor."""
     s.pulse_sequence = _dicom_str(ds.private((0x0019, 0x109C), nested=False) or _value(ds, "PulseSequenceName"))
     s.internal_sequence = _dicom_str(ds.private((0x0019, 0x109E), nested=False))
     description = _dicom_str(ds.find("PerformedProcedureStepDescription"))
     s.procedure = (description + ge.protocol_block(ds).get("PSEQ", ""))[:65]
     if s.diffusion or ds.private((0x0043, 0x1039), nested=False) is not None:  # GE: diffusion only for EPI2
         s.diffusion = ge.epi_versions(ds)[1] == 2 or ge.epi_versions(ds)[0] == ge.EPI2
-    localizer = number(ds.private((0x0019, 0x1017), nested=False), 0.0) == 256
-    return localizer, ge.multiband(ds)
+    s.localizer = number(ds.private((0x0019, 0x1017), nested=False), 0.0) == 256 and "b1map" not in s.description
+    s.multiband = ge.multiband(ds)
 
 
 # ---- the weighting dcm2niix infers from the contrast tag or the physics ------------------------------
@@ -496,7 +500,7 @@ def _siemens(s):
             continue
         if ch.isascii() and ch.isalnum():
             acq += ch
-        if ch.isdigit():  # the name up to its first digit: "*tfl3d1_16ns" -> "tfl3"
+        if "0" <= ch <= "9":  # the name up to its first digit: "*tfl3d1_16ns" -> "tfl3"
             break
     out = acq + _accelerations(s, s.accel)
     if g.rec:
@@ -509,7 +513,7 @@ def _siemens(s):
     if g.echo and (s.echo > 1 or g.multi_echo or (s.multi_echo and s.echo > 0)):
         out += f"_echo-{s.echo}"
     if g.dual_ti:
-        out += f"_inv-{2 if abs(_F32(s.ti) - _F32(inv2)) <= 0.0001 else 1}"
+        out += f"_inv-{2 if abs(s.ti - _f32(inv2)) <= 0.0001 else 1}"
     out += _parts(s, g.part, ("phase", "magnitude"))
     return _finish(g, out, keep_discard=True)
 
@@ -596,7 +600,7 @@ def _philips(s):
     _first_row(_PHILIPS, s, g)
     acq = "_acq-" + _alnum(s.variant) + _alnum(s.scanning) + _alnum(s.pulse_sequence)
     if s.trigger_delay > 1.0:  # the post-label delay of multi-phase ASL
-        acq += f"t{round_half_away(float(_F32(s.trigger_delay)))}"
+        acq += f"t{round_half_away(_f32(s.trigger_delay))}"
     out = acq + _accelerations(s, s.accel, 10.0)  # fractional SENSE: x2.3 -> "p23"
     if g.run:
         out += f"_run-{s.series}"
