@@ -13,6 +13,7 @@ import os
 
 from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
+from ..dicom.siemens import is_no_rf
 from ..dicom.values import integer, number, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
@@ -115,6 +116,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "trigger_delay": float(meta.get("trigger_delay_time", 0.0) or 0.0),
         "asl": bool(meta.get("asl", False)), "vendor": vendor_key(get("Manufacturer")),
         "non_parallel": bool(meta.get("non_parallel_slices", False)),
+        "no_rf": vendor_key(get("Manufacturer")) in ("SI", "CP") and is_no_rf(header),
         "raw_storage": bool(meta.get("raw_data_storage", False)), "gsps": bool(meta.get("presentation_state", False)),
     }
 
@@ -186,6 +188,8 @@ def _suffixes(fields, reported, add):
         echo_reported = True
     if fields["non_parallel"] and "r" not in reported:
         out += f"_i{fields['r']:05d}"
+    if add and fields.get("no_rf"):  # RF-off (noise) volumes split from their series
+        out += "_noRF"
     if add and fields["imaginary"]:
         out += "_imaginary"
     if add and fields["real"]:

@@ -19,6 +19,7 @@ from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
+from .bids_guess import bids_guess
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
@@ -434,7 +435,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
-    guess = bids_guess(ds)
+    guess = bids_guess(ds, meta, out, phase_positive=phase_polarity(meta, ds, vendor)[0])
     if guess:
         out["BidsGuess"] = list(guess)
     return _in_dcm2niix_order(out)
@@ -473,24 +474,6 @@ def _in_dcm2niix_order(out):
         if key in out:
             out = _before(out, key, next((k for k in anchors if k in out and k != key), None))
     return out
-
-
-def bids_guess(ds):
-    """dcm2niix's BidsGuess ([datatype, entities and suffix]) where medfast reproduces it; None elsewhere.
-
-    CT and PET series are classified by modality alone (setBids): ["ct",
-    "_ct"] and ["pet", "_pet"]. dcm2niix's MR guess (setBidsSiemens,
-    setBidsPhilips, setBidsGE, then its name heuristics) is not reproduced:
-    medfast writes no guess rather than a different one.
-
-    Examples
-    --------
-    >>> from medfast.dicom.header import ValuesHeader
-    >>> bids_guess(ValuesHeader({"Modality": "CT"})), bids_guess(ValuesHeader({"Modality": "MR"}))
-    (('ct', '_ct'), None)
-    """
-    modality = _str(ds.find("Modality"))
-    return {"CT": ("ct", "_ct"), "PT": ("pet", "_pet")}.get(modality)
 
 
 def x_ray_exposure(ds):

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import canon, philips
+from . import canon, philips, siemens
 from .series import derived_image
 from .values import VENDORS, integer, number, strings, text, vendor_key
 
@@ -145,7 +145,7 @@ class FileSet:
         self.modality = modality[:2] if modality[:2] in _MODALITIES else ("SEG" if modality == "SEG" else "")
         sop = text(ds.get("SOPClassUID"))
         self.derived = derived_image(image_type) or sop.startswith(_DERIVED_SOP)
-        self.no_rf = self.vendor == "Siemens" and "NOISE" in text(ds.get((0x0021, 0x1175))).upper().split("\\")
+        self.no_rf = self.vendor == "Siemens" and siemens.is_no_rf(ds)
         self.series_number = s.series_number
         self.study_uid = text(ds.get("StudyInstanceUID"))
         self.date_time = _atof(ds.get("StudyDate")) * 1_000_000 + _atof(ds.get("StudyTime"))

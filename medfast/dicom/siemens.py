@@ -214,8 +214,9 @@ def _pat_key(text, key):
 def pat_mode(header):
     """(in-plane factor, slice (multiband) factor) from Siemens' PAT mode text, e.g. "p2" or "s4"; 0 where not read.
 
-    The text is in (0021,1009) of XA files and (0051,1011) of older ones;
-    dcm2niix keeps what the later of the two says.
+    The text is in (0021,1009) of XA files (in the functional groups of an
+    enhanced one) and (0051,1011) of older ones; dcm2niix keeps what the
+    later of the two says.
 
     Examples
     --------
@@ -225,12 +226,24 @@ def pat_mode(header):
     """
     found = (0.0, 0.0)
     for tag in ((0x0021, 0x1009), (0x0051, 0x1011)):
-        value = header.get(tag)
-        if value is None or isinstance(value, (bytes, list)):
+        value = header.private(tag)
+        if value is None:
             continue
         text = values.text(value)
         found = (_pat_key(text, "p"), _pat_key(text, "s"))
     return found
+
+
+def is_no_rf(header):
+    """True for Siemens' RF-off (noise) images: ImageTypeText (0021,1175) has the word NOISE (dcm2niix's isNoRF).
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> is_no_rf(ValuesHeader({0x00211175: ("NOISE", "ND")})), is_no_rf(ValuesHeader({0x00211175: "NOISELESS"}))
+    (True, False)
+    """
+    return "NOISE" in values.words(header.private((0x0021, 0x1175)))
 
 
 def is_xa(header):
