@@ -295,3 +295,182 @@ def philips_scaling(vol, verbose=0):
                   " RS = rescale slope, RI = rescale intercept, SS = scale slope",
                   " D = R * RS + RI; P = D/(RS * SS)"]
     return lines
+
+
+# --- the warnings dcm2niix prints for a series as it saves it (before Philips scaling and ``Convert``) ---
+
+_SLICE_TOLERANCE = 0.2  # mm: dcm2niix's kSliceTolerance
+_SAME_GE = 1e-4  # dcm2niix's isSameFloatGE
+
+
+def _sorted_headers(vol):
+    """The headers of a volume's files in dcm2niix's ``dcmSort`` order: series number, then instance number."""
+    from ..dicom.reader import header_of
+
+    headers = [header_of(path) for path in volume_files(vol)]
+
+    def key(header):
+        try:
+            return int(header.get("SeriesNumber") or 0), int(header.get("InstanceNumber") or 0)
+        except (TypeError, ValueError):
+            return 0, 0
+    return sorted(headers, key=key)
+
+
+def _vector(value, n):
+    import numpy as np
+
+    try:
+        out = np.array([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return out if out.shape == (n,) else None
+
+
+def _signed_gap(a, b):
+    """dcm2niix's intersliceDistanceSigned: the distance from slice ``a`` to ``b``, negative against the normal."""
+    import numpy as np
+
+    p, q = _vector(a.get("ImagePositionPatient"), 3), _vector(b.get("ImagePositionPatient"), 3)
+    orient = _vector(a.get("ImageOrientationPatient"), 6)
+    if p is None or q is None or orient is None:
+        return 0.0
+    step = (q - p).astype(np.float32)
+    length = float(np.float32(np.sqrt(np.float32((step * step).sum()))))
+    if abs(length) < 1e-6:
+        return length
+    tilt = _f32(a.get("GantryDetectorTilt") or 0.0)
+    if tilt != 0:
+        length = float(np.float32(length * np.cos(tilt * np.pi / 180)))
+    normal = np.cross(orient[:3], orient[3:])
+    return -length if float(normal @ step) < 0 else length
+
+
+def instance_order_warning(vol):
+    """``Instance Number (0020,0013) order is not spatial.``: said when, in instance-number order,
+    the step from slice to slice within a volume is not the volume's first step (0.2 mm tolerance).
+
+    dcm2niix looks for this in series of one slice a file whose first two
+    files (instance order) are at different places, three slices or more a
+    volume; it then sorts the slices by position, and says nothing for a
+    derived series.
+    """
+    from ..dicom.series import derived_image
+
+    meta = vol.meta
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    if meta.get("mosaic") or meta.get("enhanced") or nz < 3:
+        return []
+    headers = _sorted_headers(vol)
+    if len(headers) != nz * nt or abs(_signed_gap(headers[0], headers[1])) < 1e-6:
+        return []
+    for t in range(nt):
+        volume = headers[t * nz:(t + 1) * nz]
+        first = _signed_gap(volume[0], volume[1])
+        if any(abs(first - _signed_gap(a, b)) > _SLICE_TOLERANCE for a, b in zip(volume, volume[1:])):
+            if derived_image(headers[0].get("ImageType")):
+                return []
+            return ["Warning: Instance Number (0020,0013) order is not spatial."]
+    return []
+
+
+def _g(value):
+    """A float32 as C's ``%g`` prints it."""
+    return f"{_f32(value):g}"
+
+
+def slice_timing_warning(vol, headers):
+    """dcm2niix's Issue870 lines for a Siemens mosaic series: the first and second volumes'
+    MosaicRefAcqTimes span different ranges (more than 1e-4 ms apart), and the first volume's
+    do not settle the question (all equal in a 3-D or single-excitation scan, SBRef, ...)."""
+    import numpy as np
+
+    from .slice_timing import _csa_times
+
+    meta = vol.meta
+    if not meta.get("mosaic") or len(headers) < 2 or _text(headers[0].get("Modality")) in ("PT", "US", "CT", "SEG"):
+        return []
+    first, second = _csa_times(headers[0]), _csa_times(headers[1])
+    tr = _f32(headers[0].get("RepetitionTime") or 0.0)
+    if not first or len(first) < 4 or tr < 0:
+        return []
+    n = len(first)
+    low, high = min(first), max(first)
+    if second and len(second) > 3:
+        second = list(second[:n]) + [np.float32(-1.0)] * max(0, n - len(second))
+        low1, high1 = min(second), max(second)
+    else:
+        low1 = high1 = np.float32(-1.0)
+    if low1 < 0 and high1 < 0:
+        return []
+    if abs(float(np.float32(high - low)) - float(np.float32(high1 - low1))) <= _SAME_GE:
+        return []
+    three_d = _text(headers[0].get("MRAcquisitionType")).upper() == "3D"
+    if low == high and three_d:
+        return []
+    if low == high and 1 + sum(1 for t in first[1:] if t == first[0]) == n:
+        return []  # every slice excited at once
+    if "SBRef" in _text(headers[0].get("SeriesDescription")):
+        return []
+    return [f"Warning: Issue870: Slice timing range of first volume: range {_g(low)}..{_g(high)} ms, "
+            f"TA={_g(np.float32(high - low))} ms, TR={_g(tr)} ms",
+            f"Warning: Issue870: Slice timing range of 2nd volume: TA={_g(np.float32(high1 - low1))} ms, TR={_g(tr)} ms"]
+
+
+def _protocol_slice_number(header):
+    from ..dicom import siemens
+
+    try:
+        return int(round(float((siemens.csa_items(header, "ProtocolSliceNumber") or ["0"])[0])))
+    except ValueError:
+        return 0
+
+
+def series_warnings(vol, *, sidecar=True):
+    """The warnings dcm2niix prints for a series while it saves it, in its order.
+
+    Slices not in spatial order (``instance_order_warning``); mosaic slice
+    times whose first and second volumes disagree (``slice_timing_warning``);
+    a Siemens first image whose CSA ProtocolSliceNumber is above 1 (slices
+    stored reversed); GE's pepolar research sequence, once its slice times
+    are looked at (2-D, several slices and volumes, a protocol block, a
+    SoftwareVersions of 10 characters or more); while the sidecar is written
+    (``sidecar``), a mosaic whose protocol holds sSliceArray.ucImageNumb,
+    unless a ProtocolSliceNumber of 2 or more was kept (no slice times to
+    flip, or a 3-D scan).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> series_warnings(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4), {}))
+    []
+    """
+    from ..dicom import ge, siemens
+    from ..dicom.values import vendor_key
+
+    meta = vol.meta
+    if not volume_files(vol):
+        return []
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    headers = _sorted_headers(vol)
+    first = headers[0]
+    vendor = vendor_key(first.get("Manufacturer"))
+    three_d = _text(first.get("MRAcquisitionType")).upper() == "3D"
+    lines = instance_order_warning(vol)
+    if nz < 2:
+        return lines
+    lines += slice_timing_warning(vol, headers)
+    slice_number = _protocol_slice_number(first) if vendor == "SI" else 0
+    if slice_number > 1:
+        lines.append("Warning: Weird CSA 'ProtocolSliceNumber' (System/Miscellaneous/ImageNumbering reversed): "
+                     "VALIDATE SLICETIMING AND BVECS")
+    if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first) \
+            and len(_text(first.get("SoftwareVersions"))) >= 10 and ge.protocol_block(first) \
+            and ge.epi_versions(first)[0] >= ge.PEPOLAR:
+        lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
+    if sidecar and vendor == "SI" and meta.get("mosaic") and siemens.header_protocol_int(first, "sSliceArray.ucImageNumb") > 0:
+        flipped = slice_number > 1 and not three_d and bool(siemens.csa_items(first, "MosaicRefAcqTimes"))
+        if slice_number < 2 or flipped:
+            lines.append("Warning: Assuming mosaics saved in reverse order due to 'sSliceArray.ucImageNumb'")
+    return lines
