@@ -350,10 +350,10 @@ def instance_order_warning(vol):
     """``Instance Number (0020,0013) order is not spatial.``: said when, in instance-number order,
     the step from slice to slice within a volume is not the volume's first step (0.2 mm tolerance).
 
-    dcm2niix looks for this in series of one slice a file whose first two
-    files (instance order) are at different places, three slices or more a
-    volume; it then sorts the slices by position, and says nothing for a
-    derived series.
+    dcm2niix looks for this in series of one slice a file, three slices or
+    more a volume: Philips always, other vendors when the first two files
+    (instance order) are at different places; it then sorts the slices by
+    position, and says nothing for a derived series.
     """
     from ..dicom.series import derived_image
 
@@ -362,7 +362,10 @@ def instance_order_warning(vol):
     if meta.get("mosaic") or meta.get("enhanced") or nz < 3:
         return []
     headers = _sorted_headers(vol)
-    if len(headers) != nz * nt or abs(_signed_gap(headers[0], headers[1])) < 1e-6:
+    if len(headers) != nz * nt:
+        return []
+    philips = _text(headers[0].get("Manufacturer")).upper().startswith("PHILIPS")
+    if not philips and abs(_signed_gap(headers[0], headers[1])) < 1e-6:
         return []
     for t in range(nt):
         volume = headers[t * nz:(t + 1) * nz]
