@@ -290,10 +290,13 @@ def philips_scaling(vol, verbose=0):
     if abs(ri - inter) <= 1.1920929e-07 and abs(rs - scale) <= 1.1920929e-07:
         return []
     lines = [f"Philips Scaling Values RS:RI:SS = {rs:g}:{ri:g}:{ss:g} (see PMC3998685)"]
-    if verbose > 0:
+    if verbose > 0:  # medfast writes the precise values only (-p y)
         lines += [" R = raw value, P = precise value, D = displayed value",
                   " RS = rescale slope, RI = rescale intercept, SS = scale slope",
-                  " D = R * RS + RI; P = D/(RS * SS)"]
+                  " D = R * RS + RI; P = D/(RS * SS)",
+                  f" D scl_slope:scl_inter = {rs:g}:{ri:g}",
+                  f" P scl_slope:scl_inter = {scale:g}:{inter:g}",
+                  " Using P values ('-p n ' for D values)"]
     return lines
 
 
@@ -303,18 +306,20 @@ _SLICE_TOLERANCE = 0.2  # mm: dcm2niix's kSliceTolerance
 _SAME_GE = 1e-4  # dcm2niix's isSameFloatGE
 
 
-def _sorted_headers(vol):
-    """The headers of a volume's files in dcm2niix's ``dcmSort`` order: series number, then instance number."""
+def sorted_files(vol):
+    """``(path, header)`` of a volume's files in dcm2niix's ``dcmSort`` order: series number, then instance number."""
     from ..dicom.reader import header_of
 
-    headers = [header_of(path) for path in volume_files(vol)]
-
-    def key(header):
+    def key(item):
         try:
-            return int(header.get("SeriesNumber") or 0), int(header.get("InstanceNumber") or 0)
+            return int(item[1].get("SeriesNumber") or 0), int(item[1].get("InstanceNumber") or 0)
         except (TypeError, ValueError):
             return 0, 0
-    return sorted(headers, key=key)
+    return sorted(((path, header_of(path)) for path in volume_files(vol)), key=key)
+
+
+def _sorted_headers(vol):
+    return [header for _, header in sorted_files(vol)]
 
 
 def _vector(value, n):
@@ -429,24 +434,28 @@ def _protocol_slice_number(header):
         return 0
 
 
-def series_warnings(vol, *, sidecar=True):
-    """The warnings dcm2niix prints for a series while it saves it, in its order.
+def series_lines(vol, *, verbose=0, sidecar=True):
+    """The lines dcm2niix prints for a series while it saves it, before Philips scaling and ``Convert``, in its order.
 
-    Slices not in spatial order (``instance_order_warning``); mosaic slice
-    times whose first and second volumes disagree (``slice_timing_warning``);
-    a Siemens first image whose CSA ProtocolSliceNumber is above 1 (slices
-    stored reversed); GE's pepolar research sequence, once its slice times
-    are looked at (2-D, several slices and volumes, a protocol block, a
-    SoftwareVersions of 10 characters or more); while the sidecar is written
-    (``sidecar``), a mosaic whose protocol holds sSliceArray.ucImageNumb,
-    unless a ProtocolSliceNumber of 2 or more was kept (no slice times to
-    flip, or a 3-D scan).
+    With ``-v 1``: ``Converting`` and the first file (series number, then
+    instance number), and the ``::autoBids:`` line. Then: slices not in
+    spatial order (``instance_order_warning``); with ``-v 1`` the slice
+    times' range when it lies within the TR; mosaic slice times whose first
+    and second volumes disagree (``slice_timing_warning``); a Siemens first
+    image whose CSA ProtocolSliceNumber is above 1 (slices stored reversed);
+    GE's pepolar research sequence, once its slice times are looked at (2-D,
+    several slices and volumes, a protocol block, a SoftwareVersions of 10
+    characters or more); with ``-v 1``, slice times reversed with the slices
+    (``_flips_slice_times``); while the sidecar is written (``sidecar``), a
+    mosaic whose protocol holds sSliceArray.ucImageNumb, unless a
+    ProtocolSliceNumber of 2 or more was kept (no slice times to flip, or a
+    3-D scan).
 
     Examples
     --------
     >>> import numpy as np
     >>> from medfast.volume import Volume
-    >>> series_warnings(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4), {}))
+    >>> series_lines(Volume(np.zeros((2, 2, 1), np.int16), np.eye(4), {}))
     []
     """
     from ..dicom import ge, siemens
@@ -456,13 +465,23 @@ def series_warnings(vol, *, sidecar=True):
     if not volume_files(vol):
         return []
     nz, nt = meta.get("shape_nz_nt") or (1, 1)
-    headers = _sorted_headers(vol)
+    files = sorted_files(vol)
+    headers = [header for _, header in files]
     first = headers[0]
     vendor = vendor_key(first.get("Manufacturer"))
     three_d = _text(first.get("MRAcquisitionType")).upper() == "3D"
-    lines = instance_order_warning(vol)
+    lines = []
+    if verbose:
+        lines.append(f"Converting {files[0][0]}")
+    lines += instance_order_warning(vol)
+    if verbose:
+        lines += [line for line in (auto_bids_line(vol, first),) if line]
     if nz < 2:
         return lines
+    times = _slice_times_ms(vol, headers, vendor)
+    if verbose and times and min(times) != max(times) and max(times) <= _f32(first.get("RepetitionTime") or 0.0):
+        lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, "
+                     f"TR={_g(first.get('RepetitionTime'))} ms)")
     lines += slice_timing_warning(vol, headers)
     slice_number = _protocol_slice_number(first) if vendor == "SI" else 0
     if slice_number > 1:
@@ -472,8 +491,85 @@ def series_warnings(vol, *, sidecar=True):
             and len(_text(first.get("SoftwareVersions"))) >= 10 and ge.protocol_block(first) \
             and ge.epi_versions(first)[0] >= ge.PEPOLAR:
         lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
+    flipped = _flips_slice_times(vol, vendor, slice_number, three_d)
+    if verbose and flipped:
+        lines.append("Slices were spatially flipped, so slice times are flipped")
     if sidecar and vendor == "SI" and meta.get("mosaic") and siemens.header_protocol_int(first, "sSliceArray.ucImageNumb") > 0:
-        flipped = slice_number > 1 and not three_d and bool(siemens.csa_items(first, "MosaicRefAcqTimes"))
         if slice_number < 2 or flipped:
             lines.append("Warning: Assuming mosaics saved in reverse order due to 'sSliceArray.ucImageNumb'")
     return lines
+
+
+def _slice_times_ms(vol, headers, vendor):
+    """The slice times dcm2niix checks (its checkSliceTiming, ms): a mosaic's first file's
+    MosaicRefAcqTimes; Siemens and UIH others as medfast's ``slice_timing`` finds them."""
+    from ..dicom.header import as_header
+    from .slice_timing import _csa_times, slice_timing
+
+    if vendor not in ("SI", "UI") or _text(headers[0].get("Modality")) in ("PT", "US", "CT", "SEG"):
+        return None
+    if vol.meta.get("mosaic"):
+        times = _csa_times(headers[0])
+        return [_f32(t) for t in times] if times and len(times) > 3 else None
+    ds = as_header(vol.meta.get("header") or headers[0])
+    found = slice_timing(vol, ds, vendor)
+    return [_f32(t * 1000.0) for t in found] if found else None
+
+
+def _flips_slice_times(vol, vendor, slice_number, three_d):
+    """dcm2niix's reverseSliceTiming: the slices were stored against the slice direction (a Siemens
+    ProtocolSliceNumber above 1; Siemens classic, UIH and GE slices against the instance numbers)
+    and the series has slice times to reverse with them."""
+    from .slice_timing import _same_instance_order, ge_series_timing, slice_timing
+
+    meta = vol.meta
+    nz, _ = meta.get("shape_nz_nt") or (1, 1)
+    if three_d or nz < 2 or nz > 1024:
+        return False
+    against = slice_number > 1 or (vendor in ("SI", "UI", "GE") and not meta.get("mosaic") and not meta.get("enhanced")
+                                   and len(meta.get("frames") or ()) >= nz and not _same_instance_order(meta, nz))
+    if not against:
+        return False
+    from ..dicom.header import as_header
+
+    ds = as_header(meta.get("header") or {})
+    if vendor == "GE":
+        return ge_series_timing(vol, ds)["times"] is not None
+    return slice_timing(vol, ds, vendor) is not None
+
+
+def auto_bids_line(vol, header):
+    """dcm2niix's ``::autoBids:`` line (``-v 1``): the sequence names its BIDS guess starts from, by vendor.
+
+    Siemens: the protocol's sequence file (else the sequence name), the pulse
+    sequence and sequence names; Philips: the pulse sequence, scanning
+    sequence and variant; GE: the names, description, scanning sequence,
+    procedure step (with the protocol's PSEQ) and the guess of its GE rules.
+    None for other vendors, and for CT and PET (no rules run).
+    """
+    from ..dicom import ge
+    from ..dicom.header import as_header
+    from . import bids_guess as guess
+
+    ds = as_header(header)
+    modality = _text(ds.find("Modality"))[:2].upper()
+    if modality in ("CT", "PT"):
+        return None
+    sidecar = {"PhaseEncodingPolarityGE": ge.phase_polarity(ds)}
+    number = ds.find("SeriesNumber")
+    if number is not None:
+        try:
+            sidecar["SeriesNumber"] = ge.series_number(ds, int(number))
+        except (TypeError, ValueError):
+            pass
+    s = guess._Series.read(ds, vol.meta, sidecar, -1)
+    if s.vendor == "SI" and s.mr:
+        return f"::autoBids:Siemens CSAseqFname:'{guess._details(s)}' pulseSeq:'{s.pulse_sequence}' seqName:'{s.sequence_name}'"
+    if s.vendor == "PH" and s.mr:
+        return f"::autoBids:Philips pulseSeq:'{s.pulse_sequence}' scanSeq:'{s.scanning}' seqVariant:'{s.variant}'"
+    if s.vendor == "GE":
+        datatype, suffix = guess._ge(s)
+        return (f"::autoBids:GE usedSeqName:'{s.internal_sequence or s.pulse_sequence}' seqName:'{s.pulse_sequence}' "
+                f"internalSeqName:'{s.internal_sequence}' seriesDesc:'{s.description}' scanSeq:'{s.scanning}' "
+                f"stepDesc:'{s.procedure}' bidsData:'{datatype}' bidsSuffix:'{suffix}'")
+    return None
