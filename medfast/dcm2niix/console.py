@@ -399,7 +399,7 @@ def slice_timing_warning(vol, headers):
     if not meta.get("mosaic") or len(headers) < 2 or _text(headers[0].get("Modality")) in ("PT", "US", "CT", "SEG"):
         return []
     first, second = _csa_times(headers[0]), _csa_times(headers[1])
-    tr = _f32(headers[0].get("RepetitionTime") or 0.0)
+    tr = _f32(headers[0].find("RepetitionTime") or 0.0)
     if not first or len(first) < 4 or tr < 0:
         return []
     n = len(first)
@@ -479,9 +479,9 @@ def series_lines(vol, *, verbose=0, sidecar=True):
     if nz < 2:
         return lines
     times = _slice_times_ms(vol, headers, vendor)
-    if verbose and times and min(times) != max(times) and max(times) <= _f32(first.get("RepetitionTime") or 0.0):
-        lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, "
-                     f"TR={_g(first.get('RepetitionTime'))} ms)")
+    tr = _f32(first.find("RepetitionTime") or 0.0)
+    if verbose and times and min(times) != max(times) and max(times) <= tr:
+        lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, TR={_g(tr)} ms)")
     lines += slice_timing_warning(vol, headers)
     slice_number = _protocol_slice_number(first) if vendor == "SI" else 0
     if slice_number > 1:
@@ -503,8 +503,9 @@ def series_lines(vol, *, verbose=0, sidecar=True):
 def _slice_times_ms(vol, headers, vendor):
     """The slice times dcm2niix checks (its checkSliceTiming, ms): a mosaic's first file's
     MosaicRefAcqTimes; Siemens and UIH others as medfast's ``slice_timing`` finds them."""
+    from ..dicom import siemens
     from ..dicom.header import as_header
-    from .slice_timing import _csa_times, slice_timing
+    from .slice_timing import _csa_times, _time_after_start, slice_timing
 
     if vendor not in ("SI", "UI") or _text(headers[0].get("Modality")) in ("PT", "US", "CT", "SEG"):
         return None
@@ -512,6 +513,11 @@ def _slice_times_ms(vol, headers, vendor):
         times = _csa_times(headers[0])
         return [_f32(t) for t in times] if times and len(times) > 3 else None
     ds = as_header(vol.meta.get("header") or headers[0])
+    nt = (vol.meta.get("shape_nz_nt") or (1, 1))[1]
+    if vol.meta.get("enhanced") and nt == 1 and siemens.is_xa(ds):  # one XA volume: the frames' times as read
+        frames = sorted(frame for path, frame in vol.meta.get("frames") or () if path == volume_files(vol)[0])
+        times = [_time_after_start(ds, frame) for frame in frames]
+        return None if None in times or len(times) < 2 else [_f32(_f32(t) * 1000.0) for t in times]
     found = slice_timing(vol, ds, vendor)
     return [_f32(t * 1000.0) for t in found] if found else None
 
