@@ -250,6 +250,10 @@ class _Run:
             lines = stacking.messages(ordered, [placed[id(v)] for v in ordered], index, s.merge)
             for n, vol in enumerate(ordered):
                 said[id(vol)] = lines.get(n, [])
+            if s.verbose:
+                n = console.acquisition_numbers_vary_at(ordered, [placed[id(v)] for v in ordered], s.merge)
+                if n is not None:
+                    said[id(ordered[n])] = said[id(ordered[n])] + [console.ACQUISITION_NUMBERS_VARY]
             return ordered
 
         hinted = set()

@@ -579,3 +579,37 @@ def auto_bids_line(vol, header):
                 f"internalSeqName:'{s.internal_sequence}' seriesDesc:'{s.description}' scanSeq:'{s.scanning}' "
                 f"stepDesc:'{s.procedure}' bidsData:'{datatype}' bidsSuffix:'{suffix}'")
     return None
+
+
+ACQUISITION_NUMBERS_VARY = ("Slices stacked despite varying acquisition numbers "
+                            "(if this is not desired recompile with 'mySegmentByAcq')")
+
+
+def acquisition_numbers_vary_at(ordered, places, merge=2):
+    """Where dcm2niix says, once a run at ``-v 1``, that it stacked files of different AcquisitionNumber.
+
+    Its grouping compares the first file of each output with the later files;
+    files that stack despite another AcquisitionNumber (never with ``-m y``,
+    which stacks before looking) raise the line. Returns the position in
+    ``ordered`` (conversion order, ``places`` its ``Place`` list) of the first
+    such output converted after the headers, or None.
+
+    Examples
+    --------
+    >>> acquisition_numbers_vary_at([], [])
+    """
+    from ..dicom.reader import header_of
+
+    if merge == 1:
+        return None
+    for n, (vol, place) in enumerate(zip(ordered, places)):
+        if place.phase != 1:
+            continue
+        numbers = set()
+        for path in volume_files(vol):
+            header = header_of(path)
+            number = header.get("AcquisitionNumber")
+            numbers.add(_text(number if number is not None else header.find("AcquisitionNumber")).strip())
+        if len(numbers) > 1:
+            return n
+    return None
