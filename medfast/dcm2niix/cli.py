@@ -266,7 +266,10 @@ class _Run:
             if files[0] in split and files[0] not in hinted and _is_philips(vol):  # one file split by echo or scale
                 hinted.add(files[0])
                 lines.append(console.PHILIPS_ENHANCED_HINT)
-            lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o")) + console.philips_scaling(vol, s.verbose)
+            lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"))
+            if s.verbose and s.bids != "o":
+                lines += console.gradient_lines(vol)
+            lines += console.philips_scaling(vol, s.verbose)
             for line in lines:
                 _say(line)
             self._one(job, write, place)

@@ -613,3 +613,24 @@ def acquisition_numbers_vary_at(ordered, places, merge=2):
         if len(numbers) > 1:
             return n
     return None
+
+
+def gradient_lines(vol):
+    """dcm2niix's ``-v 1`` lines for a diffusion series: ``Saving N DTI gradients. Validate vectors.``
+    (not for Philips slices other than transverse, which it words otherwise) and one line a volume,
+    ``i B= b Vec= x y z``, the values of the .bval and .bvec it writes."""
+    from .gradients import _fmt
+    from .writer import _gradients
+
+    gradients = _gradients(vol)
+    if gradients is None:
+        return []
+    (bvals, bvecs) = gradients[0]
+    header = vol.meta.get("header") or {}
+    lines = []
+    philips = _text(vol.meta.get("Manufacturer") or header.get("Manufacturer")).upper().startswith("PHILIPS")
+    if not philips or _text(header.get((0x2001, 0x100B))).strip().upper().startswith("T"):
+        lines.append(f"Saving {len(bvals)} DTI gradients. Validate vectors.")
+    for i, (b, v) in enumerate(zip(bvals, bvecs)):
+        lines.append(f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v))
+    return lines
