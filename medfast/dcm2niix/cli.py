@@ -242,6 +242,7 @@ class _Run:
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
+            ordered_vols[:] = ordered
             seen = set()
             for vol in ordered:
                 files = console.volume_files(vol)
@@ -256,16 +257,19 @@ class _Run:
                     said[id(ordered[n])] = said[id(ordered[n])] + [console.ACQUISITION_NUMBERS_VARY]
             return ordered
 
-        hinted = set()
+        hinted, ordered_vols = set(), []
 
         def one(job, write):
             vol = job.volume
             place = placed[id(vol)]
             lines = left_out.before(place) + said[id(vol)]
             files = console.volume_files(vol)
-            if files[0] in split and files[0] not in hinted and _is_philips(vol):  # one file split by echo or scale
+            if files[0] in split and files[0] not in hinted:  # one file split by echo or scale
                 hinted.add(files[0])
-                lines.append(console.PHILIPS_ENHANCED_HINT)
+                if s.verbose:
+                    lines += console.packed_volume_lines([v for v in ordered_vols if files[0] in console.volume_files(v)])
+                if _is_philips(vol):
+                    lines.append(console.PHILIPS_ENHANCED_HINT)
             lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"))
             if s.verbose and s.bids != "o":
                 lines += console.gradient_lines(vol)

@@ -634,3 +634,41 @@ def gradient_lines(vol):
     for i, (b, v) in enumerate(zip(bvals, bvecs)):
         lines.append(f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v))
     return lines
+
+
+def packed_volume_lines(vols):
+    """dcm2niix's ``-v 1`` table for one file holding several volumes whose parameters vary.
+
+    ``vols``: the outputs made from that file, in conversion order. One line a
+    volume, ``i TE= Slope= Inter= PhilipsScale= Phase=`` of its first frame,
+    said when the volumes' rescale values or phase flag differ, or their echo
+    times differ (a volume with no echo time aside).
+
+    Examples
+    --------
+    >>> packed_volume_lines([])
+    []
+    """
+    from ..dicom import enhanced
+    from ..dicom.reader import header_of
+
+    rows = []
+    for vol in vols:
+        nz = (vol.meta.get("shape_nz_nt") or (1, 1))[0] or 1
+        frames = vol.meta.get("frames") or ()
+        for path, frame in frames[::nz]:
+            per_frame = enhanced.frames(header_of(path))
+            item = per_frame[frame] if 0 <= (frame or 0) < len(per_frame) else {}
+            phase = _text(item.get("ComplexImageComponent")).upper() == "PHASE"
+            rows.append((_f32(item.get("EffectiveEchoTime") or 0.0), _f32(item.get("RescaleSlope") or 1.0),
+                         _f32(item.get("RescaleIntercept") or 0.0), _f32(item.get("philips_scale_slope") or 0.0),
+                         int(phase)))
+    if len(rows) < 2:
+        return []
+    echo_times = {row[0] for row in rows if row[0] != 0}
+    if len(echo_times) < 2 and len({row[1:] for row in rows}) < 2:
+        return []
+    lines = ["Parameters vary across 3D volumes packed in single DICOM file:"]
+    lines += [f" {i} TE={_g(te)} Slope={_g(rs)} Inter={_g(ri)} PhilipsScale={_g(ss)} Phase={ph}"
+              for i, (te, rs, ri, ss, ph) in enumerate(rows)]
+    return lines
