@@ -270,7 +270,8 @@ class _Run:
                     lines += console.packed_volume_lines([v for v in ordered_vols if files[0] in console.volume_files(v)])
                 if _is_philips(vol):
                     lines.append(console.PHILIPS_ENHANCED_HINT)
-            lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"))
+            lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
+                                           images=s.bids != "o", syntaxes=syntaxes)
             if s.verbose and s.bids != "o":
                 lines += console.gradient_lines(vol)
             lines += console.philips_scaling(vol, s.verbose)

@@ -434,11 +434,14 @@ def _protocol_slice_number(header):
         return 0
 
 
-def series_lines(vol, *, verbose=0, sidecar=True):
+def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     """The lines dcm2niix prints for a series while it saves it, before Philips scaling and ``Convert``, in its order.
 
     With ``-v 1``: ``Converting`` and the first file (series number, then
-    instance number), and the ``::autoBids:`` line. Then: slices not in
+    instance number), the lossless JPEG decoder's line for that file before
+    it and, when the series has several files and images are written
+    (``images``), for each file after it (``syntaxes``: each file's transfer
+    syntax); and the ``::autoBids:`` line. Then: slices not in
     spatial order (``instance_order_warning``); with ``-v 1`` the slice
     times' range when it lies within the TR; mosaic slice times whose first
     and second volumes disagree (``slice_timing_warning``); a Siemens first
@@ -471,9 +474,13 @@ def series_lines(vol, *, verbose=0, sidecar=True):
     vendor = vendor_key(first.get("Manufacturer"))
     three_d = _text(first.get("MRAcquisitionType")).upper() == "3D"
     lines = []
-    if verbose:
+    if verbose:  # the lossless JPEG decoder speaks as each file is loaded: the first, then all again
+        jpeg = [jpeg_line(path, (syntaxes or {}).get(path)) for path, _ in files]
+        lines += [line for line in jpeg[:1] if line]
         lines.append(f"Converting {files[0][0]}")
     lines += instance_order_warning(vol)
+    if verbose and len(files) > 1 and images:
+        lines += [line for line in jpeg if line]
     if verbose:
         lines += [line for line in (auto_bids_line(vol, first),) if line]
     if nz < 2:
@@ -672,3 +679,41 @@ def packed_volume_lines(vols):
     lines += [f" {i} TE={_g(te)} Slope={_g(rs)} Inter={_g(ri)} PhilipsScale={_g(ss)} Phase={ph}"
               for i, (te, rs, ri, ss, ph) in enumerate(rows)]
     return lines
+
+
+#: the transfer syntaxes dcm2niix decodes with its own lossless JPEG decoder, which speaks at -v 1
+_JPEG_LOSSLESS = ("1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70")
+_SOF = frozenset(range(0xFFC0, 0xFFD0)) - {0xFFC4, 0xFFC8, 0xFFCC}
+
+
+def jpeg_line(path, syntax):
+    """``jpeg ISO 10918-1:1994 T.81 XxY P-bits N components``: what dcm2niix's lossless JPEG decoder
+    says of a file's first frame at ``-v 1`` (its start-of-frame header); None for other syntaxes.
+
+    Examples
+    --------
+    >>> jpeg_line("any.dcm", "1.2.840.10008.1.2.1") is None
+    True
+    """
+    import struct
+
+    if syntax not in _JPEG_LOSSLESS:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    pos = data.find(b"\xff\xd8\xff")
+    if pos < 0:
+        return None
+    pos += 2
+    while pos + 4 <= len(data):
+        marker, length = struct.unpack_from(">HH", data, pos)
+        if marker in _SOF and pos + 10 <= len(data):
+            precision, rows, cols, components = struct.unpack_from(">BHHB", data, pos + 4)
+            return f"jpeg ISO 10918-1:1994 T.81 {cols}\u00d7{rows} {precision}-bits {components} components"
+        if marker >> 8 != 0xFF:
+            return None
+        pos += 2 + length
+    return None
