@@ -1,0 +1,94 @@
+"""``medfast dcm2niix`` prints dcm2niix's standard output line for line on every corpus, at ``-v 0`` and ``-v 1``.
+
+Programs parse it (nipype reads the ``Convert N DICOM as PATH (dims)`` lines,
+heudiconv and dcm2bids log it), so each corpus of MEDFAST_CORPUS is converted
+by the dcm2niix package and by ``medfast dcm2niix`` with the corpus's command,
+and the two standard outputs are compared after normalising the banner's build
+description, the output folder and the ``Conversion required`` timing.
+
+At ``-v 1`` the only lines allowed to differ are named in ``NOT_YET``: the
+dcm2niix lines medfast does not print yet, each a pattern of whole lines. The
+test asserts that medfast prints exactly dcm2niix's lines with those removed,
+so a line outside the list, a line out of order or a stale entry fails it.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+
+import pytest
+
+from dcm2niix_compare import CORPUS_COMMANDS
+from support import corpus_root
+from test_command_line import dcm2niix, home, medfast  # noqa: F401  (home: no defaults file is read)
+
+pytestmark = pytest.mark.corpus
+
+#: dcm2niix -v 1 lines medfast does not reproduce yet: what prints them -> the lines
+NOT_YET = {
+    # nii_dicom.cpp readDICOMx, for every file as its header is read: dcm2niix's internal fields
+    # (pixel data offset, locations in acquisition, coil CRC, ...), some with no medfast counterpart
+    "per-file header dump": re.compile(r"DICOM file: .*| patient position( end)? \(0020,0032\)\t.*"
+                                       r"| orient \(0020,0037\)\t.*| acq -?\d+ img -?\d+ ser .*| DWI bxyz .*"),
+    # nii_dicom.cpp readDICOMx, GE files whose slice counts disagree, printed with the dump above
+    "GE per-file slice count check": re.compile(r"Check number of slices, discrepancy between tags .*"),
+}
+
+#: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"
+_DTI_ROW = re.compile(r"(\d+)\tB=\t(\S+)\tVec=\t(\S+)\t(\S+)\t(\S+)")
+
+
+def _not_yet(line):
+    return any(pattern.fullmatch(line) for pattern in NOT_YET.values())
+
+
+def _same(got, want):
+    """Equal lines; a DTI table row may differ in its last printed digit (dcm2niix's float32 sums)."""
+    if got == want:
+        return True
+    a, b = _DTI_ROW.fullmatch(got), _DTI_ROW.fullmatch(want)
+    if not (a and b) or a.group(1) != b.group(1):
+        return False
+    return all(math.isclose(float(x), float(y), rel_tol=2e-6, abs_tol=2e-6) for x, y in zip(a.groups()[1:], b.groups()[1:]))
+
+
+def _runs(name, verbose, capsys, tmp_path):
+    """(exit codes, normalised stdout lines) of dcm2niix and of medfast on one corpus."""
+    args, inputs = CORPUS_COMMANDS[name]
+    root = corpus_root() / name
+    runs = []
+    for tool in ("dcm2niix", "medfast"):
+        codes, lines = [], []
+        for n, source in enumerate(inputs):
+            out = tmp_path / f"{tool}{n}"
+            out.mkdir()
+            argv = ["-v", verbose, *args, "-o", out, root / source]
+            code, got, _ = dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out)
+            codes.append(code)
+            lines += got
+        runs.append((codes, lines))
+    return runs
+
+
+@pytest.mark.parametrize("verbose", ["0", "1"])
+@pytest.mark.parametrize("name", sorted(CORPUS_COMMANDS))
+def test_corpus_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
+    """dcm2niix's exit codes and standard output, line for line (at -v 1 the ``NOT_YET`` lines aside)."""
+    (want_codes, want), (got_codes, got) = _runs(name, verbose, capsys, tmp_path)
+    assert got_codes == want_codes
+    expected = [line for line in want if verbose == "0" or not _not_yet(line)]
+    same = len(got) == len(expected) and all(_same(a, b) for a, b in zip(got, expected))
+    assert same, "\n".join(difflib.unified_diff(expected, got, "dcm2niix", "medfast", lineterm="", n=1))
+    if verbose == "1":  # dcm2niix's Convert lines are never among the lines left out
+        assert [line for line in got if line.startswith("Convert ")] == \
+            [line for line in want if line.startswith("Convert ")]
+
+
+def test_dti_rows_compare_to_the_printed_digit():
+    """The DTI row rule accepts a last-digit difference only, and only in the numbers of one row."""
+    row = "12\tB=\t2500\tVec=\t0.392395\t0.516297\t-0.761224"
+    assert _same("12\tB=\t2500\tVec=\t0.392396\t0.516297\t-0.761224", row)
+    assert not _same("12\tB=\t2500\tVec=\t0.392495\t0.516297\t-0.761224", row)
+    assert not _same("11\tB=\t2500\tVec=\t0.392395\t0.516297\t-0.761224", row)
+    assert not _not_yet("Convert 2 DICOM as OUT/a (64x64x35x2)") and _not_yet("DICOM file: /x/1.dcm")
