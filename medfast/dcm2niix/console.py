@@ -481,8 +481,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     lines += instance_order_warning(vol)
     if verbose and len(files) > 1 and images:
         lines += [line for line in jpeg if line]
-    if verbose:
-        lines += [line for line in (auto_bids_line(vol, first),) if line]
+    lines += [line for line in (auto_bids_line(vol, first, verbose),) if line]
     if nz < 2:
         return lines
     times = _slice_times_ms(vol, headers, vendor)
@@ -551,14 +550,25 @@ def _flips_slice_times(vol, vendor, slice_number, three_d):
     return slice_timing(vol, ds, vendor) is not None
 
 
-def auto_bids_line(vol, header):
-    """dcm2niix's ``::autoBids:`` line (``-v 1``): the sequence names its BIDS guess starts from, by vendor.
+def _no_data_type(rules, s):
+    """True when a vendor's BIDS rules find no data type: the guess is empty, or "derived" only
+    because the image is derived (its rules, run as for an original image, find none)."""
+    import dataclasses
+
+    datatype = rules(s)[0]
+    return not datatype or (datatype == "derived" and not rules(dataclasses.replace(s, derived=False))[0])
+
+
+def auto_bids_line(vol, header, verbose=1):
+    """dcm2niix's ``::autoBids:`` line: the sequence names its BIDS guess starts from, by vendor.
 
     Siemens: the protocol's sequence file (else the sequence name), the pulse
     sequence and sequence names; Philips: the pulse sequence, scanning
     sequence and variant; GE: the names, description, scanning sequence,
     procedure step (with the protocol's PSEQ) and the guess of its GE rules.
-    None for other vendors, and for CT and PET (no rules run).
+    Said with ``-v 1``, and for Siemens and GE also at ``-v 0`` when the
+    vendor's rules find no data type (before a derived image becomes
+    "derived"). None otherwise, and for CT and PET (no rules run).
     """
     from ..dicom import ge
     from ..dicom.header import as_header
@@ -576,6 +586,9 @@ def auto_bids_line(vol, header):
         except (TypeError, ValueError):
             pass
     s = guess._Series.read(ds, vol.meta, sidecar, -1)
+    rules = {"SI": guess._siemens, "GE": guess._ge}.get(s.vendor) if s.mr or s.vendor == "GE" else None
+    if not verbose and (rules is None or not _no_data_type(rules, s)):
+        return None
     if s.vendor == "SI" and s.mr:
         return f"::autoBids:Siemens CSAseqFname:'{guess._details(s)}' pulseSeq:'{s.pulse_sequence}' seqName:'{s.sequence_name}'"
     if s.vendor == "PH" and s.mr:
