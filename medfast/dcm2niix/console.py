@@ -448,7 +448,8 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     image whose CSA ProtocolSliceNumber is above 1 (slices stored reversed);
     GE's pepolar research sequence, once its slice times are looked at (2-D,
     several slices and volumes, a protocol block, a SoftwareVersions of 10
-    characters or more); with ``-v 1``, slice times reversed with the slices
+    characters or more; ``_ge_slice_timing_warnings``), and a GE MR series
+    without protocol block; with ``-v 1``, slice times reversed with the slices
     (``_flips_slice_times``); while the sidecar is written (``sidecar``), a
     mosaic whose protocol holds sSliceArray.ucImageNumb, unless a
     ProtocolSliceNumber of 2 or more was kept (no slice times to flip, or a
@@ -481,10 +482,12 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     lines += instance_order_warning(vol)
     if verbose and len(files) > 1 and images:
         lines += [line for line in jpeg if line]
+    if vendor == "GE" and _text(first.get("Modality")).upper() == "MR" and _ge_block_length(first) < 19:
+        lines.append("Warning: Missing GE protocol data block (0025,101B)")  # as its BIDS guess reads the block
     lines += [line for line in (auto_bids_line(vol, first, verbose),) if line]
     if nz < 2:
         return lines
-    times = _slice_times_ms(vol, headers, vendor)
+    times = _checked_slice_times(vol, headers, vendor)
     tr = _f32(first.find("RepetitionTime") or 0.0)
     if verbose and times and min(times) != max(times) and max(times) <= tr:
         lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, TR={_g(tr)} ms)")
@@ -493,10 +496,8 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     if slice_number > 1:
         lines.append("Warning: Weird CSA 'ProtocolSliceNumber' (System/Miscellaneous/ImageNumbering reversed): "
                      "VALIDATE SLICETIMING AND BVECS")
-    if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first) \
-            and len(_text(first.get("SoftwareVersions"))) >= 10 and ge.protocol_block(first) \
-            and ge.epi_versions(first)[0] >= ge.PEPOLAR:
-        lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
+    if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first):
+        lines += _ge_slice_timing_warnings(first, files[0][0])
     flipped = _flips_slice_times(vol, vendor, slice_number, three_d)
     if verbose and flipped:
         lines.append("Slices were spatially flipped, so slice times are flipped")
@@ -506,9 +507,40 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     return lines
 
 
-def _slice_times_ms(vol, headers, vendor):
-    """The slice times dcm2niix checks (its checkSliceTiming, ms): a mosaic's first file's
-    MosaicRefAcqTimes; Siemens and UIH others as medfast's ``slice_timing`` finds them."""
+def _ge_block_length(header):
+    """The length GE's protocol data block declares in its first four bytes (dcm2niix's protocolBlockLengthGE)."""
+    import struct
+
+    from ..dicom import ge
+
+    raw = header.raw(ge._TAG) or b""
+    return struct.unpack_from("<i", raw)[0] if len(raw) >= 4 else 0
+
+
+def _ge_slice_timing_warnings(first, path):
+    """dcm2niix's warnings as it estimates a GE 2-D series' slice times (its sliceTimingGE): no
+    protocol data block, a SoftwareVersions under 10 characters, a block it cannot decode, and
+    the pepolar research sequence."""
+    from ..dicom import ge
+
+    length = _ge_block_length(first)
+    if length < 10:
+        return [f"Warning: Unable to determine GE Slice timing, no Protocol Data Block GE (0025,101B): {path}"]
+    if len(_text(first.get("SoftwareVersions"))) < 10:
+        return [f"Warning: Unable to determine GE Slice timing, invalid SoftwareVersions (0018,1020): {path}"]
+    if length < 19:
+        return []
+    if not ge.protocol_block(first):
+        return ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
+    if ge.epi_versions(first)[0] >= ge.PEPOLAR:
+        return ["Warning: GE ABCD pepolar research sequence handling is experimental"]
+    return []
+
+
+def _checked_slice_times(vol, headers, vendor):
+    """The slice times dcm2niix checks (its checkSliceTiming), in its units at that point: a
+    mosaic's first file's MosaicRefAcqTimes (ms); Siemens XA times (ms); Siemens classic 2-D and
+    UIH acquisition times (seconds from the first), as medfast's ``slice_timing`` finds them."""
     from ..dicom import siemens
     from ..dicom.header import as_header
     from .slice_timing import _csa_times, _time_after_start, slice_timing
@@ -525,7 +557,10 @@ def _slice_times_ms(vol, headers, vendor):
         times = [_time_after_start(ds, frame) for frame in frames]
         return None if None in times or len(times) < 2 else [_f32(_f32(t) * 1000.0) for t in times]
     found = slice_timing(vol, ds, vendor)
-    return [_f32(t * 1000.0) for t in found] if found else None
+    if not found:
+        return None
+    xa = vendor == "SI" and siemens.is_xa(ds) and _time_after_start(ds, 0 if vol.meta.get("enhanced") else None) is not None
+    return [_f32(t * 1000.0) for t in found] if xa else [_f32(t) for t in found]
 
 
 def _flips_slice_times(vol, vendor, slice_number, three_d):
