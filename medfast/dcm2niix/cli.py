@@ -272,8 +272,8 @@ class _Run:
                     lines.append(console.PHILIPS_ENHANCED_HINT)
             lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
                                            images=s.bids != "o", syntaxes=syntaxes)
-            if s.verbose and s.bids != "o":
-                lines += console.gradient_lines(vol)
+            if s.bids != "o":
+                lines += console.gradient_lines(vol, s.verbose)
             lines += console.philips_scaling(vol, s.verbose)
             for line in lines:
                 _say(line)

@@ -705,10 +705,28 @@ def acquisition_numbers_vary_at(ordered, places, merge=2):
     return None
 
 
-def gradient_lines(vol):
-    """dcm2niix's ``-v 1`` lines for a diffusion series: ``Saving N DTI gradients. Validate vectors.``
-    (not for Philips slices other than transverse, which it words otherwise) and one line a volume,
-    ``i B= b Vec= x y z``, the values of the .bval and .bvec it writes."""
+def gradient_lines(vol, verbose=0):
+    """dcm2niix's lines as it saves a diffusion series' gradients (its siemensPhilipsCorrectBvecs, nii_saveDTI).
+
+    For Siemens, Philips, Toshiba and Hitachi vectors turned to the image
+    frame: ``Check bvecs`` when the patient position is not HFS; a warning for
+    a Siemens mosaic whose slice normal makes a negative determinant, and for
+    a Philips series whose slice orientation (2001,100B) is not reported;
+    with ``-v 1`` ``Saving N DTI gradients. Validate vectors.`` (not for
+    Philips sagittal or coronal slices). With ``-v 1``, one line a volume,
+    ``i B= b Vec= x y z``, the values of the .bval and .bvec written.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> gradient_lines(Volume(np.zeros((2, 2, 2)), np.eye(4), {}), verbose=1)
+    []
+    """
+    import numpy as np
+
+    from ..dicom import siemens
+    from ..dicom.values import vendor_key
     from .gradients import _fmt
     from .writer import _gradients
 
@@ -717,12 +735,25 @@ def gradient_lines(vol):
         return []
     (bvals, bvecs) = gradients[0]
     header = vol.meta.get("header") or {}
-    lines = []
-    philips = _text(vol.meta.get("Manufacturer") or header.get("Manufacturer")).upper().startswith("PHILIPS")
-    if not philips or _text(header.get((0x2001, 0x100B))).strip().upper().startswith("T"):
-        lines.append(f"Saving {len(bvals)} DTI gradients. Validate vectors.")
-    for i, (b, v) in enumerate(zip(bvals, bvecs)):
-        lines.append(f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v))
+    vendor = vendor_key(vol.meta.get("Manufacturer") or header.get("Manufacturer"))
+    lines, n = [], len(bvals)
+    if vendor in ("SI", "PH", "TO", "HI"):
+        position = _text(header.get("PatientPosition")).strip()
+        if position[:3].upper() != "HFS":
+            lines.append(f"Check bvecs: expected Patient Position (0018,5100) to be 'HFS' not '{position}'")
+        orient = _vector(header.get("ImageOrientationPatient"), 6)
+        normal = _vector(siemens.csa_items(header, "SliceNormalVector"), 3) if vol.meta.get("mosaic") else None
+        slices = _text(header.get((0x2001, 0x100B))).strip()[:1].upper()
+        if orient is not None and normal is not None and np.linalg.det(np.stack([orient[:3], orient[3:], normal])) < 0:
+            lines.append(f"Warning: Saving {n} DTI gradients. Validate vectors (matrix had a negative determinant).")
+        elif vendor != "PH" or slices not in ("", "S", "C"):
+            if verbose:
+                lines.append(f"Saving {n} DTI gradients. Validate vectors.")
+        elif not slices:
+            lines.append(f"Warning: Saving {n} DTI gradients. Validate vectors "
+                         "(image slice orientation not reported, e.g. 2001,100B).")
+    if verbose:
+        lines += [f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v) for i, (b, v) in enumerate(zip(bvals, bvecs))]
     return lines
 
 
