@@ -333,6 +333,8 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
+        if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
+            _say(console.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         self.converted += len(files)
 
 

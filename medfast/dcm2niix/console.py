@@ -510,11 +510,21 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     vendor = vendor_key(first.get("Manufacturer"))
     three_d = _text(first.get("MRAcquisitionType")).upper() == "3D"
     lines = []
+    if len(_text(first.get("PatientPosition")).strip()) < 3:
+        lines.append("Warning: Patient Position (0018,5100) not specified (issue 642).")
+    tilt, tilt_lines = _gantry_tilt(vol, headers, verbose)
+    lines += tilt_lines
+    if not vendor:
+        lines.append("Warning: Unable to determine manufacturer (0008,0070), so conversion is not tuned for vendor.")
     if verbose:  # the lossless JPEG decoder speaks as each file is loaded: the first, then all again
         jpeg = [jpeg_line(path, (syntaxes or {}).get(path)) for path, _ in files]
         lines += [line for line in jpeg[:1] if line]
         lines.append(f"Converting {files[0][0]}")
+    if tilt:
+        lines.append(f"Warning: Note these images have gantry tilt of {_g(tilt)} degrees (manufacturer ID = "
+                     f"{_MANUFACTURER_IDS.get(vendor, 0)})")
     lines += instance_order_warning(vol)
+    lines += _uneven_lines(vol, headers, tilt, verbose)
     if verbose and len(files) > 1 and images:
         lines += [line for line in jpeg if line]
     if vendor == "GE" and _text(first.get("Modality")).upper() == "MR" and _ge_block_length(first) < 19:
@@ -539,6 +549,81 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     if sidecar and vendor == "SI" and meta.get("mosaic") and siemens.header_protocol_int(first, "sSliceArray.ucImageNumb") > 0:
         if slice_number < 2 or flipped:
             lines.append("Warning: Assuming mosaics saved in reverse order due to 'sSliceArray.ucImageNumb'")
+    return lines
+
+
+TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
+#: dcm2niix's manufacturer numbers (kMANUFACTURER_*), by medfast's vendor key
+_MANUFACTURER_IDS = {"SI": 1, "GE": 2, "PH": 3, "TO": 4, "UI": 5, "BR": 6, "HI": 7, "CA": 8, "ME": 9, "MR": 10,
+                     "HY": 11, "LE": 12}
+
+
+def _gantry_tilt(vol, headers, verbose):
+    """(tilt, lines): the gantry tilt dcm2niix measures for a CT, X-ray or tilted stack of several files
+    (from the first and last file, instance order), and what it says of it: with ``-v 1`` the vectors,
+    then ``Gantry Tilt based on 0018,1120 ...`` when the measure is not 0."""
+    from ..dicom.geometry import _largest_positive, gantry_tilt_degrees
+
+    if len(headers) < 2 or vol.meta.get("enhanced"):
+        return 0.0, []
+    first, last = headers[0], headers[-1]
+    stated = _f32(first.get("GantryDetectorTilt") or 0.0)
+    x_ray = first.find("Exposure") is not None and not _f32(first.find("EchoTime") or 0.0)
+    if _text(first.get("Modality")).strip().upper() != "CT" and not x_ray and not stated > 0:
+        return 0.0, []
+    p, q = _vector(first.get("ImagePositionPatient"), 3), _vector(last.get("ImagePositionPatient"), 3)
+    orient = _vector(first.get("ImageOrientationPatient"), 6)
+    if p is None or q is None or orient is None:
+        return 0.0, []
+    tilt = _f32(gantry_tilt_degrees(p, q, orient))
+    if tilt == 0:
+        return 0.0, []
+    lines = []
+    if verbose:
+        import numpy as np
+
+        f = np.float32
+        cross = _largest_positive(np.cross(orient[:3].astype(f), orient[3:].astype(f)).astype(f))
+        vectors = (("Read", orient[:3]), ("Phase", orient[3:]), ("CrossReadPhase", cross),
+                   ("Slice", _largest_positive((q - p).astype(f))))
+        lines.append("Gantry Tilt Parameters (see issue 253)")
+        lines += [f" {name} =[{' '.join(_g(x) for x in v)}]" for name, v in vectors]
+    lines.append(f"Gantry Tilt based on 0018,1120 {_g(stated)}, estimated from slice vector {_g(tilt)}")
+    return tilt, lines
+
+
+def _uneven_lines(vol, headers, tilt, verbose):
+    """``Interslice distance varies in this volume``: a single volume of one-slice files whose steps
+    (distance between neighbours, along the bed scaled by cos(tilt)) differ from the first by more
+    than 0.2 mm; with ``-v 1`` the dimensions and each slice's distance from the first."""
+    import numpy as np
+
+    meta = vol.meta
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    if nt != 1 or nz < 3 or len(headers) != nz or meta.get("mosaic") or meta.get("enhanced"):
+        return []
+    positions = [_vector(h.get("ImagePositionPatient"), 3) for h in headers]
+    if any(p is None for p in positions):
+        return []
+    f = np.float32
+    scale = f(np.cos(float(tilt) * np.pi / 180)) if tilt else f(1)
+    if instance_order_warning(vol):  # dcm2niix first sorts the slices by position
+        order = np.argsort([_signed_gap(headers[0], h) for h in headers], kind="stable")
+        positions = [positions[i] for i in order]
+
+    def gap(a, b):
+        d = (b - a).astype(f)
+        return f(f(np.sqrt(f((d * d).sum(dtype=f)))) * scale)
+
+    first_step = gap(positions[0], positions[1])
+    if all(abs(float(gap(a, b)) - float(first_step)) <= _SLICE_TOLERANCE for a, b in zip(positions, positions[1:])):
+        return []
+    lines = ["Warning: Interslice distance varies in this volume (incompatible with NIfTI format)."]
+    if verbose:
+        header = headers[0]
+        lines += [f"Dimensions {int(header.get('Columns') or 0)} {int(header.get('Rows') or 0)} {nz} 1 nAcq 1 nConvert {nz}",
+                  " Distance from first slice:",
+                  "dx=[0" + "".join(f" {_g(gap(positions[0], p))}" for p in positions[1:]) + "]"]
     return lines
 
 

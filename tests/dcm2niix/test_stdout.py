@@ -33,6 +33,8 @@ NOT_YET = {
                                        r"| orient \(0020,0037\)\t.*| acq -?\d+ img -?\d+ ser .*| DWI bxyz .*"),
     # nii_dicom.cpp readDICOMx, GE files whose slice counts disagree, printed with the dump above
     "GE per-file slice count check": re.compile(r"Check number of slices, discrepancy between tags .*"),
+    # nii_dicom_batch.cpp nii_saveNII3Deq: the weights of each evenly spaced slice of an _Eq file
+    "slice equalisation weights": re.compile(r"out \d+ @ [\d.]+ mm: [\d.]+% slice \d+, [\d.]+% slice \d+"),
 }
 
 #: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"
@@ -94,7 +96,7 @@ def test_dti_rows_compare_to_the_printed_digit():
     assert not _not_yet("Convert 2 DICOM as OUT/a (64x64x35x2)") and _not_yet("DICOM file: /x/1.dcm")
 
 
-# ---- synthetic series of each vendor: the rules the corpus does not reach ---------------------------------
+# ---- synthetic series: the rules the corpus does not reach ------------------------------------------------
 
 def _gems_block(ds, t, k):
     """A GE protocol data block that declares no length: dcm2niix treats the series as having none."""
@@ -108,32 +110,72 @@ def _shuffled(ds, t, k):
     ds.InstanceNumber = t * 6 + (0, 2, 1, 3, 5, 4)[k] + 1
 
 
-SYNTHETIC = {  # name -> (Manufacturer, SequenceName, further edit)
-    "siemens-no-bids-type": ("SIEMENS", "xyz", None),  # ::autoBids: at -v 0; slice times from acquisition times
-    "siemens-shuffled": ("SIEMENS", "epfid2d1_64", _shuffled),
-    "ge-no-protocol-block": ("GE MEDICAL SYSTEMS", "xyz", None),
-    "ge-empty-protocol-block": ("GE MEDICAL SYSTEMS", "xyz", _gems_block),
-    "philips-shuffled": ("Philips Medical Systems", "xyz", _shuffled),
-    "uih": ("UIH", "xyz", None),
+def _vendor_series(manufacturer, sequence, edit=None):
+    def write(folder):
+        from vendor_series import vendor_series
+
+        def vendor(ds, t, k):
+            ds.Manufacturer, ds.SequenceName = manufacturer, sequence
+            if edit is not None:
+                edit(ds, t, k)
+        vendor_series(folder, vendor)
+    return write
+
+
+def _ct(*, shear=0.0, gap=0.0, descending=False, manufacturer="SIEMENS", position="HFS"):
+    """A CT stack: sheared along the rows (gantry tilt 14 degrees), with a gap after slice 4, numbered top-down."""
+    def write(folder):
+        from medfast.synth import write_ct_series
+
+        def edit(k, ds):
+            z = k * 2.0 + (gap if k >= 4 else 0.0)
+            z = -z - 100 if descending else z
+            ds.ImagePositionPatient = [float(ds.ImagePositionPatient[0]),
+                                       round(float(ds.ImagePositionPatient[1]) + shear * z / 2, 4), z]
+            ds.GantryDetectorTilt = 14.0 if shear else 0.0
+            if manufacturer is None:
+                del ds.Manufacturer
+            if position is None:
+                del ds.PatientPosition
+        write_ct_series(folder, shape=(24, 20, 8), spacing=(0.8, 0.7, 2.0), per_slice=edit,
+                        extra=dict(Manufacturer=manufacturer or "SIEMENS", Exposure=100))
+    return write
+
+
+def _philips(kind, **options):
+    def write(folder):
+        from medfast import synth
+
+        getattr(synth, kind)(folder, **options)
+    return write
+
+
+SYNTHETIC = {  # name -> writes the input folder
+    "siemens-no-bids-type": _vendor_series("SIEMENS", "xyz"),  # ::autoBids: at -v 0; times from acquisition times
+    "siemens-shuffled": _vendor_series("SIEMENS", "epfid2d1_64", _shuffled),
+    "ge-no-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz"),
+    "ge-empty-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz", _gems_block),
+    "philips-shuffled": _vendor_series("Philips Medical Systems", "xyz", _shuffled),
+    "uih": _vendor_series("UIH", "xyz"),
+    "ct-tilted": _ct(shear=0.5),
+    "ct-tilted-uneven": _ct(shear=0.5, gap=3.0),
+    "ct-tilted-descending-ge": _ct(shear=-0.4, descending=True, manufacturer="GE MEDICAL SYSTEMS"),
+    "ct-uneven": _ct(gap=3.0),
+    "ct-no-patient-position": _ct(position=None),
+    "ct-no-manufacturer": _ct(manufacturer=None),
+    "philips-dwi": _philips("write_philips_dwi"),  # slice orientation (2001,100B) not reported
+    "philips-dwi-enhanced": _philips("write_philips_dwi", enhanced=True),
+    "philips-enhanced-echoes": _philips("write_philips_enhanced"),  # four outputs of one file, in frame order
 }
 
 
 @pytest.mark.parametrize("verbose", ["0", "1"])
 @pytest.mark.parametrize("name", sorted(SYNTHETIC))
 def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
-    """A 4-D classic series of each vendor: dcm2niix's standard output (at -v 1 the ``NOT_YET`` lines aside)."""
-    from vendor_series import vendor_series
-
-    manufacturer, sequence, edit = SYNTHETIC[name]
-
-    def vendor(ds, t, k):
-        ds.Manufacturer, ds.SequenceName = manufacturer, sequence
-        if edit is not None:
-            edit(ds, t, k)
-
+    """Synthetic series: dcm2niix's standard output (at -v 1 the ``NOT_YET`` lines aside)."""
     source = tmp_path / "in"
     source.mkdir()
-    vendor_series(source, vendor)
+    SYNTHETIC[name](source)
     runs = []
     for tool in ("dcm2niix", "medfast"):
         out = tmp_path / tool
