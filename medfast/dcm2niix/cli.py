@@ -17,7 +17,7 @@ import time
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, stacking
+from . import console, options as cli_options, search, series_messages as messages, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -252,9 +252,9 @@ class _Run:
             for n, vol in enumerate(ordered):
                 said[id(vol)] = lines.get(n, [])
             if s.verbose:
-                n = console.acquisition_numbers_vary_at(ordered, [placed[id(v)] for v in ordered], s.merge)
+                n = messages.acquisition_numbers_vary_at(ordered, [placed[id(v)] for v in ordered], s.merge)
                 if n is not None:
-                    said[id(ordered[n])] = said[id(ordered[n])] + [console.ACQUISITION_NUMBERS_VARY]
+                    said[id(ordered[n])] = said[id(ordered[n])] + [messages.ACQUISITION_NUMBERS_VARY]
             return ordered
 
         hinted, ordered_vols = set(), []
@@ -267,13 +267,13 @@ class _Run:
             if files[0] in split and files[0] not in hinted:  # one file split by echo or scale
                 hinted.add(files[0])
                 if s.verbose:
-                    lines += console.packed_volume_lines([v for v in ordered_vols if files[0] in console.volume_files(v)])
+                    lines += messages.packed_volume_lines([v for v in ordered_vols if files[0] in console.volume_files(v)])
                 if _is_philips(vol):
                     lines.append(console.PHILIPS_ENHANCED_HINT)
-            lines += console.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
+            lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
                                            images=s.bids != "o", syntaxes=syntaxes)
             if s.bids != "o":
-                lines += console.gradient_lines(vol, s.verbose)
+                lines += messages.gradient_lines(vol, s.verbose)
             lines += console.philips_scaling(vol, s.verbose)
             for line in lines:
                 _say(line)
@@ -334,7 +334,7 @@ class _Run:
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
-            _say(console.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+            _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         self.converted += len(files)
 
 
