@@ -45,54 +45,73 @@ def _vector(value, n):
     return out if out.shape == (n,) else None
 
 
-def _signed_gap(a, b):
-    """dcm2niix's intersliceDistanceSigned: the distance from slice ``a`` to ``b``, negative against the normal."""
+def _positions(headers):
+    """The ImagePositionPatient of each header as float32 rows, or None when one lacks it."""
     import numpy as np
 
-    p, q = _vector(a.get("ImagePositionPatient"), 3), _vector(b.get("ImagePositionPatient"), 3)
-    orient = _vector(a.get("ImageOrientationPatient"), 6)
-    if p is None or q is None or orient is None:
-        return 0.0
-    step = (q - p).astype(np.float32)
-    length = float(np.float32(np.sqrt(np.float32((step * step).sum()))))
-    if abs(length) < 1e-6:
-        return length
-    tilt = _f32(a.get("GantryDetectorTilt") or 0.0)
+    rows = [_vector(h.get("ImagePositionPatient"), 3) for h in headers]
+    return None if any(r is None for r in rows) else np.array(rows, dtype=np.float32)
+
+
+def _signed_steps(headers):
+    """dcm2niix's intersliceDistanceSigned between neighbours (float32 mm): the distance, scaled by
+    cos(gantry tilt), negative against the slice normal; the first header's orientation and tilt."""
+    import numpy as np
+
+    f = np.float32
+    positions, orient = _positions(headers), _vector(headers[0].get("ImageOrientationPatient"), 6)
+    if positions is None or orient is None:
+        return None
+    steps = np.diff(positions, axis=0).astype(f)
+    length = np.sqrt((steps * steps).sum(axis=1, dtype=f)).astype(f)
+    tilt = _f32(headers[0].get("GantryDetectorTilt") or 0.0)
     if tilt != 0:
-        length = float(np.float32(length * np.cos(tilt * np.pi / 180)))
+        length = (length * f(np.cos(tilt * np.pi / 180))).astype(f)
     normal = np.cross(orient[:3], orient[3:])
-    return -length if float(normal @ step) < 0 else length
+    return np.where(steps.astype(np.float64) @ normal < 0, -length, length)
 
 
-def instance_order_warning(vol):
-    """``Instance Number (0020,0013) order is not spatial.``: said when, in instance-number order,
-    the step from slice to slice within a volume is not the volume's first step (0.2 mm tolerance).
+def _not_spatial(vol, headers):
+    """dcm2niix's ensureSequentialSlicePositions finds the instance order not spatial: in instance
+    order, a step from slice to slice within a volume is not the volume's first step (0.2 mm).
 
-    dcm2niix looks for this in series of one slice a file, three slices or
-    more a volume: Philips always, other vendors when the first two files
-    (instance order) are at different places; it then sorts the slices by
-    position, and says nothing for a derived series.
+    It looks in series of one slice a file, three slices or more a volume:
+    Philips always, other vendors when the first two files are at different
+    places.
+    """
+    meta = vol.meta
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    if meta.get("mosaic") or meta.get("enhanced") or nz < 3 or len(headers) != nz * nt:
+        return False
+    steps = _signed_steps(headers)
+    if steps is None:
+        return False
+    philips = _text(headers[0].get("Manufacturer")).upper().startswith("PHILIPS")
+    if not philips and abs(float(steps[0])) < 1e-6:
+        return False
+    for t in range(nt):
+        within = steps[t * nz:(t + 1) * nz - 1]
+        if any(abs(float(x) - float(within[0])) > _SLICE_TOLERANCE for x in within):
+            return True
+    return False
+
+
+def instance_order_warning(vol, headers=None):
+    """``Instance Number (0020,0013) order is not spatial.`` (``_not_spatial``), not for a derived series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> instance_order_warning(Volume(np.zeros((2, 2, 1)), np.eye(4), {}), [])
+    []
     """
     from ..dicom.series import derived_image
 
-    meta = vol.meta
-    nz, nt = meta.get("shape_nz_nt") or (1, 1)
-    if meta.get("mosaic") or meta.get("enhanced") or nz < 3:
+    headers = _sorted_headers(vol) if headers is None else headers
+    if not _not_spatial(vol, headers) or derived_image(headers[0].get("ImageType")):
         return []
-    headers = _sorted_headers(vol)
-    if len(headers) != nz * nt:
-        return []
-    philips = _text(headers[0].get("Manufacturer")).upper().startswith("PHILIPS")
-    if not philips and abs(_signed_gap(headers[0], headers[1])) < 1e-6:
-        return []
-    for t in range(nt):
-        volume = headers[t * nz:(t + 1) * nz]
-        first = _signed_gap(volume[0], volume[1])
-        if any(abs(first - _signed_gap(a, b)) > _SLICE_TOLERANCE for a, b in zip(volume, volume[1:])):
-            if derived_image(headers[0].get("ImageType")):
-                return []
-            return ["Warning: Instance Number (0020,0013) order is not spatial."]
-    return []
+    return ["Warning: Instance Number (0020,0013) order is not spatial."]
 
 
 def _g(value):
@@ -201,7 +220,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     if tilt:
         lines.append(f"Warning: Note these images have gantry tilt of {_g(tilt)} degrees (manufacturer ID = "
                      f"{_MANUFACTURER_IDS.get(vendor, 0)})")
-    lines += instance_order_warning(vol)
+    lines += instance_order_warning(vol, headers)
     lines += _uneven_lines(vol, headers, tilt, verbose)
     if verbose and len(files) > 1 and images:
         lines += [line for line in jpeg if line]
@@ -210,9 +229,9 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     lines += [line for line in (auto_bids_line(vol, first, verbose),) if line]
     if nz < 2:
         return lines
-    times = _checked_slice_times(vol, headers, vendor)
+    times = _checked_slice_times(vol, headers, vendor) if verbose else None
     tr = _f32(first.find("RepetitionTime") or 0.0)
-    if verbose and times and min(times) != max(times) and max(times) <= tr:
+    if times and min(times) != max(times) and max(times) <= tr:
         lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, TR={_g(tr)} ms)")
     lines += slice_timing_warning(vol, headers)
     slice_number = _protocol_slice_number(first) if vendor == "SI" else 0
@@ -221,11 +240,11 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
                      "VALIDATE SLICETIMING AND BVECS")
     if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first):
         lines += _ge_slice_timing_warnings(first, files[0][0])
-    flipped = _flips_slice_times(vol, vendor, slice_number, three_d)
-    if verbose and flipped:
+    flipped = verbose and _flips_slice_times(vol, vendor, slice_number, three_d)
+    if flipped:
         lines.append("Slices were spatially flipped, so slice times are flipped")
     if sidecar and vendor == "SI" and meta.get("mosaic") and siemens.header_protocol_int(first, "sSliceArray.ucImageNumb") > 0:
-        if slice_number < 2 or flipped:
+        if slice_number < 2 or flipped or _flips_slice_times(vol, vendor, slice_number, three_d):
             lines.append("Warning: Assuming mosaics saved in reverse order due to 'sSliceArray.ucImageNumb'")
     return lines
 
@@ -280,14 +299,13 @@ def _uneven_lines(vol, headers, tilt, verbose):
     nz, nt = meta.get("shape_nz_nt") or (1, 1)
     if nt != 1 or nz < 3 or len(headers) != nz or meta.get("mosaic") or meta.get("enhanced"):
         return []
-    positions = [_vector(h.get("ImagePositionPatient"), 3) for h in headers]
-    if any(p is None for p in positions):
+    positions = _positions(headers)
+    if positions is None:
         return []
     f = np.float32
     scale = f(np.cos(float(tilt) * np.pi / 180)) if tilt else f(1)
-    if instance_order_warning(vol):  # dcm2niix first sorts the slices by position
-        order = np.argsort([_signed_gap(headers[0], h) for h in headers], kind="stable")
-        positions = [positions[i] for i in order]
+    if _not_spatial(vol, headers):  # dcm2niix first sorts the slices by position
+        positions = positions[np.argsort(np.concatenate([[0], np.cumsum(_signed_steps(headers))]), kind="stable")]
 
     def gap(a, b):
         d = (b - a).astype(f)
