@@ -169,23 +169,24 @@ def _protocol_slice_number(header):
 def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     """The lines dcm2niix prints for a series while it saves it, before Philips scaling and ``Convert``, in its order.
 
-    With ``-v 1``: ``Converting`` and the first file (series number, then
-    instance number), the lossless JPEG decoder's line for that file before
-    it and, when the series has several files and images are written
-    (``images``), for each file after it (``syntaxes``: each file's transfer
-    syntax); and the ``::autoBids:`` line. Then: slices not in
-    spatial order (``instance_order_warning``); with ``-v 1`` the slice
-    times' range when it lies within the TR; mosaic slice times whose first
-    and second volumes disagree (``slice_timing_warning``); a Siemens first
-    image whose CSA ProtocolSliceNumber is above 1 (slices stored reversed);
-    GE's pepolar research sequence, once its slice times are looked at (2-D,
-    several slices and volumes, a protocol block, a SoftwareVersions of 10
-    characters or more; ``_ge_slice_timing_warnings``), and a GE MR series
-    without protocol block; with ``-v 1``, slice times reversed with the slices
-    (``_flips_slice_times``); while the sidecar is written (``sidecar``), a
-    mosaic whose protocol holds sSliceArray.ucImageNumb, unless a
-    ProtocolSliceNumber of 2 or more was kept (no slice times to flip, or a
-    3-D scan).
+    1. No PatientPosition (0018,5100); the gantry tilt of a CT or tilted stack
+       (``_gantry_tilt``); no known manufacturer (``manufacturer_id``).
+    2. ``-v 1``: the lossless JPEG decoder's line for the first file
+       (``jpeg_line``, ``syntaxes`` giving each file's transfer syntax), then
+       ``Converting`` and that file (series number, then instance number).
+    3. The tilt note; slices out of spatial order (``instance_order_warning``);
+       uneven spacing (``_uneven_lines``); ``-v 1``: the decoder's line for
+       every file again when several are stacked and images are written
+       (``images``).
+    4. A GE MR series without protocol block; ``::autoBids:`` (``auto_bids_line``).
+    5. Slice timing: ``-v 1`` its range when within the TR
+       (``_checked_slice_times``); mosaics whose first and second volumes
+       disagree (``slice_timing_warning``); a Siemens CSA ProtocolSliceNumber
+       above 1; GE's (``_ge_slice_timing_warnings``); ``-v 1`` slice times
+       reversed with the slices (``_flips_slice_times``).
+    6. While the sidecar is written (``sidecar``): a mosaic whose protocol
+       holds sSliceArray.ucImageNumb, unless a ProtocolSliceNumber of 2 or
+       more was kept (no slice times to flip, or a 3-D scan).
 
     Examples
     --------
@@ -207,11 +208,11 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     vendor = vendor_key(first.get("Manufacturer"))
     three_d = _text(first.get("MRAcquisitionType")).upper() == "3D"
     lines = []
-    if len(_text(first.get("PatientPosition")).strip()) < 3:
+    if len(_text(first.find("PatientPosition")).strip()) < 3:
         lines.append("Warning: Patient Position (0018,5100) not specified (issue 642).")
     tilt, tilt_lines = _gantry_tilt(vol, headers, verbose)
     lines += tilt_lines
-    if not vendor:
+    if not manufacturer_id(first):
         lines.append("Warning: Unable to determine manufacturer (0008,0070), so conversion is not tuned for vendor.")
     if verbose:  # the lossless JPEG decoder speaks as each file is loaded: the first, then all again
         jpeg = [jpeg_line(path, (syntaxes or {}).get(path)) for path, _ in files]
@@ -219,7 +220,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
         lines.append(f"Converting {files[0][0]}")
     if tilt:
         lines.append(f"Warning: Note these images have gantry tilt of {_g(tilt)} degrees (manufacturer ID = "
-                     f"{_MANUFACTURER_IDS.get(vendor, 0)})")
+                     f"{manufacturer_id(first)})")
     lines += instance_order_warning(vol, headers)
     lines += _uneven_lines(vol, headers, tilt, verbose)
     if verbose and len(files) > 1 and images:
@@ -250,9 +251,30 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
 
 
 TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
-#: dcm2niix's manufacturer numbers (kMANUFACTURER_*), by medfast's vendor key
-_MANUFACTURER_IDS = {"SI": 1, "GE": 2, "PH": 3, "TO": 4, "UI": 5, "BR": 6, "HI": 7, "CA": 8, "ME": 9, "MR": 10,
-                     "HY": 11, "LE": 12}
+#: dcm2niix's manufacturer numbers (kMANUFACTURER_*), by the first two letters of Manufacturer
+_MANUFACTURER_IDS = {"SI": 1, "CP": 1, "GE": 2, "PH": 3, "TO": 4, "UI": 5, "BR": 6, "HI": 7, "CA": 8, "ME": 9,
+                     "MR": 10, "HY": 11, "LE": 12}
+
+
+def manufacturer_id(header):
+    """dcm2niix's manufacturer number of a file (0: unknown): from Manufacturer's first two letters;
+    Siemens for XA10 to XA31 software (its mosaics omit Manufacturer); Philips for a file with
+    DiffusionBValue (0018,9087) and no known manufacturer.
+
+    Examples
+    --------
+    >>> manufacturer_id({"Manufacturer": "Philips Medical Systems"}), manufacturer_id({})
+    (3, 0)
+    """
+    from ..dicom.header import as_header
+
+    header = as_header(header)
+    found = _MANUFACTURER_IDS.get(_text(header.get("Manufacturer"))[:2].upper(), 0)
+    if any(v in _text(header.get("SoftwareVersions")) for v in ("XA10", "XA11", "XA20", "XA30", "XA31")):
+        return 1
+    if not found and header.find("DiffusionBValue") is not None:
+        return 3
+    return found
 
 
 def _gantry_tilt(vol, headers, verbose):
