@@ -274,7 +274,7 @@ class _Run:
                                            images=s.bids != "o", syntaxes=syntaxes)
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
-            lines += console.philips_scaling(vol, s.verbose)
+            lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
             for line in lines:
                 _say(line)
             self._one(job, write, place)
@@ -335,6 +335,8 @@ class _Run:
             _say(console.convert_line(vol, job.base))
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+        if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):
+            _say(messages.IGNORING_DERIVED_DWI)  # as it leaves out the _ADC copy
         self.converted += len(files)
 
 

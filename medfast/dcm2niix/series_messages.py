@@ -230,6 +230,9 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     lines += [line for line in (auto_bids_line(vol, first, verbose),) if line]
     if nz < 2:
         return lines
+    if vendor == "SI" and siemens.is_xa(first) and nt > 1 and nz <= 1024 and len(files) > nt:
+        lines.append("Warning: 4D Siemens XA images should be exported as enhanced not classic DICOM. "
+                     "Slice times and other properties may be inaccurate.")
     times = _checked_slice_times(vol, headers, vendor) if verbose else None
     tr = _f32(first.find("RepetitionTime") or 0.0)
     if times and min(times) != max(times) and max(times) <= tr:
@@ -251,6 +254,36 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
 
 
 TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
+IGNORING_DERIVED_DWI = ("Ignoring derived diffusion image(s). Better isotropic and ADC maps can be generated "
+                        "later processing.")
+
+
+def derived_dwi_volumes(vol):
+    """The derived (trace/ADC) volumes dcm2niix moves out of a diffusion series (``gradients.derived_volumes``)."""
+    from .writer import _gradients
+
+    gradients = _gradients(vol)
+    return gradients[2] if gradients is not None else []
+
+
+def classic_xa_warning(vol):
+    """dcm2niix's last word before ``Convert`` for Siemens XA10 to XA31 classic files of one slice each.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> classic_xa_warning(Volume(np.zeros((2, 2, 2)), np.eye(4), {}))
+    []
+    """
+    meta = vol.meta
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    files = volume_files(vol)
+    header = meta.get("header") or {}
+    xa10a = any(v in _text(header.get("SoftwareVersions")) for v in ("XA10", "XA11", "XA20", "XA30", "XA31"))
+    if xa10a and len(files) > 1 and len(files) == nz * nt and not meta.get("enhanced"):
+        return ["Warning: Siemens XA exported as classic not enhanced DICOM (issue 236)"]
+    return []
 #: dcm2niix's manufacturer numbers (kMANUFACTURER_*), by the first two letters of Manufacturer
 _MANUFACTURER_IDS = {"SI": 1, "CP": 1, "GE": 2, "PH": 3, "TO": 4, "UI": 5, "BR": 6, "HI": 7, "CA": 8, "ME": 9,
                      "MR": 10, "HY": 11, "LE": 12}
@@ -508,16 +541,47 @@ def acquisition_numbers_vary_at(ordered, places, merge=2):
     return None
 
 
-def gradient_lines(vol, verbose=0):
-    """dcm2niix's lines as it saves a diffusion series' gradients (its siemensPhilipsCorrectBvecs, nii_saveDTI).
+def _volume_notes(bvals, vecs, vendor, derived_series):
+    """nii_saveDTI's notes on a series' b-values: no b=0 volume, b=0 not first, Philips derived
+    (trace/ADC: a b-value without vector) volumes moved out, or kept when too few others remain.
+    Returns (lines, the volumes kept in the DWI's order)."""
+    import numpy as np
 
-    For Siemens, Philips, Toshiba and Hitachi vectors turned to the image
-    frame: ``Check bvecs`` when the patient position is not HFS; a warning for
-    a Siemens mosaic whose slice normal makes a negative determinant, and for
-    a Philips series whose slice orientation (2001,100B) is not reported;
-    with ``-v 1`` ``Saving N DTI gradients. Validate vectors.`` (not for
-    Philips sagittal or coronal slices). With ``-v 1``, one line a volume,
-    ``i B= b Vec= x y z``, the values of the .bval and .bvec written.
+    n, lines = len(bvals), []
+    b = np.asarray(bvals, dtype=np.float32)
+    if not derived_series:
+        if float(b.min()) > 50:
+            lines.append("Warning: This diffusion series does not have a B0 (reference) volume")
+        if int(np.argmin(b)) > 0:
+            lines.append(f"Note: B0 not the first volume in the series (FSL eddy reference volume is {int(np.argmin(b))})")
+    adc = [i for i in range(n) if vendor == "PH" and abs(float(b[i])) > 1e-6 and not np.any(np.abs(vecs[i]) > 1e-6)]
+    if adc and len(adc) == 1 and n - 1 < 2:
+        lines.append("Note: this appears to be a b=0+trace DWI; ADC/trace removal has been disabled.")
+        adc = []
+    elif adc and n - len(adc) < 2:
+        lines.append("Warning: Isotropic DWI series, all bvecs are zero (issue 405)")
+        adc = []
+    elif adc:
+        lines.append(f"Note: {len(adc)} volumes appear to be ADC or trace images that will be removed to allow processing")
+    kept = [i for i in range(n) if i not in adc]
+    if adc and any(i > min(adc) for i in kept):  # a derived volume before a kept one: the order changes
+        lines.append("DTI volumes re-ordered by ascending b-value")
+    return lines, kept
+
+
+def gradient_lines(vol, verbose=0):
+    """dcm2niix's lines as it saves a diffusion series' gradients (its nii_saveDTI, siemensPhilipsCorrectBvecs).
+
+    First ``_volume_notes``. Then, for Siemens, Philips, Toshiba and Hitachi
+    vectors turned to the image frame: a volume with a b-value above the
+    b=0 threshold (Siemens 50, others 6) but no vector, in a series not
+    derived; ``Check bvecs`` when the patient position is not HFS; a
+    warning for a Siemens mosaic whose slice normal makes a negative
+    determinant, and for a Philips series whose slice orientation
+    (2001,100B) is not reported; with ``-v 1`` ``Saving N DTI gradients.
+    Validate vectors.`` (not for Philips sagittal or coronal slices). With
+    ``-v 1``, one line a volume, ``i B= b Vec= x y z``, the values of the
+    .bval and .bvec written.
 
     Examples
     --------
@@ -529,18 +593,29 @@ def gradient_lines(vol, verbose=0):
     import numpy as np
 
     from ..dicom import siemens
+    from ..dicom.reader import header_of
+    from ..dicom.series import derived_image
     from ..dicom.values import vendor_key
-    from .gradients import _fmt
+    from .gradients import _fmt, series_gradients
     from .writer import _gradients
 
-    gradients = _gradients(vol)
-    if gradients is None:
+    raw = series_gradients(vol, header_of)
+    if raw is None:
         return []
-    (bvals, bvecs) = gradients[0]
     header = vol.meta.get("header") or {}
     vendor = vendor_key(vol.meta.get("Manufacturer") or header.get("Manufacturer"))
-    lines, n = [], len(bvals)
+    derived_series = derived_image(header.get("ImageType"))
+    vecs = np.asarray(raw[1], dtype=np.float64).reshape(-1, 3)
+    lines, kept = _volume_notes(raw[0], vecs, vendor, derived_series)
+    (bvals, bvecs) = _gradients(vol)[0]
+    n = len(bvals)
     if vendor in ("SI", "PH", "TO", "HI"):
+        threshold = 50.0 if vendor == "SI" else 6.0
+        for k, i in enumerate(kept):
+            b = float(np.float32(raw[0][i]))
+            if (b <= 1.1920929e-07 or not np.any(np.abs(vecs[i]) > 1.1920929e-07)) and b > threshold and not derived_series:
+                lines.append(f"Warning: Volume {k} appears to be derived image ADC/Isotropic "
+                             "(non-zero b-value with zero vector length)")
         position = _text(header.get("PatientPosition")).strip()
         if position[:3].upper() != "HFS":
             lines.append(f"Check bvecs: expected Patient Position (0018,5100) to be 'HFS' not '{position}'")
@@ -576,21 +651,22 @@ def packed_volume_lines(vols):
     from ..dicom import enhanced
     from ..dicom.reader import header_of
 
-    rows = []
+    rows, kinds = [], set()
     for vol in vols:
         nz = (vol.meta.get("shape_nz_nt") or (1, 1))[0] or 1
         frames = vol.meta.get("frames") or ()
         for path, frame in frames[::nz]:
             per_frame = enhanced.frames(header_of(path))
             item = per_frame[frame] if 0 <= (frame or 0) < len(per_frame) else {}
-            phase = _text(item.get("ComplexImageComponent")).upper() == "PHASE"
+            component = _text(item.get("ComplexImageComponent")).upper()
             rows.append((_f32(item.get("EffectiveEchoTime") or 0.0), _f32(item.get("RescaleSlope") or 1.0),
                          _f32(item.get("RescaleIntercept") or 0.0), _f32(item.get("philips_scale_slope") or 0.0),
-                         int(phase)))
+                         int(component == "PHASE")))
+            kinds.add(component)
     if len(rows) < 2:
         return []
     echo_times = {row[0] for row in rows if row[0] != 0}
-    if len(echo_times) < 2 and len({row[1:] for row in rows}) < 2:
+    if len(echo_times) < 2 and len({row[1:] for row in rows}) < 2 and len(kinds) < 2:
         return []
     lines = ["Parameters vary across 3D volumes packed in single DICOM file:"]
     lines += [f" {i} TE={_g(te)} Slope={_g(rs)} Inter={_g(ri)} PhilipsScale={_g(ss)} Phase={ph}"
