@@ -65,7 +65,8 @@ XML = """<?xml version=1.0 encoding=utf-8?>
 
 
 def _say(line=""):
-    print(line, flush=True)
+    # dcm2niix ends a few messages without a line end: what it prints next shares their line
+    print(line, end="" if line == messages.PHILIPS_FIELD_MAPS else "\n", flush=True)
 
 
 def _error(line):

@@ -178,7 +178,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
        uneven spacing (``_uneven_lines``); ``-v 1``: the decoder's line for
        every file again when several are stacked and images are written
        (``images``).
-    4. A GE MR series without protocol block; ``::autoBids:`` (``auto_bids_line``).
+    4. A GE MR series without protocol block; ``::autoBids:`` (``auto_bids_lines``).
     5. Slice timing: ``-v 1`` its range when within the TR
        (``_checked_slice_times``); mosaics whose first and second volumes
        disagree (``slice_timing_warning``); a Siemens CSA ProtocolSliceNumber
@@ -227,7 +227,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
         lines += [line for line in jpeg if line]
     if vendor == "GE" and _text(first.get("Modality")).upper() == "MR" and _ge_block_length(first) < 19:
         lines.append("Warning: Missing GE protocol data block (0025,101B)")  # as its BIDS guess reads the block
-    lines += [line for line in (auto_bids_line(vol, first, verbose),) if line]
+    lines += auto_bids_lines(vol, first, verbose)
     if nz < 2:
         return lines
     if vendor == "SI" and siemens.is_xa(first) and nt > 1 and nz <= 1024 and len(files) > nt:
@@ -465,8 +465,15 @@ def _no_data_type(rules, s):
     return not datatype or (datatype == "derived" and not rules(dataclasses.replace(s, derived=False))[0])
 
 
-def auto_bids_line(vol, header, verbose=1):
-    """dcm2niix's ``::autoBids:`` line: the sequence names its BIDS guess starts from, by vendor.
+#: said by dcm2niix's Philips BIDS rules for a spoiled gradient echo they take for a field map, without a
+#: line end: the next line printed follows it on the same line
+PHILIPS_FIELD_MAPS = ("Warning: Unable to distinguish Philips fieldmaps: phase difference, two phase/magnitude, "
+                      "direct fieldmapping.")
+
+
+def auto_bids_lines(vol, header, verbose=1):
+    """What dcm2niix's BIDS guess says: ``PHILIPS_FIELD_MAPS`` where its Philips rules say it, and the
+    ``::autoBids:`` line with the sequence names the guess starts from, by vendor.
 
     Siemens: the protocol's sequence file (else the sequence name), the pulse
     sequence and sequence names; Philips: the pulse sequence, scanning
@@ -474,16 +481,15 @@ def auto_bids_line(vol, header, verbose=1):
     procedure step (with the protocol's PSEQ) and the guess of its GE rules.
     Said with ``-v 1``, and for Siemens and GE also at ``-v 0`` when the
     vendor's rules find no data type (before a derived image becomes
-    "derived"). None otherwise, and for CT and PET (no rules run).
+    "derived"). Nothing for other vendors, and for CT and PET (no rules run).
     """
     from ..dicom import ge
     from ..dicom.header import as_header
     from . import bids_guess as guess
 
     ds = as_header(header)
-    modality = _text(ds.find("Modality"))[:2].upper()
-    if modality in ("CT", "PT"):
-        return None
+    if _text(ds.find("Modality"))[:2].upper() in ("CT", "PT"):
+        return []
     sidecar = {"PhaseEncodingPolarityGE": ge.phase_polarity(ds)}
     number = ds.find("SeriesNumber")
     if number is not None:
@@ -492,19 +498,24 @@ def auto_bids_line(vol, header, verbose=1):
         except (TypeError, ValueError):
             pass
     s = guess._Series.read(ds, vol.meta, sidecar, -1)
+    lines = []
+    if s.vendor == "PH" and s.mr and next((outcome for test, outcome in guess._PHILIPS if test(s)), None) \
+            is guess._philips_field_map:
+        lines.append(PHILIPS_FIELD_MAPS)
     rules = {"SI": guess._siemens, "GE": guess._ge}.get(s.vendor) if s.mr or s.vendor == "GE" else None
     if not verbose and (rules is None or not _no_data_type(rules, s)):
-        return None
+        return lines
     if s.vendor == "SI" and s.mr:
-        return f"::autoBids:Siemens CSAseqFname:'{guess._details(s)}' pulseSeq:'{s.pulse_sequence}' seqName:'{s.sequence_name}'"
-    if s.vendor == "PH" and s.mr:
-        return f"::autoBids:Philips pulseSeq:'{s.pulse_sequence}' scanSeq:'{s.scanning}' seqVariant:'{s.variant}'"
-    if s.vendor == "GE":
+        lines.append(f"::autoBids:Siemens CSAseqFname:'{guess._details(s)}' pulseSeq:'{s.pulse_sequence}' "
+                     f"seqName:'{s.sequence_name}'")
+    elif s.vendor == "PH" and s.mr:
+        lines.append(f"::autoBids:Philips pulseSeq:'{s.pulse_sequence}' scanSeq:'{s.scanning}' seqVariant:'{s.variant}'")
+    elif s.vendor == "GE":
         datatype, suffix = guess._ge(s)
-        return (f"::autoBids:GE usedSeqName:'{s.internal_sequence or s.pulse_sequence}' seqName:'{s.pulse_sequence}' "
-                f"internalSeqName:'{s.internal_sequence}' seriesDesc:'{s.description}' scanSeq:'{s.scanning}' "
-                f"stepDesc:'{s.procedure}' bidsData:'{datatype}' bidsSuffix:'{suffix}'")
-    return None
+        lines.append(f"::autoBids:GE usedSeqName:'{s.internal_sequence or s.pulse_sequence}' seqName:'{s.pulse_sequence}' "
+                     f"internalSeqName:'{s.internal_sequence}' seriesDesc:'{s.description}' scanSeq:'{s.scanning}' "
+                     f"stepDesc:'{s.procedure}' bidsData:'{datatype}' bidsSuffix:'{suffix}'")
+    return lines
 
 
 ACQUISITION_NUMBERS_VARY = ("Slices stacked despite varying acquisition numbers "
