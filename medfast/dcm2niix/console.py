@@ -240,7 +240,7 @@ ORIENTATION_VARIES = "DICOM incompatible with NIfTI slice orientation varies (is
 
 
 def is_localizer(header):
-    """dcm2niix's isLocalizer: a GE three-plane series (0027,1035 = 256), or a Siemens image whose
+    """dcm2niix's isLocalizer: a GE three-plane series (series plane 0019,1017 = 256), or a Siemens image whose
     auto-align text (0021,103F) says LOCALIZER, whose description or protocol says AAHScout, or whose
     sequence is fl2d1.
 
@@ -255,7 +255,7 @@ def is_localizer(header):
     header = as_header(header)
     vendor = vendor_key(header.get("Manufacturer"))
     if vendor == "GE":
-        return _text(header.get((0x0027, 0x1035))).strip() == "256"
+        return _text(header.get((0x0019, 0x1017))).strip() == "256"  # SeriesPlaneGE: 256 three-plane
     if vendor != "SI":
         return False
     names = [_text(header.get(k)) for k in ("SeriesDescription", "ProtocolName")]

@@ -431,7 +431,11 @@ def _checked_slice_times(vol, headers, vendor):
     if not found:
         return None
     xa = vendor == "SI" and siemens.is_xa(ds) and _time_after_start(ds, 0 if vol.meta.get("enhanced") else None) is not None
-    return [_f32(t * 1000.0) for t in found] if xa else [_f32(t) for t in found]
+    if xa:
+        return [_f32(t * 1000.0) for t in found]
+    if vendor == "SI" and _text(ds.get("MRAcquisitionType")).upper() == "3D":
+        return None  # dcm2niix takes acquisition times as slice times for 2-D series only
+    return [_f32(t) for t in found]
 
 
 def _flips_slice_times(vol, vendor, slice_number, three_d):
