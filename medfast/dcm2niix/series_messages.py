@@ -157,6 +157,31 @@ def slice_timing_warning(vol, headers):
             f"Warning: Issue870: Slice timing range of 2nd volume: TA={_g(np.float32(high1 - low1))} ms, TR={_g(tr)} ms"]
 
 
+def _bogus_slice_times(vol, headers, vendor, tr):
+    """``Siemens MoCo? Bogus slice timing``: a Siemens classic 2-D series whose first volume's slices
+    share one acquisition time (XA: none has TimeAfterStart), so that dcm2niix finds no usable slice
+    times in the first volume nor in the second file (its range printed as -1..-1, the TR in ms though
+    the text says seconds). Not for localizers, derived images or single-band references."""
+    from ..dicom import siemens
+    from ..dicom.series import derived_image
+    from .slice_timing import _time_after_start
+
+    meta = vol.meta
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    first = headers[0]
+    if vendor != "SI" or meta.get("mosaic") or meta.get("enhanced") or len(headers) != nz * nt or nz < 2 \
+            or _text(first.get("MRAcquisitionType")).upper() == "3D" or _text(first.get("Modality")) != "MR" \
+            or is_localizer(first) or derived_image(first.get("ImageType")) \
+            or "SBRef" in _text(first.get("SeriesDescription")):
+        return []
+    if siemens.is_xa(first):
+        if any(_time_after_start(h, None) is not None for h in headers):
+            return []
+    elif len({_text(h.get("AcquisitionTime")).strip() for h in headers[:nz]}) > 1:
+        return []
+    return [f"Warning: Siemens MoCo? Bogus slice timing (range -1..-1, TR={_g(tr)} seconds)"]
+
+
 def _protocol_slice_number(header):
     from ..dicom import siemens
 
@@ -237,6 +262,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     tr = _f32(first.find("RepetitionTime") or 0.0)
     if times and min(times) != max(times) and max(times) <= tr:
         lines.append(f"Slice timing range appears reasonable (range {_g(min(times))}..{_g(max(times))}, TR={_g(tr)} ms)")
+    lines += _bogus_slice_times(vol, headers, vendor, tr)
     lines += slice_timing_warning(vol, headers)
     slice_number = _protocol_slice_number(first) if vendor == "SI" else 0
     if slice_number > 1:
@@ -433,8 +459,8 @@ def _checked_slice_times(vol, headers, vendor):
     xa = vendor == "SI" and siemens.is_xa(ds) and _time_after_start(ds, 0 if vol.meta.get("enhanced") else None) is not None
     if xa:
         return [_f32(t * 1000.0) for t in found]
-    if vendor == "SI" and _text(ds.get("MRAcquisitionType")).upper() == "3D":
-        return None  # dcm2niix takes acquisition times as slice times for 2-D series only
+    if vendor == "SI" and (_text(ds.get("MRAcquisitionType")).upper() == "3D" or siemens.is_xa(ds)):
+        return None  # acquisition times are slice times for 2-D series before XA only (XA: TimeAfterStart)
     return [_f32(t) for t in found]
 
 

@@ -110,6 +110,18 @@ def _shuffled(ds, t, k):
     ds.InstanceNumber = t * 6 + (0, 2, 1, 3, 5, 4)[k] + 1
 
 
+def _spoiled(ds, t, k):
+    ds.ScanningSequence, ds.SequenceVariant = "GR", "SP"
+
+
+def _one_time(ds, t, k):
+    ds.AcquisitionTime = "091000.000000"
+
+
+def _xa30(ds, t, k):
+    ds.SoftwareVersions = "syngo MR XA30"
+
+
 def _vendor_series(manufacturer, sequence, edit=None):
     def write(folder):
         from vendor_series import vendor_series
@@ -166,6 +178,11 @@ SYNTHETIC = {  # name -> writes the input folder
     "philips-dwi": _philips("write_philips_dwi"),  # slice orientation (2001,100B) not reported
     "philips-dwi-enhanced": _philips("write_philips_dwi", enhanced=True),
     "philips-enhanced-echoes": _philips("write_philips_enhanced"),  # four outputs of one file, in frame order
+    "philips-dwi-trace-middle": _philips("write_philips_dwi", trace=(2,)),  # removed, the volumes re-ordered
+    "philips-dwi-b0-and-trace": _philips("write_philips_dwi", bvals=(0, 1000), trace=(1,)),
+    "philips-spoiled-gradient-echo": _vendor_series("Philips Medical Systems", "x", _spoiled),  # no line end
+    "siemens-xa30-classic": _vendor_series("SIEMENS", "epfid2d1_64", _xa30),
+    "siemens-one-acquisition-time": _vendor_series("SIEMENS", "epfid2d1_64", _one_time),  # MoCo? Bogus
 }
 
 
