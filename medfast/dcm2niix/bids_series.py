@@ -13,6 +13,7 @@ only read them.
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -96,6 +97,7 @@ class BidsSeries:
     echo_train: int = 0
     trigger_delay: float = 0.0
     asl_label: bool = False        # Philips (2005,1429) LABEL or CONTROL
+    run_number: int = -1           # Philips: dcm2niix's rawDataRunNumber (>= 1: a volume number was stated)
     internal_sequence: str = ""    # GE (0019,109E)
     procedure: str = ""            # GE: PerformedProcedureStepDescription and the protocol's PSEQ
     protocol_block: dict = field(default_factory=dict)  # Siemens: tSequenceFileName, TIs, contrasts
@@ -158,6 +160,7 @@ class BidsSeries:
         elif s.vendor == "PH":
             s.trigger_delay = float(meta.get("trigger_delay_time") or 0.0)
             s.asl_label = any(text(v)[:1].upper() in ("L", "C") for v in occurrences[_PHILIPS_LABEL])
+            s.run_number = _philips_run_number(ds)
         orientation = meta.get("orientation")
         if orientation is None:
             orientation = floats(_value(ds, "ImageOrientationPatient"))
@@ -191,6 +194,39 @@ def _slices_in_file(ds, meta, vendor):
     if ds.frames() and vendor == "PH":  # Philips enhanced: the slices of one volume
         return int((meta.get("shape_nz_nt") or (frames, 1))[0])
     return frames
+
+
+def _philips_run_number(ds):
+    """dcm2niix's rawDataRunNumber of a Philips file: the volume or gradient number the file states, else -1.
+
+    The larger of the temporal position (0020,0100) -- the fMRI volume number
+    (2005,1063) when no positive one came before it -- and the gradient
+    orientation number (2005,1413), each the last in the file; a b-value
+    without a direction (a derived trace image) counts as a gradient number.
+    Then a classic file made from an enhanced one takes its last dimension
+    index, and software before release 11 the diffusion volume number (2005,1596).
+    """
+    volume = gradient = diffusion_volume = -1
+    for tag, _, value in ds.walk():
+        if tag == 0x00200100:
+            volume = integer(value, 0)
+        elif tag == 0x20051063 and volume <= 0 and integer(value, 0) > 0:
+            volume = integer(value, 0)
+        elif tag == 0x20051413:
+            gradient = integer(value, 0)
+        elif tag == 0x20051596:
+            diffusion_volume = integer(value, 0)
+    found = frame_gradient(ds) if not ds.frames() else None
+    if found is not None and found[0] != 0.0 and not any(found[1]):
+        gradient = 1 << 16  # dcm2niix's mark for Philips' derived trace volume
+    run = max(volume, gradient)
+    index = [int(v) for v in floats(ds.get("DimensionIndexValues"))]
+    if run < 0 and len(index) > 1 and index[-1] > 0:
+        run = index[-1]
+    release = re.match(r"\s*[+-]?\d+", text(ds.get("SoftwareVersions")))
+    if diffusion_volume > 0 and (int(release.group()) if release else 0) < 11:
+        run = diffusion_volume
+    return run
 
 
 def _accel_as_read(ds, vendor):

@@ -287,8 +287,9 @@ _PHILIPS = (
     (lambda s: _SK(s) and _IR(s), dict(datatype="anat", suffix="FLAIR")),
     (lambda s: "PERFUSION" in s.image_type and "FEEPI" in s.pulse_sequence and _SK(s) and _GR(s),
      dict(datatype="perf", suffix="asl")),
-    # (older Philips files give no EPI name: dcm2niix's raw data run number is GE's, so never set here)
-    (lambda s: "FEEPI" in s.pulse_sequence and _SK(s) and _GR(s), dict(datatype="func", suffix="bold")),
+    # older Philips files name no EPI: a stated volume number marks the series dynamic
+    (lambda s: (s.run_number >= 1 or "FEEPI" in s.pulse_sequence) and _SK(s) and _GR(s),
+     dict(datatype="func", suffix="bold")),
     (lambda s: _SS(s) and _GR(s), dict(datatype="anat", suffix="T2starw", part=True)),
     (lambda s: s.field_map_hz and _SS(s) and _RM(s), _philips_b0),
     (lambda s: _SP(s) and _GR(s), _philips_field_map),
