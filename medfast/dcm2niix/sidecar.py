@@ -17,7 +17,7 @@ from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
-from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, strings, text as _str, vendor_key
+from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .bids_guess import bids_guess
 from .naming import echo_number
@@ -168,14 +168,21 @@ def _split_enhanced(ds):
     return False
 
 
-def _siemens(out, block, meta, ds):
+def _siemens(out, block, vol, ds):
+    meta = vol.meta
     if meta.get("is_phase"):  # a phase (difference) map reports both echo times of the protocol
         te0, te1 = _key_float(block, "alTE[0]", math.nan), _key_float(block, "alTE[1]", math.nan)
         if te0 > 0 and te1 > 0:
             out["EchoTime1"], out["EchoTime2"] = te0 / 1e6, te1 / 1e6
+    averages = _key_float(block, "dAveragesDouble")  # fractional, beside (0018,0083)
+    if averages > 1:
+        out["AveragesDouble"] = averages
+    _siemens_asl(out, block, vol, ds)
     pf = {1: 0.5, 2: 0.625, 4: 0.75, 8: 0.875}.get(_key_int(block, "sKSpace.ucPhasePartialFourier"))
     if pf is not None:
         out["PartialFourier"] = pf
+    if _key_int(block, "sKSpace.uc2DInterpolation") > 0:
+        out["Interpolation2D"] = 1
     base = _key_int(block, "sKSpace.lBaseResolution")
     if base > 0:
         out["BaseResolution"] = base
@@ -399,13 +406,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["VariableFlipAngleFlag"] = True
     if vendor == "UI":
         _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
-    _asl(out, ds, block)
-    oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    oversampling = _siemens(out, block, vol, ds) if block else 0.0
     if not block and vendor == "SI" and siemens.has_series_header(ds):  # a series header without protocol
         out["MatrixCoilMode"] = "None"
     if not block:
         coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
         _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
+    _asl(out, ds, vendor)
     if vendor == "GE":
         shims = [ds.private((0x0043, t), nested=False) for t in (0x1002, 0x1003, 0x1004)]
         if all(v is not None for v in shims):
@@ -585,20 +592,95 @@ def _ge_trigger_delay(meta, ds):
     return first
 
 
-def _asl(out, ds, block):
-    """ASL keys of an enhanced MR ASL series: labeling type, labeling duration and post-labeling delay."""
-    kind = {"PSEUDOCONTINUOUS": "PCASL", "CONTINUOUS": "CASL", "PULSED": "PASL"}.get(
-        _str(ds.find("ArterialSpinLabelingContrast")))
-    if kind is None:
+# Siemens ASL sequences (tSequenceFileName) -> (labeling type, [(key, protocol key, scale)]); the WIP
+# parameters sWipMemBlock.adFree[i] are written "adFree[i]", the inversion times "alTI[i]"
+_SIEMENS_ASL = (
+    ("ep2d_asl", "", (("LabelingDuration", "sAsl.ulLabelingDuration", 1e-6),
+                      ("PostLabelingDelay", "sAsl.sPostLabelingDelay[0]", 1e-6))),
+    ("ep2d_pcasl", "PCASL", (("LabelingDistance", "adFree[1]", 1.0), ("PostLabelingDelay", "adFree[2]", 1e-6),
+                             ("NumRFBlocks", "adFree[3]", 1.0),
+                             ("LabelingDuration", "adFree[3]", 0.92 * 20.0 / 1000.0),  # 18.4 ms an RF block
+                             ("RFGap", "adFree[4]", 1e-6), ("MeanGzx10", "adFree[10]", 1.0),
+                             ("PhiAdjust", "adFree[11]", 1.0))),
+    ("tgse_pcasl", "PCASL", (("LabelingDuration", "adFree[2]", 1e-6), ("RFGap", "adFree[4]", 1e-6),
+                             ("MeanGzx10", "adFree[10]", 1.0), ("T1", "adFree[12]", 1e-6),
+                             ("NumRFBlocks", "adFree[3]", 1.0))),
+    ("ep2d_pasl", "PASL", (("PASLType", "PICORE", None), ("BolusDuration", "alTI[0]", 1e-6),
+                           ("InversionTime", "alTI[2]", 1e-6))),
+    ("tgse_pasl", "PASL", (("PASLType", "FAIR QII", None), ("BolusDuration", "alTI[0]", 1e-6),
+                           ("InversionTime", "alTI[2]", 1e-6))),
+    ("ep2d_fairest", "PASL", (("PASLType", "FAIR", None), ("PostInversionDelay", "adFree[2]", 1e-3),
+                              ("PostLabelingDelay", "adFree[4]", 1e-3))),
+)
+
+
+def _siemens_asl(out, block, vol, ds):
+    """The ASL keys dcm2niix reads from the protocol of Siemens' and the LOFT lab's ASL sequences.
+
+    Each sequence that names its family writes its parameters (absent ones
+    left out); pCASL and PASL also write the labeling type, the acquisition
+    voxel size (without in-plane interpolation), the header TR as
+    RepetitionTimePreparation (pCASL, in ms as dcm2niix prints it), and M0Type
+    "Included" when the volumes are label/control pairs and one more.
+    """
+    details = _key_str(block, "tSequenceFileName")
+    wip = "sWipMemBlock.adFree[" if "sWipMemBlock.adFree[" in block else "sWiPMemBlock.adFree["
+    kind = ""
+    for name, family, keys in _SIEMENS_ASL:
+        if name not in details:
+            continue
+        kind = family or kind
+        for key, source, scale in keys:
+            if scale is None:
+                out[key] = source
+                continue
+            value = _key_float(block, wip + source[7:] if source.startswith("adFree[") else source, math.nan)
+            if value == value:
+                out[key] = value * scale
+    if kind == "PCASL":
+        out["RepetitionTimePreparation"] = _float(ds.find("RepetitionTime"))
+    if not kind:
         return
-    if kind != "PASL":
-        duration = _float(ds.last("ASLPulseTrainDuration"))  # ms, nested in the ASL slab items
-        if duration > 0:
-            out["LabelingDuration"] = duration / 1000.0
-        delay = _key_float(block, "alTI[2]", math.nan) if block else math.nan  # Siemens protocol, us
-        if delay > 0:
-            out["PostLabelingDelay"] = delay / 1e6
     out["ArterialSpinLabelingType"] = kind
+    if _key_int(block, "sKSpace.uc2DInterpolation") <= 0:
+        spacing = floats(ds.find("PixelSpacing"))[:2]  # rows apart, columns apart
+        if len(spacing) == 2:
+            out["AcquisitionVoxelSize"] = [spacing[1], spacing[0], _float(ds.find("SliceThickness"), 0.0)]
+    pairs = 2 * max(1, _key_int(block, "lContrasts"))
+    volumes = vol.shape[3] if len(vol.shape) > 3 else 1
+    if volumes % pairs and (volumes - 1) % pairs == 0:
+        out["M0Type"] = "Included"
+
+
+def _asl(out, ds, vendor):
+    """dcm2niix's ASL keys of any vendor: (0018,9258) as the post-labeling delay, the labeling type, GE's labeling.
+
+    The labeling type comes from ArterialSpinLabelingContrast (0018,9250) and
+    GE's (0043,10A3) and (0043,10A4); of several, pulsed wins over
+    pseudo-continuous over continuous (dcm2niix prints each, the last counts).
+    GE's label duration (0043,10A5, ms) also gives the inversion time as the
+    post-labeling delay and the spiral's points per arm and arms.
+    """
+    delay = integer(ds.last("ASLPulseTrainDuration"), 0)  # ms; dcm2niix names it the post-labeling delay
+    if delay > 0:
+        out["PostLabelingDelay"] = delay / 1000.0
+    contrast = _str(ds.find("ArterialSpinLabelingContrast"))
+    kinds = {"PCASL" if "PSEUDOCONTINUOUS" in contrast else "CASL" if "CONTINUOUS" in contrast else
+             "PASL" if "PULSED" in contrast else ""}
+    if vendor == "GE":
+        technique = _str(ds.private((0x0043, 0x10A3), nested=False))
+        kinds.add("PCASL" if "PSEUDOCONTINUOUS" in technique else "CASL" if "CONTINUOUS" in technique else "")
+        labeling = _str(ds.private((0x0043, 0x10A4), nested=False))
+        kinds |= {"CASL" if "3D continuous" in labeling else "", "PCASL" if "3D pulsed continuous" in labeling else ""}
+    kind = next((k for k in ("PASL", "PCASL", "CASL") if k in kinds), None)
+    if kind:
+        out["ArterialSpinLabelingType"] = kind
+    duration = integer(ds.private((0x0043, 0x10A5), nested=False), 0) if vendor == "GE" else 0
+    if duration > 0:
+        out["LabelingDuration"] = duration / 1000.0
+        _put(out, "PostLabelingDelay", _float(ds.find("InversionTime"), 0.0) / 1000.0, "pos")
+        for name, element in (("NumberOfPointsPerArm", 0x1060), ("NumberOfArms", 0x1061)):
+            _put(out, name, ds.private((0x0027, element), nested=False), "pos")
 
 
 def _mt_state(out, ds):
@@ -656,19 +738,16 @@ def pulse_sequence_type(scanning, variant, multiband):
     >>> pulse_sequence_type("EP", "SK", 3), pulse_sequence_type("GR\\IR", "SK\\SP\\MP", 1)
     ('Multiband Gradient Echo EPI', 'MPRAGE')
     """
-    seq, var = set(_words(scanning)), set(_words(variant))
+    seq, var = "\\".join(_words(scanning)), "\\".join(_words(variant))
+    spoiled = var == "SP" or var.startswith("SP\\") or "\\SP" in var  # not the SP of OSP
     if "EP" in seq:
         kind = "Spin Echo EPI" if "SE" in seq else "Gradient Echo EPI"
         return ("Multiband " + kind) if multiband > 1 else kind
-    if "GR" in seq and "IR" in seq and "MP" in var:
-        return "MPRAGE"
     if "GR" in seq:
-        return "Spoiled Gradient Echo" if "SP" in var else "Gradient Echo"
+        return "MPRAGE" if "MP" in var and "IR" in seq else "Spoiled Gradient Echo" if spoiled else "Gradient Echo"
     if "SE" in seq:
         return "Inversion Recovery Spin Echo" if "IR" in seq else "Spin Echo"
-    if "IR" in seq:
-        return "Inversion Recovery"
-    return ""
+    return ""  # (inversion recovery alone, RM and the others: none)
 
 
 def _table_position(ds, vendor):

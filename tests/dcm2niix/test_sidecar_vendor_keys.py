@@ -1,0 +1,117 @@
+"""Sidecar keys of vendor private tags and protocols, on synthesised series, against the dcm2niix package.
+
+Each test writes a few small series that carry what a vendor writes (Siemens
+ASCII protocol values, GE ASL private tags, the ASL attributes of the
+standard) and asserts that medfast's sidecar equals the one dcm2niix writes,
+and that dcm2niix did write the keys the test is about (so a series that
+stops exercising its rule is noticed).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vendor_series import against_dcm2niix, assert_same, private, siemens_protocol
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _series(folder, number, name, shape, extra, edit=None):
+    from medfast.synth import write_mr_series
+
+    extra = {"ProtocolName": name, "SeriesDescription": name, "InPlanePhaseEncodingDirection": "COL", **extra}
+    write_mr_series(folder / str(number), shape=shape, series_number=number, extra=extra,
+                    per_slice=(lambda t, k, ds: edit(ds)) if edit else None)
+
+
+def _written(workdir):
+    """Every sidecar dcm2niix wrote, by file name."""
+    return {p.name: json.loads(p.read_text()) for p in sorted((workdir / "ref").glob("*.json"))}
+
+
+def _siemens(**protocol):
+    def edit(ds):
+        private(ds, 0x0029, "SIEMENS CSA HEADER", {0x20: ("OB", siemens_protocol(**protocol))})
+    return edit
+
+
+_SIEMENS = {"Manufacturer": "SIEMENS", "SoftwareVersions": "syngo MR E11", "SequenceName": "epfid2d1_64",
+            "ImageType": ["ORIGINAL", "PRIMARY", "M", "ND", "NORM"]}
+_PCASL = {"tSequenceFileName": "%SiemensSeq%\\ep2d_pcasl", "sWipMemBlock.adFree[1]": 90.0,
+          "sWipMemBlock.adFree[2]": 1800000.0, "sWipMemBlock.adFree[3]": 80.0, "sWipMemBlock.adFree[4]": 360.0,
+          "sWipMemBlock.adFree[10]": 6.0, "sWipMemBlock.adFree[11]": 0.5}
+
+
+def test_siemens_asl_and_protocol_keys(tmp_path):
+    """Siemens ASL protocols (pCASL with its M0, PICORE PASL, FAIR), AveragesDouble and Interpolation2D."""
+    folder = tmp_path / "in"
+    _series(folder, 2, "pcasl", (16, 12, 6, 2), _SIEMENS, _siemens(**_PCASL))
+    _series(folder, 3, "pcasl_m0", (16, 12, 6, 1), _SIEMENS, _siemens(**_PCASL))
+    _series(folder, 4, "pasl", (16, 12, 6, 3), _SIEMENS,
+            _siemens(tSequenceFileName="%SiemensSeq%\\ep2d_pasl", **{"alTI[0]": 700000, "alTI[2]": 1800000},
+                     dAveragesDouble=1.4))
+    _series(folder, 5, "fairest", (16, 12, 6, 2), _SIEMENS,
+            _siemens(tSequenceFileName="%CustomerSeq%\\ep2d_fairest", **{"sWipMemBlock.adFree[2]": 1200.0,
+                                                                       "sWipMemBlock.adFree[4]": 1500.0}))
+    _series(folder, 6, "bold_interpolated", (16, 12, 6, 2), _SIEMENS,
+            _siemens(tSequenceFileName="%SiemensSeq%\\ep2d_bold", **{"sKSpace.uc2DInterpolation": 1}))
+    score = against_dcm2niix(folder, tmp_path / "work")
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    assert theirs["2_pcasl.json"]["ArterialSpinLabelingType"] == "PCASL"
+    assert theirs["2_pcasl.json"]["LabelingDuration"] == pytest.approx(80 * 0.0184)
+    assert "M0Type" not in theirs["2_pcasl.json"] and theirs["3_pcasl_m0.json"]["M0Type"] == "Included"
+    assert theirs["4_pasl.json"]["PASLType"] == "PICORE" and theirs["4_pasl.json"]["AveragesDouble"] == 1.4
+    assert theirs["5_fairest.json"]["PostLabelingDelay"] == 1.5
+    assert theirs["6_bold_interpolated.json"]["Interpolation2D"] == 1
+
+
+_GE = {"Manufacturer": "GE MEDICAL SYSTEMS", "ScanningSequence": "RM", "InversionTime": 2025.0,
+       "SoftwareVersions": ["27", "LX", "MR Software release:RX27.0_R02_1831.a"],
+       "ImageType": ["ORIGINAL", "PRIMARY", "ASL"]}
+
+
+def _ge_asl(technique, labeling, duration):
+    def edit(ds):
+        private(ds, 0x0019, "GEMS_ACQU_01", {0x9C: ("LO", "3dasl")})
+        private(ds, 0x0043, "GEMS_PARM_01", {0xA3: ("CS", technique), 0xA4: ("LO", labeling), 0xA5: ("IS", duration)})
+        private(ds, 0x0027, "GEMS_IMAG_01", {0x60: ("FL", 512.0), 0x61: ("FL", 8.0)})
+    return edit
+
+
+def test_ge_asl_keys(tmp_path):
+    """GE 3D ASL: labeling type from (0043,10A3/A4), LabelingDuration (0043,10A5), TI as PostLabelingDelay, arms."""
+    folder = tmp_path / "in"
+    _series(folder, 7, "3D_pCASL", (16, 12, 6, 1), _GE, _ge_asl("PSEUDOCONTINUOUS", "3D pulsed continuous ASL", "1450"))
+    _series(folder, 8, "3D_CASL", (16, 12, 6, 1), _GE, _ge_asl("CONTINUOUS", "3D continuous ASL", "1500"))
+    score = against_dcm2niix(folder, tmp_path / "work")
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    assert theirs["7_3D_pCASL.json"]["ArterialSpinLabelingType"] == "PCASL"
+    assert theirs["8_3D_CASL.json"]["ArterialSpinLabelingType"] == "CASL"
+    assert theirs["7_3D_pCASL.json"]["LabelingDuration"] == 1.45
+    assert theirs["7_3D_pCASL.json"]["PostLabelingDelay"] == 2.025
+    assert theirs["7_3D_pCASL.json"]["NumberOfArms"] == 8
+
+
+def test_standard_asl_attributes_and_pulse_sequence_type(tmp_path):
+    """ArterialSpinLabelingContrast (0018,9250) and ASLPulseTrainDuration (0018,9258) of any vendor;
+    PulseSequenceType names spin echo, gradient echo and EPI families, never inversion recovery alone."""
+    folder = tmp_path / "in"
+    asl = {"ArterialSpinLabelingContrast": "PULSED", "ASLPulseTrainDuration": 1650}
+    _series(folder, 9, "pasl_uih", (16, 12, 6, 2), {"Manufacturer": "UIH", **asl})
+    _series(folder, 10, "pcasl_canon", (16, 12, 6, 2), {"Manufacturer": "CANON_MEC",
+                                                        "ArterialSpinLabelingContrast": "PSEUDOCONTINUOUS"})
+    _series(folder, 11, "flair_ir", (16, 12, 6, 1), {"Manufacturer": "Philips Medical Systems", "ScanningSequence": "IR",
+                                                      "SequenceVariant": "SK", "EchoTime": 120})
+    _series(folder, 12, "t1_ffe", (16, 12, 6, 1), {"Manufacturer": "Philips Medical Systems", "ScanningSequence": "GR",
+                                                    "SequenceVariant": ["OSP", "SK"]})
+    score = against_dcm2niix(folder, tmp_path / "work")
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    assert theirs["9_pasl_uih.json"]["ArterialSpinLabelingType"] == "PASL"
+    assert theirs["9_pasl_uih.json"]["PostLabelingDelay"] == 1.65
+    assert theirs["10_pcasl_canon.json"]["ArterialSpinLabelingType"] == "PCASL"
+    assert "PulseSequenceType" not in theirs["11_flair_ir.json"]
+    assert theirs["12_t1_ffe.json"]["PulseSequenceType"] == "Gradient Echo"  # OSP is not SP
