@@ -23,7 +23,7 @@ from ..dicom import ge, siemens
 from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import complex_flags, protocol_name
 from ..dicom.series import derived_image
-from ..dicom.values import floats, integer, number, strings, text, vendor_key
+from ..dicom.values import dcm_str, floats, integer, number, strings, text, vendor_key
 from .naming import echo_number
 
 _IMAGE_TYPE, _ACQUISITION_CONTRAST, _PHILIPS_LABEL = 0x00080008, 0x00089209, 0x20051429
@@ -38,14 +38,6 @@ def f32(value):
     x = number(value, 0.0)
     with np.errstate(over="ignore"):
         return float(np.float32(x if x == x else 0.0))
-
-
-def _dicom_str(value, size=66):
-    """A string as dcm2niix's dcmStr keeps it: at most size - 1 characters, two fewer when that cut ends at '_'."""
-    out = text(value)
-    if len(out) >= size - 1:
-        out = out[:size - 3] if out[size - 2] == "_" else out[:size - 1]
-    return out
 
 
 def _value(ds, keyword):
@@ -113,8 +105,8 @@ class BidsSeries:
         occurrences = _occurrences(ds)
         types = [t for t in occurrences[_IMAGE_TYPE] if t]
         s.image_type = types[0] if types else ""
-        s.description = _dicom_str(ds.find("SeriesDescription"))
-        s.protocol = _dicom_str(protocol_name(ds, strings(ds.get("ImageType"))))
+        s.description = dcm_str(ds.find("SeriesDescription"))
+        s.protocol = dcm_str(protocol_name(ds, strings(ds.get("ImageType"))))
         s.derived = any(derived_image(t.split("_")) for t in types)
         s.field_map_hz = bool(meta.get("real_is_fieldmap_hz")) or any(
             len(t) > 5 and "B0" in t and "MAP" in t for t in types)
@@ -146,11 +138,11 @@ class BidsSeries:
         s.ge_unflipped = sidecar.get("PhaseEncodingPolarityGE") == "Unflipped"
         s.slices_in_file = _slices_in_file(ds, meta, s.vendor)
         s.files = int(meta.get("files") or 1)
-        s.sequence_name = _dicom_str(_value(ds, "SequenceName"))
-        s.pulse_sequence = _dicom_str(_value(ds, "PulseSequenceName"))
-        s.scanning = _dicom_str(_value(ds, "ScanningSequence"))
-        s.variant = _dicom_str(_value(ds, "SequenceVariant"))
-        s.comments = _dicom_str(_value(ds, "ImageComments"), 256)
+        s.sequence_name = dcm_str(_value(ds, "SequenceName"))
+        s.pulse_sequence = dcm_str(_value(ds, "PulseSequenceName"))
+        s.scanning = dcm_str(_value(ds, "ScanningSequence"))
+        s.variant = dcm_str(_value(ds, "SequenceVariant"))
+        s.comments = dcm_str(_value(ds, "ImageComments"), 256)
         s.echo_train = integer(_value(ds, "EchoTrainLength"), 0)
         s.accel = _accel_as_read(ds, s.vendor)
         if s.vendor == "SI":
@@ -175,7 +167,7 @@ def _occurrences(ds):
         if tag in wanted:
             wanted[tag].append(value)
     # cut as read (backslashes and all), then the values joined by "_"
-    wanted[_IMAGE_TYPE] = [_dicom_str("\\".join(strings(v))).replace("\\", "_") for v in wanted[_IMAGE_TYPE]]
+    wanted[_IMAGE_TYPE] = [dcm_str("\\".join(strings(v))).replace("\\", "_") for v in wanted[_IMAGE_TYPE]]
     wanted[_ACQUISITION_CONTRAST] = [text(v) for v in wanted[_ACQUISITION_CONTRAST]]
     return wanted
 
@@ -185,7 +177,7 @@ def _series_number(ds, meta, sidecar):
     if found and int(found) > 0:
         return int(found)
     # no series number: dcm2niix numbers the series by the CRC-32 of its UID (its issue 218)
-    return zlib.crc32(_dicom_str(ds.find("SeriesInstanceUID")).encode("latin-1", "replace"))
+    return zlib.crc32(dcm_str(ds.find("SeriesInstanceUID")).encode("latin-1", "replace"))
 
 
 def _slices_in_file(ds, meta, vendor):
@@ -270,9 +262,9 @@ def _siemens_read(s, ds):
 
 def _ge_read(s, ds):
     """A GE series' sequence names, procedure description, diffusion flag, localizer flag and multiband factor."""
-    s.pulse_sequence = _dicom_str(ds.private((0x0019, 0x109C), nested=False) or _value(ds, "PulseSequenceName"))
-    s.internal_sequence = _dicom_str(ds.private((0x0019, 0x109E), nested=False))
-    description = _dicom_str(ds.find("PerformedProcedureStepDescription"))
+    s.pulse_sequence = dcm_str(ds.private((0x0019, 0x109C), nested=False) or _value(ds, "PulseSequenceName"))
+    s.internal_sequence = dcm_str(ds.private((0x0019, 0x109E), nested=False))
+    description = dcm_str(ds.find("PerformedProcedureStepDescription"))
     s.procedure = (description + ge.protocol_block(ds).get("PSEQ", ""))[:65]
     if s.diffusion or ds.private((0x0043, 0x1039), nested=False) is not None:  # GE: diffusion only for EPI2
         s.diffusion = ge.epi_versions(ds)[1] == 2 or ge.epi_versions(ds)[0] == ge.EPI2

@@ -18,7 +18,7 @@ from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
-from ..dicom.values import words as _words
+from ..dicom.values import dcm_str, words as _words
 from .bids_guess import bids_guess
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
@@ -86,22 +86,6 @@ def _put(out, key, value, kind):
         out[key] = x
     elif math.isfinite(x) and x > 0:
         out[key] = int(x) if kind == "int" else x
-
-
-def dcm_str(value, size=66):
-    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
-    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
-    one would be '_'.
-
-    Examples
-    --------
-    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
-    ('a\\b', 65, 63)
-    """
-    text = _str(value)
-    if len(text) >= size:
-        text = text[:size - 3] if text[size - 2] == "_" else text[:size - 1]
-    return text
 
 
 def str_list(text):
@@ -398,6 +382,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if inversion is None:
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
+    prepulse = _float(ds.private((0x2001, 0x101B), nested=False)) if vendor == "PH" else math.nan
+    if prepulse > 0:  # Philips' prepulse delay (ms) is its inversion time
+        inversion = prepulse
     _put(out, "InversionTime", inversion, "s")
     _mt_state(out, ds)
     _spoiling(out, ds, out.get("SequenceVariant", ""))
@@ -428,7 +415,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     etl = _echo_train_length(ds, vendor)
     _put(out, "EchoTrainLength", etl if etl > 1 else None, "int")
     steps = ds.find("NumberOfPhaseEncodingSteps") or ds.find("MRAcquisitionPhaseEncodingStepsInPlane")
-    if vendor == "PH" and _str(ds.find("PartialFourier")) == "YES" and steps:
+    if vendor == "PH" and partial_fourier(ds) and steps:
         out["PartialFourierEnabled"] = "YES"
         _put(out, "PhaseEncodingStepsNoPartialFourier", steps, "int")
     else:
@@ -730,6 +717,40 @@ def _philips_keys(out, ds, meta, frame):
     out["UsePhilipsFloatNotDisplayScaling"] = 1
 
 
+_PARTIAL_FOURIER_DIRECTIONS = {"P": "PHASE", "F": "FREQUENCY", "S": "SLICE_SELECT", "C": "COMBINATION"}
+
+
+def partial_fourier(ds):
+    """dcm2niix's isPartialFourier: (0018,9081) YES, PFF in ScanOptions, or Philips' partial matrix (2001,1019) YES.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> partial_fourier(ValuesHeader({"ScanOptions": "FC\\PFF"})), partial_fourier(ValuesHeader({"PartialFourier": "NO"}))
+    (True, False)
+    """
+    return (_str(ds.find("PartialFourier"))[:1].upper() == "Y" or "PFF" in _str(ds.find("ScanOptions"))
+            or _str(ds.private((0x2001, 0x1019), nested=False))[:1].upper() == "Y")
+
+
+def _deep_learning(ds, vendor):
+    """The details of a deep-learning reconstruction ('' when unnamed), or None for a conventional one.
+
+    Philips names it in (2005,1110) (an "_AI" method such as CS_SENSE_AI);
+    Siemens marks Deep Resolve Boost, Gain and Sharp in ImageType or its text
+    (0021,1175) as DRB, DRG, DRS.
+    """
+    if vendor == "PH":
+        method = dcm_str(ds.private((0x2005, 0x1110), nested=False))
+        return method if "_AI" in method else None
+    if vendor == "SI":
+        for value in (ds.find("ImageType"), ds.private((0x0021, 0x1175))):
+            joined = dcm_str("\\".join(strings(value))).replace("\\", "_")
+            if any(mark in joined for mark in ("_DRB_", "_DRG_", "_DRS_")):
+                return ""
+    return None
+
+
 def pulse_sequence_type(scanning, variant, multiband):
     """dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
 
@@ -848,8 +869,13 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     accel = accel if accel > 0 else 1.0
     if vendor == "GE":
         out.update(ge.reconstruction_keys(ds))
-    if _str(ds.find("PartialFourier")) == "YES":
-        _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
+    direction = _str(ds.find("PartialFourierDirection"))[:1].upper()
+    if direction in _PARTIAL_FOURIER_DIRECTIONS:
+        out["PartialFourierDirection"] = _PARTIAL_FOURIER_DIRECTIONS[direction]
+    deep = _deep_learning(ds, vendor)
+    if deep is not None:
+        out["DeepLearning"] = True
+        _put(out, "DeepLearningDetails", deep, "str")
     ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)

@@ -144,6 +144,22 @@ def seconds(tm):
         return None
 
 
+def dcm_str(value, size=66):
+    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
+    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
+    one would be '_'.
+
+    Examples
+    --------
+    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
+    ('a\\b', 65, 63)
+    """
+    out = text(value)
+    if len(out) >= size:
+        out = out[:size - 3] if out[size - 2] == "_" else out[:size - 1]
+    return out
+
+
 # first two letters of Manufacturer (0008,0070) -> the vendor, as dcm2niix's dcmStrManufacturer
 VENDORS = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
            "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine"}

@@ -115,3 +115,43 @@ def test_standard_asl_attributes_and_pulse_sequence_type(tmp_path):
     assert theirs["10_pcasl_canon.json"]["ArterialSpinLabelingType"] == "PCASL"
     assert "PulseSequenceType" not in theirs["11_flair_ir.json"]
     assert theirs["12_t1_ffe.json"]["PulseSequenceType"] == "Gradient Echo"  # OSP is not SP
+
+
+
+_PHILIPS = {"Manufacturer": "Philips Medical Systems", "SoftwareVersions": ["5.7.1", "5.7.1.2"],
+            "ScanningSequence": "SE", "SequenceVariant": "SK", "NumberOfPhaseEncodingSteps": 12}
+
+
+def _private(group, creator, element, vr, value):
+    """A private element at a fixed tag (dcm2niix reads these by tag) with its creator in the slot it needs."""
+    def edit(ds):
+        ds.add_new((group, element >> 8), "LO", creator)
+        ds.add_new((group, element), vr, value)
+    return edit
+
+
+def test_reconstruction_keys(tmp_path):
+    """Partial Fourier (Philips' partial matrix (2001,1019), the PFF scan option, its direction alone),
+    deep-learning reconstruction (Philips (2005,1110) "_AI", Siemens DRB/DRG/DRS image types) and
+    Philips' prepulse delay (2001,101B) as the inversion time."""
+    folder = tmp_path / "in"
+    _series(folder, 13, "partial_matrix", (16, 12, 6, 1), _PHILIPS,
+            _private(0x2001, "Philips Imaging DD 001", 0x1019, "CS", "Y"))
+    _series(folder, 14, "pff", (16, 12, 6, 1), {**_PHILIPS, "ScanOptions": ["FC", "PFF"],
+                                                "PartialFourierDirection": "PHASE"})
+    _series(folder, 15, "cs_sense_ai", (16, 12, 6, 1), _PHILIPS,
+            _private(0x2005, "Philips MR Imaging DD 002", 0x1110, "CS", "CS_SENSE_AI"))
+    _series(folder, 16, "ir_prepulse", (16, 12, 6, 1), {**_PHILIPS, "ScanningSequence": ["SE", "IR"],
+                                                        "InversionTime": 300},
+            _private(0x2001, "Philips Imaging DD 001", 0x101B, "FL", 2500.0))
+    _series(folder, 17, "t2_tse_drb", (16, 12, 6, 1),
+            {"Manufacturer": "SIEMENS", "ImageType": ["ORIGINAL", "PRIMARY", "M", "DRB", "ND", "NORM"]})
+    score = against_dcm2niix(folder, tmp_path / "work")
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    assert theirs["13_partial_matrix.json"]["PartialFourierEnabled"] == "YES"
+    assert theirs["14_pff.json"]["PhaseEncodingStepsNoPartialFourier"] == 12
+    assert theirs["14_pff.json"]["PartialFourierDirection"] == "PHASE"
+    assert theirs["15_cs_sense_ai.json"]["DeepLearningDetails"] == "CS_SENSE_AI"
+    assert theirs["16_ir_prepulse.json"]["InversionTime"] == 2.5
+    assert theirs["17_t2_tse_drb.json"]["DeepLearning"] is True
