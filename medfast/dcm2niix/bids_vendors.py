@@ -62,15 +62,17 @@ class _Guess:
     dual_ti: bool = False
 
 
-def _first_row(table, s, g):
+def _first_row(table, s, g=None):
+    """Apply the outcome of the first row whose test holds to ``g``; return that outcome (None when none holds)."""
     for test, outcome in table:
         if test(s):
-            if callable(outcome):
+            if g is not None and callable(outcome):
                 outcome(s, g)
-            else:
+            elif g is not None:
                 for name, value in outcome.items():
                     setattr(g, name, value)
-            return
+            return outcome
+    return None
 
 
 def _details(s):
@@ -339,6 +341,8 @@ def _ge_gradient_echo(s):
     return _ge_epi(s, "GR") or "GRE" in _ge_name(s) or ("Gradient Echo" in s.procedure)
 
 
+_SILENT_FMRI = dict(datatype="func", suffix="bold")  # GE's LoopingStar: dcm2niix also makes it a 3-D acquisition
+
 # setBidsGE: the internal sequence name, ScanningSequence (EP\SE, EP\GR), the procedure (protocol PSEQ)
 _GE = (
     (lambda s: (s.slices_in_file < 2 and s.files < 4) or s.localizer, dict(datatype="discard", suffix="localizer")),
@@ -354,7 +358,7 @@ _GE = (
     (lambda s: "asl" in _ge_name(s), dict(datatype="perf", suffix="asl")),
     (lambda s: (_ge_epi(s, "SE") and not s.diffusion) or ("fieldmap" in s.description and "EPI" in _ge_name(s)),
      dict(datatype="fmap", suffix="epi", direction=True)),
-    (lambda s: "LoopingStar" in _ge_name(s), dict(datatype="func", suffix="bold")),  # silent fMRI
+    (lambda s: "LoopingStar" in _ge_name(s), _SILENT_FMRI),
     (lambda s: _ge_epi(s, "GR"), dict(datatype="func", suffix="bold", direction=True)),
     (lambda s: "EPI" in _ge_name(s) and s.diffusion, dict(datatype="dwi", suffix="dwi", direction=True)),
     (lambda s: "tof" in _ge_name(s), dict(datatype="anat", suffix="angio")),
@@ -375,6 +379,21 @@ def _ge(s):
         out += f"_echo-{s.echo}"
     out += _parts(s, g.part, ("imaginary", "real", "phase", "magnitude"))
     return _finish(g, out)
+
+
+def ge_silent_fmri(s):
+    """True when GE's rules take ``s`` (a ``BidsSeries``) for silent fMRI (LoopingStar).
+
+    dcm2niix then sets the series' is3DAcq, before its slice timing and
+    sidecar: MRAcquisitionType 3D, no slice times, no group delay in the TR.
+
+    Examples
+    --------
+    >>> from medfast.dcm2niix.bids_series import BidsSeries
+    >>> ge_silent_fmri(BidsSeries(vendor="GE", pulse_sequence="LoopingStar", slices_in_file=1, files=20))
+    True
+    """
+    return _first_row(_GE, s) is _SILENT_FMRI
 
 
 RULES = {"SI": _siemens, "PH": _philips, "GE": _ge}

@@ -20,6 +20,8 @@ from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_i
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import dcm_str, words as _words
 from .bids_guess import bids_guess
+from .bids_series import BidsSeries
+from .bids_vendors import ge_silent_fmri
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
@@ -276,9 +278,14 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["PatientSex"] = sex[0]
         _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
-    if vendor == "PH" and "MRAcquisitionType" not in out and _str(ds.private((0x2005, 0x106F)))[:2].upper() == "3D":
-        _put(out, "MRAcquisitionType", "3D", "acq")  # Philips' private acquisition type (dcm2niix's is3DAcq)
-        out = _before(out, "MRAcquisitionType", "StudyDescription")
+    three_d = acquisition_3d(ds, meta, vendor)
+    if three_d and out.get("MRAcquisitionType") != "3D":
+        new = "MRAcquisitionType" not in out
+        out["MRAcquisitionType"] = "3D"  # (dcm2niix prints 3D after a 2D the header states: 3D is read)
+        if new:
+            out = _before(out, "MRAcquisitionType", "StudyDescription")
+    elif not three_d and out.get("MRAcquisitionType") == "3D":  # Philips' private type says otherwise
+        del out["MRAcquisitionType"]
     if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
         for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
             if key not in out:
@@ -291,7 +298,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
         out["ProcedureStepDescription"] = ge_block["PSEQ"]
-    ge_timing = ge_series_timing(vol, ds) if vendor == "GE" else None
+    ge_timing = ge_series_timing(vol, ds, three_d) if vendor == "GE" else None
     if ge_timing and ge_timing["internal"] > 0:
         out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
     slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
@@ -428,7 +435,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if duration > 0 and vendor != "UI":  # UIH: the duration is the readout time (below)
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
-    _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
+    _phase_encoding(out, vol, ds, vendor, oversampling, None if three_d else slice_times, three_d)
     guess = bids_guess(ds, meta, out, phase_positive=phase_polarity(meta, ds, vendor)[0])
     if guess:
         out["BidsGuess"] = list(guess)
@@ -448,6 +455,22 @@ _PRINT_ORDER = (
     ("AcquisitionDuration", _TAIL),
     ("NumberOfKSpaceTrajectories", _TAIL),
 )
+
+
+def acquisition_3d(ds, meta, vendor):
+    """dcm2niix's is3DAcq: the acquisition type (0018,0023), or Philips' (2005,106F) when present, starts "3D";
+    or GE's rules take the series for silent fMRI (``bids_vendors.ge_silent_fmri``).
+
+    A 3-D acquisition has no slice times and, unless an echo train or EPI
+    readout says otherwise, no phase-encoding axis.
+    """
+    stated = _str(ds.find("MRAcquisitionType"))
+    private = _str(ds.private((0x2005, 0x106F)))
+    if len(private) > 1:
+        stated = private
+    if stated[:1] == "3" and stated[1:2].upper() == "D":
+        return True
+    return vendor == "GE" and ge_silent_fmri(BidsSeries.read(ds, meta, {}, -1))
 
 
 def _before(out, key, anchor):
@@ -827,7 +850,7 @@ def _iso_time(text):
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 
-def _phase_encoding(out, vol, ds, vendor, oversampling, times):
+def _phase_encoding(out, vol, ds, vendor, oversampling, times, three_d):
     shape = vol.stored.shape
     meta = vol.meta
     rc = _str(ds.find("InPlanePhaseEncodingDirection"))[:1]
@@ -913,7 +936,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["PhaseEncodingPolarityGE"] = ge_polarity
     # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
     not_se = "SE" not in _str(ds.find("ScanningSequence"))
-    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
+    skip_axis = three_d and not (
         (_echo_train_length(ds, vendor) > 1 or bw > 0) and not_se)
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
@@ -923,7 +946,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
             # NIfTI rows run opposite to DICOM rows: a positive column direction is "j-"
             negative = positive == 1 if rc == "C" else positive == 0
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
-    if times is not None and _str(ds.find("Modality")) not in ("CT", "PT") and _str(ds.find("MRAcquisitionType")) != "3D":
+    if times is not None and _str(ds.find("Modality")) not in ("CT", "PT"):
         out["SliceTiming"] = [float(t) for t in times]
     orient = ds.find("ImageOrientationPatient")
     if orient is not None and max(abs(_float(v)) for v in orient) > 0:

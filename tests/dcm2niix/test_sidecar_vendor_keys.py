@@ -155,3 +155,20 @@ def test_reconstruction_keys(tmp_path):
     assert theirs["15_cs_sense_ai.json"]["DeepLearningDetails"] == "CS_SENSE_AI"
     assert theirs["16_ir_prepulse.json"]["InversionTime"] == 2.5
     assert theirs["17_t2_tse_drb.json"]["DeepLearning"] is True
+
+
+def test_three_d_acquisition(tmp_path):
+    """dcm2niix's is3DAcq: Philips' private acquisition type (2005,106F) overrides (0018,0023); GE's rules make
+    silent fMRI (LoopingStar) 3-D: MRAcquisitionType 3D, and no phase-encoding axis without an echo train."""
+    folder = tmp_path / "in"
+    _series(folder, 18, "silent_fMRI", (16, 12, 6, 2), {**_GE, "ScanningSequence": "GR", "InversionTime": 0},
+            lambda ds: private(ds, 0x0019, "GEMS_ACQU_01", {0x9C: ("LO", "LoopingStar")}))
+    for number, public, stated in ((19, "2D", "3D"), (20, "3D", "2D")):
+        _series(folder, number, f"T1_{stated}", (16, 12, 6, 1), {**_PHILIPS, "MRAcquisitionType": public},
+                _private(0x2005, "Philips MR Imaging DD 001", 0x106F, "CS", stated))
+    score = against_dcm2niix(folder, tmp_path / "work")
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    assert theirs["18_silent_fMRI.json"]["MRAcquisitionType"] == "3D"
+    assert "PhaseEncodingAxis" not in theirs["18_silent_fMRI.json"]
+    assert theirs["19_T1_3D.json"]["MRAcquisitionType"] == "3D" and "MRAcquisitionType" not in theirs["20_T1_2D.json"]
