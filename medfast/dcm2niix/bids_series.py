@@ -13,7 +13,6 @@ only read them.
 from __future__ import annotations
 
 import math
-import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ from ..dicom import ge, siemens
 from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import complex_flags, protocol_name
 from ..dicom.series import derived_image
-from ..dicom.values import dcm_str, floats, integer, number, strings, text, vendor_key
+from ..dicom.values import dcm_str, floats, integer, leading_int, number, strings, text, vendor_key
 from .naming import echo_number
 
 _IMAGE_TYPE, _ACQUISITION_CONTRAST, _PHILIPS_LABEL = 0x00080008, 0x00089209, 0x20051429
@@ -215,8 +214,7 @@ def _philips_run_number(ds):
     index = [int(v) for v in floats(ds.get("DimensionIndexValues"))]
     if run < 0 and len(index) > 1 and index[-1] > 0:
         run = index[-1]
-    release = re.match(r"\s*[+-]?\d+", text(ds.get("SoftwareVersions")))
-    if diffusion_volume > 0 and (int(release.group()) if release else 0) < 11:
+    if diffusion_volume > 0 and leading_int(ds.get("SoftwareVersions")) < 11:
         run = diffusion_volume
     return run
 

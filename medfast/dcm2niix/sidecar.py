@@ -18,7 +18,7 @@ from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
-from ..dicom.values import dcm_str, words as _words
+from ..dicom.values import dcm_str, leading_int, words as _words
 from .bids_guess import bids_guess
 from .bids_series import BidsSeries
 from .bids_vendors import ge_silent_fmri
@@ -198,6 +198,9 @@ def _siemens(out, block, vol, ds):
     over = _key_float(block, "sKSpace.dPhaseOversamplingForDialog")
     if over > 0:
         out["PhaseOversampling"] = over
+    spacing = _key_int(block, "sFastImaging.lEchoSpacing")  # us
+    if spacing > 0:
+        out["VendorReportedEchoSpacing"] = spacing / 1e6
     coil = _key_str(block, "sCoilElementID.tCoilID")
     if coil:
         out["ReceiveCoilName"] = coil
@@ -217,6 +220,8 @@ def _siemens(out, block, vol, ds):
     combine = _key_int(block, "ucCoilCombineMode", -1)
     if combine in (1, 2):
         out["CoilCombinationMethod"] = "Sum of Squares" if combine == 1 else "Adaptive Combine"
+    if _key_int(block, "sPrepPulses.ucMTC", -1) == 1 and "MTState" not in out:  # (0018,9020) takes precedence
+        out["MTState"] = True
     consistency = (_key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
                    or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
     if consistency:
@@ -276,7 +281,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         sex = _str(ds.find("PatientSex"))
         if sex:
             out["PatientSex"] = sex[0]
+        _put(out, "PatientSize", ds.find("PatientSize"), "pos")
         _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
+        age = _str(ds.find("PatientAge"))
+        if len(age) > 1 and age.endswith("Y"):  # in years only (BIDS)
+            out["PatientAge"] = leading_int(age[:-1])
     _table(out, ds, _TABLE_SERIES)
     three_d = acquisition_3d(ds, meta, vendor)
     if three_d and out.get("MRAcquisitionType") != "3D":
@@ -338,6 +347,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             acq_time, acq_date = stamp[8:], stamp[:8]
     if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
         out["AcquisitionTime"] = _iso_time(acq_time)
+        if not anonymize:  # dcm2niix prints the date as a signed 8-digit number, read back as year, month, day
+            day = f"{int(_float(acq_date)):+09d}"
+            out["AcquisitionDateTime"] = f"{int(day[:5]):4d}-{day[5:7]}-{day[7:9]}T{out['AcquisitionTime']}"
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     comments = dcm_str(ds.find("ImageComments"), 256)  # its cut may end in a blank, kept
     if comments:

@@ -7,6 +7,7 @@ values, except ``required_floats``, which names the file and the field.
 from __future__ import annotations
 
 import math
+import re
 
 from ..errors import file_error
 
@@ -158,6 +159,19 @@ def dcm_str(value, size=66):
     if len(out) >= size:
         out = out[:size - 3] if out[size - 2] == "_" else out[:size - 1]
     return out
+
+
+
+def leading_int(value):
+    """The integer a text starts with, as C's atoi reads it (0 when none).
+
+    Examples
+    --------
+    >>> leading_int(" 045Y"), leading_int("5.7.1"), leading_int("R5"), leading_int(None)
+    (45, 5, 0, 0)
+    """
+    found = re.match(r"\s*([+-]?\d+)", text(value))
+    return int(found.group(1)) if found else 0
 
 
 # first two letters of Manufacturer (0008,0070) -> the vendor, as dcm2niix's dcmStrManufacturer

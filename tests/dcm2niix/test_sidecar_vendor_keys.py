@@ -172,3 +172,22 @@ def test_three_d_acquisition(tmp_path):
     assert theirs["18_silent_fMRI.json"]["MRAcquisitionType"] == "3D"
     assert "PhaseEncodingAxis" not in theirs["18_silent_fMRI.json"]
     assert theirs["19_T1_3D.json"]["MRAcquisitionType"] == "3D" and "MRAcquisitionType" not in theirs["20_T1_2D.json"]
+
+
+def test_protocol_echo_spacing_mt_and_patient_keys(tmp_path):
+    """Siemens' protocol echo spacing (sFastImaging.lEchoSpacing) and MT pulse (sPrepPulses.ucMTC, after (0018,9020));
+    with -ba n the patient's size and age in years."""
+    folder = tmp_path / "in"
+    patient = {"PatientAge": "045Y", "PatientSize": 1.82, "PatientWeight": 80}
+    _series(folder, 21, "t1_mt", (16, 12, 6, 1), {**_SIEMENS, **patient},
+            _siemens(tSequenceFileName="%SiemensSeq%\\fl2d", **{"sFastImaging.lEchoSpacing": 510,
+                                                              "sPrepPulses.ucMTC": 1}))
+    _series(folder, 22, "t1_mt_stated", (16, 12, 6, 1), {**_SIEMENS, **patient, "PatientAge": "006M",
+                                                         "MagnetizationTransfer": "NONE"},
+            _siemens(tSequenceFileName="%SiemensSeq%\\fl2d", **{"sPrepPulses.ucMTC": 1}))
+    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-ba", "n", "-z", "n", "-f", "%s_%p"))
+    assert_same(score)
+    theirs = _written(tmp_path / "work")
+    one, two = theirs["21_t1_mt.json"], theirs["22_t1_mt_stated.json"]
+    assert one["VendorReportedEchoSpacing"] == 0.00051 and one["MTState"] is True and two["MTState"] is False
+    assert one["PatientAge"] == 45 and one["PatientSize"] == 1.82 and "PatientAge" not in two
