@@ -210,9 +210,10 @@ def _siemens(out, block, vol, ds):
     coil_string = _str(ds.private((0x0051, 0x100F), nested=False)) or _str(ds.find("ReceiveCoilName"))
     if coil_string and coil_string != elements:
         out["CoilString"] = coil_string
-    for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
+    for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock"),
+                      ("tProtocolName", "ProtocolName")):  # the protocol's name only when the header has none
         text = _key_str(block, key)
-        if text:
+        if text and name not in out:
             out[name] = text
     ref = _key_int(block, "sPat.lRefLinesPE")
     if ref > 0:

@@ -191,3 +191,13 @@ def test_protocol_echo_spacing_mt_and_patient_keys(tmp_path):
     one, two = theirs["21_t1_mt.json"], theirs["22_t1_mt_stated.json"]
     assert one["VendorReportedEchoSpacing"] == 0.00051 and one["MTState"] is True and two["MTState"] is False
     assert one["PatientAge"] == 45 and one["PatientSize"] == 1.82 and "PatientAge" not in two
+
+
+def test_protocol_name_from_the_siemens_protocol(tmp_path):
+    """A Siemens series without ProtocolName or SeriesDescription: the protocol's tProtocolName (heudiconv issue 80)."""
+    folder = tmp_path / "in"
+    _series(folder, 23, "x", (16, 12, 6, 1), {**_SIEMENS, "ProtocolName": "", "SeriesDescription": ""},
+            _siemens(tSequenceFileName="%SiemensSeq%\\fl2d", tProtocolName="t1_fl2d_tra"))
+    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-z", "n", "-f", "%s"))
+    assert_same(score)
+    assert _written(tmp_path / "work")["23.json"]["ProtocolName"] == "t1_fl2d_tra"
