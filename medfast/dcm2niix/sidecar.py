@@ -269,7 +269,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     vendor = vendor_key(ds.find("Manufacturer"))
     if vendor == "TO" and canon.comment_gradient(ds) is not None:
         vendor = "CA"  # a Toshiba image with its gradient in ImageComments is Canon to dcm2niix (issue 388)
-    if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
+    if vendor in VENDOR_NAMES:
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID[:3])
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent

@@ -176,7 +176,8 @@ def leading_int(value):
 
 # first two letters of Manufacturer (0008,0070) -> the vendor, as dcm2niix's dcmStrManufacturer
 VENDORS = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
-           "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine"}
+           "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine",
+           "LE": "Leica"}
 
 
 def vendor_key(manufacturer):

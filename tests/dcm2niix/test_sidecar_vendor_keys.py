@@ -201,3 +201,15 @@ def test_protocol_name_from_the_siemens_protocol(tmp_path):
     score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-z", "n", "-f", "%s"))
     assert_same(score)
     assert _written(tmp_path / "work")["23.json"]["ProtocolName"] == "t1_fl2d_tra"
+
+
+def test_manufacturer_names(tmp_path):
+    """dcm2niix names every vendor it knows by the first two letters, MR Solutions, Hyperfine and Leica too."""
+    folder = tmp_path / "in"
+    makers = {24: "MRSolutions", 25: "Hyperfine Inc", 26: "Leica Microsystems", 27: "Acme"}
+    for number, maker in makers.items():
+        _series(folder, number, "t1", (16, 12, 4, 1), {"Manufacturer": maker, "ScanningSequence": "GR"})
+    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-z", "n", "-f", "%s"))
+    assert_same(score)
+    named = {name: side.get("Manufacturer") for name, side in _written(tmp_path / "work").items()}
+    assert named == {"24.json": "MRSolutions", "25.json": "Hyperfine", "26.json": "Leica", "27.json": None}
