@@ -25,9 +25,10 @@ def _series(folder, number, name, shape, extra, edit=None):
                     per_slice=(lambda t, k, ds: edit(ds)) if edit else None)
 
 
-def _written(workdir):
-    """Every sidecar dcm2niix wrote, by file name."""
-    return {p.name: json.loads(p.read_text()) for p in sorted((workdir / "ref").glob("*.json"))}
+def _same_as_dcm2niix(tmp_path, args=("-b", "y", "-z", "n", "-f", "%s_%p")):
+    """Convert ``tmp_path/in`` with both; assert medfast wrote what dcm2niix wrote; dcm2niix's sidecars by name."""
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work", args))
+    return {p.name: json.loads(p.read_text()) for p in sorted((tmp_path / "work" / "ref").glob("*.json"))}
 
 
 def _siemens(**protocol):
@@ -56,9 +57,7 @@ def test_siemens_asl_and_protocol_keys(tmp_path):
                                                                        "sWipMemBlock.adFree[4]": 1500.0}))
     _series(folder, 6, "bold_interpolated", (16, 12, 6, 2), _SIEMENS,
             _siemens(tSequenceFileName="%SiemensSeq%\\ep2d_bold", **{"sKSpace.uc2DInterpolation": 1}))
-    score = against_dcm2niix(folder, tmp_path / "work")
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["2_pcasl.json"]["ArterialSpinLabelingType"] == "PCASL"
     assert theirs["2_pcasl.json"]["LabelingDuration"] == pytest.approx(80 * 0.0184)
     assert "M0Type" not in theirs["2_pcasl.json"] and theirs["3_pcasl_m0.json"]["M0Type"] == "Included"
@@ -85,9 +84,7 @@ def test_ge_asl_keys(tmp_path):
     folder = tmp_path / "in"
     _series(folder, 7, "3D_pCASL", (16, 12, 6, 1), _GE, _ge_asl("PSEUDOCONTINUOUS", "3D pulsed continuous ASL", "1450"))
     _series(folder, 8, "3D_CASL", (16, 12, 6, 1), _GE, _ge_asl("CONTINUOUS", "3D continuous ASL", "1500"))
-    score = against_dcm2niix(folder, tmp_path / "work")
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["7_3D_pCASL.json"]["ArterialSpinLabelingType"] == "PCASL"
     assert theirs["8_3D_CASL.json"]["ArterialSpinLabelingType"] == "CASL"
     assert theirs["7_3D_pCASL.json"]["LabelingDuration"] == 1.45
@@ -107,9 +104,7 @@ def test_standard_asl_attributes_and_pulse_sequence_type(tmp_path):
                                                       "SequenceVariant": "SK", "EchoTime": 120})
     _series(folder, 12, "t1_ffe", (16, 12, 6, 1), {"Manufacturer": "Philips Medical Systems", "ScanningSequence": "GR",
                                                     "SequenceVariant": ["OSP", "SK"]})
-    score = against_dcm2niix(folder, tmp_path / "work")
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["9_pasl_uih.json"]["ArterialSpinLabelingType"] == "PASL"
     assert theirs["9_pasl_uih.json"]["PostLabelingDelay"] == 1.65
     assert theirs["10_pcasl_canon.json"]["ArterialSpinLabelingType"] == "PCASL"
@@ -146,9 +141,7 @@ def test_reconstruction_keys(tmp_path):
             _private(0x2001, "Philips Imaging DD 001", 0x101B, "FL", 2500.0))
     _series(folder, 17, "t2_tse_drb", (16, 12, 6, 1),
             {"Manufacturer": "SIEMENS", "ImageType": ["ORIGINAL", "PRIMARY", "M", "DRB", "ND", "NORM"]})
-    score = against_dcm2niix(folder, tmp_path / "work")
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["13_partial_matrix.json"]["PartialFourierEnabled"] == "YES"
     assert theirs["14_pff.json"]["PhaseEncodingStepsNoPartialFourier"] == 12
     assert theirs["14_pff.json"]["PartialFourierDirection"] == "PHASE"
@@ -166,9 +159,7 @@ def test_three_d_acquisition(tmp_path):
     for number, public, stated in ((19, "2D", "3D"), (20, "3D", "2D")):
         _series(folder, number, f"T1_{stated}", (16, 12, 6, 1), {**_PHILIPS, "MRAcquisitionType": public},
                 _private(0x2005, "Philips MR Imaging DD 001", 0x106F, "CS", stated))
-    score = against_dcm2niix(folder, tmp_path / "work")
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["18_silent_fMRI.json"]["MRAcquisitionType"] == "3D"
     assert "PhaseEncodingAxis" not in theirs["18_silent_fMRI.json"]
     assert theirs["19_T1_3D.json"]["MRAcquisitionType"] == "3D" and "MRAcquisitionType" not in theirs["20_T1_2D.json"]
@@ -185,9 +176,7 @@ def test_protocol_echo_spacing_mt_and_patient_keys(tmp_path):
     _series(folder, 22, "t1_mt_stated", (16, 12, 6, 1), {**_SIEMENS, **patient, "PatientAge": "006M",
                                                          "MagnetizationTransfer": "NONE"},
             _siemens(tSequenceFileName="%SiemensSeq%\\fl2d", **{"sPrepPulses.ucMTC": 1}))
-    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-ba", "n", "-z", "n", "-f", "%s_%p"))
-    assert_same(score)
-    theirs = _written(tmp_path / "work")
+    theirs = _same_as_dcm2niix(tmp_path, ("-b", "y", "-ba", "n", "-z", "n", "-f", "%s_%p"))
     one, two = theirs["21_t1_mt.json"], theirs["22_t1_mt_stated.json"]
     assert one["VendorReportedEchoSpacing"] == 0.00051 and one["MTState"] is True and two["MTState"] is False
     assert one["PatientAge"] == 45 and one["PatientSize"] == 1.82 and "PatientAge" not in two
@@ -198,9 +187,8 @@ def test_protocol_name_from_the_siemens_protocol(tmp_path):
     folder = tmp_path / "in"
     _series(folder, 23, "x", (16, 12, 6, 1), {**_SIEMENS, "ProtocolName": "", "SeriesDescription": ""},
             _siemens(tSequenceFileName="%SiemensSeq%\\fl2d", tProtocolName="t1_fl2d_tra"))
-    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-z", "n", "-f", "%s"))
-    assert_same(score)
-    assert _written(tmp_path / "work")["23.json"]["ProtocolName"] == "t1_fl2d_tra"
+    theirs = _same_as_dcm2niix(tmp_path, ("-b", "y", "-z", "n", "-f", "%s"))
+    assert theirs["23.json"]["ProtocolName"] == "t1_fl2d_tra"
 
 
 def test_manufacturer_names(tmp_path):
@@ -209,7 +197,6 @@ def test_manufacturer_names(tmp_path):
     makers = {24: "MRSolutions", 25: "Hyperfine Inc", 26: "Leica Microsystems", 27: "Acme"}
     for number, maker in makers.items():
         _series(folder, number, "t1", (16, 12, 4, 1), {"Manufacturer": maker, "ScanningSequence": "GR"})
-    score = against_dcm2niix(folder, tmp_path / "work", args=("-b", "y", "-z", "n", "-f", "%s"))
-    assert_same(score)
-    named = {name: side.get("Manufacturer") for name, side in _written(tmp_path / "work").items()}
+    theirs = _same_as_dcm2niix(tmp_path, ("-b", "y", "-z", "n", "-f", "%s"))
+    named = {name: side.get("Manufacturer") for name, side in theirs.items()}
     assert named == {"24.json": "MRSolutions", "25.json": "Hyperfine", "26.json": "Leica", "27.json": None}
