@@ -62,7 +62,7 @@ def bids_guess(header, meta=None, sidecar=None, *, phase_positive=-1):
         return "ct", "_ct"
     if modality[:1] == "P" and modality[1:2].upper() == "T":
         return "pet", "_pet"
-    s = BidsSeries.read(ds, meta or {}, sidecar or {}, phase_positive)
+    s = BidsSeries.read(ds, meta, sidecar, phase_positive)
     datatype, suffix = "", ""
     rules = RULES.get(s.vendor)
     if rules is not None and (s.mr or s.vendor == "GE"):  # dcm2niix's GE rules do not check the modality

@@ -21,6 +21,7 @@ import numpy as np
 from ..dicom import ge, siemens
 from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import complex_flags, protocol_name
+from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.values import dcm_str, floats, integer, leading_int, number, strings, text, vendor_key
 from .naming import echo_number
@@ -33,7 +34,13 @@ _CONTRASTS = {"DIFFUSION": "diffusion", "PERFUSION": "perfusion", "FLUID_ATTENUA
 
 
 def f32(value):
-    """A number as the float32 dcm2niix keeps (NaN and absent read as 0)."""
+    """A number as the float32 dcm2niix keeps (NaN and absent read as 0).
+
+    Examples
+    --------
+    >>> f32("0.1"), f32(None)
+    (0.10000000149011612, 0.0)
+    """
     x = number(value, 0.0)
     with np.errstate(over="ignore"):
         return float(np.float32(x if x == x else 0.0))
@@ -46,7 +53,15 @@ def _value(ds, keyword):
 
 @dataclass
 class BidsSeries:
-    """The fields of dcm2niix's TDICOMdata that its BIDS rules read (strings as dcmStr keeps them)."""
+    """The fields of dcm2niix's TDICOMdata that its BIDS rules read (strings as dcmStr keeps them).
+
+    Examples
+    --------
+    >>> s = BidsSeries.read({"Modality": "MR", "Manufacturer": "Philips Medical Systems", "SequenceVariant": ["SK"],
+    ...                      "ImageType": ["DERIVED", "PRIMARY", "M"], "TemporalPositionIdentifier": 1})
+    >>> s.vendor, s.mr, s.variant, s.image_type, s.derived, s.run_number
+    ('PH', True, 'SK', 'DERIVED_PRIMARY_M', True, 1)
+    """
 
     vendor: str = ""
     mr: bool = False
@@ -94,7 +109,14 @@ class BidsSeries:
     protocol_block: dict = field(default_factory=dict)  # Siemens: tSequenceFileName, TIs, contrasts
 
     @classmethod
-    def read(cls, ds, meta, sidecar, phase_positive):
+    def read(cls, header, meta=None, sidecar=None, phase_positive=-1):
+        """The series as dcm2niix's reader keeps it, from its first ``header`` (any header ``as_header`` takes).
+
+        ``meta`` is the volume's meta (echo, components, frames, repetition
+        time), ``sidecar`` the keys already computed (ImageType, SeriesNumber,
+        PhaseEncodingPolarityGE), ``phase_positive`` dcm2niix's phase polarity.
+        """
+        ds, meta, sidecar = as_header(header), meta or {}, sidecar or {}
         s = cls()
         s.vendor = vendor_key(ds.find("Manufacturer"))
         if s.vendor == "CP":

@@ -476,6 +476,12 @@ def acquisition_3d(ds, meta, vendor):
 
     A 3-D acquisition has no slice times and, unless an echo train or EPI
     readout says otherwise, no phase-encoding axis.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> acquisition_3d(ValuesHeader({"MRAcquisitionType": "3D"}), {}, "SI"), acquisition_3d(ValuesHeader({}), {}, "GE")
+    (True, False)
     """
     stated = _str(ds.find("MRAcquisitionType"))
     private = _str(ds.private((0x2005, 0x106F)))
@@ -483,7 +489,7 @@ def acquisition_3d(ds, meta, vendor):
         stated = private
     if stated[:1] == "3" and stated[1:2].upper() == "D":
         return True
-    return vendor == "GE" and ge_silent_fmri(BidsSeries.read(ds, meta, {}, -1))
+    return vendor == "GE" and ge_silent_fmri(BidsSeries.read(ds, meta))
 
 
 def _before(out, key, anchor):
