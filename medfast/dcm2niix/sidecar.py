@@ -21,6 +21,7 @@ from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, n
 from ..dicom.values import dcm_str, leading_int, words as _words
 from .bids_guess import bids_guess
 from .bids_series import BidsSeries
+from . import sidecar_pet
 from .bids_vendors import ge_silent_fmri
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
@@ -346,7 +347,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         stamp = _str(ds.find("AcquisitionDateTime", _first_frame(meta)))
         if len(stamp) > 13:
             acq_time, acq_date = stamp[8:], stamp[:8]
-    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
+    pet = modality[:1] + modality[1:2].upper() == "PT"  # (PET's times come with its other keys)
+    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0 and not pet:
         out["AcquisitionTime"] = _iso_time(acq_time)
         if not anonymize:  # dcm2niix prints the date as a signed 8-digit number, read back as year, month, day
             day = f"{int(_float(acq_date)):+09d}"
@@ -365,7 +367,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
     xray = x_ray_exposure(ds)
-    _ct_keys(out, ds, vendor, xray)
+    _ct_keys(out, vol, ds, vendor, xray)
     if xray is None:  # CT slice thickness often varies: dcm2niix leaves both out for X-ray images
         _table(out, ds, _TABLE_ACQ[:2])
     _table(out, ds, _TABLE_ACQ[2:])
@@ -392,7 +394,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
     if ge_timing:  # GE: the TR grows by the group delay
         tr = ge_timing["tr"] / 1000.0
-    if tr > 0:
+    if tr > 0 and "FrameDuration" not in out:  # frames of their own duration have no one TR
         out["RepetitionTime"] = tr
     for key, name in (("repetition_time_excitation", "RepetitionTimeExcitation"),
                       ("repetition_time_inversion", "RepetitionTimeInversion")):
@@ -532,10 +534,14 @@ def x_ray_exposure(ds):
     return x if math.isfinite(x) else 0.0
 
 
-def _ct_keys(out, ds, vendor, xray):
-    """ConvolutionKernel (split into ReconFilterType/Size), ExposureTime, XRayTubeCurrent, XRayExposure, as dcm2niix."""
+def _ct_keys(out, vol, ds, vendor, xray):
+    """PET keys (``sidecar_pet``) around ConvolutionKernel (split into ReconFilterType/Size), then ExposureTime,
+    XRayTubeCurrent and XRayExposure, as dcm2niix prints them."""
+    out.update(sidecar_pet.isotope_keys(ds, vendor))
     kernel = _str(ds.find("ConvolutionKernel"))
     _put(out, "ConvolutionKernel", kernel, "str")
+    tr = vol.meta.get("repetition_time")
+    out.update(sidecar_pet.correction_keys(vol, ds, tr * 1000.0 if tr else _float(ds.find("RepetitionTime"), 0.0)))
     size = _float(ds.private((0x0009, 0x108F), nested=False)) if vendor == "GE" else math.nan
     if math.isnan(size) and kernel:
         name, number = _kernel_parts(kernel)
@@ -545,6 +551,7 @@ def _ct_keys(out, ds, vendor, xray):
             out["ReconFilterSize"] = number
     elif not math.isnan(size):
         out["ReconFilterSize"] = size
+    out.update(sidecar_pet.time_keys(ds))
     exposure_ms = _int_prefix(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
     if exposure_ms > 0:
         out["ExposureTime"] = exposure_ms / 1000.0
@@ -763,7 +770,7 @@ _PARTIAL_FOURIER_DIRECTIONS = {"P": "PHASE", "F": "FREQUENCY", "S": "SLICE_SELEC
 
 
 def partial_fourier(ds):
-    """dcm2niix's isPartialFourier: (0018,9081) YES, PFF in ScanOptions, or Philips' partial matrix (2001,1019) YES.
+    r"""dcm2niix's isPartialFourier: (0018,9081) YES, PFF in ScanOptions, or Philips' partial matrix (2001,1019) YES.
 
     Examples
     --------
@@ -794,7 +801,7 @@ def _deep_learning(ds, vendor):
 
 
 def pulse_sequence_type(scanning, variant, multiband):
-    """dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
+    r"""dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
 
     Examples
     --------
@@ -1004,6 +1011,7 @@ def phase_polarity(meta, ds, vendor):
 # keys dcm2niix prints with more digits than %g (its json_Float format strings); the rest: %g
 _FORMATS = {"ImagingFrequency": "%.10g", "InjectedRadioactivity": "%.8g", "DoseCalibrationFactor": "%.8g",
             "MolarActivity": "%.9g", "SpectralWidth": "%.17g", "SpectrometerFrequency": "%.9g"}
+_ONE_LINE_LISTS = frozenset({"ScatterFraction"})  # numeric lists dcm2niix prints on one line
 # control characters dcm2niix's json_Str escapes (0x01-0x07 it drops); 0x0B becomes an escaped backslash
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\x0b": "\\\\", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
@@ -1069,6 +1077,8 @@ def to_json(sidecar, version=None):
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             sep = "," if key == "BidsGuess" else ", "  # dcm2niix prints BidsGuess without the blank
             text = "[" + sep.join(_json_str(v) for v in value) + "]"
+        elif isinstance(value, list) and key in _ONE_LINE_LISTS:
+            text = "[" + ", ".join(_g(v) for v in value) + "]"
         elif isinstance(value, list):
             text = "[\n" + ",\n".join(f"\t\t{_g(v)}" for v in value) + "\t]"
         else:

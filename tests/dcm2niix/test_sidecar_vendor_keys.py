@@ -200,3 +200,49 @@ def test_manufacturer_names(tmp_path):
     theirs = _same_as_dcm2niix(tmp_path, ("-b", "y", "-z", "n", "-f", "%s"))
     named = {name: side.get("Manufacturer") for name, side in theirs.items()}
     assert named == {"24.json": "MRSolutions", "25.json": "Hyperfine", "26.json": "Leica", "27.json": None}
+
+
+def _pet(series_uid, frame, duration_ms, decay):
+    """A PET slice edit: tracer information, corrections, reconstruction and the timing of ``frame``."""
+    from pydicom.dataset import Dataset
+
+    def edit(k, ds):
+        ds.Modality, ds.SOPClassUID = "PT", "1.2.840.10008.5.1.4.1.1.128"
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.SeriesInstanceUID, ds.SeriesNumber = series_uid, 30
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"{series_uid}.{frame}.{k + 1}"
+        ds.Units, ds.DecayCorrection, ds.CorrectedImage = "BQML", "ADMIN", ["DECY", "ATTN"]
+        ds.AttenuationCorrectionMethod, ds.ReconstructionMethod = "CT-based, 3D", "PSF TOF 3D OSEM i4s16"
+        ds.RandomsCorrectionMethod, ds.ScatterCorrectionMethod = "DLYD", "Model-based"
+        ds.DecayFactor, ds.DoseCalibrationFactor, ds.ScatterFractionFactor = decay, 1.0, 0.3
+        ds.FrameReferenceTime, ds.ActualFrameDuration = frame * 60000.0 + duration_ms / 2, duration_ms
+        ds.SeriesTime, ds.AcquisitionDate = "100000", "20260101"
+        ds.AcquisitionTime = ("100000", "100130", "100300")[frame]  # 90 s apart, as the TR says
+        ds.InstanceNumber = frame * 5 + k + 1
+        info = Dataset()
+        info.Radiopharmaceutical, info.RadionuclideTotalDose = "Fluorodeoxyglucose", 370123456.0
+        info.RadionuclideHalfLife, info.RadionuclidePositronFraction = 6586.2, 0.97
+        info.RadiopharmaceuticalStartTime, info.RadiopharmaceuticalSpecificActivity = "093000.00", 123456789.5
+        code = Dataset()
+        code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "C-111A1", "SRT", "^18^Fluorine"
+        info.RadionuclideCodeSequence = [code]
+        ds.RadiopharmaceuticalInformationSequence = [info]
+    return edit
+
+
+def test_pet_keys(tmp_path):
+    """BIDS-PET keys of a dynamic PET series (three frames): tracer and dose, corrections, reconstruction method
+    name and parameters, frame starts, durations, reference times and decay factors, decay-correction time."""
+    from medfast.synth import write_ct_series
+
+    for frame, (duration, decay) in enumerate(((60000, 1.01), (120000, 1.02), (0, 1.04))):
+        write_ct_series(tmp_path / "in" / str(frame), shape=(16, 16, 5), series_number=30,
+                        extra={"Manufacturer": "SIEMENS", "RepetitionTime": 90000},
+                        per_slice=_pet("1.2.826.0.1.3680043.2.1125.7", frame, duration, decay))
+    theirs = _same_as_dcm2niix(tmp_path, ("-b", "y", "-z", "n", "-f", "%s"))["30.json"]
+    assert theirs["TracerRadionuclide"] == "18Fluorine" and theirs["InjectedRadioactivity"] == 370.12346  # %.8g
+    assert theirs["ReconMethodName"] == "Point-Spread Function 3D Time Of Flight"
+    assert theirs["ReconMethodParameterValues"] == [16, 4] and theirs["AttenuationCorrection"] == "CT-based"
+    assert theirs["FrameTimesStart"] == [0, 90, 180] and theirs["FrameDuration"] == [60, 120, 90]
+    assert theirs["DecayCorrectionFactor"] == [1.01, 1.02, 1.04] and theirs["ImageDecayCorrectionTime"] == -1800
+    assert "RepetitionTime" not in theirs and "FrameReferenceTime" in theirs
