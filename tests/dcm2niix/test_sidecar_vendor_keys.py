@@ -246,3 +246,21 @@ def test_pet_keys(tmp_path):
     assert theirs["FrameTimesStart"] == [0, 90, 180] and theirs["FrameDuration"] == [60, 120, 90]
     assert theirs["DecayCorrectionFactor"] == [1.01, 1.02, 1.04] and theirs["ImageDecayCorrectionTime"] == -1800
     assert "RepetitionTime" not in theirs and "FrameReferenceTime" in theirs
+
+
+def test_philips_multi_tr_series(tmp_path):
+    """A Philips series with two TRs stated in (2005,1030) (actual flip-angle imaging, issue 743): one file a TR,
+    named _r<TR>, not multi-echo."""
+    folder = tmp_path / "in"
+
+    def two_trs(t, k, ds):
+        _private(0x2005, "Philips MR Imaging DD 001", 0x1030, "FL", [15.0, 75.0])(ds)
+        ds.RepetitionTime = (15.0, 75.0)[t]
+
+    from medfast.synth import write_mr_series
+
+    write_mr_series(folder, shape=(16, 12, 6, 2), series_number=31, per_slice=two_trs,
+                    extra={**_PHILIPS, "ScanningSequence": "GR", "SequenceVariant": "SP", "MRAcquisitionType": "3D",
+                           "ProtocolName": "B1_AFI"})
+    theirs = _same_as_dcm2niix(tmp_path)
+    assert sorted(theirs) == ["31_B1_AFI_r15.json", "31_B1_AFI_r75.json"]
