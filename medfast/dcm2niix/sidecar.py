@@ -787,7 +787,7 @@ def _deep_learning(ds, vendor):
 
     Philips names it in (2005,1110) (an "_AI" method such as CS_SENSE_AI);
     Siemens marks Deep Resolve Boost, Gain and Sharp in ImageType or its text
-    (0021,1175) as DRB, DRG, DRS.
+    (0021,1175) as DRB, DRG, DRS, and details them in (0021,1176).
     """
     if vendor == "PH":
         method = dcm_str(ds.private((0x2005, 0x1110), nested=False))
@@ -796,7 +796,7 @@ def _deep_learning(ds, vendor):
         for value in (ds.find("ImageType"), ds.private((0x0021, 0x1175))):
             joined = dcm_str("\\".join(strings(value))).replace("\\", "_")
             if any(mark in joined for mark in ("_DRB_", "_DRG_", "_DRS_")):
-                return ""
+                return dcm_str(ds.private((0x0021, 0x1176)), 256)  # its text, when it states one
     return None
 
 

@@ -140,7 +140,8 @@ def test_reconstruction_keys(tmp_path):
                                                         "InversionTime": 300},
             _private(0x2001, "Philips Imaging DD 001", 0x101B, "FL", 2500.0))
     _series(folder, 17, "t2_tse_drb", (16, 12, 6, 1),
-            {"Manufacturer": "SIEMENS", "ImageType": ["ORIGINAL", "PRIMARY", "M", "DRB", "ND", "NORM"]})
+            {"Manufacturer": "SIEMENS", "ImageType": ["ORIGINAL", "PRIMARY", "M", "DRB", "ND", "NORM"]},
+            _private(0x0021, "SIEMENS MR SDI 02", 0x1176, "LO", "DeepResolve Boost: strength=medium"))
     theirs = _same_as_dcm2niix(tmp_path)
     assert theirs["13_partial_matrix.json"]["PartialFourierEnabled"] == "YES"
     assert theirs["14_pff.json"]["PhaseEncodingStepsNoPartialFourier"] == 12
@@ -148,6 +149,7 @@ def test_reconstruction_keys(tmp_path):
     assert theirs["15_cs_sense_ai.json"]["DeepLearningDetails"] == "CS_SENSE_AI"
     assert theirs["16_ir_prepulse.json"]["InversionTime"] == 2.5
     assert theirs["17_t2_tse_drb.json"]["DeepLearning"] is True
+    assert theirs["17_t2_tse_drb.json"]["DeepLearningDetails"].startswith("DeepResolve")
 
 
 def test_three_d_acquisition(tmp_path):
