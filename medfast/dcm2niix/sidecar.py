@@ -2,9 +2,10 @@
 
 Table-driven: ``_TABLE`` maps DICOM keywords to BIDS keys with a conversion,
 in dcm2niix's key order; the derived keys (phase encoding, echo spacing,
-slice timing, the Siemens protocol values from the ASCII "Phoenix" block of
-the CSA series header) are computed after it. ``to_json`` formats the dict
-exactly as dcm2niix prints it (tabs, ``%g`` numbers, numeric arrays one item a line).
+slice timing) are computed after it; the Siemens protocol keys come from
+``sidecar_siemens``, the PET keys from ``sidecar_pet``. ``to_json`` formats
+the dict exactly as dcm2niix prints it (tabs, ``%g`` numbers, numeric arrays
+one item a line).
 """
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
-from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
-from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
+from ..dicom.siemens import protocol_int as _key_int
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import dcm_str, leading_int, words as _words
+from . import sidecar_pet, sidecar_siemens
 from .bids_guess import bids_guess
 from .bids_series import BidsSeries
-from . import sidecar_pet
 from .bids_vendors import ge_silent_fmri
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
@@ -153,84 +153,6 @@ def _split_enhanced(ds):
         if len(seen) > 1:
             return True
     return False
-
-
-def _siemens(out, block, vol, ds):
-    meta = vol.meta
-    if meta.get("is_phase"):  # a phase (difference) map reports both echo times of the protocol
-        te0, te1 = _key_float(block, "alTE[0]", math.nan), _key_float(block, "alTE[1]", math.nan)
-        if te0 > 0 and te1 > 0:
-            out["EchoTime1"], out["EchoTime2"] = te0 / 1e6, te1 / 1e6
-    averages = _key_float(block, "dAveragesDouble")  # fractional, beside (0018,0083)
-    if averages > 1:
-        out["AveragesDouble"] = averages
-    _siemens_asl(out, block, vol, ds)
-    pf = {1: 0.5, 2: 0.625, 4: 0.75, 8: 0.875}.get(_key_int(block, "sKSpace.ucPhasePartialFourier"))
-    if pf is not None:
-        out["PartialFourier"] = pf
-    if _key_int(block, "sKSpace.uc2DInterpolation") > 0:
-        out["Interpolation2D"] = 1
-    base = _key_int(block, "sKSpace.lBaseResolution")
-    if base > 0:
-        out["BaseResolution"] = base
-    shims = [_key_float(block, f"sGRADSPEC.asGPAData[0].lOffset{a}") for a in "XYZ"]
-    for i, a in enumerate("XYZ"):
-        if shims[i] == 0.0:
-            shims[i] = _key_float(block, f"sGRADSPEC.lOffset{a}")
-    shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
-    if shims[0] != 0.0:
-        out["ShimSetting"] = shims
-    if ds.find("DiffusionBValue") is not None or frame_gradient(ds) is not None:  # dcm2niix: CSA.numDti > 0
-        scheme = _key_int(block, "sDiffusion.dsScheme")
-        if scheme == 0:
-            mode = _key_int(block, "ucReadOutMode")
-            scheme = 3 - mode if mode in (1, 2) else mode
-        if scheme in (1, 2):
-            out["DiffusionScheme"] = "Bipolar" if scheme == 1 else "Monopolar"
-    delay = _key_float(block, "lDelayTimeInTR", -0.001)
-    if delay > 0:
-        out["DelayTime"] = delay / 1e6
-    amp = _key_float(block, "sTXSPEC.asNucleusInfo[0].flReferenceAmplitude")
-    if amp > 0:
-        out["TxRefAmp"] = amp
-    res = _key_float(block, "sKSpace.dPhaseResolution")
-    if res > 0:
-        out["PhaseResolution"] = res
-    over = _key_float(block, "sKSpace.dPhaseOversamplingForDialog")
-    if over > 0:
-        out["PhaseOversampling"] = over
-    spacing = _key_int(block, "sFastImaging.lEchoSpacing")  # us
-    if spacing > 0:
-        out["VendorReportedEchoSpacing"] = spacing / 1e6
-    coil = _key_str(block, "sCoilElementID.tCoilID")
-    if coil:
-        out["ReceiveCoilName"] = coil
-    elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
-    if elements:
-        out["ReceiveCoilActiveElements"] = elements
-    coil_string = _str(ds.private((0x0051, 0x100F), nested=False)) or _str(ds.find("ReceiveCoilName"))
-    if coil_string and coil_string != elements:
-        out["CoilString"] = coil_string
-    for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock"),
-                      ("tProtocolName", "ProtocolName")):  # the protocol's name only when the header has none
-        text = _key_str(block, key)
-        if text and name not in out:
-            out[name] = text
-    ref = _key_int(block, "sPat.lRefLinesPE")
-    if ref > 0:
-        out["RefLinesPE"] = ref
-    combine = _key_int(block, "ucCoilCombineMode", -1)
-    if combine in (1, 2):
-        out["CoilCombinationMethod"] = "Sum of Squares" if combine == 1 else "Adaptive Combine"
-    if _key_int(block, "sPrepPulses.ucMTC", -1) == 1 and "MTState" not in out:  # (0018,9020) takes precedence
-        out["MTState"] = True
-    consistency = (_key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
-                   or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
-    if consistency:
-        out["ConsistencyInfo"] = consistency
-    mode = _key_int(block, "sPat.ucPATMode", -1) if _key_int(block, "sPat.lAccelFactPE") > 0 else -1
-    out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")  # "None" also without acceleration
-    return over
 
 
 def build_sidecar(vol, header=None, *, anonymize=True):
@@ -415,7 +337,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["VariableFlipAngleFlag"] = True
     if vendor == "UI":
         _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
-    oversampling = _siemens(out, block, vol, ds) if block else 0.0
+    oversampling = sidecar_siemens.protocol_keys(out, block, vol, ds) if block else 0.0
     if not block and vendor == "SI" and siemens.has_series_header(ds):  # a series header without protocol
         out["MatrixCoilMode"] = "None"
     if not block:
@@ -626,66 +548,6 @@ def _ge_trigger_delay(meta, ds):
     if span is not None and span[1] - span[0] > 0:
         return span[1] - span[0]
     return first
-
-
-# Siemens ASL sequences (tSequenceFileName) -> (labeling type, [(key, protocol key, scale)]); the WIP
-# parameters sWipMemBlock.adFree[i] are written "adFree[i]", the inversion times "alTI[i]"
-_SIEMENS_ASL = (
-    ("ep2d_asl", "", (("LabelingDuration", "sAsl.ulLabelingDuration", 1e-6),
-                      ("PostLabelingDelay", "sAsl.sPostLabelingDelay[0]", 1e-6))),
-    ("ep2d_pcasl", "PCASL", (("LabelingDistance", "adFree[1]", 1.0), ("PostLabelingDelay", "adFree[2]", 1e-6),
-                             ("NumRFBlocks", "adFree[3]", 1.0),
-                             ("LabelingDuration", "adFree[3]", 0.92 * 20.0 / 1000.0),  # 18.4 ms an RF block
-                             ("RFGap", "adFree[4]", 1e-6), ("MeanGzx10", "adFree[10]", 1.0),
-                             ("PhiAdjust", "adFree[11]", 1.0))),
-    ("tgse_pcasl", "PCASL", (("LabelingDuration", "adFree[2]", 1e-6), ("RFGap", "adFree[4]", 1e-6),
-                             ("MeanGzx10", "adFree[10]", 1.0), ("T1", "adFree[12]", 1e-6),
-                             ("NumRFBlocks", "adFree[3]", 1.0))),
-    ("ep2d_pasl", "PASL", (("PASLType", "PICORE", None), ("BolusDuration", "alTI[0]", 1e-6),
-                           ("InversionTime", "alTI[2]", 1e-6))),
-    ("tgse_pasl", "PASL", (("PASLType", "FAIR QII", None), ("BolusDuration", "alTI[0]", 1e-6),
-                           ("InversionTime", "alTI[2]", 1e-6))),
-    ("ep2d_fairest", "PASL", (("PASLType", "FAIR", None), ("PostInversionDelay", "adFree[2]", 1e-3),
-                              ("PostLabelingDelay", "adFree[4]", 1e-3))),
-)
-
-
-def _siemens_asl(out, block, vol, ds):
-    """The ASL keys dcm2niix reads from the protocol of Siemens' and the LOFT lab's ASL sequences.
-
-    Each sequence that names its family writes its parameters (absent ones
-    left out); pCASL and PASL also write the labeling type, the acquisition
-    voxel size (without in-plane interpolation), the header TR as
-    RepetitionTimePreparation (pCASL, in ms as dcm2niix prints it), and M0Type
-    "Included" when the volumes are label/control pairs and one more.
-    """
-    details = _key_str(block, "tSequenceFileName")
-    wip = "sWipMemBlock.adFree[" if "sWipMemBlock.adFree[" in block else "sWiPMemBlock.adFree["
-    kind = ""
-    for name, family, keys in _SIEMENS_ASL:
-        if name not in details:
-            continue
-        kind = family or kind
-        for key, source, scale in keys:
-            if scale is None:
-                out[key] = source
-                continue
-            value = _key_float(block, wip + source[7:] if source.startswith("adFree[") else source, math.nan)
-            if value == value:
-                out[key] = value * scale
-    if kind == "PCASL":
-        out["RepetitionTimePreparation"] = _float(ds.find("RepetitionTime"))
-    if not kind:
-        return
-    out["ArterialSpinLabelingType"] = kind
-    if _key_int(block, "sKSpace.uc2DInterpolation") <= 0:
-        spacing = floats(ds.find("PixelSpacing"))[:2]  # rows apart, columns apart
-        if len(spacing) == 2:
-            out["AcquisitionVoxelSize"] = [spacing[1], spacing[0], _float(ds.find("SliceThickness"), 0.0)]
-    pairs = 2 * max(1, _key_int(block, "lContrasts"))
-    volumes = vol.shape[3] if len(vol.shape) > 3 else 1
-    if volumes % pairs and (volumes - 1) % pairs == 0:
-        out["M0Type"] = "Included"
 
 
 def _asl(out, ds, vendor):
