@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..dicom.values import round_half_away
 from .bids_series import f32
 
 _WEIGHTINGS = ("T1", "T2", "PD", "T2star", "FLAIR", "STIR")
@@ -227,11 +228,6 @@ def _siemens(s):
 def _accelerations(s, accel, scale=1.0):
     out = f"p{round_half_away(scale * accel)}" if accel > 1.0 else ""
     return out + (f"m{s.multiband}" if s.multiband > 1 else "")
-
-
-def round_half_away(x):
-    """C's round(): halves away from zero."""
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
 
 
 _PART_NAMES = {"imaginary": "_part-imag", "real": "_part-real", "phase": "_part-phase", "magnitude": "_part-mag"}

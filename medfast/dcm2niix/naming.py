@@ -14,7 +14,7 @@ import os
 from ..dicom.grouping import protocol_name, tr_count
 from ..dicom.header import as_header
 from ..dicom.siemens import is_no_rf
-from ..dicom.values import integer, number, strings, text as _text, vendor_key
+from ..dicom.values import integer, number, round_half_away, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
@@ -201,16 +201,12 @@ def _suffixes(fields, reported, add):
     if add and fields["phase"]:
         out += "_phMag" if fields["magnitude"] else "_ph"
     if add and not fields["asl"] and fields["trigger_delay"] >= 1 and fields["vendor"] != "GE":
-        out += f"_t{int(_round_half_away(fields['trigger_delay']))}"
+        out += f"_t{round_half_away(fields['trigger_delay'])}"
     if fields["raw_storage"]:
         out += "_Raw"
     if fields["gsps"]:
         out += "_PS"
     return out
-
-
-def _round_half_away(x):
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
 
 
 def _clean(name):

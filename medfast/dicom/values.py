@@ -174,6 +174,18 @@ def leading_int(value):
     return int(found.group(1)) if found else 0
 
 
+
+def round_half_away(x):
+    """C's round(): the nearest integer, halves away from zero.
+
+    Examples
+    --------
+    >>> round_half_away(2.5), round_half_away(-2.5), round_half_away(2.4)
+    (3, -3, 2)
+    """
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
 # first two letters of Manufacturer (0008,0070) -> the vendor, as dcm2niix's dcmStrManufacturer
 VENDORS = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
            "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine",
