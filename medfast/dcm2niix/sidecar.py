@@ -474,10 +474,10 @@ def _ct_keys(out, vol, ds, vendor, xray):
     elif not math.isnan(size):
         out["ReconFilterSize"] = size
     out.update(sidecar_pet.time_keys(ds))
-    exposure_ms = _int_prefix(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
+    exposure_ms = leading_int(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
     if exposure_ms > 0:
         out["ExposureTime"] = exposure_ms / 1000.0
-    current = _int_prefix(ds.find("XRayTubeCurrent"))
+    current = leading_int(ds.find("XRayTubeCurrent"))
     if current > 0:
         out["XRayTubeCurrent"] = current
     if xray is not None and xray > 0:
@@ -506,16 +506,6 @@ def _atof(text):
     """C's atof: the longest leading number, 0.0 when none."""
     m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
     return float(m.group(0)) if m else 0.0
-
-
-def _int_prefix(value):
-    """C's atoi on a DICOM IS/DS value: the leading integer, 0 when none."""
-    if value is None:
-        return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value) if math.isfinite(value) else 0
-    m = re.match(r"\s*[-+]?\d+", _str(value))
-    return int(m.group(0)) if m else 0
 
 
 def _spoiling(out, ds, variant):
