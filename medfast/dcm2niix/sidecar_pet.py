@@ -11,9 +11,10 @@ file (nested in its information sequence).
 
 The frame lists follow dcm2niix's collection of one file a volume (those at
 the first file's position), done for a series of several files when it is
-PET or not GE: the frame durations (0018,1242) of each volume, and for PET
-with a SeriesTime the onset of each volume (its AcquisitionTime less the
-SeriesTime, never negative) and its decay factor (0054,1321).
+PET or not GE: the frame durations (0018,1242) of each volume; for PET with
+a SeriesTime the onset of each volume (its AcquisitionTime less the
+SeriesTime, never negative) and its decay factor (0054,1321); else, when the
+volumes are unevenly apart (any modality), each volume's onset after the first.
 """
 from __future__ import annotations
 
@@ -172,17 +173,23 @@ def _frame_lists(vol, ds, tr_ms):
     out = {}
     pet = text(ds.find("Modality"))[:2].upper() == "PT"
     series = seconds(ds.find("SeriesTime")) if pet and number(ds.find("SeriesTime"), 0.0) > 0 else None
-    wanted = series is not None or any(ds.find(k) is not None for k in ("ActualFrameDuration", "FrameReferenceTime"))
-    volumes = _volume_headers(vol) if wanted and (pet or text(ds.find("Manufacturer"))[:2].upper() != "GE") else []
+    volumes = _volume_headers(vol) if pet or text(ds.find("Manufacturer"))[:2].upper() != "GE" else []
     nt = len(volumes)
+    onsets = decays = None
+    if volumes and series is not None:  # PET: each volume's start after the SeriesTime
+        onsets = [max(0.0, seconds(h.find("AcquisitionTime")) - series)
+                  if seconds(h.find("AcquisitionTime")) is not None else 0.0 for h in volumes]
+        decays = [number(h.find("DecayFactor"), 0.0) for h in volumes]
+    elif nt > 1 and _times_vary(volumes):  # volumes unevenly apart: each one's start after the first's (issue 407)
+        onsets = [_time_difference(volumes[0], h) for h in volumes]
+        decays = [number(h.find("DecayFactor"), 0.0) for h in volumes] if pet else None
     decay = number(ds.find("DecayFactor"), 0.0)
-    if volumes and series is not None:
-        out["DecayCorrectionFactor"] = [number(h.find("DecayFactor"), 0.0) for h in volumes]
+    if decays is not None:
+        out["DecayCorrectionFactor"] = _until_negative(decays)
     elif decay > 0:
         out["DecayFactor"] = [decay]
-    if nt > 1 and series is not None:
-        out["FrameTimesStart"] = [max(0.0, seconds(h.find("AcquisitionTime")) - series)
-                                  if seconds(h.find("AcquisitionTime")) is not None else 0.0 for h in volumes]
+    if nt > 1 and onsets is not None:
+        out["FrameTimesStart"] = _until_negative(onsets)
     elif decay > 0 and (vol.shape[3] if len(vol.shape) > 3 else 1) == 1:
         start = seconds(ds.find("AcquisitionTime")) if series is not None else None
         out["FrameTimesStart"] = [max(0.0, start - series) if start is not None else 0.0]
@@ -194,6 +201,21 @@ def _frame_lists(vol, ds, tr_ms):
     if nt > 1 and references[0] >= 0 and len(set(references)) > 1:
         out["FrameReferenceTime"] = [ms / 1000.0 for ms in _until_negative(references)]
     return out
+
+
+def _time_difference(first, other):
+    """Seconds from one image's AcquisitionTime to another's; -1 across dates or without a time."""
+    if text(first.find("AcquisitionDate")) != text(other.find("AcquisitionDate")):
+        return -1.0
+    a, b = seconds(first.find("AcquisitionTime")), seconds(other.find("AcquisitionTime"))
+    return -1.0 if a is None or b is None else b - a
+
+
+def _times_vary(volumes):
+    """The steps between successive volumes (those that go forward) differ by more than 50 ms."""
+    steps = [_time_difference(a, b) for a, b in zip(volumes, volumes[1:])]
+    steps = [step for step in steps if step > 0]
+    return bool(steps) and max(steps) - min(steps) > 0.05
 
 
 def _until_negative(values):

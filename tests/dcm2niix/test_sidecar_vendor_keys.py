@@ -266,3 +266,17 @@ def test_philips_multi_tr_series(tmp_path):
                            "ProtocolName": "B1_AFI"})
     theirs = _same_as_dcm2niix(tmp_path)
     assert sorted(theirs) == ["31_B1_AFI_r15.json", "31_B1_AFI_r75.json"]
+
+
+def test_uneven_volumes_frame_times(tmp_path):
+    """Volumes unevenly apart (sparse or jittered fMRI, any non-GE vendor): FrameTimesStart from the first volume."""
+    from medfast.synth import write_mr_series
+
+    def jitter(t, k, ds):
+        ds.AcquisitionTime = f"1010{(0.0, 2.0, 5.0)[t] + k * 0.3:09.6f}"
+
+    write_mr_series(tmp_path / "in", shape=(16, 12, 5, 3), series_number=32, per_slice=jitter,
+                    extra={"Manufacturer": "Philips Medical Systems", "ProtocolName": "sparse_fMRI",
+                           "ScanningSequence": "EP", "SequenceVariant": "SK"})
+    theirs = _same_as_dcm2niix(tmp_path)["32_sparse_fMRI.json"]
+    assert theirs["FrameTimesStart"] == [0, 2, 5]
