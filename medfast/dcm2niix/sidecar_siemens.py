@@ -113,6 +113,9 @@ def protocol_keys(out, block, vol, ds):
 
 # Siemens ASL sequences (tSequenceFileName) -> (labeling type, [(key, protocol key, scale)]); the WIP
 # parameters sWipMemBlock.adFree[i] are written "adFree[i]", the inversion times "alTI[i]"
+_TAG_PLANE = (("TagPlaneDThickness", "sRSatArray.asElm[1].dThickness"), ("TagPlaneUlShape", "sRSatArray.asElm[1].ulShape"),
+              ("TagPlaneSPositionDTra", "sRSatArray.asElm[1].sPosition.dTra"),
+              ("TagPlaneSNormalDTra", "sRSatArray.asElm[1].sNormal.dTra"))
 _SIEMENS_ASL = (
     ("ep2d_asl", "", (("LabelingDuration", "sAsl.ulLabelingDuration", 1e-6),
                       ("PostLabelingDelay", "sAsl.sPostLabelingDelay[0]", 1e-6))),
@@ -130,34 +133,76 @@ _SIEMENS_ASL = (
                            ("InversionTime", "alTI[2]", 1e-6))),
     ("ep2d_fairest", "PASL", (("PASLType", "FAIR", None), ("PostInversionDelay", "adFree[2]", 1e-3),
                               ("PostLabelingDelay", "adFree[4]", 1e-3))),
+    # Oxford's (Thomas Okell) vessel-encoded pCASL, 2D and 3D: post-labeling delays as lists
+    ("to_ep2d_VEPCASL", "oxford", (("InversionTime", "alTI[2]", 1e-6), ("BolusDuration", "alTI[0]", 1e-6),
+                                   ("LabelingPulseFlipAngle", "alFree[4]", 1.0),
+                                   ("LabelingPulseDuration", "alFree[5]", 1e-6), ("TagRFSeparation", "alFree[6]", 1e-6),
+                                   ("LabelingPulseAverageGradient", "adFree[0]", 1.0),
+                                   ("LabelingPulseMaximumGradient", "adFree[1]", 1.0),
+                                   ("TagDuration", "alFree[9]", 1e-3), ("MaximumT1Opt", "alFree[10]", 1e-3),
+                                   ("PostLabelingDelay", ("alFree", 11, 31), 1e-3))
+     + tuple((f"sWipMemBlockAdFree{k}", f"adFree[{k}]", 1.0) for k in range(3, 11))),
+    ("jw_tgse_VEPCASL", "oxford", (("TagRFFlipAngle", "alFree[6]", 1.0), ("TagRFDuration", "alFree[7]", 1e-6),
+                                   ("TagRFSeparation", "alFree[8]", 1e-6), ("MaximumT1Opt", "alFree[9]", 1e-3))
+     + tuple((f"Tag{k}", f"alFree[{10 + k}]", 1e-3) for k in range(4))
+     + (("InitialPostLabelDelay", ("alFree", 30, 38), 1e-3),)),
 )
 
 
+def _asl_value(block, source, wip):
+    """A protocol value as dcm2niix reads it for its ASL keys: None when it leaves the key out.
+
+    WIP integers (alFree) read as 0 when absent and are written when positive,
+    the other numbers (adFree, alTI, sAsl) whenever present; a list source
+    ("alFree", first, stop) gives the values up to the first that is not positive.
+    """
+    if isinstance(source, tuple):
+        found = []
+        for i in range(source[1], source[2]):
+            value = _key_float(block, f"sWipMemBlock.alFree[{i}]")
+            if not value > 0:
+                break
+            found.append(value)
+        return found or None
+    if source.startswith("alFree["):
+        value = _key_float(block, "sWipMemBlock." + source)
+        return value if value > 0 else None
+    value = _key_float(block, wip + source[7:] if source.startswith("adFree[") else source, math.nan)
+    return value if value == value else None
+
+
 def asl_keys(out, block, vol, ds):
-    """The ASL keys dcm2niix reads from the protocol of Siemens' and the LOFT lab's ASL sequences.
+    """The ASL keys dcm2niix reads from the protocol of Siemens', the LOFT lab's and Oxford's ASL sequences.
 
     Each sequence that names its family writes its parameters (absent ones
     left out); pCASL and PASL also write the labeling type, the acquisition
-    voxel size (without in-plane interpolation), the header TR as
-    RepetitionTimePreparation (pCASL, in ms as dcm2niix prints it), and M0Type
-    "Included" when the volumes are label/control pairs and one more.
+    voxel size (without in-plane interpolation), the TR as
+    RepetitionTimePreparation (pCASL but Oxford's 3D, in ms as dcm2niix prints
+    it), and M0Type "Included" when the volumes are label/control pairs (a
+    pair each echo and delay) and one more.
     """
     details = _key_str(block, "tSequenceFileName")
     wip = "sWipMemBlock.adFree[" if "sWipMemBlock.adFree[" in block else "sWiPMemBlock.adFree["
-    kind = ""
+    kind, delays = "", 0
     for name, family, keys in _SIEMENS_ASL:
         if name not in details:
             continue
         kind = family or kind
         for key, source, scale in keys:
-            if scale is None:
-                out[key] = source
-                continue
-            value = _key_float(block, wip + source[7:] if source.startswith("adFree[") else source, math.nan)
-            if value == value:
-                out[key] = value * scale
-    if kind == "PCASL":
-        out["RepetitionTimePreparation"] = _float(ds.find("RepetitionTime"))
+            value = source if scale is None else _asl_value(block, source, wip)
+            if isinstance(value, list):
+                delays = len(value)
+                out[key] = [v * scale for v in value]
+            elif value is not None:
+                out[key] = value if scale is None else value * scale
+    tr = vol.meta.get("repetition_time")
+    tr = tr * 1000.0 if tr else _float(ds.find("RepetitionTime"), 0.0)
+    if (kind == "PCASL" or "to_ep2d_VEPCASL" in details) and tr > 0:
+        out["RepetitionTimePreparation"] = tr
+    if kind == "oxford":
+        for key, source in _TAG_PLANE:
+            out[key] = _key_float(block, source)
+        kind = "PCASL"
     if not kind:
         return
     out["ArterialSpinLabelingType"] = kind
@@ -165,7 +210,7 @@ def asl_keys(out, block, vol, ds):
         spacing = floats(ds.find("PixelSpacing"))[:2]  # rows apart, columns apart
         if len(spacing) == 2:
             out["AcquisitionVoxelSize"] = [spacing[1], spacing[0], _float(ds.find("SliceThickness"), 0.0)]
-    pairs = 2 * max(1, _key_int(block, "lContrasts"))
+    pairs = 2 * max(1, delays) * max(1, _key_int(block, "lContrasts"))
     volumes = vol.shape[3] if len(vol.shape) > 3 else 1
     if volumes % pairs and (volumes - 1) % pairs == 0:
         out["M0Type"] = "Included"

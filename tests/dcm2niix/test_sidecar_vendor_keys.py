@@ -280,3 +280,27 @@ def test_uneven_volumes_frame_times(tmp_path):
                            "ScanningSequence": "EP", "SequenceVariant": "SK"})
     theirs = _same_as_dcm2niix(tmp_path)["32_sparse_fMRI.json"]
     assert theirs["FrameTimesStart"] == [0, 2, 5]
+
+
+def test_oxford_vessel_encoded_pcasl(tmp_path):
+    """Oxford's 2D and 3D vessel-encoded pCASL protocols: labeling parameters, post-labeling delay lists, tag plane."""
+    folder = tmp_path / "in"
+    free = {f"sWipMemBlock.alFree[{i}]": v for i, v in ((4, 20), (5, 600), (6, 900), (9, 1400), (10, 1800),
+                                                         (11, 250), (12, 500), (13, 1000))}
+    oxford_2d = {"tSequenceFileName": "%CustomerSeq%\\to_ep2d_VEPCASL", "alTI[0]": 1400000, "alTI[2]": 2000000,
+                 "sWipMemBlock.adFree[0]": 0.6, "sWipMemBlock.adFree[1]": 6.0, "sWipMemBlock.adFree[3]": 12.5,
+                 "sRSatArray.asElm[1].dThickness": 20.0, "sRSatArray.asElm[1].ulShape": 1,
+                 "sRSatArray.asElm[1].sPosition.dTra": -80.0, "sRSatArray.asElm[1].sNormal.dTra": 1.0, **free}
+    _series(folder, 33, "vepcasl_2d", (16, 12, 6, 7), _SIEMENS, _siemens(**oxford_2d))
+    free_3d = {f"sWipMemBlock.alFree[{i}]": v for i, v in ((6, 20), (7, 600), (8, 900), (9, 1800), (10, 100),
+                                                            (30, 250), (31, 500))}
+    _series(folder, 34, "vepcasl_3d", (16, 12, 6, 2), _SIEMENS,
+            _siemens(tSequenceFileName="%CustomerSeq%\\jw_tgse_VEPCASL", **free_3d,
+                     **{"sRSatArray.asElm[1].dThickness": 20.0, "sRSatArray.asElm[1].ulShape": 2,
+                        "sRSatArray.asElm[1].sPosition.dTra": -70.0, "sRSatArray.asElm[1].sNormal.dTra": 0.5}))
+    theirs = _same_as_dcm2niix(tmp_path)
+    two, three = theirs["33_vepcasl_2d.json"], theirs["34_vepcasl_3d.json"]
+    assert two["PostLabelingDelay"] == [0.25, 0.5, 1] and two["M0Type"] == "Included"  # 3 delays: 6 + 1 volumes
+    assert two["sWipMemBlockAdFree3"] == 12.5 and two["TagPlaneDThickness"] == 20
+    assert three["InitialPostLabelDelay"] == [0.25, 0.5] and three["Tag0"] == 0.1
+    assert three["ArterialSpinLabelingType"] == "PCASL" and "RepetitionTimePreparation" not in three
