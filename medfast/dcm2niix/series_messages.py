@@ -515,7 +515,8 @@ def auto_bids_lines(vol, header, verbose=1):
     """
     from ..dicom import ge
     from ..dicom.header import as_header
-    from . import bids_guess as guess
+    from . import bids_vendors as rules_of
+    from .bids_series import BidsSeries
 
     ds = as_header(header)
     if _text(ds.find("Modality"))[:2].upper() in ("CT", "PT"):
@@ -527,21 +528,21 @@ def auto_bids_lines(vol, header, verbose=1):
             sidecar["SeriesNumber"] = ge.series_number(ds, int(number))
         except (TypeError, ValueError):
             pass
-    s = guess._Series.read(ds, vol.meta, sidecar, -1)
+    s = BidsSeries.read(ds, vol.meta, sidecar, -1)
     lines = []
-    if s.vendor == "PH" and s.mr and next((outcome for test, outcome in guess._PHILIPS if test(s)), None) \
-            is guess._philips_field_map:
+    if s.vendor == "PH" and s.mr and next((outcome for test, outcome in rules_of._PHILIPS if test(s)), None) \
+            is rules_of._philips_field_map:
         lines.append(PHILIPS_FIELD_MAPS)
-    rules = {"SI": guess._siemens, "GE": guess._ge}.get(s.vendor) if s.mr or s.vendor == "GE" else None
+    rules = {"SI": rules_of.RULES["SI"], "GE": rules_of.RULES["GE"]}.get(s.vendor) if s.mr or s.vendor == "GE" else None
     if not verbose and (rules is None or not _no_data_type(rules, s)):
         return lines
     if s.vendor == "SI" and s.mr:
-        lines.append(f"::autoBids:Siemens CSAseqFname:'{guess._details(s)}' pulseSeq:'{s.pulse_sequence}' "
+        lines.append(f"::autoBids:Siemens CSAseqFname:'{rules_of._details(s)}' pulseSeq:'{s.pulse_sequence}' "
                      f"seqName:'{s.sequence_name}'")
     elif s.vendor == "PH" and s.mr:
         lines.append(f"::autoBids:Philips pulseSeq:'{s.pulse_sequence}' scanSeq:'{s.scanning}' seqVariant:'{s.variant}'")
     elif s.vendor == "GE":
-        datatype, suffix = guess._ge(s)
+        datatype, suffix = rules_of.RULES["GE"](s)
         lines.append(f"::autoBids:GE usedSeqName:'{s.internal_sequence or s.pulse_sequence}' seqName:'{s.pulse_sequence}' "
                      f"internalSeqName:'{s.internal_sequence}' seriesDesc:'{s.description}' scanSeq:'{s.scanning}' "
                      f"stepDesc:'{s.procedure}' bidsData:'{datatype}' bidsSuffix:'{suffix}'")
