@@ -235,6 +235,7 @@ class Record:
         # per tag: (tag, VR, where its value is: (first number, text entry) for the file's VR, how it is held)
         self.plan = [(tag, vr, (int(at), next(entry)) if kind == _FILE_VR else next(entry) if kind in (_SPLIT, _WHOLE)
                       else int(at), kind) for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
+        self.index = {tag: i for i, tag in enumerate(tags)}  # tag -> its place in plan and in decode's lists
 
     def decode(self, data, table, big_endian):
         """``(rows, counts, numbers, texts)`` as lists: the kernel's output for one file's header bytes and table."""
@@ -258,7 +259,7 @@ class ItemsRecord:
     """
 
     class _Plan:
-        __slots__ = ("plan",)
+        __slots__ = ("plan", "index")
 
     def __init__(self, pairs):
         pairs = sorted(set(pairs))
@@ -273,6 +274,7 @@ class ItemsRecord:
             self.groups[-1][1][1] = k + 1
         for _, (a, b), plan in self.groups:
             plan.plan = flat.plan[a:b]
+            plan.index = {entry[0]: i for i, entry in enumerate(plan.plan)}
 
     def decode(self, data, table, big_endian, items):
         """``(seq_rows, rows, counts, numbers, texts)``: lists a row an item (texts: ``entries`` each)."""
@@ -376,13 +378,13 @@ class ScannedHeader(Header):
     ('ScannedHeader', (0.661468, 0.661468), 128, False)
     """
 
-    __slots__ = ("file", "row", "parent", "_children", "_located", "_values", "_items", "_encoding", "_last")
+    __slots__ = ("file", "row", "parent", "_children", "_primed", "_values", "_items", "_encoding", "_last")
 
     def __init__(self, file, row=-1, parent=None, children=None):
         super().__init__(file.path)
         self.file, self.row, self.parent = file, row, parent
         self._children = children  # tag -> row, the last of a repeated tag (as pydicom keeps it)
-        self._located = _NOTHING  # tag -> row of the record's tags left undecoded: no need of children() for them
+        self._primed = None  # a record's decoded output (``prime``): its tags' values, made when asked
         self._values = {}
         self._items = {}
         self._encoding = False  # not looked up yet
@@ -483,30 +485,39 @@ class ScannedHeader(Header):
             return vr, _multitext(raw, file.little, self.encoding())  # not numbers: pydicom retries as SH first
 
     def prime(self, record, rows, counts, numbers, texts):
-        """Take the values of ``record``'s tags from ``Record.decode``'s output; those it left out stay to ``_element``."""
-        store, located = self._values, {}
-        for (tag, vr, at, kind), row, count in zip(record.plan, rows, counts):
-            if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
-                vr = VR_NAMES[self.file.rows[7 * row + VR]]
-                kind = _KINDS[vr]
-                at = at[1] if kind >= _SPLIT else at[0]
-            if row < 0:
-                store[tag] = None
-            elif count == 1:
-                value = texts[at] if kind >= _SPLIT else numbers[at]
-                store[tag] = (vr, int(value) if kind == _INTEGERS else value)
-            elif count > 1:
-                if kind == _SPLIT:
-                    store[tag] = (vr, tuple(texts[at].split("\\")))
-                else:
-                    values = numbers[at:at + count]
-                    store[tag] = (vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values))
-            elif count == 0:
-                store[tag] = (vr, EMPTY[vr])
-            else:
-                located[tag] = row
-        if located:
-            self._located = located
+        """Keep ``record``'s decoded output (``Record.decode``'s lists): a tag's value is made when first asked.
+
+        Most of a record's tags are never asked of a given file; making all
+        of them up front was the largest cost of reading a header.
+        """
+        self._primed = (record.index, record.plan, rows, counts, numbers, texts)
+
+    def _from_record(self, tag):
+        """The record's answer for ``tag``: ``(vr, value)``, None when absent, the row (an int) of a value it
+        left undecoded, or ``_UNREAD`` when the tag is not in the record."""
+        index, plan, rows, counts, numbers, texts = self._primed
+        i = index.get(tag)
+        if i is None:
+            return _UNREAD
+        row, count = rows[i], counts[i]
+        if row < 0:
+            return None
+        _, vr, at, kind = plan[i]
+        if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
+            vr = VR_NAMES[self.file.rows[7 * row + VR]]
+            kind = _KINDS[vr]
+            at = at[1] if kind >= _SPLIT else at[0]
+        if count == 1:
+            value = texts[at] if kind >= _SPLIT else numbers[at]
+            return vr, int(value) if kind == _INTEGERS else value
+        if count > 1:
+            if kind == _SPLIT:
+                return vr, tuple(texts[at].split("\\"))
+            values = numbers[at:at + count]
+            return vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values)
+        if count == 0:
+            return vr, EMPTY[vr]
+        return row
 
     # ---- pydicom, where the rules above stop -------------------------------------------------
 
@@ -545,7 +556,14 @@ class ScannedHeader(Header):
         found = self._values.get(tag, _UNREAD)
         if found is not _UNREAD:
             return found
-        r = self._located.get(tag)
+        r = None
+        if self._primed is not None:
+            found = self._from_record(tag)
+            if found.__class__ is int:
+                r = found
+            elif found is not _UNREAD:
+                self._values[tag] = found
+                return found
         if r is None:
             r = (self._children if self._children is not None else self.children()).get(tag)
         if r is None:
@@ -579,8 +597,8 @@ class ScannedHeader(Header):
         return found
 
     def _row_of(self, tag):
-        r = self._located.get(tag)
-        return r if r is not None else self.children()[tag]
+        r = self._from_record(tag) if self._primed is not None else None
+        return r if r.__class__ is int else self.children()[tag]
 
     def _prime_groups(self, frames):
         """Decode the functional groups' values of every frame item in one kernel call (``_frame_record``).
@@ -669,4 +687,3 @@ _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
 _NOT_LAST = ("SQ", "OB", "OW", "UN")  # values dcm2niix's flat parse does not keep (Header.last)
 _VR_SQ, _VR_UN = 0x5351, 0x554E
 _UNREAD = object()
-_NOTHING = {}  # an empty mapping, never written

@@ -44,13 +44,20 @@ def test_corpus_headers_equal_pydicom(corpus):
 
 def test_record_values_as_the_file_is_read_the_rest_lazily():
     header = read_header(pydicom.data.get_testdata_file("MR_small.dcm")).header
-    primed = dict(header._values)
-    assert primed[0x00280010] == ("US", 64) and primed[0x00200032] == ("DS", (-83.9063, -91.2, 6.6406))
-    assert primed[0x00080070] == ("LO", "TOSHIBA_MEC") and primed[0x00080008] == ("CS", ("DERIVED", "SECONDARY",
-                                                                                                 "OTHER"))
-    assert set(primed) == {int(t) for t in scan_module._RECORD.tags}  # present or absent (None), all decided
-    assert 0x00100010 not in primed and header.get("PatientName") == "CompressedSamples^MR1"
-    assert 0x00100010 in header._values
+    assert header._values == {}  # the record's output kept; a value made when asked
+    assert header._from_record(0x00280010) == ("US", 64)
+    assert header._from_record(0x00200032) == ("DS", (-83.9063, -91.2, 6.6406))
+    assert header._from_record(0x00080070) == ("LO", "TOSHIBA_MEC")
+    assert header._from_record(0x00080008) == ("CS", ("DERIVED", "SECONDARY", "OTHER"))
+    # every record tag decided by the record: present or absent (None), or a row left to _decode
+    for tag in scan_module._RECORD.tags.tolist():
+        assert header._from_record(tag) is not scanned._UNREAD
+    assert header._from_record(0x00100010) is scanned._UNREAD  # PatientName: not a record tag
+    absent = [tag for tag in scan_module._RECORD.tags.tolist() if header._from_record(tag) is None]
+    assert 0x00280008 in absent  # NumberOfFrames
+    assert header.get("Rows") == 64 and header.get(0x00280008) is None and header._children is None
+    assert header.get("PatientName") == "CompressedSamples^MR1" and header._children is not None
+    assert 0x00100010 in header._values and 0x00280010 in header._values
 
 
 def test_fallback_for_iso2022_text_is_counted():
