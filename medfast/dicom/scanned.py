@@ -407,6 +407,11 @@ class ScannedHeader(Header):
             self._children = found
         return self._children
 
+    def private_blocks(self, group):
+        # the data set's own tags, instead of asking for each of the 240 possible creators
+        low, high = (group << 16) | 0x10, (group << 16) | 0xFF
+        return sorted(tag & 0xFF for tag in self.children() if low <= tag <= high)
+
     def _vr_of(self, r, tag, code, length, end, flags):
         """pydicom's VR for row ``r`` of this data set (its cells given)."""
         if not flags & IMPLICIT:
@@ -668,10 +673,33 @@ class ScannedHeader(Header):
             return None
         return self._last_values().get(tag)
 
+    def occurrences(self, keywords):
+        """``Header.occurrences`` without decoding the whole file: the rows of the tags, in order, as the walk meets them.
+
+        Where the walk's order is the rows' order (``last``), the rows of the
+        tags inside this data set or item that the walk reaches and that
+        decode are the answer; otherwise the walk runs.
+        """
+        if not self.file.walk_is_row_order():
+            return super().occurrences(keywords)
+        found = {tag_of(k): [] for k in keywords}
+        table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+        first, end = (0, len(table)) if self.row < 0 else (self.row + 1, int(table[self.row, END]))
+        inside = table[first:end]
+        for r in (first + np.flatnonzero(np.isin(inside[:, TAG], list(found)))).tolist():
+            tag = int(table[r, TAG])
+            owner = self._reached(int(table[r, PARENT]))
+            element = None if owner is None or owner.children().get(tag) != r else owner._element(tag)
+            if element is not None:
+                found[tag].append(element[1])
+        return found
+
     def _reached(self, row):
-        """The header the walk gives the item at ``row`` (-1: this data set), or None when the walk does not get there."""
-        if row < 0:
+        """The header the walk gives the item at ``row`` (this one's row: itself), or None when the walk does not get there."""
+        if row == self.row:
             return self
+        if row < 0:  # above this item
+            return None
         rows = self.file.rows
         seq = rows[7 * row + PARENT]
         owner = self._reached(rows[7 * seq + PARENT])

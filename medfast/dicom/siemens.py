@@ -75,7 +75,7 @@ def parse_csa(raw, path=None):
 
 def csa_image_header(header):
     """The CSA image header of a Siemens header as ``{name: [items]}`` (``{}`` when absent); shared, not to be changed."""
-    for block in range(0x10, 0x100):
+    for block in header.private_blocks(0x0029):
         creator = header.get((0x0029, block))
         if creator is not None and values.text(creator).strip().upper() == _CSA_CREATOR:
             raw = header.get((0x0029, (block << 8) | 0x10))

@@ -76,3 +76,38 @@ def test_headers_pickle_with_their_items():
     header.get("BeamSequence")  # some values decoded, some not
     again = pickle.loads(pickle.dumps(header))
     assert list(again.walk()) == list(header.walk()) and len(list(again.walk())) > 100
+
+
+@pytest.mark.corpus
+def test_private_blocks_from_the_table_as_asked_one_by_one(corpus):
+    from medfast.dicom.header import Header
+
+    checked = 0
+    for path in sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())[::7]:
+        try:
+            header = read_header(path).header
+        except Exception:  # noqa: BLE001 (not DICOM, or read by pydicom: not a ScannedHeader)
+            continue
+        if isinstance(header, scanned.ScannedHeader):
+            for group in (0x0019, 0x0029, 0x2005):
+                assert header.private_blocks(group) == Header.private_blocks(header, group)
+            checked += header.private_blocks(0x0029) != []
+    assert checked > 20
+
+
+@pytest.mark.corpus
+def test_occurrences_from_the_rows_as_the_walk_meets_them(corpus):
+    from medfast.dicom.header import Header
+
+    tags = (0x00080008, 0x00089209, 0x20051429, 0x00211104, 0x00189087, 0x00200032)
+    seen = 0
+    for path in sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())[::5]:
+        try:
+            header = read_header(path).header
+        except Exception:  # noqa: BLE001 (not DICOM)
+            continue
+        for h in [header, *header.frames()[:2]]:
+            got = h.occurrences(tags)
+            assert got == Header.occurrences(h, tags), path
+            seen += sum(map(len, got.values()))
+    assert seen > 500
