@@ -13,6 +13,7 @@ file instead, and ``FALLBACKS`` counts it.
 """
 from __future__ import annotations
 
+import bisect
 import struct
 import threading
 
@@ -708,7 +709,15 @@ class ScannedHeader(Header):
         found = owner._element(rows[7 * seq + TAG])
         if found is None or found[0] != "SQ":
             return None
-        return next((item for item in owner.items(rows[7 * seq + TAG]) if getattr(item, "row", None) == row), None)
+        items = owner.items(rows[7 * seq + TAG])
+        # ScannedHeader items come in row order (walk_is_row_order leaves out items pydicom parsed): a bisection,
+        # not a scan, or asking for a tag of every frame of a 4,000-frame file would cost 8 million steps
+        k = bisect.bisect_left(items, row, key=_row_of_item)
+        return items[k] if k < len(items) and _row_of_item(items[k]) == row else None
+
+
+def _row_of_item(item):
+    return getattr(item, "row", -1)
 
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})

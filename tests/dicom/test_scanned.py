@@ -96,7 +96,7 @@ def test_private_blocks_from_the_table_as_asked_one_by_one(corpus):
 
 
 @pytest.mark.corpus
-def test_occurrences_from_the_rows_as_the_walk_meets_them(corpus):
+def test_occurrences_and_last_from_the_rows_as_the_walk_meets_them(corpus):
     from medfast.dicom.header import Header
 
     tags = (0x00080008, 0x00089209, 0x20051429, 0x00211104, 0x00189087, 0x00200032)
@@ -110,4 +110,7 @@ def test_occurrences_from_the_rows_as_the_walk_meets_them(corpus):
             got = h.occurrences(tags)
             assert got == Header.occurrences(h, tags), path
             seen += sum(map(len, got.values()))
+        if isinstance(header, scanned.ScannedHeader):  # last(): the rows from the end, as the walk keeps them
+            for tag in tags:
+                assert header.last(tag) == header._last_values().get(tag), (path, hex(tag))
     assert seen > 500
