@@ -21,9 +21,10 @@ from . import console, options as cli_options, search, series_messages as messag
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
-  -1..-9 : gz compression level (1=fastest..9=smallest, default 6) [medfast: one ISA-L level, whatever the number]
+  -1..-9 : gz compression level (1=fastest..9=smallest, default 6) [medfast: zlib-ng level 6, whatever the number]
   -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
+  -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
    -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
   -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
@@ -41,12 +42,12 @@ HELP = """usage: {prog} [options] <in_folder>
   -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
   -w : write behavior for name conflicts (0,1,2, default 2: 0=skip duplicates, 1=overwrite, 2=add suffix)
   -x : crop 3D acquisitions (n, default n) [medfast: not y/i]
-  -z : compress images (y/o/i/n, default {gz}) [medfast: its own ISA-L gzip for y/o/i; not 3]
+  -z : compress images (y/o/i/n, default {gz}) [medfast: its own parallel zlib-ng gzip for y/o/i; not 3]
   --big-endian : byte order (n/o, default o) [medfast: not y]
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -c, -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
+ Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
   --ignore_trigger_times, --progress y, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
@@ -121,7 +122,7 @@ def main(argv=None):
             _say(f"Error: medfast cannot honour '{text}' ({what})")
         return exitcodes.INVALID_PARAM
     if settings.gz_level != 6 and settings.gz:
-        _note(f"{settings.given.get('gz_level')}: medfast compresses at its one ISA-L level (zlib 6's ratio)")
+        _note(f"{settings.given.get('gz_level')}: medfast compresses at zlib-ng level 6 (dcm2niix's default)")
     if parsed.action == "example":
         _say(f"Example output filename: '{_example_name(settings)}'")
         return exitcodes.OK
@@ -231,7 +232,7 @@ class _Run:
             template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
-            merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid)
+            merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]

@@ -28,6 +28,9 @@ from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
 # (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "protocol" (``protocol_name``), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
+#: dcm2niix's ``-c ""``: no ImageComments in the sidecar, nothing in ``aux_file``
+MASK_COMMENTS = "\t"
+
 _TABLE_ID = (
     ("ManufacturersModelName", "ManufacturerModelName", "str"),
     ("InstitutionName", "InstitutionName", "str"),
@@ -155,7 +158,7 @@ def _split_enhanced(ds):
     return False
 
 
-def build_sidecar(vol, header=None, *, anonymize=True):
+def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
     """The sidecar dict dcm2niix writes for ``vol`` (keys in dcm2niix's order).
 
     Parameters
@@ -166,6 +169,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         The series' first header; defaults to ``vol.meta["header"]``.
     anonymize : bool
         dcm2niix's ``-ba y`` (default): leave out patient and study identifiers.
+    comment : str, optional
+        dcm2niix's ``-c`` text, written as ConversionComments; ``MASK_COMMENTS``
+        (``-c ""``) leaves ImageComments out instead.
 
     Examples
     --------
@@ -277,8 +283,11 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["AcquisitionDateTime"] = f"{int(day[:5]):4d}-{day[5:7]}-{day[7:9]}T{out['AcquisitionTime']}"
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     comments = dcm_str(ds.find("ImageComments"), 256)  # its cut may end in a blank, kept
-    if comments:
-        out["ImageComments"] = comments
+    if comment != MASK_COMMENTS:  # dcm2niix -c "": neither comment is written
+        if comments:
+            out["ImageComments"] = comments
+        if comment:
+            out["ConversionComments"] = comment
     if vendor == "GE":
         _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
         if ge.zip_factor(ds) > 1:

@@ -29,25 +29,26 @@ def write_job(job, options):
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     written = []
     header = vol.meta.get("header")
-    sidecar = build_sidecar(vol, header, anonymize=options.anonymize) if header is not None else None
+    sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment) \
+        if header is not None else None
     series = vol
     gradients = _gradients(vol) if options.image else None
     if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
         full, vol = _split_derived(vol, gradients)
         if not options.ignore_derived:
             path = base + "_ADC" + EXTENSIONS[options.to]
-            _write_image(full, path, options.to, sidecar)
+            _write_image(full, path, options, sidecar)
             written.append(path)
     if options.image and options.to in ("nii", "nii.gz"):  # dcm2niix's overlay planes, before the image
         from ..dicom.reader import header_of
 
         for suffix, roi in overlay_volumes(series, header_of):
             path = base + suffix + EXTENSIONS[options.to]
-            _write_image(roi, path, options.to, sidecar)
+            _write_image(roi, path, options, sidecar)
             written.append(path)
     if options.image:
         path = base + EXTENSIONS[options.to]
-        _write_image(vol, path, options.to, sidecar)
+        _write_image(vol, path, options, sidecar)
         written.append(path)
     if options.sidecar and sidecar is not None:
         path = base + ".json"
@@ -60,7 +61,7 @@ def write_job(job, options):
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
             path = base + suffix + EXTENSIONS[options.to]
-            _write_image(extra, path, options.to, sidecar)
+            _write_image(extra, path, options, sidecar)
             written.append(path)
     job.written = written
     return written
@@ -77,14 +78,16 @@ def _dcm2niix_rows(vol):
     return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _write_image(vol, path, to, sidecar=None):
+def _write_image(vol, path, options, sidecar=None):
     """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
     from .. import formats
     from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
 
     vol = _dcm2niix_rows(vol)
-    if to in ("nii", "nii.gz"):
+    if options.to in ("nii", "nii.gz"):
         fields = nifti_fields(vol, sidecar=sidecar)
+        if options.comment is not None:  # -c: the comment replaces ImageComments ("" for -c "")
+            fields["aux_file"] = options.comment.strip("\t")[:23].encode("latin-1", "replace")
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)

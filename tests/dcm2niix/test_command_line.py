@@ -9,6 +9,7 @@ defaults file (``~/.dcm2nii.ini``) it did not write in the test.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -147,7 +148,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 @pytest.mark.parametrize(("argv", "named"), [
     (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
-    (["-l", "y"], "-l y"), (["-c", "VIP"], "-c VIP"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
+    (["-l", "y"], "-l y"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
     (["-i", "o"], "-i o"), (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
@@ -249,6 +250,8 @@ def test_some_series_fail(study, tmp_path, capsys, monkeypatch):
     ["-f", "%p", "-a", "y"],
     ["-f", "%p_%s", "-l", "n"],
     ["-f", "%p", "-m", "2"],
+    ["-f", "%p_%s", "-c", "VIP"],
+    ["-f", "%p_%s", "-c", ""],
 ], ids=lambda a: " ".join(a))
 def test_conversion_prints_as_dcm2niix(args, study, tmp_path, capsys):
     """The same exit code, standard output and files as dcm2niix for each way of converting."""
@@ -258,6 +261,19 @@ def test_conversion_prints_as_dcm2niix(args, study, tmp_path, capsys):
     assert _names(out) == _names(ref)
     score = compare_folders(ref, out)
     assert score.perfect, score.problems
+    if "-c" in args:  # the comment: NIfTI aux_file, sidecar ConversionComments (none of either for -c "")
+        for name in _names(ref):
+            if name.endswith(".nii"):
+                assert _aux_file(out / name) == _aux_file(ref / name), name
+            elif name.endswith(".json"):
+                keys = ("ImageComments", "ConversionComments")
+                assert [json.loads((out / name).read_text()).get(k) for k in keys] == \
+                    [json.loads((ref / name).read_text()).get(k) for k in keys], name
+
+
+def _aux_file(path):
+    with open(path, "rb") as f:
+        return f.read(348)[228:252]
 
 
 def test_single_file_and_series_selection(study, tmp_path, capsys):
