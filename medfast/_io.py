@@ -170,13 +170,13 @@ def write_fortran(f, data, out_dtype):
 
 
 @contextlib.contextmanager
-def open_output(path, compress):
-    """A binary writer on a temporary file renamed to ``path`` when the block ends."""
+def open_output(path, compress, level=_gzip.LEVEL):
+    """A binary writer on a temporary file renamed to ``path`` when the block ends (gzip at ``level``)."""
     from ._atomic import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "wb") as raw:
         if compress:
-            with _gzip.open_write(raw) as f:
+            with _gzip.open_write(raw, level=level) as f:
                 yield f
         else:
             yield raw

@@ -36,6 +36,7 @@ class Options:
     merge: int = 2  # dcm2niix -m: 0 never, 1 always, 2 X-ray images only (medfast.dicom.grouping)
     merge_coils: bool = True  # False: dcm2niix -m o
     ignore_series_uid: bool = False  # True: an explicit -m 2
+    gz_level: int = 6  # dcm2niix -1..-9: zlib-ng level of .nii.gz
     comment: str = None  # dcm2niix -c: NIfTI aux_file and sidecar ConversionComments ("\t": -c "", no comments)
 
     def __post_init__(self):

@@ -21,7 +21,7 @@ from . import console, options as cli_options, search, series_messages as messag
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
-  -1..-9 : gz compression level (1=fastest..9=smallest, default 6) [medfast: zlib-ng level 6, whatever the number]
+  -1..-9 : gz compression level (1=fastest..9=smallest, default 6) [medfast: zlib-ng's level, 9 at most]
   -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
@@ -121,8 +121,8 @@ def main(argv=None):
         for text, what in refused:
             _say(f"Error: medfast cannot honour '{text}' ({what})")
         return exitcodes.INVALID_PARAM
-    if settings.gz_level != 6 and settings.gz:
-        _note(f"{settings.given.get('gz_level')}: medfast compresses at zlib-ng level 6 (dcm2niix's default)")
+    if settings.gz_level > 9 and settings.gz:  # dcm2niix's -10/-11 are pigz's zopfli levels
+        _note(f"{settings.given.get('gz_level')}: medfast compresses at zlib-ng's highest level, 9")
     if parsed.action == "example":
         _say(f"Example output filename: '{_example_name(settings)}'")
         return exitcodes.OK
@@ -232,7 +232,8 @@ class _Run:
             template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
-            merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment)
+            merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
+            gz_level=min(s.gz_level, 9))
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]

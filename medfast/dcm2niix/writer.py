@@ -91,7 +91,7 @@ def _write_image(vol, path, options, sidecar=None):
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
-    formats.write(vol, path)
+    formats.write(vol, path, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))
 
 
 def _split_derived(vol, gradients):

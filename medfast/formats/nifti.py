@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from .. import _io
+from .. import _gzip, _io
 from ..errors import InvalidArgumentError, UnsupportedError, file_error
 from . import nifti_layout as layout
 
@@ -233,12 +233,12 @@ def to_nibabel(vol, nifti2=False, pair=False):
     return img
 
 
-def write(vol, path, *, nifti2=None):
+def write(vol, path, *, nifti2=None, gz_level=_gzip.LEVEL):
     """Write a ``Volume`` as NIfTI (``.nii``, ``.nii.gz``, or a ``.hdr/.img`` pair, ``.gz`` allowed).
 
     The header is :func:`build_header`'s; the voxels are ``vol.stored`` in its
     own dtype (bool as uint8, float16 as float32), little-endian, from the
-    array's own buffer when it is Fortran-ordered; ``.gz`` by ISA-L. Each file
+    array's own buffer when it is Fortran-ordered; ``.gz`` by zlib-ng. Each file
     appears atomically.
 
     Parameters
@@ -247,6 +247,8 @@ def write(vol, path, *, nifti2=None):
     path : str or os.PathLike
     nifti2 : bool, optional
         NIfTI-2; default: only when a dimension exceeds NIfTI-1's 32767.
+    gz_level : int
+        zlib-ng level (0-9) of a ``.gz`` file; 6, dcm2niix's default.
 
     Examples
     --------
@@ -263,14 +265,14 @@ def write(vol, path, *, nifti2=None):
     head = header_bytes(vol, nifti2=nifti2, pair=pair, path=path)
     dtype = disk_dtype(vol, path)
     if not pair:
-        with _io.open_output(path, _io.is_gz_name(path)) as f:
+        with _io.open_output(path, _io.is_gz_name(path), gz_level) as f:
             f.write(head)
             _io.write_fortran(f, vol.stored, dtype)
         return
     hdr_path, img_path = _io.pair_names(path)
-    with _io.open_output(img_path, _io.is_gz_name(img_path)) as f:
+    with _io.open_output(img_path, _io.is_gz_name(img_path), gz_level) as f:
         _io.write_fortran(f, vol.stored, dtype)
-        with _io.open_output(hdr_path, _io.is_gz_name(hdr_path)) as h:
+        with _io.open_output(hdr_path, _io.is_gz_name(hdr_path), gz_level) as h:
             h.write(head)
 
 
@@ -296,8 +298,6 @@ def _header(path, head):
     import contextlib
 
     import nibabel as nib
-
-    from .. import _gzip
 
     path = os.fspath(path)
     found = _version(head)

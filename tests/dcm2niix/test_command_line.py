@@ -419,3 +419,17 @@ def test_missing_decoder_leaves_the_file_out(tmp_path, capsys, monkeypatch):
 
 
 # the corpus's standard output at -v 0 and -v 1, line for line: tests/dcm2niix/test_stdout.py
+
+
+def test_gz_level_as_dcm2niix(study, tmp_path, capsys):
+    """-1..-9 set the deflate level: the same voxels, and .nii.gz files within 2% of dcm2niix's at that level."""
+    size = lambda folder: sum(p.stat().st_size for p in folder.rglob("*.nii.gz"))  # noqa: E731
+    sizes = {}
+    for level in ("-1", "-9"):
+        want, got, ref, out = _both(["-f", "%p_%s", "-z", "y", level, "-o", "OUT", study], capsys, tmp_path, name=level)
+        assert got[:2] == want[:2]
+        score = compare_folders(ref, out)
+        assert score.perfect, score.problems
+        assert abs(size(out) / size(ref) - 1) <= 0.02, (level, size(out), size(ref))
+        sizes[level] = size(ref)
+    assert sizes["-1"] > 1.05 * sizes["-9"], sizes  # the levels differ: the test can tell them apart
