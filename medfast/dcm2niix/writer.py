@@ -9,7 +9,7 @@ import os
 
 from .._atomic import atomic_path
 from ..dicom.values import vendor_key
-from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
+from .gradients import derived_volumes, gradient_files, series_gradients
 from .nifti_header import nifti_fields
 from .overlays import overlay_volumes
 from .resample import extra_volumes
@@ -102,25 +102,24 @@ def _split_derived(vol, gradients):
 
 
 def _gradients(vol):
-    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic), or None."""
+    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic, unweighted), or None."""
     from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
     got = series_gradients(vol, header_of)
     if got is None:
         return None
     vendor = vendor_key(vol.meta.get("Manufacturer"))
-    kept, derived, isotropic = derived_volumes(got[0], got[1], vendor)
-    return (got[0][kept], got[1][kept]), kept, derived, isotropic
+    kept, derived, isotropic = derived_volumes(got.bvals, got.bvecs, vendor, vol.meta.get("header"))
+    return (got.bvals[kept], got.bvecs[kept]), kept, derived, isotropic, got.unweighted
 
 
 def _write_gradients(gradients, base):
     """The .bval and .bvec files (an isotropic series gets its .bval only, as dcm2niix)."""
     if gradients is None:
         return []
-    (bvals, bvecs), isotropic = gradients[0], gradients[3]
+    (bvals, bvecs), isotropic, unweighted = gradients[0], gradients[3], gradients[4]
     paths = []
-    files = [(".bval", bval_text(bvals))] + ([] if isotropic else [(".bvec", bvec_text(bvecs))])
-    for ext, text in files:
+    for ext, text in gradient_files(bvals, bvecs, isotropic, unweighted=unweighted):
         with atomic_path(base + ext) as tmp, open(tmp, "w") as f:
             f.write(text)
         paths.append(base + ext)
