@@ -90,6 +90,8 @@ def arrange(slices):
     if not all(placed([s]) for s in slices):  # no positions: dcm2niix keeps its instance order, one volume
         return sorted(slices, key=lambda s: (s.order, s.path)), len(slices), 1
     n = slices[0].normal if slices[0].normal is not None else normal(slices[0].iop)
+    if slices[0].mosaic:  # dcm2niix stacks mosaics file by file: each a volume, whatever its position
+        return _arrange_mosaics(slices, n)
     dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
     order = np.argsort(dist, kind="stable")
     positions = []  # list of lists of indices
@@ -118,6 +120,21 @@ def arrange(slices):
         for t, i in enumerate(members):
             ordered[t * nz + k] = slices[i]
     return ordered, nz, nt
+
+
+def _arrange_mosaics(slices, n):
+    """``arrange`` for mosaics: files in acquisition order, each file's tiles along its direction ``n``."""
+    files = {}
+    for s in slices:
+        files.setdefault(s.path, []).append(s)
+    volumes = sorted(files.values(), key=lambda tiles: (min(s.order for s in tiles), tiles[0].path))
+    nz = len(volumes[0])
+    for tiles in volumes:
+        if len(tiles) != nz:
+            raise file_error(tiles[0].path, "CSA NumberOfImagesInMosaic", len(tiles),
+                             f"differs from the {nz} tiles of {volumes[0][0].path}")
+    ordered = [s for tiles in volumes for s in sorted(tiles, key=lambda s: float(np.dot(s.ipp, n)))]
+    return ordered, nz, len(volumes)
 
 
 def spacing_report(first_volume):
