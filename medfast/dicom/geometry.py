@@ -137,6 +137,32 @@ def _arrange_mosaics(slices, n):
     return ordered, nz, len(volumes)
 
 
+def described_by(by_instance, nz):
+    """The slice whose header dcm2niix describes a stack by (sidecar, names): its first, in instance order or in space.
+
+    dcm2niix stacks images in instance-number order and keeps that order
+    while it is spatially sequential: in each volume (``nz`` images in
+    instance order), every step along the normal equals the first within
+    0.2 mm; with fewer than 3 slices, or the first two instances at one
+    position, too. Otherwise it sorts by volume and position, and the lowest
+    slice of the first volume comes first.
+
+    ``by_instance``: the stack's slices in instance order.
+    """
+    first = by_instance[0]
+    if nz < 3 or not placed(by_instance):
+        return first
+    n = first.normal if first.normal is not None else normal(first.iop)
+    along = np.array([float(np.dot(s.ipp, n)) for s in by_instance], dtype=np.float32)
+    if along[1] == along[0]:
+        return first
+    for start in range(0, len(along) - 1, nz):
+        steps = np.diff(along[start:start + nz])
+        if len(steps) and np.any(np.abs(steps - steps[0]) > 0.2):
+            return min(by_instance[:nz], key=lambda s: float(np.dot(s.ipp, n)))
+    return first
+
+
 def spacing_report(first_volume):
     """Slice spacing and its irregularities: spacing, uneven, missing slices, gantry tilt, warnings."""
     s0 = first_volume[0]

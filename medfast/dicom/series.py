@@ -273,7 +273,7 @@ def _by_instance(s):
 def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
     """The ``Volume.meta`` dict of a stack (see the contract above)."""
     s0 = ordered[0]
-    ds = s0.ds
+    ds = geometry.described_by(sorted(ordered, key=_by_instance), nz).ds  # dcm2niix's first image, not the lowest
     tr = _float(ds.get("RepetitionTime"))
     component = s0.component
     meta = {

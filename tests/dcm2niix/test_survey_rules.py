@@ -232,3 +232,26 @@ def test_mosaics_stack_file_by_file(tmp_path, numbers):
     score = against_dcm2niix(tmp_path / "in", tmp_path / "work")
     assert_same(score)
     assert score.grad == 2  # one mosaic: dcm2niix's zeros; two: the b=0 and b=1000 gradients
+
+
+@pytest.mark.parametrize("numbering", ["descending", "shuffled"])
+def test_sidecar_from_the_first_instance(tmp_path, numbering):
+    """Per-slice keys (tube current, exposure, acquisition time) come from the first image by instance number."""
+    order = {"descending": [5, 4, 3, 2, 1], "shuffled": [3, 5, 1, 4, 2]}[numbering]
+
+    def edit(ds, n):
+        ds.InstanceNumber = order[n]
+        ds.XRayTubeCurrent, ds.Exposure, ds.AcquisitionTime = 100 + n, 50 + n, f"1010{n:02d}"
+    _ct(tmp_path / "in", shape=(8, 6, 5), edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+def test_mr_series_numbered_top_down(tmp_path):
+    """A 4-D MR series whose instance numbers run against the slice positions: the sidecar of the first instance."""
+    from vendor_series import vendor_series
+
+    def edit(ds, t, k):
+        ds.InstanceNumber = t * 4 + (4 - k)
+        ds.AcquisitionTime = f"0910{t * 4 + (3 - k):02d}.5"
+    vendor_series(tmp_path / "in", edit, shape=(16, 12, 4, 2))
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
