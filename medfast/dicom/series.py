@@ -5,6 +5,8 @@ uses ``path``, ``frame`` and ``tile`` to find the pixels again.
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from ..errors import file_error
@@ -73,7 +75,9 @@ def _component(image_type, ds, manufacturer):
 
 def _series_number(ds, manufacturer):
     number_ = _int(ds.get("SeriesNumber"), 0)
-    return ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+    number_ = ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+    # dcm2niix numbers a series without a positive number by the CRC-32 of its SeriesInstanceUID
+    return number_ if number_ > 0 else zlib.crc32(text(ds.get("SeriesInstanceUID")).encode("latin-1", "replace"))
 
 
 def _coil(ds, manufacturer):

@@ -255,3 +255,15 @@ def test_mr_series_numbered_top_down(tmp_path):
         ds.AcquisitionTime = f"0910{t * 4 + (3 - k):02d}.5"
     vendor_series(tmp_path / "in", edit, shape=(16, 12, 4, 2))
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("number", [None, 0])
+def test_series_without_number(tmp_path, number):
+    """No SeriesNumber, or 0: dcm2niix numbers the series (names, sidecar) by the CRC-32 of its SeriesInstanceUID."""
+    def edit(ds, n):
+        if number is None:
+            del ds.SeriesNumber
+        else:
+            ds.SeriesNumber = number
+    _ct(tmp_path / "in", edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
