@@ -267,3 +267,17 @@ def test_series_without_number(tmp_path, number):
             ds.SeriesNumber = number
     _ct(tmp_path / "in", edit=edit)
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_files_without_preamble_opening_on_group_8(tmp_path, implicit):
+    """No preamble, no meta group, first element (0008,0005): dcm2niix reads such files as DICOM, and so does medfast."""
+    from pydicom.dataset import FileMetaDataset
+
+    paths = _ct(tmp_path / "in", shape=(8, 6, 4))
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.file_meta, ds.preamble = FileMetaDataset(), None
+        pydicom.dcmwrite(path, ds, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    assert open(paths[0], "rb").read(4) == b"\x08\x00\x05\x00"
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
