@@ -60,7 +60,7 @@ def write_job(job, options):
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
             path = base + suffix + EXTENSIONS[options.to]
-            _write_image(extra, path, options.to, sidecar)
+            _write_image(extra, path, options.to, sidecar, untilted_sform=False)
             written.append(path)
     job.written = written
     return written
@@ -77,14 +77,14 @@ def _dcm2niix_rows(vol):
     return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _write_image(vol, path, to, sidecar=None):
+def _write_image(vol, path, to, sidecar=None, untilted_sform=True):
     """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
     from .. import formats
     from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
 
     vol = _dcm2niix_rows(vol)
     if to in ("nii", "nii.gz"):
-        fields = nifti_fields(vol, sidecar=sidecar)
+        fields = nifti_fields(vol, sidecar=sidecar, untilted_sform=untilted_sform)
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
