@@ -180,7 +180,8 @@ def _untilted_sform(vol, header):
     if abs(degrees) <= 1e-4 or abs(np.cos(np.radians(np.float32(degrees)))) <= 1e-4:
         return None
     sform = np.array(vol.affine, dtype=np.float64)
-    sform[2, 2] = np.float32(np.linalg.norm(sform[:3, 2]))  # pixdim[3]
+    zooms = vol.meta.get("qform_zooms")
+    sform[2, 2] = np.float32(zooms[2] if zooms is not None else np.linalg.norm(sform[:3, 2]))  # pixdim[3]
     sform[1, 2] = 0.0
     return sform
 

@@ -277,7 +277,8 @@ def _by_instance(s):
 def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
     """The ``Volume.meta`` dict of a stack (see the contract above)."""
     s0 = ordered[0]
-    ds = geometry.described_by(sorted(ordered, key=_by_instance), nz).ds  # dcm2niix's first image, not the lowest
+    first = geometry.described_by(sorted(ordered, key=_by_instance), nz)  # dcm2niix's first image, not the lowest
+    ds = first.ds
     tr = _float(ds.get("RepetitionTime"))
     component = s0.component
     meta = {
@@ -313,7 +314,7 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         # trigger times of the first and last image in instance order (dcm2niix's TriggerDelayTime span)
         "trigger_span": tuple(s.trigger for s in (min(ordered, key=_by_instance), max(ordered, key=_by_instance))),
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
-        "orientation": [float(v) for v in s0.iop],
+        "orientation": [float(v) for v in first.iop],
     }
     if text(ds.get("Manufacturer")).upper().startswith("PHILIPS"):
         meta["trigger_delay_time"] = _trigger_delay(ordered, philips.asl_label(ds))
