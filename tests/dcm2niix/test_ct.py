@@ -218,12 +218,12 @@ def test_two_view_localizer(tmp_path, manufacturer, lateral_first):
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
 
 
-@pytest.mark.parametrize(("instances", "moved"), [
-    ([3, 5, 1, 4, 2, 6], None),  # not in spatial order: dcm2niix stops at the first step back (3 images)
-    ([6, 5, 4, 3, 2, 1], None),  # numbered top-down: all kept
-    ([1, 2, 3, 4, 5, 6], 5),  # an image appended out of place (drawn graphics): left out
+@pytest.mark.parametrize(("instances", "moved", "left_out"), [
+    ([3, 5, 1, 4, 2, 6], None, 3),  # not in spatial order: dcm2niix stops at the first step back
+    ([6, 5, 4, 3, 2, 1], None, 0),  # numbered top-down: all kept
+    ([1, 2, 3, 4, 5, 6], 5, 1),  # an image appended out of place (drawn graphics): left out
 ])
-def test_siemens_ct_without_repetition_time(tmp_path, instances, moved):
+def test_siemens_ct_without_repetition_time(tmp_path, instances, moved, left_out):
     """Siemens without RepetitionTime: dcm2niix keeps the images up to the first whose distance goes back."""
     import pydicom
 
@@ -240,3 +240,8 @@ def test_siemens_ct_without_repetition_time(tmp_path, instances, moved):
             ds.ImagePositionPatient = second[:2] + [second[2] + 0.5]
         ds.save_as(path)
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
+    import medfast
+
+    [vol] = medfast.read_dicom(tmp_path / "in")  # the library leaves the same images out, and says so
+    assert vol.stored.shape[2] == 6 - left_out
+    assert (left_out > 0) == any("siemensCtKludge" in w for w in vol.meta["warnings"])
