@@ -9,18 +9,30 @@ them in the frequency/phase/slice frame and is reoriented the GE way.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from ..dicom import canon
+from ..dicom import canon, ge
 from ..dicom.diffusion import frame_gradient
-from ..dicom.values import floats, text, vendor_key
+from ..dicom.values import floats, strings, text, vendor_key
 
 _EPS = np.finfo(np.float32).eps
 
 
-def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_dir=3, patient_position="HFS"):
+class Gradients(NamedTuple):
+    """A series' b-values (n,) and vectors (n, 3); ``unweighted``: dcm2niix's zeros of an unweighted diffusion series."""
+
+    bvals: np.ndarray
+    bvecs: np.ndarray
+    unweighted: bool = False
+
+
+def to_image_frame(bvals, vecs, orientation, vendor, *, phase="C", slice_dir=3, patient_position="HFS"):
     """Project scanner gradients on the NIfTI image axes as dcm2niix does.
+
+    ``phase`` is the first letter of InPlanePhaseEncodingDirection: GE
+    vectors are reoriented for "R" (ROW) or "C" (COL) only, else kept as read.
 
     Examples
     --------
@@ -31,7 +43,7 @@ def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_d
     b = np.asarray(bvals, dtype=np.float64)
     v = np.asarray(vecs, dtype=np.float64).reshape(-1, 3).copy()
     if vendor in ("GE",):
-        return _ge(b, v, phase_row, slice_dir)
+        return _ge(b, v, phase, slice_dir) if phase in ("R", "C") else (b, v)
     if vendor == "UI":  # UIH reports image-frame vectors: dcm2niix only negates y
         v[:, 1] = -v[:, 1]
         v[v == 0] = 0.0
@@ -53,7 +65,7 @@ def to_image_frame(bvals, vecs, orientation, vendor, *, phase_row=False, slice_d
     return b, out
 
 
-def _ge(b, v, phase_row, slice_dir):
+def _ge(b, v, phase, slice_dir):
     flip = {1: [1, 1, 0], 2: [0, 1, 1], 3: [0, 0, 1]}.get(abs(slice_dir), [0, 0, 1])
     if slice_dir < 0:
         flip[2] = 1 - flip[2]
@@ -75,7 +87,7 @@ def _ge(b, v, phase_row, slice_dir):
             if flip[k]:
                 out[i][k] = -out[i][k]
         out[i][1] = -out[i][1]
-        if phase_row:
+        if phase == "R":
             out[i] = [-out[i][1], out[i][0], out[i][2]]
     out = -out
     out[out == 0] = 0.0
@@ -83,7 +95,7 @@ def _ge(b, v, phase_row, slice_dir):
 
 
 def series_gradients(vol, read_header):
-    """(bvals, bvecs) of a series (one volume or several), or None when dcm2niix writes no gradients for it.
+    """The ``Gradients`` of a series (one volume or several), or None when dcm2niix writes no gradients for it.
 
     ``read_header(path)`` returns the ``Header`` of a file (cached by the caller).
     """
@@ -91,8 +103,14 @@ def series_gradients(vol, read_header):
     shape = vol.stored.shape
     frames = meta.get("frames") or []
     nt = int(np.prod(shape[3:])) if len(shape) > 3 else 1
-    if not frames or len(frames) < 2:  # one image: dcm2niix writes no gradients
+    positions = meta.get("positions") or [[0.0]]
+    if not frames or np.isnan(positions[0][0]):  # dcm2niix: no gradients for images without position
         return None
+    first = meta.get("header") or read_header(frames[0][0])
+    if len({path for path, _ in frames}) < 2 and not _gradients_in_file(first, meta):
+        # dcm2niix reads gradients across files or within an enhanced file; one file
+        # (an image, a mosaic) gets at most the zeros of an unweighted diffusion image
+        return _unweighted(vol, first, [0.0] * nt)
     per_volume = len(frames) // nt if len(frames) >= nt else 1
     bvals, vecs, found, image_frame = [], [], 0, False
     for t in range(nt):
@@ -108,15 +126,54 @@ def series_gradients(vol, read_header):
             found += 1
         bvals.append(float(got[0]))
         vecs.append([float(x) for x in got[1]])
-    first = meta.get("header") or read_header(frames[0][0])
     vendor = vendor_key(first.get("Manufacturer"))
     if not found or not _b_values_vary(bvals, vecs, vendor):
-        return None
+        return _unweighted(vol, first, bvals)
     orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
     vendor = "GE" if image_frame else vendor
-    phase_row = text(first.find("InPlanePhaseEncodingDirection")).strip() == "ROW"
-    return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
-                          slice_dir=int(meta.get("slice_dir", 3)))
+    phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
+    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase,
+                                     slice_dir=int(meta.get("slice_dir", 3))))
+
+
+def _unweighted(vol, first, bvals):
+    """dcm2niix's "diffusion image without gradients": zeros for each volume of an unweighted diffusion series.
+
+    dcm2niix (``nii_saveDTI``) writes ``.bval``/``.bvec`` files of zeros for a
+    series whose first header ``first`` calls it diffusion, unless it is
+    derived, an enhanced file with gradients, or several files of which one
+    has a b-value other than 0. A single file gets the zeros whatever its
+    b-value. Returns their ``Gradients`` or None.
+    """
+    from ..dicom.series import derived_image
+
+    meta = vol.meta
+    several = len({path for path, _ in meta["frames"]}) > 1
+    if not _is_diffusion(first) or derived_image(strings(first.get("ImageType"))) or (several and any(bvals)) \
+            or _gradients_in_file(first, meta):
+        return None
+    return Gradients(np.zeros(len(bvals)), np.zeros((len(bvals), 3)), unweighted=True)
+
+
+def _gradients_in_file(first, meta):
+    """An enhanced file with a gradient for each of its frames (dcm2niix's numDti > 1)."""
+    from ..dicom import enhanced
+
+    return bool(meta.get("enhanced")) and len(enhanced.frames(first)) > 1 and frame_gradient(first, 0) is not None
+
+
+def _is_diffusion(ds):
+    """dcm2niix's isDiffusion: ImageType with a DIFFUSION value inside, AcquisitionContrast DIFFUSION, a GE b-value.
+
+    For GE only a spin-echo EPI (epi2) counts: its other sequences can carry b = 0.
+    """
+    types = "_".join(strings(ds.get("ImageType")))  # case matters, as in dcm2niix's strstr
+    found = (len(types) > 12 and "_DIFFUSION_" in types) or text(ds.find("AcquisitionContrast")) == "DIFFUSION"
+    if vendor_key(ds.get("Manufacturer")) != "GE":
+        return found
+    found = found or ds.private((0x0043, 0x1039), nested=False) is not None
+    version, internal = ge.epi_versions(ds)
+    return found and (version == ge.EPI2 or internal == 2)
 
 
 def _b_values_vary(bvals, vecs, vendor):
@@ -137,7 +194,7 @@ def _b_values_vary(bvals, vecs, vendor):
     return True
 
 
-def derived_volumes(bvals, vecs, vendor):
+def derived_volumes(bvals, vecs, vendor, header=None):
     """Which volumes of a diffusion series are the scanner's derived trace/ADC images, as dcm2niix's nii_saveDTI decides.
 
     Philips stores the isotropic (trace) or ADC image of a DWI series as a
@@ -148,6 +205,12 @@ def derived_volumes(bvals, vecs, vendor):
     derived volume beside a single b=0 (a "b=0 + trace" pair), and a series
     with fewer than two other volumes. A series whose every volume is
     derived is isotropic: dcm2niix writes its ``.bval`` but no ``.bvec``.
+
+    GE (``header`` the series' first): such a volume is a trace image only
+    when the series says it has no diffusion directions (0019,10E0 of 0, or
+    a type that is not DTI, ``ge.diffusion_directions``); otherwise it is a
+    b=0 image and its b-value becomes 0 (``bvals`` is changed in place). A
+    GE series whose every volume is such is isotropic too.
 
     Returns ``(kept, derived, isotropic)``: the indices of the volumes the
     DWI keeps and of those moved to the end of ``_ADC``, and the flag.
@@ -161,8 +224,15 @@ def derived_volumes(bvals, vecs, vendor):
     """
     n = len(bvals)
     zero = [all(abs(float(x)) <= _EPS for x in v) for v in vecs]
-    derived = [i for i in range(n) if vendor == "PH" and abs(float(bvals[i])) > _EPS and zero[i]]
-    isotropic = len(derived) == n
+    without_vector = [i for i in range(n) if abs(float(bvals[i])) > _EPS and zero[i]]
+    derived = without_vector if vendor == "PH" else []
+    isotropic = len(without_vector) == n and vendor in ("PH", "GE")
+    if vendor == "GE" and without_vector:
+        if ge.diffusion_directions(header) == 0:
+            derived = without_vector
+        else:
+            for i in without_vector:
+                bvals[i] = 0.0
     if derived and n - len(derived) < 2:
         derived = []  # b=0 + trace, or an isotropic series: nothing to move out
     kept = [i for i in range(n) if i not in derived]
@@ -173,18 +243,23 @@ def _fmt(x):
     return f"{float(np.float32(x)):g}"
 
 
-def bval_text(bvals):
-    """The ``.bval`` file text: one line, values as ``%g``.
+def gradient_files(bvals, bvecs, isotropic=False, *, unweighted=False):
+    """``[(".bval", text), (".bvec", text)]`` as dcm2niix writes them (an isotropic series: no ``.bvec``).
+
+    Values as ``%g`` separated by spaces, one line a file for b-values, one a
+    vector component; dcm2niix's zeros of an unweighted diffusion series
+    (``Gradients.unweighted``) end each line with a space.
 
     Examples
     --------
-    >>> bval_text([0, 1000.0, 2500])
-    '0 1000 2500\\n'
+    >>> gradient_files([0, 1000.0, 2500], [[0, 0, 0], [1, 0, 0], [0, 1, 0]])[0]
+    ('.bval', '0 1000 2500\\n')
+    >>> gradient_files([0, 0], [[0, 0, 0], [0, 0, 0]], unweighted=True)[1]
+    ('.bvec', '0 0 \\n0 0 \\n0 0 \\n')
     """
-    return " ".join(_fmt(b) for b in bvals) + "\n"
-
-
-def bvec_text(bvecs):
-    """The ``.bvec`` file text: three lines (x, y, z), values as ``%g``."""
+    b = np.asarray(bvals, dtype=np.float64).reshape(-1)
     v = np.asarray(bvecs, dtype=np.float64).reshape(-1, 3)
-    return "".join(" ".join(_fmt(x) for x in v[:, k]) + "\n" for k in range(3))
+    end = " \n" if unweighted else "\n"
+    lines = [b] + ([] if isotropic else [v[:, k] for k in range(3)])
+    texts = ["".join(" ".join(_fmt(x) for x in line) + end) for line in lines]
+    return [(".bval", texts[0])] + ([] if isotropic else [(".bvec", "".join(texts[1:]))])

@@ -92,7 +92,7 @@ def acquisition_time(header):
     return value
 
 
-def nifti_fields(vol, header=None, sidecar=None):
+def nifti_fields(vol, header=None, sidecar=None, *, untilted_sform=True):
     """The NIfTI-1 header fields dcm2niix decides beyond shape, dtype and affine, as a dict (a pure function).
 
     ``descrip`` ("TE=..;Time=..;phase=..;mb=.." for MR, "Time=.." otherwise,
@@ -115,6 +115,10 @@ def nifti_fields(vol, header=None, sidecar=None):
         Its first header (default ``vol.meta["header"]``).
     sidecar : dict, optional
         ``build_sidecar``'s result, when the caller has it (gives the multiband factor).
+    untilted_sform : bool
+        With gantry tilt, write the sform with the tilt taken out (``sform``;
+        dcm2niix's main image, its ``_ADC`` and ``_ROI`` copies), not the
+        ``_Tilt`` and ``_Eq`` volumes, which keep the affine.
 
     Examples
     --------
@@ -141,6 +145,10 @@ def nifti_fields(vol, header=None, sidecar=None):
         "aux_file": text(header.get("ImageComments"))[:23].encode("latin-1", "replace"),
         "slice_code": SLICE_UNKNOWN,
     }
+    if untilted_sform:
+        sform = _untilted_sform(vol, header)
+        if sform is not None:
+            fields["sform"] = sform
     if meta.get("qform_zooms") is not None:  # an image without position: the voxel size lives in pixdim only
         fields["qform_zooms"] = tuple(float(np.float32(v)) for v in meta["qform_zooms"])
     # mosaics stored in reverse slice order (protocol's sSliceArray.ucImageNumb) get no slice code
@@ -149,6 +157,33 @@ def nifti_fields(vol, header=None, sidecar=None):
         fields["slice_code"] = slice_order(_siemens_slice_times(header))
     fields["descrip"] = _descrip(vol, header, vendor, sidecar)
     return fields
+
+
+def _untilted_sform(vol, header):
+    """dcm2niix's sform of a gantry-tilted stack: the slice axis's y part 0 and its z part the slice spacing.
+
+    dcm2niix keeps the qform (the stack's orthogonal frame) and, when the
+    tilt it knows is not 0 (to 1e-4 degrees), rewrites the sform's slice
+    column so that the slices step straight up the z axis: the tilt measured
+    from the slice positions for CT, X-ray, or a header naming a positive
+    tilt, else the header's GantryDetectorTilt (0018,1120); a single slice
+    always has the header's. None when there is nothing to rewrite.
+    """
+    from .resample import series_tilt
+
+    stated = number(header.find("GantryDetectorTilt"), 0.0)
+    stated = stated if np.isfinite(stated) else 0.0
+    measured = len(vol.meta.get("positions") or []) > 1 and (
+        text(header.find("Modality")) == "CT" or stated > 0
+        or (header.find("Exposure") is not None and not number(header.find("EchoTime"), 0.0)))
+    degrees = series_tilt(vol) if measured else stated
+    if abs(degrees) <= 1e-4 or abs(np.cos(np.radians(np.float32(degrees)))) <= 1e-4:
+        return None
+    sform = np.array(vol.affine, dtype=np.float64)
+    zooms = vol.meta.get("qform_zooms")
+    sform[2, 2] = np.float32(zooms[2] if zooms is not None else np.linalg.norm(sform[:3, 2]))  # pixdim[3]
+    sform[1, 2] = 0.0
+    return sform
 
 
 def _descrip(vol, header, vendor, sidecar):

@@ -119,8 +119,8 @@ def equalize_slices(vol, distances=None):
     return Volume(out, affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _series_tilt(vol):
-    """The tilt dcm2niix corrects: measured for CT, X-ray, or a header naming a tilt; 0 otherwise."""
+def series_tilt(vol):
+    """The tilt dcm2niix measures for a stack (degrees): for CT, X-ray, or a header naming a tilt; 0 otherwise."""
     meta = vol.meta
     header = meta.get("header")
     positions = meta.get("positions") or []
@@ -168,7 +168,7 @@ def tilt_corrected(vol, distances=None, degrees=None):
     if not meta.get("gantry_tilt") or stored.ndim != 3 or stored.shape[2] < 3 or stored.dtype not in (np.int16, np.float32):
         return None
     nz = stored.shape[2]
-    deg = _series_tilt(vol) if degrees is None else degrees
+    deg = series_tilt(vol) if degrees is None else degrees
     if deg == 0.0:
         return None
     dy = _F(np.linalg.norm(vol.affine[:3, 1]))
@@ -202,8 +202,8 @@ def tilt_corrected(vol, distances=None, degrees=None):
             val = np.where((a == fill) | (b == fill), b if hi_w >= 0.5 else a, val)
         out[:, ok, s] = val.astype(stored.dtype)
     aff = vol.affine.copy()
-    if tan_px < 0:  # padding added before the first row: the origin moves back by as many rows
-        aff[:3, 3] -= pad * aff[:3, 1]
+    if tan_px < 0:  # padding added before the first row: the origin moves back by as many rows, along
+        aff[:3, 3] -= pad * aff[1, :3]  # the sform's second row, as dcm2niix's adjustOriginForNegativeTilt (not column)
     return Volume(out, aff, meta, slope=vol.slope, inter=vol.inter)
 
 
@@ -221,7 +221,7 @@ def extra_volumes(vol):
     positions = meta.get("positions") or []
     if stored.ndim != 3 or len(positions) != stored.shape[2] or len(positions) < 3:
         return []
-    degrees = _series_tilt(vol)
+    degrees = series_tilt(vol)
     distances = slice_distances(vol, degrees)
     uneven = _uneven(distances) and not _resampled(meta)
     out = []

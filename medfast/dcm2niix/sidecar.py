@@ -267,6 +267,8 @@ def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
     if vendor == "GE":
         series = ge.series_number(ds, series)
+    if series < 1:  # none: the reader's CRC-32 of SeriesInstanceUID, as dcm2niix
+        series = int(meta.get("SeriesNumber") or 0)
     if series > 0:
         out["SeriesNumber"] = series
     # dcm2niix: AcquisitionTime and AcquisitionDate (0008,0022), or, when both are absent, AcquisitionDateTime

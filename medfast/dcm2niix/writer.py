@@ -9,7 +9,7 @@ import os
 
 from .._atomic import atomic_path
 from ..dicom.values import vendor_key
-from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
+from .gradients import derived_volumes, gradient_files, series_gradients
 from .nifti_header import nifti_fields
 from .overlays import overlay_volumes
 from .resample import extra_volumes
@@ -61,7 +61,7 @@ def write_job(job, options):
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
             path = base + suffix + EXTENSIONS[options.to]
-            _write_image(extra, path, options, sidecar)
+            _write_image(extra, path, options, sidecar, untilted_sform=False)
             written.append(path)
     job.written = written
     return written
@@ -78,14 +78,14 @@ def _dcm2niix_rows(vol):
     return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _write_image(vol, path, options, sidecar=None):
+def _write_image(vol, path, options, sidecar=None, untilted_sform=True):
     """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
     from .. import formats
     from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
 
     vol = _dcm2niix_rows(vol)
     if options.to in ("nii", "nii.gz"):
-        fields = nifti_fields(vol, sidecar=sidecar)
+        fields = nifti_fields(vol, sidecar=sidecar, untilted_sform=untilted_sform)
         if options.comment is not None:  # -c: the comment replaces ImageComments ("" for -c "")
             fields["aux_file"] = options.comment.strip("\t")[:23].encode("latin-1", "replace")
         spatial, time = (next(k for k, v in codes.items() if v == code)
@@ -105,25 +105,24 @@ def _split_derived(vol, gradients):
 
 
 def _gradients(vol):
-    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic), or None."""
+    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic, unweighted), or None."""
     from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
     got = series_gradients(vol, header_of)
     if got is None:
         return None
     vendor = vendor_key(vol.meta.get("Manufacturer"))
-    kept, derived, isotropic = derived_volumes(got[0], got[1], vendor)
-    return (got[0][kept], got[1][kept]), kept, derived, isotropic
+    kept, derived, isotropic = derived_volumes(got.bvals, got.bvecs, vendor, vol.meta.get("header"))
+    return (got.bvals[kept], got.bvecs[kept]), kept, derived, isotropic, got.unweighted
 
 
 def _write_gradients(gradients, base):
     """The .bval and .bvec files (an isotropic series gets its .bval only, as dcm2niix)."""
     if gradients is None:
         return []
-    (bvals, bvecs), isotropic = gradients[0], gradients[3]
+    (bvals, bvecs), isotropic, unweighted = gradients[0], gradients[3], gradients[4]
     paths = []
-    files = [(".bval", bval_text(bvals))] + ([] if isotropic else [(".bvec", bvec_text(bvecs))])
-    for ext, text in files:
+    for ext, text in gradient_files(bvals, bvecs, isotropic, unweighted=unweighted):
         with atomic_path(base + ext) as tmp, open(tmp, "w") as f:
             f.write(text)
         paths.append(base + ext)

@@ -449,6 +449,21 @@ def _cycling(header):
     return "ALLTR", tensor
 
 
+def diffusion_directions(header):
+    """dcm2niix's numberOfDiffusionDirectionGE: (0019,10E0) rounded, -1 when absent, 0 when not DTI.
+
+    Not DTI: a diffusion direction type (0043,1030) other than 14 or 16, or a
+    series type (0021,105A) other than 16.
+    """
+    value = header.get((0x0019, 0x10E0))
+    directions = _rounded(header, (0x0019, 0x10E0)) if value is not None else -1
+    vas = integer(header.get((0x0043, 0x1030)), 0)
+    series_type = integer(header.get((0x0021, 0x105A)), 0)
+    if (vas > 0 and vas not in (14, 16)) or (series_type > 0 and series_type != 16):
+        directions = 0
+    return directions
+
+
 def diffusion_keys(header):
     """GE's diffusion keys of a spin-echo EPI (epi2/EPI2) series, in dcm2niix's order; {} otherwise.
 
@@ -462,11 +477,7 @@ def diffusion_keys(header):
     if version != EPI2 and internal != 2:
         return {}
     out = {}
-    directions = _rounded(header, (0x0019, 0x10E0))
-    vas = integer(header.get((0x0043, 0x1030)), 0)
-    series_type = integer(header.get((0x0021, 0x105A)), 0)
-    if (vas > 0 and vas not in (14, 16)) or (series_type > 0 and series_type != 16):
-        directions = 0
+    directions = diffusion_directions(header)
     if directions > 0:
         out["NumberOfDiffusionDirectionGE"] = directions
     t2 = _rounded(header, (0x0019, 0x10DF))

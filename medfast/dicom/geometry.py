@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from .values import number, required_floats, text
+from .values import number, required_floats, text, vendor_key
 
 _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
@@ -90,6 +90,13 @@ def arrange(slices):
     if not all(placed([s]) for s in slices):  # no positions: dcm2niix keeps its instance order, one volume
         return sorted(slices, key=lambda s: (s.order, s.path)), len(slices), 1
     n = slices[0].normal if slices[0].normal is not None else normal(slices[0].iop)
+    if slices[0].mosaic:  # dcm2niix stacks mosaics file by file: each a volume, whatever its position
+        return _arrange_mosaics(slices, n)
+    slices = siemens_ct_cut(slices)
+    if views_vary(slices) and len({tuple(np.float32(s.ipp)) for s in slices}) == len(slices):
+        # X-ray views stacked whatever their plane, each at its own place: dcm2niix's instance order
+        ordered = sorted(slices, key=lambda s: (s.order, s.path))
+        return (ordered[::-1] if views_step(ordered)[1] else ordered), len(ordered), 1
     dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
     order = np.argsort(dist, kind="stable")
     positions = []  # list of lists of indices
@@ -120,6 +127,119 @@ def arrange(slices):
     return ordered, nz, nt
 
 
+def siemens_ct_cut(slices):
+    """The images dcm2niix keeps of a Siemens series without RepetitionTime (its ``siemensCtKludge``).
+
+    Siemens CT appends drawn graphics as images anywhere in a series, so
+    dcm2niix walks the images in instance order and stops at the first whose
+    distance from the first image (times the cosine of the gantry tilt) is
+    not 0 and is less than the one before: that image and all after it are
+    left out. Enhanced files and mosaics are not concerned.
+    """
+    by_instance = sorted(slices, key=lambda s: (s.order, s.path))
+    first = by_instance[0]
+    ds = first.ds
+    if len(by_instance) < 2 or first.enhanced or vendor_key(ds.get("Manufacturer")) != "SI" \
+            or number(ds.get("RepetitionTime"), 0.0):
+        return slices
+    f = np.float32
+    stated = number(ds.get("GantryDetectorTilt"), 0.0)
+    x_ray = ds.get("Exposure") is not None and not number(ds.get("EchoTime"), 0.0)
+    measured = text(ds.get("Modality")).strip().upper() == "CT" or x_ray or stated > 0
+    tilt = gantry_tilt_degrees(first.ipp, by_instance[-1].ipp, first.iop) if measured else stated
+    cos = f(np.cos(float(f(tilt)) * np.pi / 180)) if tilt else f(1)
+    before = f(0)
+    for i, s in enumerate(by_instance[1:], 1):
+        diff = (np.asarray(s.ipp, np.float64) - np.asarray(first.ipp, np.float64)).astype(f)
+        distance = f(f(np.sqrt(f((diff * diff).sum(dtype=f)))) * cos)
+        if abs(float(distance)) > 1e-6 and distance < before:
+            return by_instance[:i]
+        before = distance
+    return slices
+
+
+def views_vary(slices):
+    """True when a stack's images lie in different planes (views of an X-ray localizer stacked as one)."""
+    iop = np.asarray([s.iop for s in slices], dtype=np.float64)
+    return bool(np.any(np.abs(iop - iop[0]) > 1e-4))
+
+
+def views_step(by_instance):
+    """``(slice column LPS, reversed, spacing)`` of views of different planes stacked as dcm2niix stacks them.
+
+    dcm2niix builds the frame of the first instance: its normal times the
+    distance to the second image measured as for a tilted stack (the length
+    between the positions times the cosine of the tilt, which is negative
+    past 90 degrees). It reverses the slices when the second image does not
+    lie on the side of the first that column points to along its largest
+    axis (``verify_slice_dir``). The NIfTI's slice spacing is that distance
+    when positive, else the header's (SpacingBetweenSlices or SliceThickness).
+    """
+    f = np.float32
+    first, second = by_instance[0], by_instance[1]
+    tilt = gantry_tilt_degrees(first.ipp, by_instance[-1].ipp, first.iop)
+    diff = (np.asarray(second.ipp, np.float64) - np.asarray(first.ipp, np.float64)).astype(f)
+    distance = f(np.sqrt(f((diff * diff).sum(dtype=f))))
+    if tilt:
+        distance = f(distance * f(np.cos(float(f(tilt)) * np.pi / 180)))
+    iop = np.asarray(first.iop, dtype=np.float64)
+    column = normal(np.concatenate([_unit(iop[:3]), _unit(iop[3:])])) * float(distance)
+    axis = 0
+    for i in (1, 2):  # the largest component, a later one on ties
+        if abs(column[i]) >= max(abs(column[j]) for j in range(3) if j != i):
+            axis = i
+    last = float(first.ipp[axis]) + column[axis] * (len(by_instance) - 1)
+    start, there = float(first.ipp[axis]), float(second.ipp[axis])
+    if np.float32(there) == np.float32(start):  # no position to tell: dcm2niix's guess from the normal
+        flip = float(normal(iop).sum()) < 0
+    else:
+        flip = (there > start) != (last > start)
+    header = first.between or first.thickness or 1.0
+    spacing = float(distance) if distance > 0 and abs(float(distance) - header) > 1e-4 else header
+    return column, flip, spacing
+
+
+def _arrange_mosaics(slices, n):
+    """``arrange`` for mosaics: files in acquisition order, each file's tiles along its direction ``n``."""
+    files = {}
+    for s in slices:
+        files.setdefault(s.path, []).append(s)
+    volumes = sorted(files.values(), key=lambda tiles: (min(s.order for s in tiles), tiles[0].path))
+    nz = len(volumes[0])
+    for tiles in volumes:
+        if len(tiles) != nz:
+            raise file_error(tiles[0].path, "CSA NumberOfImagesInMosaic", len(tiles),
+                             f"differs from the {nz} tiles of {volumes[0][0].path}")
+    ordered = [s for tiles in volumes for s in sorted(tiles, key=lambda s: float(np.dot(s.ipp, n)))]
+    return ordered, nz, len(volumes)
+
+
+def described_by(by_instance, nz):
+    """The slice whose header dcm2niix describes a stack by (sidecar, names): its first, in instance order or in space.
+
+    dcm2niix stacks images in instance-number order and keeps that order
+    while it is spatially sequential: in each volume (``nz`` images in
+    instance order), every step along the normal equals the first within
+    0.2 mm; with fewer than 3 slices, or the first two instances at one
+    position, too. Otherwise it sorts by volume and position, and the lowest
+    slice of the first volume comes first.
+
+    ``by_instance``: the stack's slices in instance order.
+    """
+    first = by_instance[0]
+    if nz < 3 or not placed(by_instance):
+        return first
+    n = first.normal if first.normal is not None else normal(first.iop)
+    along = np.array([float(np.dot(s.ipp, n)) for s in by_instance], dtype=np.float32)
+    if along[1] == along[0]:
+        return first
+    for start in range(0, len(along) - 1, nz):
+        steps = np.diff(along[start:start + nz])
+        if len(steps) and np.any(np.abs(steps - steps[0]) > 0.2):
+            return min(by_instance[:nz], key=lambda s: float(np.dot(s.ipp, n)))
+    return first
+
+
 def spacing_report(first_volume):
     """Slice spacing and its irregularities: spacing, uneven, missing slices, gantry tilt, warnings."""
     s0 = first_volume[0]
@@ -132,6 +252,13 @@ def spacing_report(first_volume):
     if nz < 2:
         out["slice_spacing"] = s0.between or s0.thickness or 1.0
         return out
+    if views_vary(first_volume):  # X-ray views: dcm2niix's spacing, kept in pixdim when it is not the column's
+        by_instance = sorted(first_volume, key=lambda s: (s.order, s.path))
+        column, _, spacing = views_step(by_instance)
+        out["slice_spacing"] = spacing
+        if abs(float(np.linalg.norm(column)) - spacing) > 1e-4:
+            first = by_instance[0]
+            out["qform_zooms"] = (first.spacing[1], first.spacing[0], spacing)
     n = normal(s0.iop)
     pos = np.array([s.ipp for s in first_volume])
     steps = np.diff(pos @ n)
@@ -265,6 +392,16 @@ def affine(first_volume, rows):
         # enhanced: the normal, signed by the frame order, times the nominal spacing
         n = normal(iop)
         m[:3, 2] = n * step * np.sign(np.dot(first_volume[-1].ipp - s0.ipp, n) or 1.0)
+    elif nz > 1 and views_vary(first_volume):  # X-ray views: the first instance's frame (views_step)
+        by_instance = sorted(first_volume, key=lambda s: (s.order, s.path))
+        first = by_instance[0]
+        iop = np.asarray(first.iop, dtype=np.float64)
+        iop = np.concatenate([_unit(iop[:3]), _unit(iop[3:])])
+        m[:3, 0] = iop[:3] * first.spacing[1]
+        m[:3, 1] = iop[3:] * first.spacing[0]
+        column, flip, _ = views_step(by_instance)
+        m[:3, 2] = column
+        origin = np.asarray(first.ipp, np.float64) - (nz - 1) * column if flip else first.ipp
     elif nz > 1 and s0.mosaic:
         m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (nz - 1)
     elif nz > 1:

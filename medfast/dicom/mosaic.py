@@ -18,7 +18,11 @@ def is_mosaic(header):
 
 
 def mosaic_layout(header, csa, path):
-    """``(n_slices, tiles_per_side, tile_rows, tile_cols)`` of a mosaic, validated."""
+    """``(n_slices, tiles_per_side, tile_rows, tile_cols)`` of a mosaic, validated.
+
+    As dcm2niix, a grid side that does not divide the image gives tiles of
+    the whole number of pixels below (``tile`` says where each one starts).
+    """
     items = csa.get("NumberOfImagesInMosaic") or []
     try:
         n = int(float(items[0]))
@@ -26,7 +30,7 @@ def mosaic_layout(header, csa, path):
         raise file_error(path, "CSA NumberOfImagesInMosaic", items, "missing or not a number") from err
     rows, cols = values.integer(header.get("Rows"), 0), values.integer(header.get("Columns"), 0)
     side = math.ceil(math.sqrt(n)) if n > 0 else 0
-    if n < 1 or rows % side or cols % side:
+    if n < 1 or rows < side or cols < side:
         raise file_error(path, "CSA NumberOfImagesInMosaic", n, f"does not tile a {rows} x {cols} image")
     return n, side, rows // side, cols // side
 
@@ -41,7 +45,8 @@ def tile_positions(header, csa, layout):
     ipp = np.asarray(values.required_floats(header.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
     rows, cols = values.integer(header.get("Rows"), 0), values.integer(header.get("Columns"), 0)
     # the mosaic's position is that of its top-left pixel as if it were one big slice
-    first = ipp + row_dir * ps[1] * (cols - tc) / 2 + col_dir * ps[0] * (rows - tr) / 2
+    # (with dcm2niix's fractional tile size when the grid does not divide the image)
+    first = ipp + row_dir * ps[1] * (cols - cols / side) / 2 + col_dir * ps[0] * (rows - rows / side) / 2
     normal = np.cross(row_dir, col_dir)
     csa_normal = csa.get("SliceNormalVector")
     if csa_normal and len(csa_normal) == 3:
@@ -51,7 +56,16 @@ def tile_positions(header, csa, layout):
 
 
 def tile(image, layout, k):
-    """Tile ``k`` (row-major in the grid) of a 2-D mosaic image, as a view."""
+    """Tile ``k`` (row-major in the grid) of a 2-D mosaic image: a view when the grid divides the image.
+
+    Otherwise as dcm2niix's ``nii_demosaic``: grid row ``r`` starts ``r``
+    times (rows x columns / side) pixels into the image, not on a whole line.
+    """
     _, side, tr, tc = layout
     r, c = divmod(k, side)
-    return image[r * tr:(r + 1) * tr, c * tc:(c + 1) * tc]
+    rows, cols = image.shape[:2]
+    if rows == tr * side and cols == tc * side:
+        return image[r * tr:(r + 1) * tr, c * tc:(c + 1) * tc]
+    start = r * (rows * cols // side) + c * tc
+    return np.ascontiguousarray(image).reshape((rows * cols,) + image.shape[2:])[
+        start + np.arange(tr)[:, None] * cols + np.arange(tc)]

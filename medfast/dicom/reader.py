@@ -393,6 +393,8 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
 
 #: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
 LEFT_OUT_DERIVED = "derived image or localizer, left out (ignore_derived)"
+#: why dcm2niix leaves out the images of a Siemens series without RepetitionTime after its first step back
+LEFT_OUT_OUT_OF_PLACE = "left out: out of spatial order in a Siemens series without RepetitionTime (dcm2niix's siemensCtKludge)"
 LEFT_OUT_2D = "2-D image, left out (ignore_derived)"
 
 
@@ -510,12 +512,17 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             _leave_out(skipped, members, LEFT_OUT_DERIVED)
             continue
         ordered, nz, nt = geometry.arrange(members)
+        kept = {id(s) for s in ordered}
+        dropped = [s for s in members if id(s) not in kept]  # dcm2niix's siemensCtKludge (geometry.siemens_ct_cut)
+        _leave_out(skipped, dropped, LEFT_OUT_OUT_OF_PLACE)
         if ignore_derived and nz == 1:
             _leave_out(skipped, members, LEFT_OUT_2D)
             continue
         s0 = ordered[0]
         built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)
         for vol in built:
+            if dropped:
+                vol.meta.setdefault("warnings", []).append(f"{len(dropped)} image(s) {LEFT_OUT_OUT_OF_PLACE}")
             if index in echoes:
                 vol.meta["EchoNumber"] = echoes[index]
             vol.meta["duplicate_files"] = duplicates

@@ -186,7 +186,8 @@ def read_header(path, raw_dataset=False):
         A DICOM Part 10 file.
     raw_dataset : bool
         Accept a data set without the 128-byte preamble and 'DICM' prefix
-        (pydicom's ``force=True``); otherwise such a file raises ``NotPart10``.
+        (pydicom's ``force=True``); otherwise such a file raises ``NotPart10``
+        unless it opens as dcm2niix reads one (``starts_like_dcm2niix_dicom``).
 
     Examples
     --------
@@ -200,7 +201,7 @@ def read_header(path, raw_dataset=False):
     try:
         data = os.read(fd, _CHUNK)
         if data[128:132] != b"DICM":
-            if not raw_dataset:
+            if not raw_dataset and not starts_like_dcm2niix_dicom(data):
                 raise NotPart10(path)
             if not _looks_like_dataset(data):
                 raise file_error(path, "preamble", data[128:132], "not DICOM: no 'DICM' prefix and no data element at the start")
@@ -212,6 +213,17 @@ def read_header(path, raw_dataset=False):
     finally:
         os.close(fd)
     return _fallback(path, force=data[128:132] != b"DICM")
+
+
+def starts_like_dcm2niix_dicom(data):
+    """dcm2niix's "maybe DICOM" (isDICOMfile 2): no preamble, but the file opens on a group 0008 element.
+
+    Such a file (an old ACR-NEMA-style export) is at least 256 bytes long and
+    its first two bytes are 08 00 and the fourth 00 (element below 0100).
+    It is read as a raw data set, as every reader of this module reads it
+    with ``raw_dataset``.
+    """
+    return len(data) >= 256 and data[0] == 8 and data[1] == 0 and data[3] == 0
 
 
 def _looks_like_dataset(data):
@@ -295,10 +307,16 @@ def _fallback(path, force):
                 ds = pydicom.dcmread(f, stop_before_pixels=True, force=force)
                 meta = getattr(ds, "file_meta", None)
                 ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+                if not ts and force:  # a raw data set: the encoding pydicom found (dcm2niix guesses it the same way)
+                    ts = _ENCODINGS.get(tuple(ds.original_encoding), "")
                 pixel_offset, pixel_length = (-1, 0) if ts == DEFLATED_LE else _pixel_at(f, ds)
         except (InvalidDicomError, BytesLengthException, struct.error, RecursionError) as err:
             raise InvalidFileError(f"{path}: cannot read DICOM header: {type(err).__name__}: {err}") from err
     return Scanned(path, ts, pixel_offset, pixel_length, DatasetHeader(ds, path), True)
+
+
+#: (implicit VR, little endian) -> the uncompressed transfer syntax of a raw data set
+_ENCODINGS = {(True, True): "1.2.840.10008.1.2", (False, True): "1.2.840.10008.1.2.1", (False, False): "1.2.840.10008.1.2.2"}
 
 
 def _pixel_at(f, ds):

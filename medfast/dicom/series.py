@@ -5,6 +5,8 @@ uses ``path``, ``frame`` and ``tile`` to find the pixels again.
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from ..errors import file_error
@@ -84,7 +86,9 @@ def _component(image_type, ds, manufacturer):
 
 def _series_number(ds, manufacturer):
     number_ = _int(ds.get("SeriesNumber"), 0)
-    return ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+    number_ = ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
+    # dcm2niix numbers a series without a positive number by the CRC-32 of its SeriesInstanceUID
+    return number_ if number_ > 0 else zlib.crc32(text(ds.get("SeriesInstanceUID")).encode("latin-1", "replace"))
 
 
 def _coil(ds, manufacturer):
@@ -286,7 +290,8 @@ def _by_instance(s):
 def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_varies=False, scaling=None):
     """The ``Volume.meta`` dict of a stack (see the contract above)."""
     s0 = ordered[0]
-    ds = s0.ds
+    first = geometry.described_by(sorted(ordered, key=_by_instance), nz)  # dcm2niix's first image, not the lowest
+    ds = first.ds
     tr = _float(ds.get("RepetitionTime"))
     component = s0.component
     meta = {
@@ -322,7 +327,7 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         # trigger times of the first and last image in instance order (dcm2niix's TriggerDelayTime span)
         "trigger_span": tuple(s.trigger for s in (min(ordered, key=_by_instance), max(ordered, key=_by_instance))),
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
-        "orientation": [float(v) for v in s0.iop],
+        "orientation": [float(v) for v in first.iop],
     }
     if text(ds.get("Manufacturer")).upper().startswith("PHILIPS"):
         meta["trigger_delay_time"] = _trigger_delay(ordered, philips.asl_label(ds))

@@ -175,6 +175,8 @@ def build_header(vol, *, nifti2=False, pair=False, path=None):
     for key, index in layout.PIXDIM_FIELDS.items():
         if key in fields:
             hdr["pixdim"][index] = fields[key]
+    if fields.get("sform") is not None:  # an sform that is not the affine's (see nifti_layout)
+        hdr["srow_x"], hdr["srow_y"], hdr["srow_z"] = np.asarray(fields["sform"], np.float64)[:3]
     if fields.get("qform_zooms") is not None:  # the qform's voxel size, not the sform's (see nifti_layout)
         hdr["pixdim"][1:4] = fields["qform_zooms"]
     extensions = _extensions(fields)

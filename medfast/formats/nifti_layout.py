@@ -74,8 +74,9 @@ TEXT_FIELDS = {"descrip": 80, "aux_file": 24, "intent_name": 16}
 PIXDIM_FIELDS = {"pixdim5": 5, "pixdim6": 6, "pixdim7": 7}
 #: Every key ``Volume.nifti_fields`` may hold (``extensions``: a list of ``(code, bytes)``;
 #: ``qform_zooms``: pixdim[1..3] when they are not the affine's column lengths (dcm2niix's placeholder
-#: matrix for an image without position keeps the voxel size there; written, never read back).
-NIFTI_FIELDS = (*SCALAR_FIELDS, *TEXT_FIELDS, *PIXDIM_FIELDS, "extensions", "qform_zooms")
+#: matrix for an image without position keeps the voxel size there; written, never read back);
+#: ``sform``: a 4x4 sform other than the affine, the qform still the affine's (dcm2niix's gantry tilt).
+NIFTI_FIELDS = (*SCALAR_FIELDS, *TEXT_FIELDS, *PIXDIM_FIELDS, "extensions", "qform_zooms", "sform")
 
 
 def quaternion(rotation):

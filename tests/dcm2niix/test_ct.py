@@ -160,3 +160,88 @@ def test_enhanced_ct(tmp_path):
     ds.PixelData = np.random.default_rng(0).integers(0, 3000, size=(nz, ny, nx)).astype(np.uint16).tobytes()
     ds.save_as(folder / "ct.dcm", enforce_file_format=True)
     assert_same_as_dcm2niix(folder, tmp_path / "work")
+
+
+def _tilted_planes(folder, manufacturer, degrees, nz):
+    """A CT stack as scanners write gantry tilt: the image plane tilted, the slices straight along the table."""
+    import math
+
+    from medfast.synth import write_ct_series
+
+    t = math.radians(degrees)
+
+    def edit(k, ds):
+        ds.ImageOrientationPatient = [1, 0, 0, 0, round(math.cos(t), 6), round(-math.sin(t), 6)]
+        ds.ImagePositionPatient = [-3.0, -2.0, 100 + 5.0 * k]
+        ds.GantryDetectorTilt = -degrees
+
+    write_ct_series(folder, shape=(12, 10, nz), spacing=(0.5, 0.5, 5.0),
+                    extra=dict(Manufacturer=manufacturer, Exposure=100), per_slice=edit)
+
+
+@pytest.mark.parametrize("manufacturer", ["Philips", "SIEMENS", "GE MEDICAL SYSTEMS", "TOSHIBA"])
+@pytest.mark.parametrize(("degrees", "nz"), [(-7.25, 6), (15.0, 6), (12.0, 1)])
+def test_gantry_tilt_of_the_image_plane(tmp_path, manufacturer, degrees, nz):
+    """Tilted image plane: the main file's sform loses the tilt (qform kept), _Tilt_1's origin as dcm2niix's."""
+    _tilted_planes(tmp_path / "in", manufacturer, degrees, nz)
+    score = assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
+    assert score.nifti == (2 if nz > 2 else 1)
+
+
+def _views(folder, manufacturer, lateral_first):
+    """A two-view CT localizer (AP and lateral) in one series, as GE, Toshiba and Philips export scouts."""
+    import pydicom
+
+    from medfast.synth import write_ct_series
+
+    paths = write_ct_series(folder, shape=(16, 12, 2), spacing=(0.7, 0.7, 1.0))
+    views = [([1, 0, 0, 0, 0, -1], [-250.0, 0.0, 100.0]), ([0, 1, 0, 0, 0, -1], [0.0, -250.0, 100.0])]
+    if lateral_first:
+        views = views[::-1]
+    for k, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        ds.Manufacturer, ds.ImageType = manufacturer, ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+        ds.ImageOrientationPatient, ds.ImagePositionPatient = views[k]
+        ds.Exposure, ds.XRayTubeCurrent = 10 + k, 20 + k
+        ds.save_as(path)
+
+
+@pytest.mark.parametrize("manufacturer", ["GE MEDICAL SYSTEMS", "TOSHIBA", "Philips", "SIEMENS"])
+@pytest.mark.parametrize("lateral_first", [False, True])
+def test_two_view_localizer(tmp_path, manufacturer, lateral_first):
+    """Views of two planes stacked as one: the first instance's frame, dcm2niix's distance and slice order."""
+    if manufacturer == "SIEMENS" and not lateral_first:
+        # dcm2niix keeps the AP view only (siemensCtKludge) but shears its sform by the tilt measured
+        # from both views: medfast writes the one view's plain sform (sform 1 mm off, see RESULTS.md)
+        pytest.xfail("the dropped view's tilt is not kept")
+    _views(tmp_path / "in", manufacturer, lateral_first)
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
+
+
+@pytest.mark.parametrize(("instances", "moved", "left_out"), [
+    ([3, 5, 1, 4, 2, 6], None, 3),  # not in spatial order: dcm2niix stops at the first step back
+    ([6, 5, 4, 3, 2, 1], None, 0),  # numbered top-down: all kept
+    ([1, 2, 3, 4, 5, 6], 5, 1),  # an image appended out of place (drawn graphics): left out
+])
+def test_siemens_ct_without_repetition_time(tmp_path, instances, moved, left_out):
+    """Siemens without RepetitionTime: dcm2niix keeps the images up to the first whose distance goes back."""
+    import pydicom
+
+    from medfast.synth import write_ct_series
+
+    paths = write_ct_series(tmp_path / "in", shape=(8, 6, 6), spacing=(0.8, 0.6, 1.5))
+    second = [float(v) for v in pydicom.dcmread(paths[1]).ImagePositionPatient]
+    for n, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        ds.Manufacturer, ds.InstanceNumber = "SIEMENS", instances[n]
+        if "RepetitionTime" in ds:
+            del ds.RepetitionTime
+        if n == moved:
+            ds.ImagePositionPatient = second[:2] + [second[2] + 0.5]
+        ds.save_as(path)
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
+    import medfast
+
+    [vol] = medfast.read_dicom(tmp_path / "in")  # the library leaves the same images out, and says so
+    assert vol.stored.shape[2] == 6 - left_out
+    assert (left_out > 0) == any("siemensCtKludge" in w for w in vol.meta["warnings"])

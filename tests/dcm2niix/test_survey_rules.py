@@ -209,3 +209,75 @@ def test_overlays_of_a_stack(tmp_path, groups):
     score = against_dcm2niix(tmp_path / "in", tmp_path / "work")
     assert_same(score)
     assert score.nifti == 1 + len(groups)
+
+
+def _nibabel_mosaics(folder, numbers):
+    """nibabel's two Siemens DTI mosaics (48 tiles of 36 px in 256 px: the grid does not divide the image)."""
+    import os
+
+    import nibabel
+
+    data = os.path.join(os.path.dirname(nibabel.__file__), "nicom", "tests", "data")
+    folder.mkdir()
+    for name, number in zip(("0.dcm", "1.dcm"), numbers):
+        ds = pydicom.dcmread(os.path.join(data, name))
+        ds.InstanceNumber = number
+        ds.save_as(folder / name)
+
+
+@pytest.mark.parametrize("numbers", [(1, 2), (2, 1), (1,)])
+def test_mosaics_stack_file_by_file(tmp_path, numbers):
+    """Mosaic files are volumes in instance order whatever their positions (here 3 mm apart), as dcm2niix."""
+    _nibabel_mosaics(tmp_path / "in", numbers)
+    score = against_dcm2niix(tmp_path / "in", tmp_path / "work")
+    assert_same(score)
+    assert score.grad == 2  # one mosaic: dcm2niix's zeros; two: the b=0 and b=1000 gradients
+
+
+@pytest.mark.parametrize("numbering", ["descending", "shuffled"])
+def test_sidecar_from_the_first_instance(tmp_path, numbering):
+    """Per-slice keys (tube current, exposure, acquisition time) come from the first image by instance number."""
+    order = {"descending": [5, 4, 3, 2, 1], "shuffled": [3, 5, 1, 4, 2]}[numbering]
+
+    def edit(ds, n):
+        ds.InstanceNumber = order[n]
+        ds.XRayTubeCurrent, ds.Exposure, ds.AcquisitionTime = 100 + n, 50 + n, f"1010{n:02d}"
+    _ct(tmp_path / "in", shape=(8, 6, 5), edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+def test_mr_series_numbered_top_down(tmp_path):
+    """A 4-D MR series whose instance numbers run against the slice positions: the sidecar of the first instance."""
+    from vendor_series import vendor_series
+
+    def edit(ds, t, k):
+        ds.InstanceNumber = t * 4 + (4 - k)
+        ds.AcquisitionTime = f"0910{t * 4 + (3 - k):02d}.5"
+    vendor_series(tmp_path / "in", edit, shape=(16, 12, 4, 2))
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("number", [None, 0])
+def test_series_without_number(tmp_path, number):
+    """No SeriesNumber, or 0: dcm2niix numbers the series (names, sidecar) by the CRC-32 of its SeriesInstanceUID."""
+    def edit(ds, n):
+        if number is None:
+            del ds.SeriesNumber
+        else:
+            ds.SeriesNumber = number
+    _ct(tmp_path / "in", edit=edit)
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_files_without_preamble_opening_on_group_8(tmp_path, implicit):
+    """No preamble, no meta group, first element (0008,0005): dcm2niix reads such files as DICOM, and so does medfast."""
+    from pydicom.dataset import FileMetaDataset
+
+    paths = _ct(tmp_path / "in", shape=(8, 6, 4))
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.file_meta, ds.preamble = FileMetaDataset(), None
+        pydicom.dcmwrite(path, ds, implicit_vr=implicit, little_endian=True, enforce_file_format=False)
+    assert open(paths[0], "rb").read(4) == b"\x08\x00\x05\x00"
+    assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))

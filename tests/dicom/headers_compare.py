@@ -21,6 +21,12 @@ def same(ours, theirs):
     return type(ours) is type(theirs) and ours == theirs
 
 
+def _raw(path):
+    """A file without the Part 10 prefix, which the scan reads as a raw data set (dcm2niix's group 0008 start)."""
+    with open(path, "rb") as f:
+        return f.read(132)[128:132] != b"DICM"
+
+
 def differences(path):
     """What differs between the scan's header and pydicom's for ``path``: a list of strings; None if not Part 10."""
     with warnings.catch_warnings():
@@ -31,12 +37,12 @@ def differences(path):
             return None
         except Exception as err:  # noqa: BLE001 - pydicom must refuse it too
             try:
-                pydicom.dcmread(path, stop_before_pixels=True)
+                pydicom.dcmread(path, stop_before_pixels=True, force=_raw(path))
             except Exception:  # noqa: BLE001
                 return []
             return [f"scan raised {err!r}, pydicom reads it"]
         ours = found.header
-        theirs = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), str(path))
+        theirs = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True, force=_raw(path)), str(path))
         out = []
         for tag, got in dict(getattr(ours, "_values", {})).items():  # the record's values, decoded as the file was read
             want = theirs._element(tag)
