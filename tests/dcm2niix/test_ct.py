@@ -206,14 +206,16 @@ def _views(folder, manufacturer, lateral_first):
         ds.save_as(path)
 
 
-@pytest.mark.parametrize("manufacturer", ["GE MEDICAL SYSTEMS", "TOSHIBA", "Philips", "SIEMENS"])
-@pytest.mark.parametrize("lateral_first", [False, True])
+# dcm2niix keeps a Siemens scout's AP view only (siemensCtKludge) but shears its sform by the tilt measured
+# from both views: medfast writes the one view's plain sform (1 mm off, RESULTS.md R2). Strict: a fix shows.
+_SIEMENS_AP_FIRST = pytest.mark.xfail(strict=True, reason="the dropped view's tilt is not kept (R2)")
+
+
+@pytest.mark.parametrize(("manufacturer", "lateral_first"), [
+    *[(m, first) for m in ("GE MEDICAL SYSTEMS", "TOSHIBA", "Philips") for first in (False, True)],
+    pytest.param("SIEMENS", False, marks=_SIEMENS_AP_FIRST), ("SIEMENS", True)])
 def test_two_view_localizer(tmp_path, manufacturer, lateral_first):
     """Views of two planes stacked as one: the first instance's frame, dcm2niix's distance and slice order."""
-    if manufacturer == "SIEMENS" and not lateral_first:
-        # dcm2niix keeps the AP view only (siemensCtKludge) but shears its sform by the tilt measured
-        # from both views: medfast writes the one view's plain sform (sform 1 mm off, see RESULTS.md)
-        pytest.xfail("the dropped view's tilt is not kept")
     _views(tmp_path / "in", manufacturer, lateral_first)
     assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work", ("-b", "y", "-z", "n", "-f", "%s"))
 
