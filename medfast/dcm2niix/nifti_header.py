@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dicom import siemens
+from ..dicom.grouping import _atof
 from ..dicom.header import as_header
 from ..dicom.values import number, text
 
@@ -112,11 +113,11 @@ def build_header(vol, header=None):
 
 
 def _descrip(meta, get):
-    te = meta.get("EchoTime", get("EchoTime"))
+    te = number(meta.get("EchoTime", get("EchoTime")), None)  # a broken value: no TE, as an absent one
     acq = text(get("AcquisitionTime")).replace(":", "")
     parts = []
-    if te not in (None, ""):
-        parts.append(f"TE={float(te):.2g}")
+    if te is not None:
+        parts.append(f"TE={te:.2g}")
     if acq:
-        parts.append(f"Time={float(acq):.3f}")
+        parts.append(f"Time={_atof(acq):.3f}")  # dcm2niix's atof: the leading number of a broken time
     return ";".join(parts)

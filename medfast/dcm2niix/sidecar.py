@@ -12,6 +12,7 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
+from ..dicom.grouping import _atof
 from ..dicom.header import as_header
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
 from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
@@ -516,8 +517,9 @@ def _accel(ds, vendor):
 
 
 def _iso_time(text):
-    # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it
-    text = f"{float(text.replace(':', '')):012.5f}"
+    # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it; a broken time: atof's number
+    seconds = _atof(text.replace(":", ""))
+    text = f"{seconds if math.isfinite(seconds) else 0.0:012.5f}"
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 

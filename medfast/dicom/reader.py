@@ -12,7 +12,7 @@ from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_erro
 from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, series, walk
 from .header import DatasetHeader, as_header
-from .values import number, text
+from .values import integer, number, text
 
 
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
@@ -133,7 +133,7 @@ def _source(path, pixels=False):
 def _stored_dtype(s0, decoded_dtype):
     """dcm2niix keeps the stored integers, but writes unsigned 16-bit data with < 16 bits stored as int16."""
     dtype = np.dtype(decoded_dtype).newbyteorder("=")
-    bits_stored = int(s0.ds.get("BitsStored") or dtype.itemsize * 8)
+    bits_stored = integer(s0.ds.get("BitsStored"), 0) or dtype.itemsize * 8
     if dtype == np.uint16 and bits_stored < 16:
         return np.dtype(np.int16)
     return dtype
@@ -146,9 +146,11 @@ def _raw_layout(s, mosaic=False):
     """
     h, v = s.source, s.ds
     order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and (mosaic or not s.mosaic) else None
-    if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
+    if order is None or h.pixel_length == _ENCAPSULATED_LENGTH:
         return None
     try:
+        if int(v.get("SamplesPerPixel") or 1) != 1:
+            return None
         allocated = int(v.get("BitsAllocated") or 0)
         signed = int(v.get("PixelRepresentation") or 0) == 1
         bits = int(v.get("BitsStored") or allocated)
@@ -216,7 +218,9 @@ def _decoded_native(s, layout):
     from ..kernels import place_frame
 
     stored, bits, high = layout
-    rows, cols, count = int(s.ds.get("Rows")), int(s.ds.get("Columns")), int(s.ds.get("NumberOfFrames") or 1)
+    # as the slices read them (the first of several values): Rows and Columns of a mosaic are the whole frame's
+    rows, cols = integer(s.ds.get("Rows"), 0), integer(s.ds.get("Columns"), 0)
+    count = integer(s.ds.get("NumberOfFrames"), 1) or 1
     need = rows * cols * stored.itemsize
     if s.source.pixel_length < need * count:
         raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",

@@ -253,7 +253,7 @@ def _read_part10(fd, path, data):
         raise _Fallback
     top = np.flatnonzero(table[:, 4] == -1)
     children = dict(zip(table[top, 0].tolist(), top.tolist()))
-    file = ScannedFile(path, data[:end], memoryview(table.copy()).cast("B").cast("q"), not big)
+    file = ScannedFile(path, data[:end], memoryview(table.tobytes()).cast("q"), not big)  # no rows: still a view
     return Scanned(path, ts, pixel_offset, pixel_length, ScannedHeader(file, children=children), False)
 
 

@@ -311,6 +311,7 @@ class ScannedHeader(Header):
         """The Python codec of the Specific Character Set in force here (None: only ASCII is decoded here)."""
         if self._encoding is False:
             if _SPECIFIC_CHARACTER_SET in self.children():
+                self._encoding = None  # while its own value is read (a text VR asks again): ASCII only
                 self._encoding = _encoding(self._value_of(_SPECIFIC_CHARACTER_SET) or "")
             else:
                 self._encoding = self.parent.encoding() if self.parent is not None else "iso8859"

@@ -8,12 +8,18 @@ else propagates. Every target touches the lazy parts of what it gets back
 Allowed: ``MedfastError`` (whose cause chain holds no ``MemoryError``: a
 ``MemoryError`` means medfast tried to allocate more than the file can
 justify, whatever it was wrapped in) and ``FileNotFoundError`` (the documented
-answer for a missing companion file).
+answer for a missing companion file). An exception Python could only report
+as "ignored" (a bounds check of the debug build failing inside a ``noexcept``
+kernel, an error in a ``__del__``) breaks the promise too, and so does an
+error an engine swallowed into its failure list that is not a ``MedfastError``.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -54,10 +60,34 @@ def signature(err):
     return f"{type(chain[-1]).__name__} at ?"
 
 
+class Unraisable(Exception):
+    """What Python reported as ignored while a target ran (``sys.unraisablehook``)."""
+
+
+_IGNORED = []
+
+
+def _keep_ignored(info):
+    _IGNORED.append(info)
+
+
+def _check_ignored():
+    """Raise ``Unraisable`` for the first exception reported as ignored since the last call."""
+    if _IGNORED:
+        info = _IGNORED[0]
+        _IGNORED.clear()
+        raise Unraisable(f"{info.exc_type.__name__} ignored in {info.object!r}: {info.exc_value}") from info.exc_value
+
+
 def outcome(func, *args):
     """Run ``func(*args)``: the name of the allowed outcome, or raise ``Finding`` from what broke the promise."""
+    sys.unraisablehook = _keep_ignored
+    _IGNORED.clear()
     try:
-        func(*args)
+        try:
+            func(*args)
+        finally:
+            _check_ignored()
     except (MedfastError, FileNotFoundError) as err:
         if _memory_in_chain(err):
             raise Finding(f"[{signature(err)}] MemoryError inside {type(err).__name__}: {err}") from err
@@ -106,6 +136,55 @@ def scan(folder, main):
     _scan(os.path.join(folder, main))
 
 
+def header(folder, main):
+    """``read_header`` (then ``scan``'s raw-data-set path) and every ``Header`` method on every element, items too.
+
+    ``ScannedHeader`` decodes lazily: ``get``, ``vr``, ``in``, ``raw``,
+    ``find``, ``private`` and ``last`` of each element of the data set and of
+    the first items of its sequences (``items``, ``sequences``, ``frames``,
+    with ``find``/``private`` per frame), and ``walk`` of the whole file.
+    Each value must be of the plain types ``medfast.dicom.header`` promises.
+    """
+    from medfast.dicom.scan import NotPart10, read_header, scan as _scan
+
+    path = os.path.join(folder, main)
+    try:
+        found = read_header(path)
+    except NotPart10:
+        _scan(path)
+        return
+    h = found.header
+    for _, vr, value in h.walk():
+        _plain(value, vr)
+    _visit(h, 0)
+
+
+_PLAIN = (type(None), int, float, str, bytes)
+_VISITS = 400  # elements per nesting level, items per sequence: a bound on the work, not on the file
+
+
+def _plain(value, vr):
+    values = value if isinstance(value, tuple) else (value,)
+    if vr == "SQ" and value is not None or not all(isinstance(v, _PLAIN) for v in values):
+        raise TypeError(f"{vr} value {value!r} is not of a plain type")
+
+
+def _visit(h, depth):
+    tags = list(h.children()) if hasattr(h, "children") else [int(tag) for tag in h.dataset.keys()]
+    for tag in tags[:_VISITS]:
+        value = h.get(tag)
+        if h.vr(tag) != "SQ":
+            _plain(value, h.vr(tag))
+        _ = tag in h, h.raw(tag), h.find(tag), h.private(tag), h.last(tag)
+    frames = h.frames()
+    for frame in range(min(len(frames), 3)):
+        h.find("EchoTime", frame=frame), h.private(0x2005100E, frame=frame)  # Philips' scale slope, nested
+    if depth < 4:
+        for _, items in h.sequences():
+            for item in items[:3]:
+                _visit(item, depth + 1)
+
+
 class ParserRefused(Exception):
     """pydicom itself could not parse the file: ``pixel_array`` never sees a dataset."""
 
@@ -138,16 +217,83 @@ def convert(folder, main):
     shutil.rmtree(out, ignore_errors=True)
     try:
         try:
-            summary = bulk.run([source], out, jobs=1, progress=Progress(enabled=False))
+            with _swallowed() as swallowed:
+                summary = bulk.run([source], out, jobs=1, progress=Progress(enabled=False))
         except MedfastError as err:  # a file fails alone: the run itself must not stop
             raise AssertionError(f"bulk.run raised {type(err).__name__}: {err}") from err
+        if swallowed:  # reported as a failure, but not a MedfastError: a bug the engine hid
+            raise swallowed[0]
         for failure in summary.failures:
             if not failure["source"].startswith(source):
                 raise AssertionError(f"a failure that does not name the input: {failure}")
-        left = [name for _, _, names in os.walk(out) for name in names
-                if name.startswith(".medfast-") or name.endswith((".part", ".journal"))]
-        if left or os.path.exists(os.path.join(out, bulk.WORK)):
-            raise AssertionError(f"left behind in the output folder: {left or bulk.WORK}")
+        left = _partial(out)
+        if left:
+            raise AssertionError(f"left behind in the output folder: {left}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _swallowed():
+    """The errors the bulk engine turns into failure lines (``failure_reason``) that are not a ``MedfastError``.
+
+    The engine catches everything a series raises, so that one series cannot
+    stop the run; without this a stray ``TypeError`` or a ``MemoryError``
+    would pass as a broken file.
+    """
+    from medfast.convert import bulk, tasks
+
+    original, found = tasks.failure_reason, []
+
+    def checked(err, names):
+        if not isinstance(err, MedfastError) or _memory_in_chain(err):
+            found.append(err)
+        return original(err, names)
+
+    tasks.failure_reason = bulk.failure_reason = checked
+    try:
+        yield found
+    finally:
+        tasks.failure_reason = bulk.failure_reason = original
+
+
+def _partial(out):
+    """Temporaries, journals or the work folder left under ``out``."""
+    from medfast.convert import bulk
+
+    left = [name for _, _, names in os.walk(out) for name in names
+            if name.startswith(".medfast-") or name.endswith((".part", ".journal"))]
+    return left or ([bulk.WORK] if os.path.exists(os.path.join(out, bulk.WORK)) else [])
+
+
+DCM2NIIX_ARGS = ("-b", "y", "-z", "n", "-f", "%p_%s", "-w", "2")
+
+
+def dcm2niix(folder, main):
+    """``medfast dcm2niix`` (``medfast.dcm2niix.cli.main``) on the folder, writing into a folder beside it.
+
+    It must return an exit status (a file it cannot read is left out, named on
+    standard error), and leave nothing partial; a ``MemoryError`` it reports
+    as a reason counts as an allocation the file cannot justify.
+    """
+    import shutil
+
+    from medfast.dcm2niix.cli import main as command
+
+    out = folder.rstrip(os.sep) + "-out"
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+            code = command([*DCM2NIIX_ARGS, "-o", out, folder])
+        if not isinstance(code, int):
+            raise AssertionError(f"exit status {code!r}")
+        if "MemoryError" in said.getvalue():
+            raise MemoryError(said.getvalue()[-2000:])
+        left = _partial(out)
+        if left:
+            raise AssertionError(f"left behind in the output folder: {left}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -204,17 +350,54 @@ def bits(blob):
         kernels.invert_monochrome1(arr, p, bool(q & 2))
 
 
+INDEX_HEAD = struct.Struct("<BHI")  # flags, table rows (0: one per 8 bytes), start
+
+
+def index(blob):
+    """``index_elements`` (compiled in a build) against its NumPy twin: flags (u8: explicit VR, big endian, meta only),
+    table rows (u16), start (u32), then the bytes.
+
+    Both must give the same status, stop and rows, and the rows must hold
+    together: each inside the buffer, after its parent, ending within the table.
+    """
+    if len(blob) < INDEX_HEAD.size:
+        return
+    from medfast import _kernels
+    from medfast._kernels import _reference
+
+    flags, rows, start = INDEX_HEAD.unpack_from(blob)
+    data = blob[INDEX_HEAD.size:]
+    rows = rows or len(data) // 8 + 2
+    args = (start, bool(flags & 1), bool(flags & 2), bool(flags & 4))
+    got = []
+    for kernel in (_kernels.index_elements, _reference.index_elements):  # compiled unless MEDFAST_PURE_PYTHON
+        table, stop = np.full((rows, 7), -7, np.int64), np.zeros(5, np.int64)
+        status = kernel(data, *args, table, stop)
+        got.append((status, stop.tolist(), table[:max(0, min(int(stop[4]), rows))].tolist()))
+    if got[0] != got[1]:
+        raise AssertionError(f"index_elements{args} differs from its twin: {got[0][:2]} != {got[1][:2]}")
+    status, stop, table = got[0]
+    if status not in (0, 1, 2, -1, -2, -3, -4) or not 0 <= stop[4] <= rows:
+        raise AssertionError(f"index_elements{args}: status {status}, stop {stop}")
+    for r, (tag, vr, offset, length, parent, end, row_flags) in enumerate(table):
+        size = 0 if length == 0xFFFFFFFF else length
+        if not (-1 <= parent < r < end <= stop[4] and 0 <= tag < 1 << 32 and 8 <= offset and offset + size <= len(data)):
+            raise AssertionError(f"index_elements{args}: row {r} {table[r]} does not hold together (of {stop[4]})")
+
+
 FILE_TARGETS = {
     "read": read,
     "read_dicom": read_dicom,
     "read_dicom_file": read_dicom_file,
     "scan": scan,
+    "header": header,
     "pixel_array": pixel_array,
     "convert": convert,
     "convert_zip": convert,
     "convert_tar": convert,
+    "dcm2niix": dcm2niix,
 }
-BLOB_TARGETS = {"rle": rle, "bits": bits}
+BLOB_TARGETS = {"rle": rle, "bits": bits, "index": index}
 
 
 def run_files(target, folder, files, main):
