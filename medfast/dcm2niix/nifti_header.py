@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..dicom import siemens
-from ..dicom.grouping import _atof
 from ..dicom.header import as_header
-from ..dicom.values import number, text
+from ..dicom.values import atof, number, text
 
 # NIfTI slice_code values
 SLICE_UNKNOWN, SEQ_INC, SEQ_DEC, ALT_INC, ALT_DEC, ALT_INC2, ALT_DEC2 = range(7)
@@ -119,5 +118,5 @@ def _descrip(meta, get):
     if te is not None:
         parts.append(f"TE={te:.2g}")
     if acq:
-        parts.append(f"Time={_atof(acq):.3f}")  # dcm2niix's atof: the leading number of a broken time
+        parts.append(f"Time={atof(acq):.3f}")  # dcm2niix's atof: the leading number of a broken time
     return ";".join(parts)

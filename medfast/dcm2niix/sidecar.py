@@ -12,10 +12,9 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
-from ..dicom.grouping import _atof
 from ..dicom.header import as_header
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
-from ..dicom.values import VENDORS as VENDOR_NAMES, floats, is_multi, number as _float, text as _str, vendor_key
+from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, is_multi, number as _float, text as _str, vendor_key
 from ..dicom.values import words as _words
 from .naming import echo_number
 from .slice_timing import ge_series_timing, slice_timing
@@ -518,7 +517,7 @@ def _accel(ds, vendor):
 
 def _iso_time(text):
     # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it; a broken time: atof's number
-    seconds = _atof(text.replace(":", ""))
+    seconds = atof(text.replace(":", ""))
     text = f"{seconds if math.isfinite(seconds) else 0.0:012.5f}"
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 

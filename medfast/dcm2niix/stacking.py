@@ -141,7 +141,7 @@ def messages(ordered, places, file_index, merge=2):
     ``ordered``: the volumes in conversion order; ``places``: their
     ``console.Place`` (same order); ``file_index``: a path's place in the listing.
     """
-    import pydicom
+    from ..dicom.reader import header_of as kept_header
 
     runs = {}
     for n, (vol, place) in enumerate(zip(ordered, places)):
@@ -152,7 +152,7 @@ def messages(ordered, places, file_index, merge=2):
 
     def header_of(path):
         if path not in cache:
-            cache[path] = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["InstanceNumber"])
+            cache[path] = kept_header(path)  # read_dicom's read of the file, not a second parse by pydicom
         return cache[path]
 
     for members in runs.values():

@@ -51,13 +51,14 @@ def header_of(path):
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
     _pydicom.ensure()
-    from pydicom.filereader import read_file_meta_info
+    import pydicom
     from pydicom.uid import UID
 
     sop_class = header.get("SOPClassUID")
-    if not sop_class:  # a rare file: its meta group may still name the class
-        with BoundedFile(path) as f:
-            sop_class = read_file_meta_info(f).get("MediaStorageSOPClassUID")
+    if not sop_class:  # a rare file: its meta group may still name the class (read_file_meta_info takes no file)
+        with reading(path), BoundedFile(path) as f:
+            meta = getattr(pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]), "file_meta", None)
+        sop_class = meta.get("MediaStorageSOPClassUID") if meta is not None else None
     if isinstance(sop_class, str) and sop_class:
         name = UID(sop_class).name
         if "Image Storage" in name:

@@ -17,7 +17,7 @@ import struct
 import threading
 
 from . import _dictionary
-from .header import Header
+from .header import Header, as_header
 
 #: How often pydicom answered instead of the scan: whole files, and single values.
 FALLBACKS = {"files": 0, "values": 0}
@@ -357,7 +357,8 @@ class ScannedHeader(Header):
         index, r = 0, seq_row + 1
         while r != self.row:
             index, r = index + 1, rows[7 * r + END]
-        return self.parent._dataset_header().items(rows[7 * seq_row + TAG])[index]
+        items = self.parent._dataset_header().items(rows[7 * seq_row + TAG])
+        return items[index] if index < len(items) else as_header(None, self.path)  # pydicom read fewer items
 
     def _from_pydicom(self, tag):
         count_fallback("values")
