@@ -526,7 +526,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     shape = vol.stored.shape
     meta = vol.meta
     rc = _str(ds.find("InPlanePhaseEncodingDirection"))[:1]
-    acq = [int(v) for v in (ds.find("AcquisitionMatrix") or []) if str(v).strip()]
+    acq = [int(v) for v in floats(ds.find("AcquisitionMatrix")) if math.isfinite(v)]  # not numbers: none
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
     if not lines:
