@@ -6,6 +6,8 @@ anchor agree, not a measurement. Full-size data and timing come with
 ``--benchmark-only`` (or ``--benchmark-full``; ``--benchmark-enable`` times the
 small data).
 """
+import os
+
 import pytest
 
 from anchors import full_size
@@ -28,3 +30,12 @@ def pytest_configure(config):
 def small(request):
     """True unless --benchmark-only or --benchmark-full: benchmarks then build tiny data and run once."""
     return not full_size(request.config)
+
+
+@pytest.fixture(autouse=True)
+def _load_average(request):
+    """The 1-minute load average as each benchmark ends, in its ``extra_info`` (figures from a busy machine say so)."""
+    yield
+    bench = request.node.funcargs.get("benchmark")
+    if bench is not None and hasattr(os, "getloadavg"):
+        bench.extra_info["load"] = round(os.getloadavg()[0], 2)

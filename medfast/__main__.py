@@ -2,4 +2,5 @@ import sys
 
 from medfast.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes import this module again (multiprocessing's forkserver)
+    sys.exit(main())

@@ -409,13 +409,14 @@ def rescale(stored, slope, intercept, *, dtype, out=None):
 
 
 def place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, high_bit=None,
-                slope=1.0, intercept=0.0):
+                slope=1.0, intercept=0.0, flip_rows=False):
     """Decode one frame of raw stored pixels into frame ``index`` of ``out``, in one pass.
 
     Byte swap (from ``stored_dtype``'s byte order), stored-bits fix (when
     ``bits_stored`` is given: shift down by ``high_bit - bits_stored + 1``,
-    mask, sign-extend for a signed ``stored_dtype``) and rescale (as
-    :func:`rescale` for ``out.dtype``) are fused. The GIL is released, so
+    mask, sign-extend for a signed ``stored_dtype``), rescale (as
+    :func:`rescale` for ``out.dtype``) and, with ``flip_rows``, the rows
+    (axis 1 of ``out``) in reverse order are fused. The GIL is released, so
     threads can fill different frames of the same ``out`` at once.
 
     Parameters
@@ -443,6 +444,9 @@ def place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, 
     >>> _ = place_frame(b"\\x00\\x01\\x00\\x02", 0, vol, 1, stored_dtype=">u2", slope=2, intercept=-1)
     >>> vol.tolist()
     [[0.0, 0.0], [1.0, 3.0]]
+    >>> img = np.zeros((1, 2, 2), np.uint8)
+    >>> place_frame(b"\\x01\\x02\\x03\\x04", 0, img, 0, stored_dtype="u1", flip_rows=True)[0].tolist()
+    [[3, 4], [1, 2]]
     """
     func = "place_frame"
     data = _readable(src, "src", func)
@@ -483,7 +487,9 @@ def place_frame(src, src_offset, out, index, *, stored_dtype, bits_stored=None, 
         bits = nbits or width
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if stored.kind == "i" else (0, (1 << bits) - 1)
         _fits(slope, intercept, lo, hi, out.dtype, func)
-    _k.place_frame(data, src_offset, dst, stored.itemsize, stored.kind, swap, nbits, shift, slope, intercept)
+    row_items = int(np.prod(out.shape[2:], dtype=np.int64)) if flip_rows and out.ndim > 2 else 0
+    _k.place_frame(data, src_offset, dst, stored.itemsize, stored.kind, swap, nbits, shift, slope, intercept,
+                   row_items)
     return out
 
 

@@ -69,38 +69,49 @@ cdef inline bint _same(out_t* d, Py_UCS4 kind, int itemsize) noexcept nogil:
         return kind == u"u" and itemsize == sizeof(out_t)
 
 
+cdef inline void _place(const uint8_t* p, out_t* d, Py_ssize_t n, int itemsize, Py_UCS4 k, bint swap,
+                        int bits_stored, int shift, double slope, double intercept) noexcept nogil:
+    if not swap and not bits_stored and slope == 1 and intercept == 0 and _same(d, k, itemsize):
+        memcpy(d, p, n * sizeof(out_t))
+    elif k == u"f":
+        if itemsize == 4:
+            _frame(p, d, n, <float*>NULL, swap, 0, 0, slope, intercept)
+        else:
+            _frame(p, d, n, <double*>NULL, swap, 0, 0, slope, intercept)
+    elif k == u"i":
+        if itemsize == 1:
+            _frame(p, d, n, <int8_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        elif itemsize == 2:
+            _frame(p, d, n, <int16_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        elif itemsize == 4:
+            _frame(p, d, n, <int32_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        else:
+            _frame(p, d, n, <int64_t*>NULL, swap, bits_stored, shift, slope, intercept)
+    else:
+        if itemsize == 1:
+            _frame(p, d, n, <uint8_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        elif itemsize == 2:
+            _frame(p, d, n, <uint16_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        elif itemsize == 4:
+            _frame(p, d, n, <uint32_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        else:
+            _frame(p, d, n, <uint64_t*>NULL, swap, bits_stored, shift, slope, intercept)
+
+
 def place_frame(const uint8_t[::1] src, Py_ssize_t offset, out_t[::1] dst, int itemsize, Py_UCS4 k,
-                bint swap, int bits_stored, int shift, double slope, double intercept):
+                bint swap, int bits_stored, int shift, double slope, double intercept, Py_ssize_t row_items=0):
     """Decode ``len(dst)`` stored items (kind ``k``: ``'u'``, ``'i'`` or ``'f'``) of ``src`` at byte
-    ``offset`` into ``dst``, in one pass."""
-    cdef Py_ssize_t n = dst.shape[0]
+    ``offset`` into ``dst``, in one pass; ``row_items`` > 0: rows of that many items, written in reverse order."""
+    cdef Py_ssize_t n = dst.shape[0], r, rows = 1, step = n
     if n == 0:
         return
+    if row_items > 0:
+        if n % row_items:
+            raise ValueError("place_frame: row_items must divide len(dst)")
+        rows, step = n // row_items, row_items
     cdef const uint8_t* p = &src[offset]
     cdef out_t* d = &dst[0]
     with nogil:
-        if not swap and not bits_stored and slope == 1 and intercept == 0 and _same(d, k, itemsize):
-            memcpy(d, p, n * sizeof(out_t))
-        elif k == u"f":
-            if itemsize == 4:
-                _frame(p, d, n, <float*>NULL, swap, 0, 0, slope, intercept)
-            else:
-                _frame(p, d, n, <double*>NULL, swap, 0, 0, slope, intercept)
-        elif k == u"i":
-            if itemsize == 1:
-                _frame(p, d, n, <int8_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            elif itemsize == 2:
-                _frame(p, d, n, <int16_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            elif itemsize == 4:
-                _frame(p, d, n, <int32_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            else:
-                _frame(p, d, n, <int64_t*>NULL, swap, bits_stored, shift, slope, intercept)
-        else:
-            if itemsize == 1:
-                _frame(p, d, n, <uint8_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            elif itemsize == 2:
-                _frame(p, d, n, <uint16_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            elif itemsize == 4:
-                _frame(p, d, n, <uint32_t*>NULL, swap, bits_stored, shift, slope, intercept)
-            else:
-                _frame(p, d, n, <uint64_t*>NULL, swap, bits_stored, shift, slope, intercept)
+        for r in range(rows):  # one row at a time when they are reversed: each is one block of the loop
+            _place(p + r * step * itemsize, d + ((rows - 1 - r) * step if row_items > 0 else 0), step, itemsize, k,
+                   swap, bits_stored, shift, slope, intercept)

@@ -64,12 +64,20 @@ def nifti_differences(ref_path, got_path):
                        ("qform", got.header.get_qform(), ref.header.get_qform())):
         if not np.allclose(a, b, atol=1e-4):
             out.append(f"{kind} differs by {np.abs(a - b).max():.4g} mm")
-    a = np.asanyarray(got.dataobj).astype(np.float64)
-    b = np.asanyarray(ref.dataobj).astype(np.float64)
-    if not np.array_equal(a, b, equal_nan=True):
-        bad = np.flatnonzero(~np.isclose(a, b, rtol=0, atol=0, equal_nan=True).ravel())
+    a, b = _voxels(got), _voxels(ref)
+    if a.dtype != b.dtype:
+        return out + [f"voxel type {a.dtype} != {b.dtype}"]
+    if not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+        bad = np.flatnonzero((a != b).ravel())
         out.append(f"voxels: {bad.size} of {a.size} differ (first at flat index {bad[0] if bad.size else '?'})")
     return out
+
+
+def _voxels(img):
+    """Voxel values after scaling (float64); RGB voxels as stored (nibabel cannot scale a structured array)."""
+    if img.get_data_dtype().fields:
+        return np.asanyarray(img.dataobj.get_unscaled())
+    return np.asanyarray(img.dataobj).astype(np.float64)
 
 
 def gradient_differences(ref_path, got_path):

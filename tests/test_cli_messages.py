@@ -126,7 +126,7 @@ def test_missing_decoder_names_the_transfer_syntax(tmp_path):
     ds.save_as(path, enforce_file_format=True)
     result = medfast("preview", path, "-o", "p.png", cwd=tmp_path)
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
-    assert f"{path}: TransferSyntaxUID=1.2.840.10008.1.2.4.100: no decoder for this transfer syntax" in result.stderr
+    assert f"{path}: TransferSyntaxUID=1.2.840.10008.1.2.4.100: no decoder for this transfer syntax in pydicom" in result.stderr
     assert result.returncode == exitcodes.NO_VALID_FILES
 
 

@@ -8,6 +8,10 @@ iterate over it, so a kernel without a twin (or a twin without a kernel) fails.
 """
 from __future__ import annotations
 
+import math
+import re
+import struct
+
 import numpy as np
 
 __all__: list[str] = []
@@ -96,13 +100,21 @@ def rescale_int(src, dst, slope, intercept, frame_len):
 # ---- _stack ------------------------------------------------------------------
 
 @_kernel
-def place_frame(src, offset, dst, itemsize, k, swap, bits_stored, shift, slope, intercept):
+def place_frame(src, offset, dst, itemsize, k, swap, bits_stored, shift, slope, intercept, row_items=0):
     """Decode ``len(dst)`` stored items of ``src`` at byte ``offset`` into ``dst``, in one pass.
 
     ``k`` is the stored kind, ``'u'``, ``'i'`` or ``'f'``; the steps are: byte swap when ``swap``,
     stored-bits fix when ``bits_stored`` > 0, then ``rescale_float``/``rescale_int``'s
-    arithmetic for one frame.
+    arithmetic for one frame. ``row_items`` > 0: the frame's rows (that many items each) land in
+    ``dst`` in reverse order.
     """
+    if len(dst) and row_items > 0:
+        if len(dst) % row_items:
+            raise ValueError("place_frame: row_items must divide len(dst)")
+        flipped = np.empty_like(dst)
+        place_frame(src, offset, flipped, itemsize, k, swap, bits_stored, shift, slope, intercept)
+        dst[:] = flipped.reshape(-1, row_items)[::-1].reshape(-1)
+        return
     raw = np.frombuffer(src, np.dtype(f"u{itemsize}"), count=len(dst), offset=offset)
     if swap:
         raw = raw.byteswap()
@@ -374,3 +386,173 @@ def index_elements(buf, start, explicit_vr, big_endian, meta_only, table, stop):
         del levels[s:]
     stop[:] = (*result[1:], state["count"])
     return result[0]
+
+
+# decode_values: VR codes, and the count that leaves a value to Python
+_VR_DS, _VR_IS = 0x4453, 0x4953
+_BINARY = {0x5553: "H", 0x5353: "h", 0x554C: "I", 0x534C: "i", 0x464C: "f", 0x4644: "d"}  # US SS UL SL FL FD
+_TEXT = {int.from_bytes(vr, "big") for vr in (b"AS", b"CS", b"DA", b"DT", b"TM", b"UI", b"LO", b"SH", b"LT", b"ST", b"UT")}
+_UNSPLIT = {int.from_bytes(vr, "big") for vr in (b"LT", b"ST", b"UT")}
+_BLANK_STRIPPED = {int.from_bytes(vr, "big") for vr in (b"LO", b"SH")}
+NOT_HERE = -1
+_DECIMAL = re.compile(rb" *[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))? *\Z")
+_INTEGER = re.compile(rb" *[+-]?(\d+) *\Z")
+_TEXT_NUMBER_BYTES = frozenset(b"0123456789+-.eE \\")
+_PRINTABLE = frozenset(range(0x20, 0x7F))
+
+
+def _decimal(item, integer):
+    """Python's float() of one DS (IS) item, when it is a plain decimal that Clinger's fast path rounds exactly; else None."""
+    m = (_INTEGER if integer else _DECIMAL).match(item)
+    if m is None:
+        return None
+    whole, fraction, exponent = m.group(1), (b"" if integer else m.group(2) or b""), (None if integer else m.group(4))
+    if not whole + fraction:
+        return None
+    significant = (whole + fraction).lstrip(b"0")
+    if len(significant) > 19 or int(significant or b"0") > 2**53:
+        return None
+    e10 = -len(fraction)
+    if exponent is not None:
+        if len(exponent) > 1 and int(exponent[:-1]) > 10000:
+            return None
+        e10 += -int(exponent) if m.group(3) == b"-" else int(exponent)
+    if significant and not -22 <= e10 <= 22:
+        return None
+    return float(item)
+
+
+def _text_numbers(raw, integer, numbers, at, room):
+    raw = raw.lstrip(b" ").rstrip(b" \x00")
+    if not raw or not set(raw) <= _TEXT_NUMBER_BYTES:
+        return NOT_HERE
+    n = 0
+    for item in raw.split(b"\\"):
+        value = None if n == room else _decimal(item, integer)
+        if value is None:
+            return NOT_HERE
+        numbers[at + n] = value
+        n += 1
+    return n
+
+
+def _binary_numbers(raw, vr, big, numbers, at, room):
+    code = _BINARY[vr]
+    size = struct.calcsize(code)
+    if len(raw) % size or len(raw) // size > room:
+        return NOT_HERE
+    for i, (value,) in enumerate(struct.iter_unpack((">" if big else "<") + code, raw)):
+        if not math.isfinite(value):
+            return NOT_HERE
+        numbers[at + i] = value
+    return len(raw) // size
+
+
+def _plain_text(raw, vr, out, room):
+    """Printable ASCII less trailing blanks and NULs appended to ``out`` (at most ``room`` bytes): how many values."""
+    raw = raw.rstrip(b" \x00")
+    if not set(raw) <= _PRINTABLE or (vr in _BLANK_STRIPPED and b" \\" in raw) or len(raw) > room:
+        return NOT_HERE
+    out += raw
+    return 1 if vr in _UNSPLIT else raw.count(b"\\") + 1
+
+
+def _decode_row(data, table, row, want, big_endian, numbers, at, room, out, cap):
+    """The value of table row ``row`` read as VR ``want`` (0: the row's own), as decode_values: its count, or NOT_HERE."""
+    _, vr, offset, length, _, _, flags = (int(v) for v in table[row])
+    want = want or vr  # 0: the VR the file gives (none in an implicit VR data set)
+    if vr not in (0, want) or flags & ROW_CONTAINER or length < 0 or length == _UNDEFINED or offset < 0 \
+            or offset + length > len(data):
+        return NOT_HERE
+    raw = data[offset:offset + length]
+    if want in (_VR_DS, _VR_IS):
+        return _text_numbers(raw, want == _VR_IS, numbers, at, room) if length else 0
+    if want in _BINARY:
+        return _binary_numbers(raw, want, big_endian and not flags & ROW_IMPLICIT, numbers, at, room)
+    if want in _TEXT:
+        return _plain_text(raw, want, out, cap - len(out)) if length else 0
+    return NOT_HERE
+
+
+def _text_entry(want):
+    return want == 0 or want in _TEXT
+
+
+@_kernel
+def decode_values(buf, table, big_endian, tags, vrs, first, rows, counts, numbers, text):
+    """For each of ``tags`` (ascending) among the top-level rows of ``table``: ``rows`` its row (-1 absent, the last of a repeated tag); ``counts`` its number of values, or -1 where Python decodes it (not VR ``vrs[k]`` in the file, an odd value, a VR not done here); numbers in ``numbers[first[k]:first[k + 1]]``; for a text VR, one NUL-ended entry a tag in ``text`` (its value less trailing blanks, or empty); ``vrs[k]`` 0: the file's VR (explicit VR only), one text entry; return the bytes of ``text`` used."""
+    nt = len(tags)
+    if len(vrs) != nt or len(first) != nt + 1 or len(rows) != nt or len(counts) != nt or table.shape[1] != 7 \
+            or (nt and (first[0] < 0 or first[nt] > len(numbers))) or len(text) < len(buf) + nt:
+        raise ValueError("decode_values: tags, vrs, rows, counts of one length, first one longer and inside numbers, "
+                         "text at least len(buf) + len(tags)")
+    if any(first[k] > first[k + 1] or (k and tags[k - 1] >= tags[k]) for k in range(nt)):
+        raise ValueError("decode_values: first must not decrease, tags must ascend")
+    data = bytes(buf)
+    rows[:] = -1
+    counts[:] = NOT_HERE
+    where = {int(tag): k for k, tag in enumerate(tags)}
+    r = 0
+    while 0 <= r < table.shape[0]:
+        k = where.get(int(table[r, 0]))
+        if k is not None:
+            rows[k] = r
+        if table[r, 5] <= r:
+            break
+        r = int(table[r, 5])
+    out = bytearray()
+    for k in range(nt):
+        if rows[k] >= 0:
+            counts[k] = _decode_row(data, table, int(rows[k]), int(vrs[k]), big_endian, numbers, int(first[k]),
+                                    int(first[k + 1] - first[k]), out, len(text) - (nt - k))
+        if _text_entry(int(vrs[k])):  # one entry a text tag or a tag of the file's VR
+            out.append(0)
+    text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
+    return len(out)
+
+
+def _child(table, parent, tag):
+    """The row of the last child of row ``parent`` with ``tag`` (-1: none)."""
+    found, r, end = -1, parent + 1, int(table[parent, 5])
+    while r < min(end, table.shape[0]):
+        if table[r, 0] == tag:
+            found = r
+        if table[r, 5] <= r:
+            break
+        r = int(table[r, 5])
+    return found
+
+
+@_kernel
+def decode_items(buf, table, big_endian, items, seqs, tags, vrs, first, seq_rows, rows, counts, numbers, text):
+    """For each item row ``items[i]`` and each k: ``seq_rows[i, k]`` the row of its sequence ``seqs[k]`` (-1 absent), ``rows[i, k]`` the row of ``tags[k]`` in that sequence's first item (-1 absent); its value as ``decode_values`` reads it into ``counts[i, k]``, ``numbers[i, first[k]:first[k + 1]]`` and one ``text`` entry an (i, k) of a text VR or VR 0; return the bytes of ``text`` used."""
+    m, nk, n = len(items), len(tags), table.shape[0]
+    if len(seqs) != nk or len(vrs) != nk or len(first) != nk + 1 or table.shape[1] != 7 \
+            or seq_rows.shape != (m, nk) or rows.shape != (m, nk) or counts.shape != (m, nk) \
+            or numbers.shape[0] != m or (nk and (first[0] < 0 or first[nk] > numbers.shape[1])) \
+            or len(text) < len(buf) + m * nk:
+        raise ValueError("decode_items: seqs, tags, vrs of one length, first one longer and inside numbers' rows, "
+                         "(items, tags) outputs, text at least len(buf) + items x tags")
+    if any(first[k] > first[k + 1] for k in range(nk)):
+        raise ValueError("decode_items: first must not decrease")
+    entries = sum(_text_entry(int(v)) for v in vrs)
+    data, out = bytes(buf), bytearray()
+    seq_rows[:], rows[:], counts[:] = -1, -1, NOT_HERE
+    for i, item in enumerate(int(v) for v in items):
+        for k in range(nk):
+            if 0 <= item < n:
+                seq = _child(table, item, int(seqs[k]))
+                seq_rows[i, k] = seq
+                # the sequence's first item: the row after it, when the walk took its value for items
+                if seq >= 0 and table[seq, 6] & ROW_CONTAINER and seq + 1 < min(n, table[seq, 5]) \
+                        and table[seq + 1, 6] & ROW_ITEM:
+                    row = _child(table, seq + 1, int(tags[k]))
+                    rows[i, k] = row
+                    if row >= 0:
+                        counts[i, k] = _decode_row(data, table, row, int(vrs[k]), big_endian, numbers[i],
+                                                   int(first[k]), int(first[k + 1] - first[k]), out,
+                                                   len(text) - (m - i) * entries)
+            if _text_entry(int(vrs[k])):
+                out.append(0)
+    text[:len(out)] = np.frombuffer(bytes(out), np.uint8)
+    return len(out)

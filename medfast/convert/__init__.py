@@ -33,6 +33,9 @@ class Options:
     ignore_derived: bool = False
     add_postfixes: bool = True
     depth: int = None  # dcm2niix -d: sub-folder levels searched below each source (None: all)
+    merge: int = 2  # dcm2niix -m: 0 never, 1 always, 2 X-ray images only (medfast.dicom.grouping)
+    merge_coils: bool = True  # False: dcm2niix -m o
+    ignore_series_uid: bool = False  # True: an explicit -m 2
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -82,7 +85,8 @@ def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None
         parent = _indir_parent(source)
         found = files if files is not None else \
             _files_to_depth(source, options.depth) if options.depth is not None else source
-        vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped)
+        vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped, merge=options.merge,
+                          merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid)
         for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))

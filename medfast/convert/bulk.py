@@ -54,6 +54,7 @@ class Summary(list):
     ``sources``, ``shape``, ``spacing``, ``dtype``, ``warnings``, ``png``),
     ``failures`` (dicts with ``source`` and ``reason``), ``files`` scanned,
     ``not_dicom`` files neither DICOM nor a format medfast reads, ``seconds``,
+    ``peak_rss`` (bytes: the most a process converting series held),
     ``exit_code`` (``medfast.exitcodes``: 0 all done, 8 some failed, 2 nothing
     converted).
     """
@@ -64,6 +65,7 @@ class Summary(list):
         self.series, self.failures, self.warnings = [], [], []
         self.files = self.not_dicom = 0
         self.seconds = 0.0
+        self.peak_rss = 0  # the most memory a process converting series held (bytes): this one or a worker
 
     def counts(self):
         return collections.Counter(s["status"] for s in self.series)
@@ -94,6 +96,7 @@ class Summary(list):
         return {
             "out_dir": self.out_dir, "dry_run": self.dry_run, "exit_code": self.exit_code,
             "files_scanned": self.files, "not_dicom": self.not_dicom, "seconds": round(self.seconds, 3),
+            "peak_rss_bytes": self.peak_rss,
             "converted": counts["converted"], "skipped": counts["skipped"], "planned": counts["planned"],
             "failed": len(self.failures),
             "series": [{k: v for k, v in s.items() if k != "png"} for s in self.series],
@@ -300,6 +303,7 @@ class _Engine:
         from ..dcm2niix.naming import resolve_conflict
 
         self.summary.failures += result["failures"]
+        self.summary.peak_rss = max(self.summary.peak_rss, result.get("peak_rss", 0))
         if result["error"]:
             self.summary.failures.append({"source": _series_name(files), "reason": result["error"]})
             if result["no_space"]:
@@ -360,10 +364,97 @@ def _series_name(files):
     return f"{os.path.dirname(first) or first} ({len(files)} files)"
 
 
+# imported once by the server the workers fork from
+_WORKER_MODULES = ["medfast.convert.tasks", "medfast.dicom.reader", "medfast.dcm2niix.writer"]
+
+
 def _local_executor(jobs):
+    """``-j 1``: one thread beside the scan; more: that many worker processes (a series' Python holds the GIL)."""
+    if jobs > 1:
+        return _Processes(jobs)
     from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(max(1, int(jobs)), thread_name_prefix="medfast-series")
+    return ThreadPoolExecutor(1, thread_name_prefix="medfast-series")
+
+
+class _Processes:
+    """The executor calls of the engine over worker processes, each converting one series at a time.
+
+    Workers fork from a server process (``forkserver``: safe beside the scan
+    threads) that imported the converter once. A worker that dies (a crash, the
+    OOM killer) breaks the pool: each series that was in it runs once more in a
+    process of its own, so only the series that crashes again fails; new series
+    go to a new pool. A stopped run terminates the workers before its work
+    folder goes.
+    """
+
+    def __init__(self, jobs):
+        self.jobs, self.pool, self.pools = jobs, None, []
+
+    def _new(self, workers):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_WORKER_MODULES)
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        self.pools.append(pool)
+        return pool
+
+    def run(self, fn, task):
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return (self.pool or self._shared()).submit(fn, task)
+        except BrokenProcessPool:
+            return self._shared().submit(fn, task)
+
+    def _shared(self):
+        self.pool = self._new(self.jobs)
+        return self.pool
+
+    def alone(self, fn, task):
+        """Run ``task`` in a process of its own (a series that was in a broken pool)."""
+        return self._new(1).submit(fn, task)
+
+    def submit(self, fn, task):
+        return _Retried(self, fn, task)
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        for pool in self.pools:
+            if not wait:  # stopped: no worker may write into the work folder after this
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _Retried:
+    """A series' future that runs it once more when a worker's death broke the pool under it."""
+
+    __slots__ = ("owner", "fn", "task", "future", "retried")
+
+    def __init__(self, owner, fn, task):
+        self.owner, self.fn, self.task, self.retried = owner, fn, task, False
+        self.future = owner.run(fn, task)
+
+    def _again(self):
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.retried or not self.future.done() or not isinstance(self.future.exception(), BrokenProcessPool):
+            return False
+        self.retried = True
+        self.future = self.owner.alone(self.fn, self.task)
+        return True
+
+    def done(self):
+        self._again()
+        return self.future.done()
+
+    def result(self):
+        while True:
+            self.future.exception()  # wait
+            if not self._again():
+                return self.future.result()
 
 
 def _prepare_output(out_dir, dry_run):

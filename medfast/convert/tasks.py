@@ -13,6 +13,7 @@ import base64
 import collections
 import errno
 import os
+import sys
 
 from .._atomic import staged
 from ..errors import ConversionError, InvalidArgumentError, InvalidFileError, MedfastError
@@ -212,7 +213,18 @@ def convert_series(task):
                 _check_unchanged(task.files)
     except Exception as err:  # noqa: BLE001 - whatever breaks one series must not stop the archive
         result.update(volumes=[], error=failure_reason(err, names), no_space=_no_space(err))
+    result["peak_rss"] = peak_rss()
     return result
+
+
+def peak_rss():
+    """The most memory this process has held (resident bytes; 0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def convert_image(task):
@@ -241,6 +253,7 @@ def convert_image(task):
         result["volumes"].append(info)
     except Exception as err:  # noqa: BLE001 - as for a series
         result.update(error=failure_reason(err, {f.path: f.name}), no_space=_no_space(err))
+    result["peak_rss"] = peak_rss()
     return result
 
 

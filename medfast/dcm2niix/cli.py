@@ -16,6 +16,7 @@ import sys
 import time
 
 from .. import exitcodes
+from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, options as cli_options, search, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
@@ -31,7 +32,7 @@ HELP = """usage: {prog} [options] <in_folder>
   -h : show help
   -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
   -l : losslessly scale 16-bit integers to use dynamic range (n/o [no, but uint16->int16, o=original], default o) [medfast: not y]
-  -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/0/2, default 2) [medfast: not y/1/o]
+  -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y or 0/1/2, default 2) [no, yes, auto]
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
   -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
@@ -226,9 +227,10 @@ class _Run:
 
         s = self.settings
         options = Options(
-            template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids == "y",
+            template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
-            ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse)
+            ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
+            merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
@@ -237,9 +239,6 @@ class _Run:
         self.converted, self.failed = 0, False
 
         def order(vols):
-            refusal = _merge_refusal(vols, s)
-            if refusal:
-                raise _Refused(refusal)
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
@@ -271,9 +270,6 @@ class _Run:
 
         try:
             _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
-        except _Refused as err:
-            _say(f"Error: medfast cannot honour {err}")
-            return exitcodes.INVALID_PARAM
         except MedfastError as err:
             _error(str(err))
             self.failed = True
@@ -368,6 +364,8 @@ class _LeftOut:
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
                 _note(f"left out {path}: {reason}")
+            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path):
+                _error(console.ORIENTATION_VARIES)
             if undecodable and console.is_jpeg_2000(syntax):
                 self.said.add("jpeg2000 due")
             elif undecodable and syntax is not None:
@@ -396,41 +394,13 @@ def _file_crc(path, settings):
     return console.series_crc(ds, single_frame=frames <= 1, ignore_uid=settings.ignore_series_uid)
 
 
-class _Refused(Exception):
-    """An option the data turn out to need in a way medfast cannot honour."""
+def _is_localizer(path):
+    from ..dicom.reader import header_of
 
-
-def _merge_refusal(vols, settings):
-    """Why ``-m`` cannot be honoured for these series ('' when it can).
-
-    ``-m 0`` splits a CT (X-ray) series wherever XRayExposure changes, as
-    echoes of an MR series; an explicit ``-m 2`` stacks series that share a
-    number whatever their SeriesInstanceUID. medfast's grouping does neither.
-    """
-    import pydicom
-
-    if settings.merge == 0:
-        for vol in vols:
-            header = vol.meta.get("header") or {}
-            if header.get("EchoTime") or header.get("Exposure") is None:
-                continue
-            values = set()
-            for path in console.volume_files(vol):
-                ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Exposure"])
-                values.add(str(ds.get("Exposure")))
-            if len(values) > 1:
-                return (f"'{settings.given.get('m', '-m 0')}' for series {vol.meta.get('SeriesNumber')}: its "
-                        f"XRayExposure (0018,1152) varies ({', '.join(sorted(values))}), where dcm2niix splits it; "
-                        f"use -m 2")
-    if settings.ignore_series_uid:
-        uids = {}
-        for vol in vols:
-            uids.setdefault(vol.meta.get("SeriesNumber"), set()).add(vol.meta.get("SeriesInstanceUID"))
-        for number, found in uids.items():
-            if len(found) > 1:
-                return (f"'-m 2' for series {number}: it holds {len(found)} SeriesInstanceUIDs, which dcm2niix "
-                        f"stacks together; leave out -m 2")
-    return ""
+    try:
+        return console.is_localizer(header_of(path))
+    except Exception:  # read once already; a failure now: not a localizer, the error is said
+        return False
 
 
 def _is_philips(vol):

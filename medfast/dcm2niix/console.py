@@ -33,10 +33,11 @@ def banner():
     True
     """
     import platform
+    import struct
 
     import medfast
 
-    bits = 64 if platform.architecture()[0] == "64bit" else 32
+    bits = struct.calcsize("P") * 8  # platform.architecture() runs the `file` command
     return f"Chris Rorden's dcm2niiX version {DCM2NIIX_VERSION}  (medfast {medfast.__version__}) " \
            f"({bits}-bit {platform.system()})"
 
@@ -197,6 +198,36 @@ def refused_syntax(syntax):
 
 def is_jpeg_2000(syntax):
     return syntax in _JPEG_2000
+
+
+#: said on standard error (dcm2niix's printError), "Error: " before it
+ORIENTATION_VARIES = "DICOM incompatible with NIfTI slice orientation varies (issue 894, localizer?)"
+
+
+def is_localizer(header):
+    """dcm2niix's isLocalizer: a GE three-plane series (0027,1035 = 256), or a Siemens image whose
+    auto-align text (0021,103F) says LOCALIZER, whose description or protocol says AAHScout, or whose
+    sequence is fl2d1.
+
+    Examples
+    --------
+    >>> is_localizer({"Manufacturer": "SIEMENS", "SequenceName": "*fl2d1"}), is_localizer({"Manufacturer": "GE"})
+    (True, False)
+    """
+    from ..dicom.header import as_header
+    from ..dicom.values import vendor_key
+
+    header = as_header(header)
+    vendor = vendor_key(header.get("Manufacturer"))
+    if vendor == "GE":
+        return _text(header.get((0x0027, 0x1035))).strip() == "256"
+    if vendor != "SI":
+        return False
+    names = [_text(header.get(k)) for k in ("SeriesDescription", "ProtocolName")]
+    sequences = [_text(header.get("SequenceName")), _text(header.find("PulseSequenceName"))]
+    auto_align = _text(header.find((0x0021, 0x103F)))[:65]  # wherever it is nested; dcm2niix keeps 65 characters
+    return ("LOCALIZER" in auto_align.upper() or any("AAHScout" in n for n in names)
+            or any("fl2d1" in n for n in sequences))
 
 
 SKIPPING_DERIVED = "Skipping derived image(s). Run with `-v 2` for details"

@@ -83,18 +83,18 @@ def _ge(b, v, phase_row, slice_dir):
 
 
 def series_gradients(vol, read_header):
-    """(bvals, bvecs) of a 4-D series, or None when it carries no diffusion gradients.
+    """(bvals, bvecs) of a series (one volume or several), or None when dcm2niix writes no gradients for it.
 
     ``read_header(path)`` returns the ``Header`` of a file (cached by the caller).
     """
     meta = vol.meta
     shape = vol.stored.shape
     frames = meta.get("frames") or []
-    if len(shape) < 4 or not frames:
+    nt = int(np.prod(shape[3:])) if len(shape) > 3 else 1
+    if not frames or len(frames) < 2:  # one image: dcm2niix writes no gradients
         return None
-    nz, nt = shape[2], int(np.prod(shape[3:]))
     per_volume = len(frames) // nt if len(frames) >= nt else 1
-    bvals, vecs, found, image_frame = [], [], False, False
+    bvals, vecs, found, image_frame = [], [], 0, False
     for t in range(nt):
         path, frame = frames[min(t * per_volume, len(frames) - 1)]
         ds = read_header(path)
@@ -105,17 +105,68 @@ def series_gradients(vol, read_header):
         if got is None:
             got = (0.0, [0.0, 0.0, 0.0])
         else:
-            found = True
-        bvals.append(got[0])
-        vecs.append(got[1])
-    if not found or nt < 2 or max(bvals) <= 0:
-        return None  # e.g. GE fMRI carries (0043,1039) with b=0 for every volume
+            found += 1
+        bvals.append(float(got[0]))
+        vecs.append([float(x) for x in got[1]])
     first = meta.get("header") or read_header(frames[0][0])
+    vendor = vendor_key(first.get("Manufacturer"))
+    if not found or not _b_values_vary(bvals, vecs, vendor):
+        return None
     orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
-    vendor = "GE" if image_frame else vendor_key(first.get("Manufacturer"))
+    vendor = "GE" if image_frame else vendor
     phase_row = text(first.find("InPlanePhaseEncodingDirection")).strip() == "ROW"
     return to_image_frame(bvals, vecs, orient, vendor, phase_row=phase_row,
                           slice_dir=int(meta.get("slice_dir", 3)))
+
+
+def _b_values_vary(bvals, vecs, vendor):
+    """dcm2niix writes gradients when b-values vary, the smallest is above its b=0 threshold, or the first has a vector.
+
+    Otherwise only varying vectors count, and then the volumes without a
+    vector become b=0 (``bvals`` is changed in place); with none, no files.
+    """
+    threshold = 50.0 if vendor == "SI" else 6.0  # Siemens' CMRR b=0 volumes carry a small b
+    zero = [all(abs(x) <= 1e-4 for x in v) for v in vecs]
+    if any(b != bvals[0] for b in bvals) or min(bvals) > threshold or not zero[0]:
+        return True
+    if all(v == vecs[0] for v in vecs) or not any(zero):
+        return False
+    for i, z in enumerate(zero):
+        if z:
+            bvals[i] = 0.0
+    return True
+
+
+def derived_volumes(bvals, vecs, vendor):
+    """Which volumes of a diffusion series are the scanner's derived trace/ADC images, as dcm2niix's nii_saveDTI decides.
+
+    Philips stores the isotropic (trace) or ADC image of a DWI series as a
+    volume with a b-value but no gradient vector. dcm2niix moves such volumes
+    out of the DWI: the NIfTI, ``.bval`` and ``.bvec`` keep the other volumes
+    (in their order), and a copy with every volume, the derived ones last,
+    is written as ``<name>_ADC``. Two exceptions keep them in: a single
+    derived volume beside a single b=0 (a "b=0 + trace" pair), and a series
+    with fewer than two other volumes. A series whose every volume is
+    derived is isotropic: dcm2niix writes its ``.bval`` but no ``.bvec``.
+
+    Returns ``(kept, derived, isotropic)``: the indices of the volumes the
+    DWI keeps and of those moved to the end of ``_ADC``, and the flag.
+
+    Examples
+    --------
+    >>> derived_volumes([0, 1000, 1000, 1000], [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]], "PH")
+    ([0, 1, 2], [3], False)
+    >>> derived_volumes([0, 1000], [[0, 0, 0], [0, 0, 0]], "PH")  # b=0 + trace: kept
+    ([0, 1], [], False)
+    """
+    n = len(bvals)
+    zero = [all(abs(float(x)) <= _EPS for x in v) for v in vecs]
+    derived = [i for i in range(n) if vendor == "PH" and abs(float(bvals[i])) > _EPS and zero[i]]
+    isotropic = len(derived) == n
+    if derived and n - len(derived) < 2:
+        derived = []  # b=0 + trace, or an isotropic series: nothing to move out
+    kept = [i for i in range(n) if i not in derived]
+    return kept, derived, isotropic
 
 
 def _fmt(x):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 
+from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
-from ..dicom.values import integer, text as _text, vendor_key
+from ..dicom.siemens import is_no_rf
+from ..dicom.values import integer, number, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
@@ -95,14 +97,18 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "j": _text(get("SeriesInstanceUID")), "k": _text(get("StudyInstanceUID")),
         "l": _text(get("PerformedProcedureStepDescription")), "m": short, "v": long_,
         "n": _text(get("PatientName")), "o": _text(get("SOPInstanceUID")),
-        "p": _text(meta.get("ProtocolName", get("ProtocolName"))), "q": _text(get("ScanningSequence")),
+        # dcm2niix's protocol name: SeriesDescription, then SequenceName stand in for an empty one; _MoCo
+        "p": protocol_name(header, meta.get("ImageType") or strings(get("ImageType"))),
+        "q": _text(get("ScanningSequence")),
         "r": _int(get("InstanceNumber")), "s": _int(meta.get("SeriesNumber", get("SeriesNumber"))),
         "t": date_time, "u": _int(get("AcquisitionNumber")), "x": _text(get("StudyID")), "y": run,
         "z": _text(get("SequenceName")),
         # suffix rules
         "multi_echo": bool(meta.get("multi_echo", False)),
-        # no echo number at all: dcm2niix names the echo by its time (_e<TE>, issue 568)
-        "echo_time": float(meta.get("EchoTime") or 0.0) if echo_number(header, meta, default=0) < 1 else 0.0,
+        # no echo number at all: dcm2niix names the echo by its time (_e<TE>, issue 568); its TE of an
+        # X-ray image is the XRayExposure (0018,1152), read when EchoTime left TE at 0
+        "echo_time": (float(meta.get("EchoTime") or 0.0) or number(get("Exposure"), 0.0))
+        if echo_number(header, meta, default=0) < 1 else 0.0,
         "coil_varies": bool(meta.get("coil_varies", False)),
         "phase": bool(meta.get("is_phase", False)), "real": bool(meta.get("is_real", False)),
         "imaginary": bool(meta.get("is_imaginary", False)), "magnitude": bool(meta.get("is_magnitude", False)),
@@ -110,6 +116,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "trigger_delay": float(meta.get("trigger_delay_time", 0.0) or 0.0),
         "asl": bool(meta.get("asl", False)), "vendor": vendor_key(get("Manufacturer")),
         "non_parallel": bool(meta.get("non_parallel_slices", False)),
+        "no_rf": vendor_key(get("Manufacturer")) in ("SI", "CP") and is_no_rf(header),
         "raw_storage": bool(meta.get("raw_data_storage", False)), "gsps": bool(meta.get("presentation_state", False)),
     }
 
@@ -181,6 +188,8 @@ def _suffixes(fields, reported, add):
         echo_reported = True
     if fields["non_parallel"] and "r" not in reported:
         out += f"_i{fields['r']:05d}"
+    if add and fields.get("no_rf"):  # RF-off (noise) volumes split from their series
+        out += "_noRF"
     if add and fields["imaginary"]:
         out += "_imaginary"
     if add and fields["real"]:

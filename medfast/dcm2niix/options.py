@@ -368,8 +368,6 @@ _CANNOT = (
     ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),
-    ("m", lambda s: s.merge == 1, "merge 2D slices regardless of echo, exposure, etc."),
-    ("m", lambda s: not s.merge_dce, "no merging of DCE series and coils"),
     ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),

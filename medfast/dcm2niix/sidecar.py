@@ -12,14 +12,18 @@ import math
 import re
 
 from ..dicom import canon, ge, siemens, uih
+from ..dicom.diffusion import frame_gradient
+from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
+from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
-from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, is_multi, number as _float, text as _str, vendor_key
+from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import words as _words
+from .bids_guess import bids_guess
 from .naming import echo_number
-from .slice_timing import ge_series_timing, slice_timing
+from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
-# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "pos" (%g, skip <= 0),
+# (BIDS key, DICOM keyword, conversion); conversions: "str" (skip empty), "protocol" (``protocol_name``), "pos" (%g, skip <= 0),
 # "int" (skip <= 0), "s" (ms -> s, skip <= 0), "num" (%g, always)
 _TABLE_ID = (
     ("ManufacturersModelName", "ManufacturerModelName", "str"),
@@ -43,10 +47,10 @@ _TABLE_SERIES = (
     ("PatientPosition", "PatientPosition", "str"),
     ("ProcedureStepDescription", "PerformedProcedureStepDescription", "str"),
     ("SoftwareVersions", "SoftwareVersions", "str"),
-    ("MRAcquisitionType", "MRAcquisitionType", "str"),
+    ("MRAcquisitionType", "MRAcquisitionType", "acq"),
     ("StudyDescription", "StudyDescription", "str"),
     ("SeriesDescription", "SeriesDescription", "str"),
-    ("ProtocolName", "ProtocolName", "str"),
+    ("ProtocolName", "ProtocolName", "protocol"),
     ("ScanningSequence", "ScanningSequence", "str"),
     ("SequenceVariant", "SequenceVariant", "str"),
     ("ScanOptions", "ScanOptions", "str"),
@@ -61,10 +65,15 @@ _TABLE_MR = (
     ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
     ("PercentSampling", "PercentSampling", "pos"),
 )
-_MODALITIES = ("CR", "CT", "MR", "PT", "US")
+# dcm2niix knows a modality by its first two letters (the second in any case): what it prints for each
+_MODALITIES = {"CR": "CR", "CT": "CT", "MR": "MR", "PT": "PT", "US": "US", "SE": "SEG"}
 
 
 def _put(out, key, value, kind):
+    if kind == "acq":  # dcm2niix knows only 2D and 3D acquisitions
+        if _str(value)[:2].upper() in ("2D", "3D"):
+            out[key] = _str(value)[:2].upper()
+        return
     if kind == "str":
         text = _str(value)
         if text:
@@ -79,11 +88,48 @@ def _put(out, key, value, kind):
         out[key] = int(x) if kind == "int" else x
 
 
+def dcm_str(value, size=66):
+    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
+    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
+    one would be '_'.
+
+    Examples
+    --------
+    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
+    ('a\\b', 65, 63)
+    """
+    text = _str(value)
+    if len(text) >= size:
+        text = text[:size - 3] if text[size - 2] == "_" else text[:size - 1]
+    return text
+
+
+def str_list(text):
+    r"""dcm2niix's ``json_StrList``: a string split at its backslashes; runs of them, and one at the end, part nothing.
+
+    Examples
+    --------
+    >>> str_list("a\\b\\\\c\\"), str_list("\\a")
+    (['a', 'b', 'c'], ['', 'a'])
+    """
+    out = [""]
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            continue
+        if i > 0 and text[i - 1] == "\\":
+            out.append("")
+        out[-1] += ch
+    return out
+
+
 def _table(out, ds, table):
     enhanced = bool(ds.frames())
     for key, keyword, kind in table:
-        # enhanced files: dcm2niix's flat parse keeps the last of nested strings
-        nested = ds.last(keyword) if enhanced and kind == "str" else None
+        if kind == "protocol":  # dcm2niix's protocol name, the one %p writes (fallbacks, _MoCo)
+            _put(out, key, protocol_name(ds, strings(ds.find("ImageType"))), "str")
+            continue
+        # enhanced files: dcm2niix's flat parse keeps the last value of a tag, nested or not
+        nested = ds.last(keyword) if enhanced else None
         _put(out, key, nested if nested is not None else ds.find(keyword), kind)
 
 
@@ -98,11 +144,28 @@ def image_type(ds, meta):
     # MAGNITUDE only where a header says so (ImageType "M", ComplexImageComponent, GE's image type 0):
     # CT, or a Philips MIXED file, get nothing appended
     ge_type = ds.private((0x0043, 0x102F), nested=False)
-    said = "M" in items or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
+    # dcm2niix looks for "_M_" in the values joined by "_": an M neither first nor last
+    said = "M" in items[1:-1] or _str(ds.find("ComplexImageComponent")) == "MAGNITUDE" or (
         ge_type is not None and _float(ge_type) == 0)
-    if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra:
+    # an enhanced file whose volumes differ in echo time or component is converted in parts, none flagged magnitude
+    if said and meta.get("is_magnitude", True) and "MAGNITUDE" not in items and not extra and not _split_enhanced(ds):
         extra.append("MAGNITUDE")
     return items + extra
+
+
+def _split_enhanced(ds):
+    """True when an enhanced file's frames differ in echo time or complex component (dcm2niix's isScaleOrTEVaries)."""
+    if not ds.frames():
+        return False
+    from ..dicom import enhanced
+
+    seen = set()
+    for f in enhanced.frames(ds):
+        component = _str(f.get("ComplexImageComponent")).upper()
+        seen.add((_float(f.get("EffectiveEchoTime")), component if component != "MAGNITUDE" else ""))
+        if len(seen) > 1:
+            return True
+    return False
 
 
 def _siemens(out, block, meta, ds):
@@ -123,7 +186,7 @@ def _siemens(out, block, meta, ds):
     shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
     if shims[0] != 0.0:
         out["ShimSetting"] = shims
-    if meta.get("diffusion") or ds.find("DiffusionBValue") is not None:
+    if ds.find("DiffusionBValue") is not None or frame_gradient(ds) is not None:  # dcm2niix: CSA.numDti > 0
         scheme = _key_int(block, "sDiffusion.dsScheme")
         if scheme == 0:
             mode = _key_int(block, "ucReadOutMode")
@@ -165,9 +228,8 @@ def _siemens(out, block, meta, ds):
                    or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
     if consistency:
         out["ConsistencyInfo"] = consistency
-    if _key_int(block, "sPat.lAccelFactPE") > 0:
-        mode = _key_int(block, "sPat.ucPATMode", -1)
-        out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")
+    mode = _key_int(block, "sPat.ucPATMode", -1) if _key_int(block, "sPat.lAccelFactPE") > 0 else -1
+    out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")  # "None" also without acceleration
     return over
 
 
@@ -197,8 +259,8 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ds = as_header(header if header is not None else meta.get("header"))
     out = {}
     modality = _str(ds.find("Modality"))
-    if modality in _MODALITIES:
-        out["Modality"] = modality
+    if modality[:1] + modality[1:2].upper() in _MODALITIES:
+        out["Modality"] = _MODALITIES[modality[:1] + modality[1:2].upper()]
     _put(out, "MagneticFieldStrength", ds.find("MagneticFieldStrength"), "pos")
     freq = _float(ds.find("ImagingFrequency"))
     if not freq > 0:
@@ -210,8 +272,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         vendor = "CA"  # a Toshiba image with its gradient in ImageComments is Canon to dcm2niix (issue 388)
     if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
         out["Manufacturer"] = VENDOR_NAMES[vendor]
-    _table(out, ds, _TABLE_ID)
+    _table(out, ds, _TABLE_ID[:3])
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
+    _table(out, ds, _TABLE_ID[3:])
     if not anonymize:
         _table(out, ds, _TABLE_PATIENT)
         birth = _str(ds.find("PatientBirthDate"))
@@ -222,12 +285,17 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["PatientSex"] = sex[0]
         _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
     _table(out, ds, _TABLE_SERIES)
+    if vendor == "PH" and "MRAcquisitionType" not in out and _str(ds.private((0x2005, 0x106F)))[:2].upper() == "3D":
+        _put(out, "MRAcquisitionType", "3D", "acq")  # Philips' private acquisition type (dcm2niix's is3DAcq)
+        out = _before(out, "MRAcquisitionType", "StudyDescription")
     if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
         for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
             if key not in out:
                 _put(out, key, ds.private((0x0021, element)), "str")
     if "SequenceName" not in out:
         _put(out, "SequenceName", ds.find("PulseSequenceName") or ds.private((0x0019, 0x109C), nested=False), "str")
+    else:  # dcm2niix writes both when SequenceName is there
+        _put(out, "PulseSequenceName", ds.find("PulseSequenceName"), "str")
     block = siemens.protocol(ds) if vendor == "SI" else ""
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
@@ -236,7 +304,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if ge_timing and ge_timing["internal"] > 0:
         out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
     slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
-    multiband = multiband_factor(block, slice_times) if modality == "MR" and vendor != "GE" else 1
+    multiband = multiband_factor(vol, ds, vendor, slice_times) if modality == "MR" and vendor != "GE" else 1
     if ge_timing and modality == "MR":
         multiband = ge_timing["multiband"]
     pst = pulse_sequence_type(out.get("ScanningSequence"), out.get("SequenceVariant"), multiband)
@@ -246,6 +314,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if kinds:
         out["ImageType"] = kinds
     text_types = _words(ds.private((0x0021, 0x1175))) if vendor == "SI" else []
+    derived = derived_image(strings(ds.find("ImageType")))
     if text_types:
         out["ImageTypeText"] = text_types
     words = set(text_types) | set(_words(ds.find("ImageType")))  # distortion correction, any vendor
@@ -253,33 +322,48 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["NonlinearGradientCorrection"] = True
     elif "ND" in words or text_types:
         out["NonlinearGradientCorrection"] = False
+    if derived:
+        out["RawImage"] = False
+    deid = dcm_str(ds.find("DeidentificationMethod"))
+    if deid:
+        out["DeidentificationMethod"] = str_list(deid)
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
     if vendor == "GE":
         series = ge.series_number(ds, series)
     if series > 0:
         out["SeriesNumber"] = series
-    acq_time = _str(ds.find("AcquisitionTime"))
-    acq_date = _str(ds.find("AcquisitionDate") or ds.find("StudyDate"))
-    if not acq_time:
+    # dcm2niix: AcquisitionTime and AcquisitionDate (0008,0022), or, when both are absent, AcquisitionDateTime
+    acq_time, acq_date = _str(ds.find("AcquisitionTime")), _str(ds.find("AcquisitionDate"))
+    if not _float(acq_time, 0.0) and not _float(acq_date, 0.0):
         stamp = _str(ds.find("AcquisitionDateTime", _first_frame(meta)))
-        acq_time, acq_date = stamp[8:], stamp[:8]
-    if acq_time and acq_date:
+        if len(stamp) > 13:
+            acq_time, acq_date = stamp[8:], stamp[:8]
+    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
         out["AcquisitionTime"] = _iso_time(acq_time)
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
-    _put(out, "ImageComments", ds.find("ImageComments"), "str")
+    comments = dcm_str(ds.find("ImageComments"), 256)  # its cut may end in a blank, kept
+    if comments:
+        out["ImageComments"] = comments
     if vendor == "GE":
         _put(out, "TriggerDelayTime", _ge_trigger_delay(meta, ds), "pos")
         if ge.zip_factor(ds) > 1:
             out["Interpolation3D"] = ge.zip_factor(ds)
     frame = _first_frame(meta)
     if vendor == "PH":
-        _philips_scaling(out, ds, frame)
+        _philips_keys(out, ds, meta, frame)
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
-    _table(out, ds, _TABLE_ACQ)
+    xray = x_ray_exposure(ds)
+    _ct_keys(out, ds, vendor, xray)
+    if xray is None:  # CT slice thickness often varies: dcm2niix leaves both out for X-ray images
+        _table(out, ds, _TABLE_ACQ[:2])
+    _table(out, ds, _TABLE_ACQ[2:])
     table = _table_position(ds, vendor)
     if table is not None:
         out["TablePosition"] = table
+    averages = _float(ds.find("NumberOfAverages"), 0.0)
+    if averages > 1:
+        out["NumberOfAverages"] = averages
     echo = echo_number(ds, meta, default=0)
     if echo > 1 or (meta.get("multi_echo") and echo > 0):
         out["EchoNumber"] = echo
@@ -291,7 +375,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
             out["EchoTime2"] = te / 1000.0 - 1.0 / (2.0 * math.pi * venc)
         elif te > 0 and vendor == "GE":  # (a Philips B0 map keeps no echo time, as its Ref shows)
             out["EchoTime"] = te / 1000.0
-    elif te > 0 and modality not in ("CT", "CR", "DX"):
+    elif te > 0 and xray is None:
         out["EchoTime"] = te / 1000.0
     tr = meta.get("repetition_time")
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
@@ -308,15 +392,17 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
     _put(out, "InversionTime", inversion, "s")
-    value = _str(ds.find("MagnetizationTransfer"))
-    if value:
-        out["MTState"] = value != "NONE"
+    _mt_state(out, ds)
     _spoiling(out, ds, out.get("SequenceVariant", ""))
     _put(out, "FlipAngle", ds.find("FlipAngle"), "pos")
+    if _str(ds.find("VariableFlipAngleFlag"))[:1].upper() == "Y":
+        out["VariableFlipAngleFlag"] = True
     if vendor == "UI":
         _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
     _asl(out, ds, block)
     oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    if not block and vendor == "SI" and siemens.has_series_header(ds):  # a series header without protocol
+        out["MatrixCoilMode"] = "None"
     if not block:
         coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
         _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
@@ -349,7 +435,122 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
     _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
+    guess = bids_guess(ds, meta, out, phase_positive=phase_polarity(meta, ds, vendor)[0])
+    if guess:
+        out["BidsGuess"] = list(guess)
+    return _in_dcm2niix_order(out)
+
+
+_TAIL = ("TotalReadoutTime", "PixelBandwidth", "DwellTime", "PhaseEncodingAxis", "PhaseEncodingDirection", "SliceTiming",
+         "ImageOrientationPatientDICOM", "ImageOrientationText", "InPlanePhaseEncodingDirectionDICOM", "BidsGuess")
+# keys computed out of dcm2niix's print order -> the keys they must precede (the first present one)
+_PRINT_ORDER = (
+    ("PulseSequenceType", ("ScanOptions", "SequenceName", "PulseSequenceName", "ImageType")),
+    ("PartialFourierDirection", ("PartialFourierEnabled", "PhaseEncodingStepsNoPartialFourier", "PhaseEncodingSteps",
+                                 "FrequencyEncodingSteps", "PhaseEncodingStepsOutOfPlane", "AcquisitionMatrixPE")),
+    ("WaterFatShift", ("EstimatedEffectiveEchoSpacing", "EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("EstimatedEffectiveEchoSpacing", ("EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("EstimatedTotalReadoutTime", ("EffectiveEchoSpacing", "DerivedVendorReportedEchoSpacing") + _TAIL),
+    ("AcquisitionDuration", _TAIL),
+    ("NumberOfKSpaceTrajectories", _TAIL),
+)
+
+
+def _before(out, key, anchor):
+    """``out`` with ``key`` moved just before ``anchor`` (or left last when ``anchor`` is absent)."""
+    value = out.pop(key)
+    moved = {}
+    for k, v in out.items():
+        if k == anchor:
+            moved[key] = value
+        moved[k] = v
+    moved.setdefault(key, value)
+    return moved
+
+
+def _in_dcm2niix_order(out):
+    """Keys medfast computes late moved to where dcm2niix prints them (the values are unchanged)."""
+    for key, anchors in _PRINT_ORDER:
+        if key in out:
+            out = _before(out, key, next((k for k in anchors if k in out and k != key), None))
     return out
+
+
+def x_ray_exposure(ds):
+    """Exposure (0018,1152, mAs) of an X-ray image (CT, CR, DX), or None for other images.
+
+    dcm2niix flags an image as X-ray when it carries Exposure and no echo
+    time; it then writes XRayExposure instead of EchoTime, and no slice
+    thickness or spacing.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> x_ray_exposure(ValuesHeader({"Exposure": 250})), x_ray_exposure(ValuesHeader({"Exposure": 2, "EchoTime": 3.0}))
+    (250.0, None)
+    """
+    exposure = ds.find("Exposure")
+    if exposure is None or _float(ds.find("EchoTime"), 0.0) != 0:
+        return None
+    x = _float(exposure, 0.0)
+    return x if math.isfinite(x) else 0.0
+
+
+def _ct_keys(out, ds, vendor, xray):
+    """ConvolutionKernel (split into ReconFilterType/Size), ExposureTime, XRayTubeCurrent, XRayExposure, as dcm2niix."""
+    kernel = _str(ds.find("ConvolutionKernel"))
+    _put(out, "ConvolutionKernel", kernel, "str")
+    size = _float(ds.private((0x0009, 0x108F), nested=False)) if vendor == "GE" else math.nan
+    if math.isnan(size) and kernel:
+        name, number = _kernel_parts(kernel)
+        if name:
+            out["ReconFilterType"] = name
+        if number > 0:
+            out["ReconFilterSize"] = number
+    elif not math.isnan(size):
+        out["ReconFilterSize"] = size
+    exposure_ms = _int_prefix(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
+    if exposure_ms > 0:
+        out["ExposureTime"] = exposure_ms / 1000.0
+    current = _int_prefix(ds.find("XRayTubeCurrent"))
+    if current > 0:
+        out["XRayTubeCurrent"] = current
+    if xray is not None and xray > 0:
+        out["XRayExposure"] = xray
+
+
+def _kernel_parts(kernel):
+    """A kernel named "<type><size>" ("XYZ Gauss4.00", "FC13") -> (type, size); ('', 0) when it ends in letters.
+
+    The size starts at the first digit or '.' after which only digits, '.'
+    and blanks follow; the type is what precedes it, trailing blanks cut.
+    """
+    split = -1
+    for i, c in enumerate(kernel):
+        if c.isdigit() or c == ".":
+            if split < 0:
+                split = i
+        elif c != " ":
+            split = -1
+    if split <= 0:
+        return "", 0.0
+    return kernel[:split].rstrip(" "), _atof(kernel[split:])
+
+
+def _atof(text):
+    """C's atof: the longest leading number, 0.0 when none."""
+    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
+    return float(m.group(0)) if m else 0.0
+
+
+def _int_prefix(value):
+    """C's atoi on a DICOM IS/DS value: the leading integer, 0 when none."""
+    if value is None:
+        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if math.isfinite(value) else 0
+    m = re.match(r"\s*[-+]?\d+", _str(value))
+    return int(m.group(0)) if m else 0
 
 
 def _spoiling(out, ds, variant):
@@ -400,6 +601,15 @@ def _asl(out, ds, block):
     out["ArterialSpinLabelingType"] = kind
 
 
+def _mt_state(out, ds):
+    """MTState from (0018,9020) as dcm2niix reads it: OFF_RESONANCE true, ON_RESONANCE or NONE false."""
+    mt = _str(ds.find("MagnetizationTransfer")).upper()
+    if mt[:2] == "OF":
+        out["MTState"] = True
+    elif mt[:2] in ("ON", "NO"):
+        out["MTState"] = False
+
+
 def _floats_first(value):
     if is_multi(value):
         return value[0] if len(value) else None
@@ -411,15 +621,25 @@ def _first_frame(meta):
     return frames[0][1] if frames and meta.get("enhanced") else None
 
 
-def _philips_scaling(out, ds, frame):
-    """dcm2niix's Philips scaling keys (see its PhilipsPrecise): display, real-world and private scale."""
-    scale = _float(ds.private((0x2005, 0x100E), frame))
-    if not (math.isfinite(scale) and scale != 0):
-        return
+def _philips_keys(out, ds, meta, frame):
+    """dcm2niix's Philips keys after ImageComments: trigger delay, real-world scaling, display and private scale.
+
+    TriggerDelayTime: the trigger time (ms) of the series, or the span from its
+    first to its last image when that is positive (saveDcm2NiiCore). The
+    real-world slope (0040,9225) is reported whenever set (below 1e38); the
+    rescale keys (see PhilipsPrecise) only with a private scale slope
+    (2005,100E) that does not vary between the frames of an enhanced file.
+    """
+    trigger = _float(meta.get("trigger_delay_time"), 0.0)
+    if trigger > 0:
+        out["TriggerDelayTime"] = trigger
     rwv = _float(ds.find("RealWorldValueSlope", frame))
-    if math.isfinite(rwv) and rwv != 0:
+    if math.isfinite(rwv) and rwv != 0 and rwv <= 1e38:
         out["PhilipsRWVSlope"] = rwv
         out["PhilipsRWVIntercept"] = _float(ds.find("RealWorldValueIntercept", frame) or 0.0)
+    scale = _float(ds.private((0x2005, 0x100E), frame))
+    if not (math.isfinite(scale) and scale != 0) or (meta.get("enhanced") and (meta.get("scaling") or {}).get("varies")):
+        return
     slope = _float(ds.find("RescaleSlope", frame))
     out["PhilipsRescaleSlope"] = slope if math.isfinite(slope) else 1.0
     inter = _float(ds.find("RescaleIntercept", frame))
@@ -451,24 +671,14 @@ def pulse_sequence_type(scanning, variant, multiband):
     return ""
 
 
-def multiband_factor(block, times):
-    """Slices excited at once: the protocol's value, else ties with the first slice time (dcm2niix's rule)."""
-    factor = _key_int(block, "sSliceAcceleration.lMultiBandFactor") if block else 0
-    if factor > 1:
-        return factor
-    if times is None or len(times) < 2:
-        return 1
-    return 1 + sum(1 for t in list(times)[1:] if t == list(times)[0])
-
-
 def _table_position(ds, vendor):
     position = ds.private((0x0019, 0x1014), nested=False)
     if position is None and vendor == "SI":
         position = ds.private((0x0021, 0x1005))
     if vendor == "SI" and position is not None:
         found = [_float(v) for v in (position if is_multi(position) else str(position).split("\\"))]
-        if len(found) == 3:
-            return found
+        if len(found) == 3:  # dcm2niix reverses z (its issue 726), so 0 prints as -0
+            return [found[0], found[1], -found[2]]
     if vendor == "GE":  # the third value of (0043,10B2) less the table delta (0019,107F), dcm2niix issue 726
         found = floats(ds.private((0x0043, 0x10B2), nested=False))
         if len(found) >= 3:
@@ -485,7 +695,8 @@ def _table_position(ds, vendor):
 
 
 def _echo_train_length(ds, vendor):
-    etl = _float(ds.find("EchoTrainLength"))
+    gradient = _float(ds.find("GradientEchoTrainLength"))  # (0018,9241) comes later in a file: it wins from 2 on
+    etl = gradient if gradient >= 2 else _float(ds.find("EchoTrainLength"))
     return uih.echo_train_length(ds, etl) if vendor == "UI" else etl
 
 
@@ -494,18 +705,13 @@ def _accel(ds, vendor):
     inplane, outplane = _float(ds.find("ParallelReductionFactorInPlane")), _float(ds.find("ParallelReductionFactorOutOfPlane"))
     if vendor == "UI" and ds.get((0x0065, 0x100D)) is not None:  # UIH's factor, unless (0018,9069) is larger
         inplane = max(uih.accel_in_plane(ds), inplane if inplane > 1 else 0.0)
-    block = siemens.protocol(ds) if vendor == "SI" else ""
-    if block and not inplane > 0:  # Siemens protocol: sPat.lAccelFactPE / lAccelFact3D
-        inplane = float(_key_int(block, "sPat.lAccelFactPE", -1))
-    if block and not outplane > 0:
-        outplane = float(_key_int(block, "sPat.lAccelFact3D", -1))
-    if vendor == "SI":
-        for tag in ((0x0051, 0x1011), (0x0021, 0x1009)):
-            text = _str(ds.private(tag, nested=False))
-            m = re.match(r"p(\d+)", text)
-            if m:
-                inplane = float(m.group(1))
-                break
+    if vendor == "SI":  # dcm2niix ignores (0018,9069) and (0018,9155) for Siemens: PAT mode text, then the protocol
+        inplane, outplane = siemens.pat_mode(ds)[0] or math.nan, math.nan
+        block = siemens.protocol(ds)
+        if block and _key_int(block, "sPat.lAccelFactPE") > 0:  # sPat.lAccelFactPE / lAccelFact3D win (issue 672)
+            inplane = float(_key_int(block, "sPat.lAccelFactPE"))
+        if block and _key_int(block, "sPat.lAccelFact3D") > 0:
+            outplane = float(_key_int(block, "sPat.lAccelFact3D"))
     if vendor == "GE":
         asset = floats(ds.private((0x0043, 0x1083), nested=False))
         if asset and asset[0] > 0:
@@ -529,7 +735,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     acq = [int(v) for v in floats(ds.find("AcquisitionMatrix")) if math.isfinite(v)]  # not numbers: none
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
-    if not lines:
+    if not lines and vendor == "SI":  # Siemens: the protocol's lines (XA: the enhanced steps); no other vendor
         lines = int(_float(ds.find("MRAcquisitionPhaseEncodingStepsInPlane") or 0) or 0)
     if lines > 0 and _str(ds.find("Modality")) == "MR":
         out["AcquisitionMatrixPE"] = lines
@@ -551,11 +757,17 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["BandwidthPerPixelPhaseEncode"] = bw
     vendor = vendor_key(ds.find("Manufacturer"))
     accel, accel_oop = _accel(ds, vendor)
-    for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelReductionFactorOutOfPlane", accel_oop)):
-        if value > 0:  # only what the headers report: no default
+    technique = _str(ds.find("ParallelAcquisitionTechnique"))
+    compressed = math.nan
+    if vendor == "PH" and accel > 1 and "CSENSE" in technique:  # Philips reports compressed SENSE as its factor
+        compressed, accel, technique = accel, 1.0, ""
+    for key, value in (("ParallelReductionFactorInPlane", accel), ("ParallelAcquisitionTechnique", technique),
+                       ("ParallelReductionFactorOutOfPlane", accel_oop), ("CompressedSensingFactor", compressed)):
+        if isinstance(value, str):
+            _put(out, key, value, "str")
+        elif value > 0 and (key != "CompressedSensingFactor" or value > 1):  # only what the headers report
             out[key] = int(value) if float(value).is_integer() else value
     accel = accel if accel > 0 else 1.0
-    _put(out, "ParallelAcquisitionTechnique", ds.find("ParallelAcquisitionTechnique"), "str")
     if vendor == "GE":
         out.update(ge.reconstruction_keys(ds))
     if _str(ds.find("PartialFourier")) == "YES":
@@ -573,38 +785,28 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         factor = (1.0 / accel if accel > 1 else 1.0) * (1.0 + oversampling if oversampling > 0 else 1.0)
         out["DerivedVendorReportedEchoSpacing"] = 1.0 / (bw * factor * recon)
         out["TotalReadoutTime"] = ees * (recon - 1.0)
-    wfs = _float(ds.private((0x2001, 0x1022), nested=False)) if vendor == "PH" else math.nan
+    wfs = _float(ds.private((0x2001, 0x1022))) if vendor == "PH" else math.nan
     if math.isfinite(wfs) and wfs > 0:
         out["WaterFatShift"] = wfs
         freq = _float(ds.find("ImagingFrequency"))
         etl = _float(ds.find("EchoTrainLength"))
         if not etl > 1:
-            etl = _float(ds.private((0x2001, 0x1013), nested=False))
+            etl = _float(ds.private((0x2001, 0x1013)))
         if "EffectiveEchoSpacing" not in out and freq > 0 and etl > 0 and recon > 1:
             actual = wfs / (freq * 3.4 * (etl + 1))
             total = actual * etl
             out["EstimatedEffectiveEchoSpacing"] = total / (recon - 1)
             out["EstimatedTotalReadoutTime"] = total
-    _put(out, "PixelBandwidth", ds.find("PixelBandwidth"), "pos")
+    _put(out, "PixelBandwidth", ds.last("PixelBandwidth") if ds.frames() else ds.find("PixelBandwidth"), "pos")
     # dcm2niix reads the dwell time from (0019,1018) only, not from the CSA header
     dwell = _float(ds.private((0x0019, 0x1018), nested=False)) if vendor == "SI" else math.nan
     if not dwell > 0 and vendor == "SI":  # XA enhanced: (0021,1142), ns
         dwell = _float(ds.private((0x0021, 0x1142)))
     if dwell > 0:
         out["DwellTime"] = dwell * 1e-9
-    positive = meta.get("phase_encoding_positive")
-    if positive is None and vendor == "GE":
-        polarity = ge.phase_polarity(ds)
-        if polarity:
-            out["PhaseEncodingPolarityGE"] = polarity
-            positive = 0 if polarity == "Flipped" else 1
-    if positive is None and vendor == "UI":
-        positive = uih.phase_positive(ds)
-    if positive is None and vendor == "SI":
-        value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
-        if not math.isfinite(value):
-            value = _float(ds.private((0x0021, 0x111C)))
-        positive = int(value) if math.isfinite(value) else -1
+    positive, ge_polarity = phase_polarity(meta, ds, vendor)
+    if ge_polarity:
+        out["PhaseEncodingPolarityGE"] = ge_polarity
     # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
     not_se = "SE" not in _str(ds.find("ScanningSequence"))
     skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
@@ -631,38 +833,99 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["InPlanePhaseEncodingDirectionDICOM"] = "ROW"
 
 
-def _g(x):
+def phase_polarity(meta, ds, vendor):
+    """(dcm2niix's phaseEncodingDirectionPositive: 1, 0 or -1 unknown; GE's polarity text or None).
+
+    The reader's value wins; GE: ``ge.phase_polarity``; UIH: ``uih.phase_positive``;
+    Siemens: the CSA PhaseEncodingDirectionPositive, else XA's (0021,111C).
+    """
+    positive = meta.get("phase_encoding_positive")
+    ge_polarity = None
+    if positive is None and vendor == "GE":
+        ge_polarity = ge.phase_polarity(ds) or None
+        if ge_polarity:
+            positive = 0 if ge_polarity == "Flipped" else 1
+    if positive is None and vendor == "UI":
+        positive = uih.phase_positive(ds)
+    if positive is None and vendor == "SI":
+        value = siemens.csa_float(ds, "PhaseEncodingDirectionPositive")
+        if not math.isfinite(value):
+            value = _float(ds.private((0x0021, 0x111C)))
+        positive = int(value) if math.isfinite(value) else -1
+    return (-1 if positive is None else int(positive)), ge_polarity
+
+
+# keys dcm2niix prints with more digits than %g (its json_Float format strings); the rest: %g
+_FORMATS = {"ImagingFrequency": "%.10g", "InjectedRadioactivity": "%.8g", "DoseCalibrationFactor": "%.8g",
+            "MolarActivity": "%.9g", "SpectralWidth": "%.17g", "SpectrometerFrequency": "%.9g"}
+# control characters dcm2niix's json_Str escapes (0x01-0x07 it drops); 0x0B becomes an escaped backslash
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\x0b": "\\\\", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _g(x, fmt="%g"):
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int):
         return str(x)
-    text = f"{x:g}"
-    return text
+    return fmt % x
 
 
-def to_json(sidecar, version="medfast"):
-    r"""The sidecar as dcm2niix prints it, with ConversionSoftware keys appended.
+def _json_str(value):
+    """A string as dcm2niix's json_Str writes it: quotes and backslashes escaped, \\b \\t \\n \\f \\r, 0x01-0x07 dropped."""
+    out = []
+    for ch in value:
+        if "\x01" <= ch <= "\x07":
+            continue
+        if ch not in _ESCAPES and ord(ch) < 0x20:  # dcm2niix leaves these raw (invalid JSON): escaped here
+            out.append(f"\\u{ord(ch):04x}")
+            continue
+        out.append(_ESCAPES.get(ch, ch))
+    return '"' + "".join(out) + '"'
+
+
+def conversion_software():
+    """(ConversionSoftware, ConversionSoftwareVersion) medfast writes: its own name, its version as dcm2niix's "v..." form.
+
+    dcm2niix writes "dcm2niix" and "v1.0.20260724". The sidecar names the
+    program that wrote it (BIDS' provenance keys), in the same form, so tools
+    that read the version as "v" followed by dotted numbers keep working.
+
+    Examples
+    --------
+    >>> name, version = conversion_software()
+    >>> name, version.startswith("v")
+    ('medfast', True)
+    """
+    from .. import __version__
+
+    return "medfast", "v" + str(__version__)
+
+
+def to_json(sidecar, version=None):
+    r"""The sidecar as dcm2niix prints it (tabs, %g numbers, arrays one number a line), ConversionSoftware keys last.
 
     Examples
     --------
     >>> text = to_json({"Modality": "MR", "EchoTime": 0.03, "ImageType": ["ORIGINAL", "M"], "Shim": [1.0, -2.0]})
     >>> text.splitlines()[1:7]
     ['\t"Modality": "MR",', '\t"EchoTime": 0.03,', '\t"ImageType": ["ORIGINAL", "M"],', '\t"Shim": [', '\t\t1,', '\t\t-2\t],']
+    >>> to_json({"ImagingFrequency": 123.2512345678}).splitlines()[1]
+    '\t"ImagingFrequency": 123.2512346,'
     """
-    import json
-
+    name, own_version = conversion_software()
     items = dict(sidecar)
-    items["ConversionSoftware"] = "medfast"
-    items["ConversionSoftwareVersion"] = version
+    items["ConversionSoftware"] = name
+    items["ConversionSoftwareVersion"] = version or own_version
     lines = []
     for key, value in items.items():
         if isinstance(value, str):
-            text = json.dumps(value, ensure_ascii=False)
+            text = _json_str(value)
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            text = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+            sep = "," if key == "BidsGuess" else ", "  # dcm2niix prints BidsGuess without the blank
+            text = "[" + sep.join(_json_str(v) for v in value) + "]"
         elif isinstance(value, list):
             text = "[\n" + ",\n".join(f"\t\t{_g(v)}" for v in value) + "\t]"
         else:
-            text = _g(value)
+            text = _g(value, _FORMATS.get(key, "%g"))
         lines.append(f'\t"{key}": {text}')
     return "{\n" + ",\n".join(lines) + "\n}\n"

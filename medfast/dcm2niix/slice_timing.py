@@ -127,6 +127,22 @@ def _time_after_start(header, frame):
 
 def _xa_times(meta, cache, nz, nt):
     frames = meta["frames"]
+    if nt == 1:  # dcm2niix's sliceTimingXA needs several volumes: a classic file then has one time
+        if not meta.get("enhanced"):
+            return None
+        path = frames[0][0]  # one enhanced file: its frames' times in file order, as read
+        ordered = sorted(f for p, f in frames[:nz] if p == path)
+        values = [_time_after_start(_read(path, cache), f) for f in ordered]
+        if None in values:
+            return None
+        ms = [_F32(_F32(v) * 1000.0) for v in values]
+        tr_ms = _F32(number(_read(path, cache).find("RepetitionTime"), 0.0))
+        low, high = min(ms), max(ms)
+        if low != high and high <= tr_ms:  # checkSliceTiming: plausible as read
+            return ms
+        if low > 0 and high - low <= tr_ms:  # issue 429: a volume need not start at 0
+            return [_F32(t - low) for t in ms]
+        return None
     one_volume_per_file = nt > 1 and frames[0][0] != frames[nz][0] and all(
         frames[k][0] == frames[0][0] for k in range(nz))
     start = nz if one_volume_per_file else 0
@@ -218,8 +234,10 @@ def slice_timing(vol, ds, vendor, block=""):
         by_tile = _choose(first, second, tr_ms, description) or _rescue(block, tr_ms, nz)
         if by_tile is not None and len(by_tile) >= nz:
             times = [by_tile[tile] for _, tile in frames[:nz]]
-    elif vendor == "SI" and "XA" in text(ds.get("SoftwareVersions")).upper():
+    elif vendor == "SI" and siemens.is_xa(ds) and _time_after_start(ds, 0 if meta.get("enhanced") else None) is not None:
         times = _xa_times(meta, cache, nz, nt)
+        if times is None:
+            return None
     elif (vendor == "SI" or vendor == "UI" and nt > 1) and len(frames) == nz * nt and not meta.get("enhanced"):
         stamps = []
         for path, _ in frames[:nz]:
@@ -238,3 +256,60 @@ def slice_timing(vol, ds, vendor, block=""):
     if times is None or all(t == times[0] for t in times):
         return None
     return [float(t) / 1000.0 for t in times]
+
+
+def _mosaic_times(vol, ds):
+    """The raw MosaicRefAcqTimes dcm2niix keeps: the first volume's, or the second's when the first is implausible."""
+    meta = vol.meta
+    frames = meta.get("frames") or []
+    nz, nt = meta.get("shape_nz_nt") or (1, 1)
+    first = _csa_times(ds)
+    cache = {frames[0][0]: ds} if frames else {}
+    second = _csa_times(_read(frames[nz][0], cache)) if nt > 1 and len(frames) > nz else None
+    chosen = _choose(first, second, number(ds.get("RepetitionTime"), 0.0), text(ds.get("SeriesDescription")))
+    return chosen if chosen is not first else first
+
+
+def multiband_factor(vol, ds, vendor, times=None):
+    """Slices excited at once, where dcm2niix reports it (MultibandAccelerationFactor, ``mb=`` of descrip).
+
+    Siemens: the larger of the slice factor of the PAT mode text ("s4") and
+    the slices sharing the first slice's time in a mosaic's
+    MosaicRefAcqTimes; else, when that leaves 1, the images of a classic 2-D
+    series sharing the first image's AcquisitionTime, or (Siemens XA with
+    several volumes) the slices at the earliest time, fewer than all. The
+    protocol's sSliceAcceleration.lMultiBandFactor is not used (dcm2niix
+    finds it unreliable, its issue 672). Other vendors: 1 (GE's factor comes
+    with its slice times, ``ge_series_timing``).
+
+    Parameters
+    ----------
+    times : list of float, optional
+        ``slice_timing``'s result (seconds), for XA.
+    """
+    meta = vol.meta
+    frames = meta.get("frames") or []
+    nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
+    if vendor != "SI":
+        return 1
+    mb = max(1, int(siemens.pat_mode(ds)[1]))
+    three_d = text(ds.get("MRAcquisitionType")).upper() == "3D"
+    raw = _mosaic_times(vol, ds) if meta.get("mosaic") and not three_d else None
+    if raw and len(raw) > 3:  # dcm2niix's checkSliceTimes
+        mb = max(mb, 1 + sum(1 for t in raw[1:] if t == raw[0]))
+    if mb > 1 or nz < 2:
+        return mb
+    if siemens.is_xa(ds) and nt > 1 and times is not None:
+        low = min(times)
+        zeros = sum(1 for t in times if abs((t - low) * 1000.0) <= 1e-4)
+        return zeros if 1 < zeros < nz else 1
+    if not meta.get("mosaic") and not meta.get("enhanced") and len(frames) == nz * nt \
+            and not three_d and not _csa_times(ds):
+        stamps = [str(_top_values(path, ("AcquisitionTime",)).get("AcquisitionTime") or "").strip() for path, _ in frames[:nz]]
+        try:
+            values = [float(v) for v in stamps]
+        except ValueError:
+            return 1
+        same = sum(1 for v in values if v == values[0])
+        return same if same > 1 else 1
+    return 1

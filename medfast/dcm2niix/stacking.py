@@ -141,19 +141,13 @@ def messages(ordered, places, file_index, merge=2):
     ``ordered``: the volumes in conversion order; ``places``: their
     ``console.Place`` (same order); ``file_index``: a path's place in the listing.
     """
-    from ..dicom.reader import header_of as kept_header
+    from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
     runs = {}
     for n, (vol, place) in enumerate(zip(ordered, places)):
         if place.phase == 1:
             runs.setdefault(place.crc, []).append(n)
     said, out = set(), {}
-    cache = {}
-
-    def header_of(path):
-        if path not in cache:
-            cache[path] = kept_header(path)  # read_dicom's read of the file, not a second parse by pydicom
-        return cache[path]
 
     for members in runs.values():
         if len(members) < 2 and all(_text(ordered[n].meta.get("ProtocolName")) for n in members):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
-from .gradients import bval_text, bvec_text, series_gradients
-from .nifti_header import build_header
-from .resample import equalize_slices, tilt_corrected
+from ..dicom.values import vendor_key
+from .gradients import bval_text, bvec_text, derived_volumes, series_gradients
+from .nifti_header import nifti_fields
+from .overlays import overlay_volumes
+from .resample import extra_volumes
 from .sidecar import build_sidecar, to_json
 
 # output format (``Options.to``) -> file extension
@@ -26,25 +28,40 @@ def write_job(job, options):
     vol, base = job.volume, job.base
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     written = []
+    header = vol.meta.get("header")
+    sidecar = build_sidecar(vol, header, anonymize=options.anonymize) if header is not None else None
+    series = vol
+    gradients = _gradients(vol) if options.image else None
+    if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
+        full, vol = _split_derived(vol, gradients)
+        if not options.ignore_derived:
+            path = base + "_ADC" + EXTENSIONS[options.to]
+            _write_image(full, path, options.to, sidecar)
+            written.append(path)
+    if options.image and options.to in ("nii", "nii.gz"):  # dcm2niix's overlay planes, before the image
+        from ..dicom.reader import header_of
+
+        for suffix, roi in overlay_volumes(series, header_of):
+            path = base + suffix + EXTENSIONS[options.to]
+            _write_image(roi, path, options.to, sidecar)
+            written.append(path)
     if options.image:
         path = base + EXTENSIONS[options.to]
-        _write_image(vol, path, options.to)
+        _write_image(vol, path, options.to, sidecar)
         written.append(path)
-    header = vol.meta.get("header")
-    if options.sidecar and header is not None:
+    if options.sidecar and sidecar is not None:
         path = base + ".json"
-        text = to_json(build_sidecar(vol, header, anonymize=options.anonymize))
+        text = to_json(sidecar)
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         written.append(path)
     if options.image:
-        written += _write_gradients(vol, base)
+        written += _write_gradients(gradients, base)
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
-        for suffix, extra in (("_Eq_1", equalize_slices(vol)), ("_Tilt_1", tilt_corrected(vol))):
-            if extra is not None:
-                path = base + suffix + EXTENSIONS[options.to]
-                _write_image(extra, path, options.to)
-                written.append(path)
+        for suffix, extra in extra_volumes(vol):
+            path = base + suffix + EXTENSIONS[options.to]
+            _write_image(extra, path, options.to, sidecar)
+            written.append(path)
     job.written = written
     return written
 
@@ -60,30 +77,50 @@ def _dcm2niix_rows(vol):
     return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _write_image(vol, path, to):
+def _write_image(vol, path, to, sidecar=None):
+    """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
+    from .. import formats
+    from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
+
     vol = _dcm2niix_rows(vol)
-    if to in ("nrrd", "mnc"):
-        from .. import formats
-
-        formats.write(vol, path)
-        return
-    import nibabel as nib
-
-    from ..formats.nifti import save_nifti
-
-    img = nib.Nifti1Image(vol.stored, None, build_header(vol))
-    img.header.set_slope_inter(vol.slope, vol.inter)  # nibabel clears scaling when it makes the image
-    save_nifti(img, path)
+    if to in ("nii", "nii.gz"):
+        fields = nifti_fields(vol, sidecar=sidecar)
+        spatial, time = (next(k for k, v in codes.items() if v == code)
+                         for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
+        vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
+    formats.write(vol, path)
 
 
-def _write_gradients(vol, base):
+def _split_derived(vol, gradients):
+    """(every volume with the derived ones last, the DWI volumes only) as dcm2niix's _ADC and main files."""
+    kept, derived = gradients[1], gradients[2]
+    stored = vol.stored
+    full = stored if derived == list(range(len(kept), stored.shape[3])) else stored[..., kept + derived]
+    dwi = stored[..., kept] if len(kept) > 1 else stored[..., kept[0]]
+    make = lambda data: type(vol)(data, vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)  # noqa: E731
+    return make(full), make(dwi)
+
+
+def _gradients(vol):
+    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic), or None."""
     from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
     got = series_gradients(vol, header_of)
     if got is None:
+        return None
+    vendor = vendor_key(vol.meta.get("Manufacturer"))
+    kept, derived, isotropic = derived_volumes(got[0], got[1], vendor)
+    return (got[0][kept], got[1][kept]), kept, derived, isotropic
+
+
+def _write_gradients(gradients, base):
+    """The .bval and .bvec files (an isotropic series gets its .bval only, as dcm2niix)."""
+    if gradients is None:
         return []
+    (bvals, bvecs), isotropic = gradients[0], gradients[3]
     paths = []
-    for ext, text in ((".bval", bval_text(got[0])), (".bvec", bvec_text(got[1]))):
+    files = [(".bval", bval_text(bvals))] + ([] if isotropic else [(".bvec", bvec_text(bvecs))])
+    for ext, text in files:
         with atomic_path(base + ext) as tmp, open(tmp, "w") as f:
             f.write(text)
         paths.append(base + ext)

@@ -1,4 +1,4 @@
-"""DICOM data dictionary tables, generated from pydicom 3.0.2 by tools/make_dicom_dictionary.py: do not edit."""
+"""DICOM data dictionary tables, generated from pydicom 3.0.2 by medfast/dicom/_make_dictionary.py: do not edit."""
 
 # (tag ^ first) & second == 0 -> VR, keyword: repeating groups, in pydicom's order of trial
 REPEATERS = ((2109696, 4294967040, 'CS', 'SourceImageIDs'), (2622464, 4294967055, 'US', 'RowsForNthOrderCoefficients'),

@@ -1,4 +1,4 @@
-"""DICOM data dictionary tables, generated from pydicom 3.0.2 by tools/make_dicom_dictionary.py: do not edit."""
+"""DICOM data dictionary tables, generated from pydicom 3.0.2 by medfast/dicom/_make_dictionary.py: do not edit."""
 
 # private creator, 'GGGGEEEE' with 'xx' for the block, VR
 _PRIVATE = """\

@@ -8,8 +8,8 @@ output rules (image frame, ``.bval``/``.bvec``) are ``medfast.dcm2niix.gradients
 """
 from __future__ import annotations
 
-from . import siemens, uih
-from .values import floats, number, vendor_key
+from . import philips, siemens, uih
+from .values import floats, number, text, vendor_key
 
 
 def _first(value, default=0.0):
@@ -18,7 +18,10 @@ def _first(value, default=0.0):
 
 
 def frame_gradient(header, frame=None):
-    """(b, [x, y, z]) of one frame as the scanner reports it, or None when it reports none.
+    """(b, [x, y, z]) of one frame as dcm2niix reads it, or None when it reports none.
+
+    A DiffusionDirectionality (0018,9075) other than DIRECTIONAL or BMATRIX
+    (NONE, ISOTROPIC) means no vector, whatever vector the file also holds.
 
     Examples
     --------
@@ -29,11 +32,29 @@ def frame_gradient(header, frame=None):
     >>> frame_gradient(DatasetHeader(ds))
     (1000.0, [0.0, 1.0, 0.0])
     """
+    got = _scanner_gradient(header, frame)
+    if got is not None and _non_directional(header, frame):
+        return got[0], [0.0, 0.0, 0.0]
+    return got
+
+
+def _non_directional(header, frame):
+    per_frame = header.frames() if frame is not None else []
+    items = per_frame[frame].items("MRDiffusionSequence") if per_frame and 0 <= frame < len(per_frame) else []
+    value = items[0].get("DiffusionDirectionality") if items else header.get("DiffusionDirectionality")
+    word = text(value).strip().upper()
+    return bool(word) and not word.startswith(("DIRECTIONAL", "BMATRIX"))
+
+
+def _scanner_gradient(header, frame=None):
+    """(b, [x, y, z]) of one frame as the scanner reports it, or None when it reports none."""
     per_frame = header.frames() if frame is not None else []
     if per_frame and 0 <= frame < len(per_frame):
         seq = per_frame[frame].items("MRDiffusionSequence")
         if seq:
             d = seq[0]
+            if philips.is_isotropic_frame(header, d):
+                return philips.ISOTROPIC_B, [0.0, 0.0, 0.0]
             b = number(d.get("DiffusionBValue"), 0.0) or 0.0
             vec = [0.0, 0.0, 0.0]
             directions = d.items("DiffusionGradientDirectionSequence")

@@ -24,6 +24,7 @@ _GROUPS = {
 }
 _PHILIPS_PER_FRAME = (0x2005, 0x140F)
 _PHILIPS_PRIVATE = {"philips_scale_slope": (0x2005, 0x100E), "philips_image_type": (0x2005, 0x1011)}
+_PHILIPS_CLASSIC = ("EchoNumbers", "EchoTime", "ImageType", "InstanceNumber", "TemporalPositionIdentifier")
 
 
 def is_enhanced(header):
@@ -53,7 +54,7 @@ def frames(header):
                     attrs[keyword] = value
         classic = _first(item.items(_PHILIPS_PER_FRAME)) if item.vr(_PHILIPS_PER_FRAME) == "SQ" else None
         if classic is not None:
-            for keyword in ("EchoNumbers", "EchoTime", "ImageType", "InstanceNumber", "TemporalPositionIdentifier"):
+            for keyword in _PHILIPS_CLASSIC:
                 if keyword in classic:
                     attrs.setdefault("philips_" + keyword, classic.get(keyword))
             for name, tag in _PHILIPS_PRIVATE.items():

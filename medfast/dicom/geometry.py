@@ -10,10 +10,59 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from .values import text
+from .values import number, required_floats, text
 
 _SAME_POSITION_MM = 1e-3
 _UNEVEN_TOL = 0.01  # relative deviation from the mean spacing that counts as uneven (1 %)
+
+
+#: dcm2niix's stand-in for a missing ImageOrientationPatient: an axial image
+DEFAULT_ORIENTATION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def plane(orientation, position, path, where=""):
+    """``(ImageOrientationPatient, ImagePositionPatient)`` of an image as arrays, with dcm2niix's stand-ins.
+
+    dcm2niix converts images whose header places them nowhere (secondary
+    captures, CR, ultrasound, screenshots): a missing orientation is read as
+    axial (``DEFAULT_ORIENTATION``), a missing position as NaN, which
+    ``affine`` turns into dcm2niix's placeholder matrix. A value present but
+    malformed still raises ``InvalidFileError`` naming ``where`` + the field.
+
+    Examples
+    --------
+    >>> iop, ipp = plane(None, None, "sc.dcm")
+    >>> iop.tolist(), bool(np.isnan(ipp).all())
+    ([1.0, 0.0, 0.0, 0.0, 1.0, 0.0], True)
+    """
+    def read(value, n, field, default):
+        if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+            return default
+        return required_floats(value, n, path, where + field)
+
+    iop = read(orientation, 6, "ImageOrientationPatient", DEFAULT_ORIENTATION)
+    ipp = read(position, 3, "ImagePositionPatient", (np.nan, np.nan, np.nan))
+    return np.asarray(iop, dtype=np.float64), np.asarray(ipp, dtype=np.float64)
+
+
+#: The reason a multi-frame file whose frames change orientation is left out (as dcm2niix, its issue 894).
+ORIENTATION_VARIES = "the slice orientation varies between frames: not one volume (dcm2niix refuses it, issue 894)"
+
+
+def one_orientation(path, orientations):
+    """Raise ``InvalidFileError`` when the frames of one file change orientation (by more than 1e-4).
+
+    dcm2niix compares each ImageOrientationPatient it reads in a file with
+    the one before and refuses the whole file when one differs.
+    """
+    for before, after in zip(orientations, orientations[1:]):
+        if np.any(np.abs(np.asarray(before, np.float32) - np.asarray(after, np.float32)) > 1e-4):
+            raise file_error(path, "ImageOrientationPatient", list(after), ORIENTATION_VARIES)
+
+
+def placed(slices):
+    """False when the first image has no position (``plane``'s NaN): dcm2niix writes a placeholder matrix."""
+    return not np.isnan(np.asarray(slices[0].ipp, dtype=np.float64)).any()
 
 
 def _unit(v):
@@ -38,6 +87,8 @@ def arrange(slices):
     number, then frame). Raises ``InvalidFileError`` when positions repeat
     unequally (an incomplete 4-D series), naming a file of the short position.
     """
+    if not all(placed([s]) for s in slices):  # no positions: dcm2niix keeps its instance order, one volume
+        return sorted(slices, key=lambda s: (s.order, s.path)), len(slices), 1
     n = slices[0].normal if slices[0].normal is not None else normal(slices[0].iop)
     dist = np.array([float(np.dot(s.ipp, n)) for s in slices])
     order = np.argsort(dist, kind="stable")
@@ -74,6 +125,10 @@ def spacing_report(first_volume):
     s0 = first_volume[0]
     nz = len(first_volume)
     out = {"slice_spacing": None, "uneven_spacing": False, "missing_slices": 0, "gantry_tilt": 0.0, "warnings": []}
+    if not placed(first_volume):  # dcm2niix's placeholder matrix: codes 0, the voxel size kept in the qform
+        out["slice_spacing"] = s0.between or s0.thickness or 1.0
+        out.update(qform_code=0, sform_code=0, qform_zooms=(s0.spacing[1], s0.spacing[0], out["slice_spacing"]))
+        return out
     if nz < 2:
         out["slice_spacing"] = s0.between or s0.thickness or 1.0
         return out
@@ -102,9 +157,101 @@ def spacing_report(first_volume):
     return out
 
 
-def affine(first_volume, rows):
-    """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice)."""
+def gantry_tilt_degrees(first_ipp, last_ipp, iop):
+    """Signed gantry tilt (degrees) from the first and last slice positions, in float32 as dcm2niix.
+
+    Examples
+    --------
+    >>> round(gantry_tilt_degrees([0, 0, 0], [0, 3.5, 14], [1, 0, 0, 0, 1, 0]), 4)
+    -14.0362
+    """
+    f = np.float32
+    sv = (np.asarray(last_ipp, np.float64) - np.asarray(first_ipp, np.float64)).astype(f)
+    length = f(np.sqrt(f(sv[0] * sv[0] + sv[1] * sv[1] + sv[2] * sv[2])))
+    if length == 0:
+        return 0.0
+    sv = _largest_positive(sv)
+    n = _largest_positive(np.cross(np.asarray(iop[:3], f), np.asarray(iop[3:6], f)).astype(f))
+    len90 = f(np.sqrt(f(n[0] * n[0] + n[1] * n[1] + n[2] * n[2])))
+    cos_x = f(f(n[0] * sv[0] + n[1] * sv[1] + n[2] * sv[2]) / f(length * len90))
+    deg = f(np.degrees(np.arccos(np.clip(float(cos_x), -1.0, 1.0))))
+    if abs(float(cos_x) - 1.0) <= 1e-4 or abs(float(deg)) <= 1e-4:
+        return 0.0
+    sign = _largest(np.cross(sv, n).astype(f))
+    return float(-deg if sign > 0 else deg)
+
+
+def _largest(v):
+    """The component of largest magnitude (the first of ties), signed."""
+    big = v[0]
+    for x in v[1:]:
+        if abs(x) > abs(big):
+            big = x
+    return big
+
+
+def _largest_positive(v):
+    return v if _largest(v) >= 0 else -v
+
+
+def tilt_frame(first_volume):
+    """``(tilt degrees, slice step mm, origin LPS)`` of a sheared (gantry-tilted) stack, as dcm2niix builds it.
+
+    dcm2niix keeps the images in instance-number order when the steps
+    between them agree within 0.2 mm: the tilt is then measured from the
+    first and last instance, the step is their first distance times
+    cos(tilt), and a stack numbered against the normal is flipped with its
+    origin moved from the first instance along the normal, not to the
+    lowest slice's own position (the two differ by the shear). Otherwise it
+    sorts the images by position, and unless the lowest slice is also the
+    first instance, takes the tilt from its GantryDetectorTilt (0018,1120),
+    0 without one. The tilt is measured only
+    for CT, X-ray images or a header tilt; the step's axis is the normal.
+    """
     s0 = first_volume[0]
+    f = np.float32
+    n = normal(s0.iop)
+    ds = s0.ds
+    modality = str(ds.get("Modality") or "").strip().upper()
+    x_ray = ds.get("Exposure") is not None and not number(ds.get("EchoTime"), 0.0)
+    header_tilt = number(ds.get("GantryDetectorTilt"), 0.0)
+    by_instance = sorted(first_volume, key=lambda s: s.instance or 0)
+    measured = 0.0
+    if modality == "CT" or x_ray or header_tilt > 0:
+        measured = gantry_tilt_degrees(by_instance[0].ipp, by_instance[-1].ipp, s0.iop)
+    along = [float(np.dot(s.ipp, n)) for s in by_instance]
+    steps = np.diff(along)  # dcm2niix's intersliceDistanceSigned: the distance times cos(tilt), signed
+    sequential = len(steps) < 2 or bool(np.all(np.abs(steps - steps[0]) <= 0.2))
+    if sequential:
+        first, second, deg = by_instance[0], by_instance[1], measured
+    else:  # the lowest slice keeps the measured tilt only when it is the first instance too
+        first, second = s0, first_volume[1]
+        deg = measured if s0 is by_instance[0] else float(f(number(s0.ds.get("GantryDetectorTilt"), 0.0)))
+    diff = (np.asarray(second.ipp, f) - np.asarray(first.ipp, f)).astype(f)
+    dz = f(np.sqrt(f((diff * diff).sum(dtype=f))))
+    if deg:
+        dz = f(f(np.cos(float(f(deg)) * np.pi / 180)) * dz)  # cos in double, as C's float * M_PI
+    nominal = f(first.between or first.thickness or 0.0)  # dcm2niix keeps the header's spacing within 1e-4
+    if dz > 0 and abs(float(dz) - float(nominal)) <= 1e-4:
+        dz = nominal
+    origin = np.asarray(s0.ipp, np.float64)
+    if sequential and first is not s0:  # flipped: from the first instance, (nz - 1) steps down the normal
+        origin = np.asarray(first.ipp, np.float64) - (len(first_volume) - 1) * float(dz) * n
+    return deg, float(dz), origin
+
+
+def affine(first_volume, rows):
+    """The voxel-to-RAS+ affine of the stored layout (i = column, j = reversed row, k = sorted slice).
+
+    An image without position gets dcm2niix's placeholder: the identity with
+    y reversed (its ``noNaN``), then the rows flipped as every image.
+    """
+    s0 = first_volume[0]
+    if not placed(first_volume):
+        m = np.diag([1.0, -1.0, 1.0, 1.0])
+        m[:3, 3] += (rows - 1) * m[:3, 1]
+        m[:3, 1] *= -1
+        return m
     iop = np.asarray(s0.iop, dtype=np.float64)
     iop = np.concatenate([_unit(iop[:3]), _unit(iop[3:])])  # as dcm2niix: direction cosines made unit
     row_spacing, col_spacing = s0.spacing
@@ -113,6 +260,7 @@ def affine(first_volume, rows):
     m[:3, 1] = iop[3:] * row_spacing
     nz = len(first_volume)
     step = s0.between or s0.thickness
+    origin = s0.ipp
     if nz > 1 and s0.enhanced and step:
         # enhanced: the normal, signed by the frame order, times the nominal spacing
         n = normal(iop)
@@ -120,15 +268,18 @@ def affine(first_volume, rows):
     elif nz > 1 and s0.mosaic:
         m[:3, 2] = (first_volume[-1].ipp - s0.ipp) / (nz - 1)
     elif nz > 1:
-        # dcm2niix: the step from the first slice to the second; with gantry tilt, its projection on the normal
+        # dcm2niix: the step from the first slice to the second; with gantry tilt, along the normal (tilt_frame)
         step = first_volume[1].ipp - s0.ipp
         n = normal(iop)
         along = float(np.dot(step, n))
         tilted = np.linalg.norm(step - along * n) > 1e-3 * max(abs(along), 1e-6)
-        m[:3, 2] = n * along if tilted else step
+        m[:3, 2] = step
+        if tilted:
+            _, dz, origin = tilt_frame(first_volume)
+            m[:3, 2] = n * dz
     else:
         m[:3, 2] = normal(iop) * (s0.between or s0.thickness or 1.0)
-    m[:3, 3] = s0.ipp
+    m[:3, 3] = origin
     m[:2] *= -1  # LPS -> RAS
     m[:3, 3] += (rows - 1) * m[:3, 1]
     m[:3, 1] *= -1
@@ -155,26 +306,84 @@ def rotates_to_canonical(first_volume):
         return False
     if text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")):
         return False
+    if not placed(first_volume):  # no positions to compare: dcm2niix finds the slices equidistant
+        return True
     n = normal(first_volume[0].iop)
     along = np.array([float(np.dot(s.ipp, n)) for s in first_volume])
     steps = np.diff(along)
     return bool(np.all(np.abs(steps - steps[0]) <= abs(steps[0]) * 0.1))
 
 
+def closest_axes(aff):
+    """For each voxel axis, the world axis it runs closest to and the direction: nibabel's ``io_orientation``.
+
+    The columns of the rotation part, scaled to unit length, are replaced by
+    the nearest orthonormal matrix (SVD); then, from the voxel axis whose best
+    match is strongest to the weakest, each takes the world axis with its
+    largest component (which no other voxel axis may take afterwards), with
+    that component's sign. Returns a (3, 2) array of (world axis, +1 or -1);
+    NaN for an axis the affine collapses.
+
+    Examples
+    --------
+    >>> closest_axes(np.diag([-2.0, 2.0, 3.0, 1.0])).tolist()
+    [[0.0, -1.0], [1.0, 1.0], [2.0, 1.0]]
+    """
+    rzs = np.asarray(aff, dtype=np.float64)[:3, :3]
+    lengths = np.sqrt(np.sum(rzs * rzs, axis=0))
+    lengths[lengths == 0] = 1
+    left, values, right = np.linalg.svd(rzs / lengths, full_matrices=False)
+    keep = values > values.max() * 3 * np.finfo(values.dtype).eps
+    rotation = np.dot(left[:, keep], right[keep])
+    out = np.full((3, 2), np.nan)
+    for axis in np.argsort(np.min(-(rotation ** 2), axis=0), kind="stable"):
+        column = rotation[:, axis]
+        if np.allclose(column, 0):
+            continue
+        world = int(np.argmax(np.abs(column)))
+        out[axis] = world, -1.0 if column[world] < 0 else 1.0
+        rotation[world, :] = 0
+    return out
+
+
+def unflipped(stored, aff):
+    """The stack in DICOM row order, as dcm2niix leaves a 3-D acquisition without position.
+
+    Its turn to RAS+ stands in for the row flip, and with sform and qform
+    codes 0 it turns nothing: the rows stay as stored in the file.
+    """
+    out = aff.copy()
+    out[:3, 3] += (stored.shape[1] - 1) * aff[:3, 1]
+    out[:3, 1] *= -1
+    return stored[:, ::-1], out
+
+
 def to_closest_canonical(stored, aff):
     """Reorder axes and flip so the affine is closest to RAS+ (dcm2niix does this for 3-D acquisitions).
 
-    Returns the reordered view of the first three axes and the matching affine.
-    """
-    from nibabel.orientations import inv_ornt_aff, io_orientation
+    Returns the reordered view of the first three axes and the matching
+    affine: ``aff`` times the map from new voxel indices to old ones (the
+    flips' offsets are the axis lengths less one), the affine nibabel's
+    ``as_closest_canonical`` gives.
 
-    ornt = io_orientation(aff)
-    if (ornt == [[0, 1], [1, 1], [2, 1]]).all():
+    Examples
+    --------
+    >>> arr, aff = to_closest_canonical(np.arange(24).reshape(2, 3, 4), np.diag([-2.0, 2.0, 3.0, 1.0]))
+    >>> arr.shape, arr[0, 0, 0], aff[0].tolist()
+    ((2, 3, 4), 12, [2.0, 0.0, 0.0, -2.0])
+    """
+    axes = closest_axes(aff)
+    if np.isnan(axes).any() or (axes == [[0, 1], [1, 1], [2, 1]]).all():
         return stored, aff
     arr = stored
-    for axis, (_, flip) in enumerate(ornt):
+    for axis, (_, flip) in enumerate(axes):
         if flip < 0:
             arr = np.flip(arr, axis)
-    order = np.argsort(ornt[:, 0]).tolist()
+    order = np.argsort(axes[:, 0]).tolist()
     arr = arr.transpose(order + list(range(3, arr.ndim)))
-    return arr, aff @ inv_ornt_aff(ornt, stored.shape[:3])
+    # new voxel index -> old: a row a column of a reordering, then the flips about the axes' centres
+    reorder = np.eye(4)[[int(v) for v in axes[:, 0]] + [3], :]
+    flips = np.diag(list(axes[:, 1]) + [1.0])
+    centre = -(np.array(stored.shape[:3]) - 1) / 2.0
+    flips[:3, 3] = axes[:, 1] * centre - centre
+    return arr, aff @ np.dot(flips, reorder)

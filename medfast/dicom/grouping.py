@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import canon, philips
+from . import canon, philips, siemens
 from .series import derived_image
 from .values import VENDORS, atof as _atof, integer, number, strings, text, vendor_key
 
@@ -137,7 +137,7 @@ class FileSet:
         self.modality = modality[:2] if modality[:2] in _MODALITIES else ("SEG" if modality == "SEG" else "")
         sop = text(ds.get("SOPClassUID"))
         self.derived = derived_image(image_type) or sop.startswith(_DERIVED_SOP)
-        self.no_rf = self.vendor == "Siemens" and "NOISE" in text(ds.get((0x0021, 0x1175))).upper().split("\\")
+        self.no_rf = self.vendor == "Siemens" and siemens.is_no_rf(ds)
         self.series_number = s.series_number
         self.study_uid = text(ds.get("StudyInstanceUID"))
         self.date_time = _atof(ds.get("StudyDate")) * 1_000_000 + _atof(ds.get("StudyTime"))
@@ -215,14 +215,18 @@ def _frame_key(s):
     return (s.echo_number, echo_time, s.component, bool(s.fieldmap_hz), s.rows, s.cols, s.bits)
 
 
-def _split_frames(members):
-    """A set's slices by ``_frame_key``, then by orientation (frames of an enhanced file may differ)."""
+def _split_frames(members, any_orientation=False):
+    """A set's slices by ``_frame_key``, then by orientation (frames of an enhanced file may differ).
+
+    ``any_orientation``: the set was stacked whatever its orientation (X-ray
+    images with -m 2, or -m y): classic files stay one stack, as dcm2niix.
+    """
     buckets = {}
     for s in members:
         stacks = buckets.setdefault(_frame_key(s), [])
         iop = np.asarray(s.iop)
         for ref, found in stacks:
-            if np.all(np.abs(ref - iop) <= _ORIENT_TOL):
+            if np.all(np.abs(ref - iop) <= _ORIENT_TOL) or (any_orientation and not s.enhanced):
                 found.append(s)
                 break
         else:
@@ -244,7 +248,7 @@ def _multi_volume(slices):
 
 
 def group(slices, merge=MERGE_AUTO, merge_coils=True, ignore_uid=False):
-    """Split ``Slice`` records into stacks as dcm2niix does, in order of series number then first appearance.
+    """Split ``Slice`` records into stacks as dcm2niix does, in its conversion order (``conversion_order``).
 
     Each slice's ``stack_flags`` is set to ``(multi_echo, non_parallel,
     coil_varies)`` of its set, the flags dcm2niix's names follow.
@@ -298,8 +302,9 @@ def group(slices, merge=MERGE_AUTO, merge_coils=True, ignore_uid=False):
                 for j in waiting:
                     placed[j] = True
             flags = [a or b for a, b in zip(flags, met)]
+            any_orientation = merge == MERGE_YES or (merge == MERGE_AUTO and rep.x_ray)
             for chosen in sets:
-                stacks = _split_frames(chosen)
+                stacks = _split_frames(chosen, any_orientation)
                 # volumes of one file at several echo times: multi-echo too (dcm2niix's saveDcm2Nii)
                 echoes = len({(m[0].echo_number, None if m[0].echo_time is None else round(m[0].echo_time, 4))
                               for m in stacks}) > 1
@@ -307,8 +312,53 @@ def group(slices, merge=MERGE_AUTO, merge_coils=True, ignore_uid=False):
                     for s in members:
                         s.stack_flags = (flags[0] or echoes, flags[1], flags[2])
                 out += stacks
-    out.sort(key=lambda members: members[0].series_number)
+    rank = _ReaddirRank()
+    out.sort(key=lambda members: (conversion_order(members[0].series_uid, members[0].series_number),
+                                  min(rank(m.path) for m in members)))
     return out
+
+
+def conversion_order(series_uid, series_number):
+    """dcm2niix's sort key of a series: the CRC-32 of its SeriesInstanceUID (its number when it has none).
+
+    dcm2niix converts series in this order, so when two series get the same
+    output name the first converted keeps it and the next ones get ``a``,
+    ``b``, ... (images of one series: in the order their first file comes).
+
+    Examples
+    --------
+    >>> conversion_order("1.2.3", 7) == __import__("zlib").crc32(b"1.2.3"), conversion_order("", 7), conversion_order("", 0)
+    (True, 7, 1)
+    """
+    import zlib
+
+    if series_uid:
+        return zlib.crc32(series_uid.encode("latin-1", "replace"))
+    return series_number if series_number >= 1 else 1
+
+
+class _ReaddirRank:
+    """A file's place in the order dcm2niix finds files: its folder, then the folder's directory-listing order.
+
+    dcm2niix lists folders unsorted (readdir order), so among stacks of one
+    series it converts first the one whose file the listing gives first.
+    """
+
+    def __init__(self):
+        self._folders = {}
+
+    def __call__(self, path):
+        import os
+
+        folder, name = os.path.split(os.fspath(path))
+        order = self._folders.get(folder)
+        if order is None:
+            try:
+                order = {n: i for i, n in enumerate(os.listdir(folder or "."))}
+            except OSError:
+                order = {}
+            self._folders[folder] = order
+        return folder, order.get(name, len(order))
 
 
 def varies(groups):

@@ -1,4 +1,4 @@
-"""Philips private values: the precise floating-point scaling of stored values.
+"""Philips private values: the precise floating-point scaling of stored values, derived diffusion frames.
 
 Philips stores a private scale slope (2005,100E) beside the display
 RescaleSlope/Intercept. dcm2niix's default (``-p y``) converts to the
@@ -11,6 +11,22 @@ import numpy as np
 from . import values
 
 SCALE_SLOPE = (0x2005, 0x100E)
+#: The b-value dcm2niix gives an enhanced file's isotropic (trace) frame, whatever the header says.
+ISOTROPIC_B = 2000.0
+
+
+def is_isotropic_frame(header, diffusion_item):
+    """True for a Philips frame whose MR Diffusion item says DiffusionDirectionality ISOTROPIC (a trace image).
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> is_isotropic_frame(ValuesHeader({"Manufacturer": "Philips"}), ValuesHeader({"DiffusionDirectionality": "ISOTROPIC"}))
+    True
+    """
+    if values.vendor_key(header.get("Manufacturer")) != "PH":
+        return False
+    return values.text(diffusion_item.get("DiffusionDirectionality")).strip().upper() == "ISOTROPIC"
 
 
 def precise_scale(slope, inter, scale):

@@ -525,22 +525,11 @@ def _encapsulated(header, src, frame=None):
 
     ``src`` is the dataset (pixel_array) or the encapsulated bytes (decode_into).
     """
-    from ._pydicom import ensure
-
-    ensure()
-    from pydicom.pixels import get_decoder
     from pydicom.uid import RLELossless
 
-    try:
-        decoder = get_decoder(header.transfer_syntax)
-    except NotImplementedError as err:
-        import pydicom
-
-        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax,
-                         f"no decoder for this transfer syntax in pydicom {pydicom.__version__}", UnsupportedError) from err
-    if not decoder.is_available:
-        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax,
-                         f"no decoder installed: {_install_hint(decoder.missing_dependencies)}", UnsupportedError)
+    decoder, problem = _decoder(header.transfer_syntax)
+    if problem:
+        raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, problem, UnsupportedError)
     plugin = ""
     if header.transfer_syntax not in _DCT_LOSSY:
         # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG
@@ -560,6 +549,45 @@ def _encapsulated(header, src, frame=None):
             return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
     except (RuntimeError, struct.error, StopIteration) as err:  # every plugin failed; fragments past the end or too few
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
+
+
+def _decoder(syntax):
+    """``(pydicom's decoder, '')`` for an encapsulated transfer syntax, or ``(None, why it cannot be decoded here)``."""
+    from ._pydicom import ensure
+
+    ensure()
+    import pydicom
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        return None, f"no decoder for this transfer syntax in pydicom {pydicom.__version__}"
+    if not decoder.is_available:
+        return None, f"no decoder installed: {_install_hint(decoder.missing_dependencies)}"
+    return decoder, ""
+
+
+@functools.lru_cache(maxsize=64)
+def undecodable(syntax):
+    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
+
+    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
+    any other needs a pydicom decoder plugin that is installed.
+
+    Examples
+    --------
+    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.840.10008.1.2.4.100")[:50]
+    ('', 'no decoder for this transfer syntax in pydicom 3.0')
+    """
+    if not syntax or syntax in _NEEDS_NO_DECODER:
+        return ""
+    return _decoder(syntax)[1]
+
+
+# Native, deflated (inflated by pydicom's reader) and RLE (medfast's own kernel): no plugin needed.
+_NEEDS_NO_DECODER = frozenset(("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+                               "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.5"))
 
 
 def _install_hint(missing):

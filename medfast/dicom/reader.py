@@ -1,7 +1,6 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
-import functools
 import os
 import weakref
 
@@ -11,6 +10,7 @@ from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, series, walk
+from .pixels import undecodable
 from .header import DatasetHeader, as_header
 from .values import integer, number, text
 
@@ -18,12 +18,14 @@ from .values import integer, number, text
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
 RGB24 = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _NATIVE = {"1.2.840.10008.1.2": "<", "1.2.840.10008.1.2.1": "<", "1.2.840.10008.1.2.2": ">"}
-_DEFLATED, _RLE = "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.5"
 _ENCAPSULATED_LENGTH = 0xFFFFFFFF
 
 
 def _workers():
     return min(32, (os.cpu_count() or 1) + 2)
+
+
+_CHUNK = 32  # files a task of the header pass
 
 
 # The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
@@ -48,15 +50,38 @@ def header_of(path):
     return found
 
 
+# pydicom's Image Storage SOP classes: those under 1.2.840.10008.5.1.4.1.1 in these families (the next UID
+# component), and two print classes (tests/dicom/test_read_dicom.py holds the table to pydicom's dictionary)
+_IMAGE_FAMILIES = frozenset({"1", "2", "3", "4", "5", "6", "7", "12", "13", "14", "20", "77", "128", "130", "481", "501",
+                             "601"})
+_IMAGE_PRINT_CLASSES = ("1.2.840.10008.5.1.1.29", "1.2.840.10008.5.1.1.30")
+_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
+
+
+def may_be_image_class(uid):
+    """False for a SOP class that is none of pydicom's Image Storage classes (a report, a presentation state ...).
+
+    Examples
+    --------
+    >>> may_be_image_class("1.2.840.10008.5.1.4.1.1.4"), may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")
+    (True, False)
+    """
+    if uid in _IMAGE_PRINT_CLASSES:
+        return True
+    return uid.startswith(_STORAGE_ROOT) and uid[len(_STORAGE_ROOT):].split(".")[0] in _IMAGE_FAMILIES
+
+
 def _not_an_image(path, header):
     """None for a file without pixels (DICOMDIR, presentation state, report, raw data); an error for an image without them."""
+    sop_class = header.get("SOPClassUID")
+    if isinstance(sop_class, str) and sop_class and not may_be_image_class(sop_class):
+        return None  # no need of pydicom's names (importing pydicom is most of a small conversion's time)
     _pydicom.ensure()
     import pydicom
     from pydicom.uid import UID
 
-    sop_class = header.get("SOPClassUID")
-    if not sop_class:  # a rare file: its meta group may still name the class (read_file_meta_info takes no file)
-        with reading(path), BoundedFile(path) as f:
+    if not sop_class:  # a rare file (a DICOMDIR): its meta group may still name the class
+        with reading(path), BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
             meta = getattr(pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]), "file_meta", None)
         sop_class = meta.get("MediaStorageSOPClassUID") if meta is not None else None
     if isinstance(sop_class, str) and sop_class:
@@ -83,30 +108,6 @@ def _full_header(path):
                 del ds[keyword]
     header = DatasetHeader(ds, path)
     return header if image else _not_an_image(path, header)
-
-
-@functools.lru_cache(maxsize=None)
-def undecodable(syntax):
-    """Why this environment cannot decode pixels of transfer syntax ``syntax`` ('' when it can).
-
-    Uncompressed and deflated syntaxes need no decoder, RLE has medfast's own;
-    any other needs a pydicom decoder plugin that is installed.
-
-    Examples
-    --------
-    >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.3.4")
-    ('', 'no pixel decoder for this transfer syntax')
-    """
-    if not syntax or syntax in _NATIVE or syntax in (_DEFLATED, _RLE):
-        return ""
-    _pydicom.ensure()
-    from pydicom.pixels import get_decoder
-
-    try:
-        decoder = get_decoder(syntax)
-    except NotImplementedError:
-        return "no pixel decoder for this transfer syntax"
-    return "" if decoder.is_available else "decoder needs: " + "; ".join(decoder.missing_dependencies)
 
 
 def _source(path, pixels=False):
@@ -166,11 +167,10 @@ def _raw_layout(s, mosaic=False):
     return stored, bits, high
 
 
-def _place_native(s, layout, out, index, scratch, frame):
-    """Read one file's pixel bytes and place them, decoded, in ``out[index]`` with the rows reversed.
+def _place_native(s, layout, out, index, scratch):
+    """Read one file's pixel bytes and decode them into ``out[index]``, rows reversed (NIfTI's), in one pass.
 
-    ``scratch`` (raw bytes) and ``frame`` (one decoded frame, shape (1, rows, cols)) are the
-    calling thread's buffers, reused from file to file.
+    ``scratch`` is the calling thread's buffer for the raw bytes, reused from file to file.
     """
     from ..kernels import place_frame
 
@@ -186,9 +186,9 @@ def _place_native(s, layout, out, index, scratch, frame):
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
-    place_frame(target, 0, frame, 0, stored_dtype=stored, bits_stored=bits, high_bit=high,
-                slope=slope, intercept=inter)
-    np.copyto(out[index], frame[0, ::-1])  # NIfTI rows run bottom-up
+    place_frame(target, 0, out, index, stored_dtype=stored, bits_stored=bits, high_bit=high,
+                slope=slope, intercept=inter, flip_rows=True)
+    frame = out[index]
     return frame.min(), frame.max()  # while the frame is in cache: spares Volume.array a pass
 
 
@@ -292,9 +292,8 @@ def _fill(ordered, varies):
 
     def run_fast(chunk):
         scratch = bytearray(scratch_size)
-        frame = np.empty((1, s0.rows, s0.cols), out.dtype)
         for index, s, layout in chunk:
-            ranges[index] = _place_native(s, layout, out, index, scratch, frame)
+            ranges[index] = _place_native(s, layout, out, index, scratch)
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
@@ -385,7 +384,8 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         _KEPT.update(meta["headers"])
         stored, part_aff = _to_nifti_layout(pixels, nz, part_nt), aff
         if part_nt == 1 and geometry.rotates_to_canonical(part[:nz]):
-            stored, part_aff = geometry.to_closest_canonical(stored, aff)
+            turn = geometry.to_closest_canonical if geometry.placed(part) else geometry.unflipped
+            stored, part_aff = turn(stored, aff)
             meta["reoriented"] = True
         # the typed timing fields (what every writer reads): TR in s, from the functional groups when
         # the top level has none (enhanced files), 0 when the series has none, as dcm2niix's pixdim[4]
@@ -426,9 +426,11 @@ def _sources(files, skipped, pixels=False):
                 raise
             return err
 
-    # the kernel releases the GIL while it walks, so files are read and walked in parallel
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        found = list(pool.map(one, files))
+    # the kernel releases the GIL while it walks, so files are read and walked in parallel; in chunks, as a task a
+    # file costs as much as a header
+    chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    with ThreadPoolExecutor(max_workers=min(_workers(), len(chunks)) or 1) as pool:
+        found = [got for chunk in pool.map(lambda chunk: [one(path) for path in chunk], chunks) for got in chunk]
     not_dicom = sum(isinstance(got, NotPart10) for got in found)
     for path, got in zip(files, found):
         if isinstance(got, MedfastError):
@@ -436,7 +438,8 @@ def _sources(files, skipped, pixels=False):
     return [got for got in found if got is not None and not isinstance(got, (MedfastError, NotPart10))], not_dicom
 
 
-def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO):
+def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
+               merge_coils=True, ignore_series_uid=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -454,6 +457,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         dcm2niix's ``-m``: ``grouping.MERGE_AUTO`` (2, the default) stacks
         images of a series whatever their exposure only for CT and X-ray,
         ``MERGE_YES`` (1) for every modality, ``MERGE_NO`` (0) never.
+    merge_coils : bool
+        False as ``-m o``: images of different receive coils are not stacked.
+    ignore_series_uid : bool
+        True as an explicit ``-m 2``: a series is its number, whatever its SeriesInstanceUIDs.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -498,7 +505,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             if skipped is None:
                 raise
             skipped.append((found[0], str(err)))
-    groups = grouping.group(slices, merge)
+    groups = grouping.group(slices, merge, merge_coils, ignore_series_uid)
     flags = grouping.varies(groups)
     echoes = grouping.echo_numbers(groups)
     vols = []

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _kernels
 from ..errors import InvalidArgumentError, InvalidFileError, file_error, reading
 from . import _dictionary
-from .scanned import ScannedFile, ScannedHeader, count_fallback
+from .scanned import Record, ScannedFile, ScannedHeader, count_fallback
 
 __all__ = ["DEFAULT_TAGS", "Header", "Scanned", "read_header", "scan"]
 
@@ -46,8 +46,22 @@ DEFAULT_TAGS = (
     "ProtocolName", "SeriesDescription", "DiffusionBValue",
     # what dcm2niix's isSameSet compares too (medfast.dicom.grouping)
     "Exposure", "SequenceName", "ReceiveCoilName", "ComplexImageComponent", "NumberOfAverages", "ScanningSequence",
-    "ImageComments", "DiffusionGradientOrientation",
+    "ImageComments", "DiffusionGradientOrientation", "GantryDetectorTilt",
 )
+
+#: What each file is asked for besides: the tags of ``Record`` (decoded in one kernel call as the file is read).
+RECORD_TAGS = DEFAULT_TAGS + (
+    "SpecificCharacterSet", "PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence",
+    "ImagesInAcquisition", "NumberOfSlices", "MRAcquisitionType", "EchoPlanarPulseSequence",
+)
+#: The private tags the vendor rules read from each file (``series``, ``grouping``, ``ge``, ``philips``,
+#: ``siemens``), and their private creators: the record finds their rows, their values decode when asked.
+RECORD_PRIVATE = (
+    0x00190010, 0x0019109C, 0x0019109E, 0x001910B3, 0x00210010, 0x00211175, 0x0021104F, 0x00290010, 0x00290011,
+    0x00290012, 0x00291010, 0x00291110, 0x00291210, 0x00430010, 0x0043102F, 0x0043107C, 0x00510010, 0x0051100F,
+    0x20010010, 0x20011008, 0x20050010, 0x2005100E, 0x200510A0, 0x2005106F, 0x2005140F, 0x20051429,
+)
+_RECORD = Record(RECORD_TAGS + RECORD_PRIVATE)
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -224,11 +238,12 @@ def _walk(fd, data, start, explicit, big, meta_only):
 
 def _read_part10(fd, path, data):
     status, table, stop, data = _walk(fd, data, 132, True, False, True)
-    ts_rows = table[(table[:, 0] == _TS_TAG) & (table[:, 4] == -1)]
-    if status != _END_OF_GROUP or not len(ts_rows):
+    ts = None
+    for tag, _, offset, length, parent, _, _ in table.tolist():  # the meta group: a few rows
+        if tag == _TS_TAG and parent == -1:
+            ts = data[offset:offset + length].decode("latin-1").rstrip("\x00 ")
+    if status != _END_OF_GROUP or ts is None:
         raise _Fallback  # no data set, no transfer syntax, or an odd meta group
-    offset, length = int(ts_rows[-1, 2]), int(ts_rows[-1, 3])
-    ts = data[offset:offset + length].decode("latin-1").rstrip("\x00 ")
     start = int(stop[0])
     if ts == IMPLICIT_LE:
         explicit, big = False, False
@@ -241,7 +256,7 @@ def _read_part10(fd, path, data):
     first = data[start:start + 6]
     # pydicom switches encoding when the first element disagrees with the transfer syntax,
     # and reads a command group (0000) implicitly.
-    if len(first) < 6 or first[:2] == b"\x00\x00" or all(0x40 < c < 0x5B for c in first[4:6]) != explicit:
+    if len(first) < 6 or first[:2] == b"\x00\x00" or (first[4:6].isalpha() and first[4:6].isupper()) != explicit:
         raise _Fallback
     status, table, stop, data = _walk(fd, data, start, explicit, big, False)
     if status == _FOUND_PIXELS:
@@ -251,10 +266,10 @@ def _read_part10(fd, path, data):
         pixel_offset, pixel_length, end = -1, 0, len(data)
     else:
         raise _Fallback
-    top = np.flatnonzero(table[:, 4] == -1)
-    children = dict(zip(table[top, 0].tolist(), top.tolist()))
     file = ScannedFile(path, data[:end], memoryview(table.tobytes()).cast("q"), not big)  # no rows: still a view
-    return Scanned(path, ts, pixel_offset, pixel_length, ScannedHeader(file, children=children), False)
+    header = ScannedHeader(file)
+    header.prime(_RECORD, *_RECORD.decode(data, table, big))
+    return Scanned(path, ts, pixel_offset, pixel_length, header, False)
 
 
 # ---- the pydicom fallback ---------------------------------------------------

@@ -16,8 +16,11 @@ from __future__ import annotations
 import struct
 import threading
 
+import numpy as np
+
+from .. import _kernels
 from . import _dictionary
-from .header import Header, as_header
+from .header import PER_FRAME, SHARED, Header, as_header, tag_of
 
 #: How often pydicom answered instead of the scan: whole files, and single values.
 FALLBACKS = {"files": 0, "values": 0}
@@ -191,6 +194,114 @@ def _encoding(charset):
     return codec if codec is not None and len(terms) == 1 else None
 
 
+# ---- the record: the values every file is asked for, decoded in one kernel call ------------------
+
+_FLOATS, _INTEGERS, _SPLIT, _WHOLE, _ELSEWHERE, _FILE_VR = range(6)  # how the record holds a tag's value
+_KINDS = {"DS": _FLOATS, "FL": _FLOATS, "FD": _FLOATS, "IS": _INTEGERS, "US": _INTEGERS, "SS": _INTEGERS,
+          "UL": _INTEGERS, "SL": _INTEGERS, "AS": _SPLIT, "CS": _SPLIT, "DA": _SPLIT, "DT": _SPLIT, "TM": _SPLIT,
+          "UI": _SPLIT, "LO": _SPLIT, "SH": _SPLIT, "LT": _WHOLE, "ST": _WHOLE, "UT": _WHOLE}
+_WIDTH = 6  # numbers a tag may hold in the record (ImageOrientationPatient's six); more: decoded by _decode
+
+
+class Record:
+    """The public tags every file is asked for (grouping, sorting, geometry), decoded by one ``decode_values`` call.
+
+    The kernel finds their rows in one pass over the top-level rows and
+    decodes numbers and plain ASCII text; ``ScannedHeader.prime`` turns its
+    output into the header's values, the values ``_decode`` would give. The
+    rest (sequences, other text) is left to ``_decode``.
+
+    Examples
+    --------
+    >>> record = Record(("Rows", "PixelSpacing", "Modality"))
+    >>> [hex(t) for t in record.tags], record.first.tolist()
+    (['0x80060', '0x280010', '0x280030'], [0, 0, 6, 12])
+    """
+
+    def __init__(self, keywords, ordered=True):
+        tags = sorted({tag_of(k) for k in keywords}) if ordered else [tag_of(k) for k in keywords]
+        names = [dictionary_vr(tag) for tag in tags]
+        # a private tag: the VR the file gives (explicit VR files; pydicom's too but for UN)
+        kinds = [_FILE_VR if (tag >> 16) & 1 else _KINDS.get(vr, _ELSEWHERE) for tag, vr in zip(tags, names)]
+        widths = [_WIDTH if kind in (_FLOATS, _INTEGERS, _FILE_VR) else 0 for kind in kinds]
+        self.tags = np.array(tags, np.int64)
+        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind not in (_ELSEWHERE, _FILE_VR) else 0
+                             for vr, kind in zip(names, kinds)], np.int64)
+        if any(kind == _ELSEWHERE and vr is None for kind, vr in zip(kinds, names)):
+            raise ValueError("Record: a public tag without a VR in the dictionary")
+        self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+        self.entries = sum(kind in (_SPLIT, _WHOLE, _FILE_VR) for kind in kinds)  # text entries a record
+        entry = iter(range(len(tags)))  # a tag's entry in the kernel's text (text VRs and the file's VR)
+        # per tag: (tag, VR, where its value is: (first number, text entry) for the file's VR, how it is held)
+        self.plan = [(tag, vr, (int(at), next(entry)) if kind == _FILE_VR else next(entry) if kind in (_SPLIT, _WHOLE)
+                      else int(at), kind) for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
+
+    def decode(self, data, table, big_endian):
+        """``(rows, counts, numbers, texts)`` as lists: the kernel's output for one file's header bytes and table."""
+        n = len(self.plan)
+        rows, counts, numbers = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(int(self.first[-1]))
+        text = np.empty(len(data) + n, np.uint8)
+        used = _kernels.decode_values(data, table, big_endian, self.tags, self.vrs, self.first, rows, counts, numbers,
+                                      text)
+        return rows.tolist(), counts.tolist(), numbers.tolist(), text[:used].tobytes().decode("ascii").split("\0")
+
+
+class ItemsRecord:
+    """Values read from the first item of sequences inside items (the functional groups of every frame) in one
+    ``decode_items`` call: ``pairs`` of (sequence tag, tag), grouped by sequence.
+
+    Examples
+    --------
+    >>> record = ItemsRecord([(0x00209113, 0x00200032), (0x00289110, 0x00280030), (0x00289110, 0x00180050)])
+    >>> [(hex(seq), len(plan.plan)) for seq, _, plan in record.groups]
+    [('0x209113', 1), ('0x289110', 2)]
+    """
+
+    class _Plan:
+        __slots__ = ("plan",)
+
+    def __init__(self, pairs):
+        pairs = sorted(set(pairs))
+        self.seqs = np.array([seq for seq, _ in pairs], np.int64)
+        flat = Record([tag for _, tag in pairs], ordered=False)
+        self.tags, self.vrs, self.first = np.array([tag for _, tag in pairs], np.int64), flat.vrs, flat.first
+        self.entries = flat.entries
+        self.groups = []  # (sequence tag, (first, last + 1) in pairs, the plan ScannedHeader.prime takes)
+        for k, (seq, _) in enumerate(pairs):
+            if not self.groups or self.groups[-1][0] != seq:
+                self.groups.append((seq, [k, k], self._Plan()))
+            self.groups[-1][1][1] = k + 1
+        for _, (a, b), plan in self.groups:
+            plan.plan = flat.plan[a:b]
+
+    def decode(self, data, table, big_endian, items):
+        """``(seq_rows, rows, counts, numbers, texts)``: lists a row an item (texts: ``entries`` each)."""
+        m, nk = len(items), len(self.tags)
+        seq_rows, rows, counts = (np.empty((m, nk), np.int64) for _ in range(3))
+        numbers, text = np.empty((m, int(self.first[-1]))), np.empty(len(data) + m * nk, np.uint8)
+        used = _kernels.decode_items(data, table, big_endian, np.array(items, np.int64), self.seqs, self.tags,
+                                     self.vrs, self.first, seq_rows, rows, counts, numbers, text)
+        texts = text[:used].tobytes().decode("ascii").split("\0")
+        e = self.entries
+        return (seq_rows.tolist(), rows.tolist(), counts.tolist(), numbers.tolist(),
+                [texts[i * e:(i + 1) * e] for i in range(m)])
+
+
+_FRAMES = None  # the ItemsRecord of the functional groups (medfast.dicom.enhanced's), made at the first use
+
+
+def _frame_record():
+    global _FRAMES
+    if _FRAMES is None:
+        from . import enhanced
+
+        pairs = [(tag_of(group), tag_of(keyword)) for group, keywords in enhanced._GROUPS.items() for keyword in keywords]
+        classic = tag_of(enhanced._PHILIPS_PER_FRAME)
+        pairs += [(classic, tag_of(k)) for k in (*enhanced._PHILIPS_CLASSIC, *enhanced._PHILIPS_PRIVATE.values())]
+        _FRAMES = ItemsRecord(pairs)
+    return _FRAMES
+
+
 # ---- the header -------------------------------------------------------------------------------
 
 class ScannedFile:
@@ -200,12 +311,33 @@ class ScannedFile:
     indexing it makes one int, where converting the table to lists made thousands.
     """
 
-    __slots__ = ("path", "data", "rows", "little", "parsed", "lock")
+    __slots__ = ("path", "data", "rows", "little", "parsed", "lock", "_row_order")
 
     def __init__(self, path, data, rows, little):
         self.path, self.data, self.rows, self.little = path, data, rows, little
         self.parsed = None  # pydicom's parse, read when a value needs it
         self.lock = threading.Lock()
+        self._row_order = None
+
+    def walk_is_row_order(self):
+        """True when ``ScannedHeader.walk`` meets the elements in the order of the table's rows.
+
+        That is: explicit VR (no VR from a dictionary), the tags of every
+        level strictly ascending (the walk sorts them, and keeps one of a
+        repeated tag), no UN (it may turn out a sequence pydicom parses) and
+        no sequence whose items were left to pydicom.
+        """
+        if self._row_order is None:
+            table = np.frombuffer(self.rows, np.int64).reshape(-1, 7)
+            n = len(table)
+            flags, vr, nxt = table[:, FLAGS], table[:, VR], table[:, END]
+            has_next = (nxt < n) & ~(flags & ITEM).astype(bool)
+            has_next[has_next] = table[nxt[has_next], PARENT] == table[has_next, PARENT]
+            self._row_order = bool(
+                not (flags & IMPLICIT).any() and not (vr == _VR_UN).any()
+                and not ((vr == _VR_SQ) & ~(flags & CONTAINER).astype(bool) & (table[:, LENGTH] > 0)).any()
+                and (table[nxt[has_next], TAG] > table[has_next, TAG]).all())
+        return self._row_order
 
     def __reduce__(self):  # a volume's headers travel to other processes (bulk, Dask): bytes, not views or locks
         return _restore_file, (self.path, self.data, self.rows.tobytes(), self.little)
@@ -244,12 +376,13 @@ class ScannedHeader(Header):
     ('ScannedHeader', (0.661468, 0.661468), 128, False)
     """
 
-    __slots__ = ("file", "row", "parent", "_children", "_values", "_items", "_encoding", "_last")
+    __slots__ = ("file", "row", "parent", "_children", "_located", "_values", "_items", "_encoding", "_last")
 
     def __init__(self, file, row=-1, parent=None, children=None):
         super().__init__(file.path)
         self.file, self.row, self.parent = file, row, parent
         self._children = children  # tag -> row, the last of a repeated tag (as pydicom keeps it)
+        self._located = _NOTHING  # tag -> row of the record's tags left undecoded: no need of children() for them
         self._values = {}
         self._items = {}
         self._encoding = False  # not looked up yet
@@ -259,6 +392,10 @@ class ScannedHeader(Header):
 
     def children(self):
         """tag -> row of this data set's elements."""
+        if self._children is None and self.row < 0:  # the data set: its rows are those without a parent
+            table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+            top = np.flatnonzero(table[:, PARENT] == -1)
+            self._children = dict(zip(table[top, TAG].tolist(), top.tolist()))
         if self._children is None:
             rows, found = self.file.rows, {}
             r, end = self.row + 1, rows[7 * self.row + END] if self.row >= 0 else len(rows) // 7
@@ -310,8 +447,8 @@ class ScannedHeader(Header):
     def encoding(self):
         """The Python codec of the Specific Character Set in force here (None: only ASCII is decoded here)."""
         if self._encoding is False:
-            if _SPECIFIC_CHARACTER_SET in self.children():
-                self._encoding = None  # while its own value is read (a text VR asks again): ASCII only
+            self._encoding = None  # while its own value is read (a text VR asks again): ASCII only
+            if self._element(_SPECIFIC_CHARACTER_SET) is not None:
                 self._encoding = _encoding(self._value_of(_SPECIFIC_CHARACTER_SET) or "")
             else:
                 self._encoding = self.parent.encoding() if self.parent is not None else "iso8859"
@@ -346,6 +483,32 @@ class ScannedHeader(Header):
                 raise
             return vr, _multitext(raw, file.little, self.encoding())  # not numbers: pydicom retries as SH first
 
+    def prime(self, record, rows, counts, numbers, texts):
+        """Take the values of ``record``'s tags from ``Record.decode``'s output; those it left out stay to ``_element``."""
+        store, located = self._values, {}
+        for (tag, vr, at, kind), row, count in zip(record.plan, rows, counts):
+            if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
+                vr = VR_NAMES[self.file.rows[7 * row + VR]]
+                kind = _KINDS[vr]
+                at = at[1] if kind >= _SPLIT else at[0]
+            if row < 0:
+                store[tag] = None
+            elif count == 1:
+                value = texts[at] if kind >= _SPLIT else numbers[at]
+                store[tag] = (vr, int(value) if kind == _INTEGERS else value)
+            elif count > 1:
+                if kind == _SPLIT:
+                    store[tag] = (vr, tuple(texts[at].split("\\")))
+                else:
+                    values = numbers[at:at + count]
+                    store[tag] = (vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values))
+            elif count == 0:
+                store[tag] = (vr, EMPTY[vr])
+            else:
+                located[tag] = row
+        if located:
+            self._located = located
+
     # ---- pydicom, where the rules above stop -------------------------------------------------
 
     def _dataset_header(self):
@@ -366,11 +529,27 @@ class ScannedHeader(Header):
 
     # ---- the primitives ----------------------------------------------------------------------
 
+    def get(self, key, default=None):  # Header.get with the decoded values looked at first: the rules' hot path
+        tag = key if key.__class__ is int else tag_of(key)
+        found = self._values.get(tag, _UNREAD)
+        if found is _UNREAD:
+            found = self._element(tag)
+        if found is None:
+            return default
+        return self.items(tag) if found[0] == "SQ" else found[1]
+
+    def __contains__(self, key):
+        tag = key if key.__class__ is int else tag_of(key)
+        found = self._values.get(tag, _UNREAD)
+        return (self._element(tag) if found is _UNREAD else found) is not None
+
     def _element(self, tag):
         found = self._values.get(tag, _UNREAD)
         if found is not _UNREAD:
             return found
-        r = (self._children if self._children is not None else self.children()).get(tag)
+        r = self._located.get(tag)
+        if r is None:
+            r = (self._children if self._children is not None else self.children()).get(tag)
         if r is None:
             found = None
         else:
@@ -382,15 +561,13 @@ class ScannedHeader(Header):
         return found
 
     def items(self, key):
-        from .header import tag_of
-
         tag = tag_of(key)
         found = self._items.get(tag)
         if found is None:
             element = self._element(tag)
             found = []
             if element is not None and element[0] == "SQ":
-                rows, r = self.file.rows, self.children()[tag]
+                rows, r = self.file.rows, self._row_of(tag)
                 if rows[7 * r + LENGTH] and not rows[7 * r + FLAGS] & CONTAINER:  # pydicom's own parse of the bytes
                     found = list(self._dataset_header().items(tag))
                 else:
@@ -398,8 +575,42 @@ class ScannedHeader(Header):
                     while child < end:
                         found.append(ScannedHeader(self.file, child, self))
                         child = rows[7 * child + END]
+                    if self.row < 0 and tag in (PER_FRAME, SHARED) and found:
+                        self._prime_groups(found)
             self._items[tag] = found
         return found
+
+    def _row_of(self, tag):
+        r = self._located.get(tag)
+        return r if r is not None else self.children()[tag]
+
+    def _prime_groups(self, frames):
+        """Decode the functional groups' values of every frame item in one kernel call (``_frame_record``).
+
+        Each group sequence found gets its items, the first one its values;
+        a group absent from a frame is known absent; the rest stays lazy.
+        """
+        record, file = _frame_record(), self.file
+        rows, big = file.rows, not file.little
+        table = np.frombuffer(rows, np.int64).reshape(-1, 7)
+        seq_rows, value_rows, counts, numbers, texts = record.decode(file.data, table, big, [f.row for f in frames])
+        for frame, seqs, found, count, values, text in zip(frames, seq_rows, value_rows, counts, numbers, texts):
+            for seq_tag, (a, _), plan in record.groups:
+                s = seqs[a]
+                if s < 0:
+                    frame._values[seq_tag] = None
+                    continue
+                code, flags = rows[7 * s + VR], rows[7 * s + FLAGS]
+                if not flags & CONTAINER or not (code == _VR_SQ or flags & IMPLICIT and dictionary_vr(seq_tag) == "SQ"):
+                    continue  # a UN, a private tag of an implicit file, bytes pydicom parses: left to _element
+                frame._values[seq_tag] = ("SQ", None)
+                items, child, end = [], s + 1, rows[7 * s + END]
+                while child < end:
+                    items.append(ScannedHeader(file, child, frame))
+                    child = rows[7 * child + END]
+                frame._items[seq_tag] = items
+                if items:
+                    items[0].prime(plan, found[a:a + len(plan.plan)], count[a:a + len(plan.plan)], values, text)
 
     def sequences(self):
         for tag in sorted(self.children()):
@@ -420,9 +631,44 @@ class ScannedHeader(Header):
 
     def _last_values(self):
         if self._last is None:
-            self._last = {tag: value for tag, vr, value in self.walk() if vr not in ("SQ", "OB", "OW", "UN")}
+            self._last = {tag: value for tag, vr, value in self.walk() if vr not in _NOT_LAST}
         return self._last
+
+    def last(self, keyword):
+        """``Header.last`` without decoding the whole file: the rows of the tag, from the end, as the walk meets them.
+
+        Where the walk's order is the rows' order (explicit VR, every level's
+        tags ascending, every sequence indexed here), the last row that the
+        walk reaches and that decodes is the answer; otherwise the walk runs.
+        """
+        tag = tag_of(keyword)
+        if self._last is None and self.row < 0 and self.file.walk_is_row_order():
+            table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+            for r in np.flatnonzero(table[:, TAG] == tag)[::-1].tolist():
+                owner = self._reached(int(table[r, PARENT]))
+                found = None if owner is None or owner.children().get(tag) != r else owner._element(tag)
+                if found is not None and found[0] not in _NOT_LAST:
+                    return found[1]
+            return None
+        return self._last_values().get(tag)
+
+    def _reached(self, row):
+        """The header the walk gives the item at ``row`` (-1: this data set), or None when the walk does not get there."""
+        if row < 0:
+            return self
+        rows = self.file.rows
+        seq = rows[7 * row + PARENT]
+        owner = self._reached(rows[7 * seq + PARENT])
+        if owner is None or owner.children().get(rows[7 * seq + TAG]) != seq:
+            return None
+        found = owner._element(rows[7 * seq + TAG])
+        if found is None or found[0] != "SQ":
+            return None
+        return next((item for item in owner.items(rows[7 * seq + TAG]) if getattr(item, "row", None) == row), None)
 
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
+_NOT_LAST = ("SQ", "OB", "OW", "UN")  # values dcm2niix's flat parse does not keep (Header.last)
+_VR_SQ, _VR_UN = 0x5351, 0x554E
 _UNREAD = object()
+_NOTHING = {}  # an empty mapping, never written

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import file_error
-from . import enhanced, ge, mosaic, philips, siemens
+from . import enhanced, ge, geometry, mosaic, philips, siemens
 from .values import atof, integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text, vendor_key
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
@@ -105,7 +105,7 @@ def slices_of(path, ds, source=None):
     )
     if enhanced.is_enhanced(ds):
         return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
-    iop = np.asarray(_floats(ds.get("ImageOrientationPatient"), 6, path, "ImageOrientationPatient"))
+    iop, ipp = geometry.plane(ds.get("ImageOrientationPatient"), ds.get("ImagePositionPatient"), path)
     spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     if manufacturer.startswith("PHILIPS"):
@@ -130,7 +130,6 @@ def slices_of(path, ds, source=None):
         return [Slice(**base, frame=0, tile=k, rows=layout[2], cols=layout[3], ipp=positions[k], mosaic=layout,
                       normal=direction,
                       order=(common["instance"], common["acq_time"] or 0.0, k)) for k in range(layout[0])]
-    ipp = np.asarray(_floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient"))
     frames = _int(ds.get("NumberOfFrames"), 1) or 1
     if frames == 1:  # images at one position go to volumes by instance number, then acquisition time
         return [Slice(**base, frame=0, tile=None, rows=rows, cols=cols, ipp=ipp, mosaic=None,
@@ -146,10 +145,10 @@ def slices_of(path, ds, source=None):
 def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
     out = []
     top_slope, top_inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
-    for i, f in enumerate(enhanced.frames(ds)):
+    count = _int(ds.get("NumberOfFrames"), 1) or 1  # dcm2niix: per-frame items beyond it are not images
+    for i, f in enumerate(enhanced.frames(ds)[:count]):
         field = f"frame {i + 1}: "
-        ipp = np.asarray(_floats(f.get("ImagePositionPatient"), 3, path, field + "ImagePositionPatient"))
-        iop = _floats(f.get("ImageOrientationPatient"), 6, path, field + "ImageOrientationPatient")
+        iop, ipp = geometry.plane(f.get("ImageOrientationPatient"), f.get("ImagePositionPatient"), path, field)
         spacing = _floats(f.get("PixelSpacing"), 2, path, field + "PixelSpacing") if f.get("PixelSpacing") else [1.0, 1.0]
         slope = _float(f.get("RescaleSlope"), top_slope) or 1.0
         inter = _float(f.get("RescaleIntercept"), top_inter)
@@ -170,6 +169,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
+    geometry.one_orientation(path, [s.iop for s in out])
     return out
 
 
@@ -216,6 +216,14 @@ def _slice_times(first_volume, s0):
         return None
     start = min(times)
     return [round(t - start, 6) for t in times]
+
+
+def _trigger_delay(ordered, asl=False):
+    """dcm2niix's trigger delay of a series: last minus first image's TriggerTime (instance order) when positive
+    and not ASL, else the first's."""
+    by_instance = sorted(ordered, key=lambda s: s.instance or 0)
+    first, last = by_instance[0].trigger or 0.0, by_instance[-1].trigger or 0.0
+    return last - first if last - first > 0 and not asl else first
 
 
 def _estimated_tr(ordered, tr_ms):
@@ -303,6 +311,9 @@ def volume_meta(ordered, nz, nt, geometry_report, *, multi_echo=False, coil_vari
         "positions": [[float(v) for v in s.ipp] for s in ordered[:nz]],
         "orientation": [float(v) for v in s0.iop],
     }
+    if text(ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        meta["trigger_delay_time"] = _trigger_delay(ordered, philips.asl_label(ds))
+        meta["asl"] = meta.get("asl") or philips.asl_label(ds)
     estimated = _estimated_tr(ordered, tr)
     if estimated:
         meta["repetition_time"], meta["repetition_time_excitation"], meta["repetition_time_inversion"] = estimated

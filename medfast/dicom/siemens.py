@@ -129,6 +129,14 @@ def protocol(header):
     return ""
 
 
+def has_series_header(header):
+    """True when a header holds a CSA series header ((0029,1020), or XA's (0021,1019)), with or without a protocol.
+
+    dcm2niix writes its Siemens protocol keys whenever one is there (``MatrixCoilMode`` "None" without a protocol).
+    """
+    return any(header.get(tag) is not None and not isinstance(header.get(tag), list) for tag in _PROTOCOL_TAGS)
+
+
 def _line(block, key):
     i = block.find(key)
     if i < 0:
@@ -177,3 +185,68 @@ def header_protocol_int(header, key):
     """An integer of a header's protocol (0 when absent)."""
     block = protocol(header)
     return protocol_int(block, key) if block else 0
+
+
+def _pat_key(text, key):
+    """The number after ``key`` in a PAT mode text, read as dcm2niix reads it (0 when it fails).
+
+    dcm2niix blanks every character but the digits that follow ``key`` and
+    parses the rest as one number: a value followed by anything else ("p2"
+    in "p2s3") leaves trailing blanks and is refused, reading as 0.
+    """
+    kept, on = [], False
+    for ch in text:
+        if not (ch.isdigit() or ch == "."):
+            on = ch == key
+            kept.append(" ")
+        else:
+            kept.append(ch if on else " ")
+    masked = "".join(kept)
+    body = masked.lstrip(" ")
+    if not body or body != body.rstrip(" ") or " " in body:
+        return 0.0
+    try:
+        return float(body) if key == "p" else float(int(float(body)))
+    except ValueError:
+        return 0.0
+
+
+def pat_mode(header):
+    """(in-plane factor, slice (multiband) factor) from Siemens' PAT mode text, e.g. "p2" or "s4"; 0 where not read.
+
+    The text is in (0021,1009) of XA files (in the functional groups of an
+    enhanced one) and (0051,1011) of older ones; dcm2niix keeps what the
+    later of the two says.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> pat_mode(ValuesHeader({0x00511011: "p2"})), pat_mode(ValuesHeader({0x00211009: "p2s3"}))
+    ((2.0, 0.0), (0.0, 3.0))
+    """
+    found = (0.0, 0.0)
+    for tag in ((0x0021, 0x1009), (0x0051, 0x1011)):
+        value = header.private(tag)
+        if value is None:
+            continue
+        text = values.text(value)
+        found = (_pat_key(text, "p"), _pat_key(text, "s"))
+    return found
+
+
+def is_no_rf(header):
+    """True for Siemens' RF-off (noise) images: ImageTypeText (0021,1175) has the word NOISE (dcm2niix's isNoRF).
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> is_no_rf(ValuesHeader({0x00211175: ("NOISE", "ND")})), is_no_rf(ValuesHeader({0x00211175: "NOISELESS"}))
+    (True, False)
+    """
+    return "NOISE" in values.words(header.private((0x0021, 0x1175)))
+
+
+def is_xa(header):
+    """True for Siemens XA software (XA10, XA11, XA20, XA30, XA31, XA5x, XA6x, XA7x), as dcm2niix's isXA."""
+    version = values.text(header.get("SoftwareVersions"))
+    return len(version) > 4 and any(tag in version for tag in ("XA10", "XA11", "XA20", "XA30", "XA31", "XA5", "XA6", "XA7"))

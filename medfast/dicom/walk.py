@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 _DIRECTORY_SOP_CLASS = "1.2.840.10008.1.3.10"
 
@@ -60,16 +61,18 @@ def candidate_files(path_or_paths):
     files = []
     for given in path_or_paths:
         given = os.fspath(given)
-        if os.path.isdir(given):
+        try:
+            is_folder = stat.S_ISDIR(os.stat(given).st_mode)  # one system call a path: lists of files are long
+        except OSError:  # as os.path.exists: any failure to stat is a missing path
+            raise FileNotFoundError(given) from None
+        if is_folder:
             for folder, dirs, names in os.walk(given):
                 dirs.sort()
                 files += [os.path.join(folder, n) for n in sorted(names) if not _is_dicomdir(n)]
         elif _is_dicomdir(given):
             files += _dicomdir_files(given)
-        elif os.path.exists(given):
-            files.append(given)
         else:
-            raise FileNotFoundError(given)
+            files.append(given)
     return files
 
 

@@ -175,6 +175,8 @@ def build_header(vol, *, nifti2=False, pair=False, path=None):
     for key, index in layout.PIXDIM_FIELDS.items():
         if key in fields:
             hdr["pixdim"][index] = fields[key]
+    if fields.get("qform_zooms") is not None:  # the qform's voxel size, not the sform's (see nifti_layout)
+        hdr["pixdim"][1:4] = fields["qform_zooms"]
     extensions = _extensions(fields)
     hdr["vox_offset"] = 0 if pair else _SINGLE_OFFSET[version] + len(extensions)
     return hdr

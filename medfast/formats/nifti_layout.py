@@ -72,8 +72,10 @@ SCALAR_FIELDS = {
 }
 TEXT_FIELDS = {"descrip": 80, "aux_file": 24, "intent_name": 16}
 PIXDIM_FIELDS = {"pixdim5": 5, "pixdim6": 6, "pixdim7": 7}
-#: Every key ``Volume.nifti_fields`` may hold (``extensions``: a list of ``(code, bytes)``).
-NIFTI_FIELDS = (*SCALAR_FIELDS, *TEXT_FIELDS, *PIXDIM_FIELDS, "extensions")
+#: Every key ``Volume.nifti_fields`` may hold (``extensions``: a list of ``(code, bytes)``;
+#: ``qform_zooms``: pixdim[1..3] when they are not the affine's column lengths (dcm2niix's placeholder
+#: matrix for an image without position keeps the voxel size there; written, never read back).
+NIFTI_FIELDS = (*SCALAR_FIELDS, *TEXT_FIELDS, *PIXDIM_FIELDS, "extensions", "qform_zooms")
 
 
 def quaternion(rotation):

@@ -181,6 +181,16 @@ def _place_frame_cases():
                                 bits, shift, slope, inter)
 
                     cases.append((f"{order}{stored}->{out}-b{bits}>>{shift}-{slope}x+{inter}-{n}-{where}", make))
+    # rows written in reverse order (the reader's NIfTI row order): 1001 items as 7 x 143 and 143 x 7, one row, none
+    for stored, out, bits, shift, slope, inter in settings[::3]:
+        for n, row_items in ((1001, 7), (1001, 143), (1001, 1001), (0, 5)):
+            def make(stored=stored, out=out, bits=bits, shift=shift, slope=slope, inter=inter, n=n, row_items=row_items):
+                sdt = np.dtype(stored).newbyteorder(">")
+                data = random_values(stored, n, seed=n).astype(sdt).tobytes()
+                return (at_end(data), 0, np.zeros(n, out), sdt.itemsize, sdt.kind, sdt.itemsize > 1, bits, shift,
+                        slope, inter, row_items)
+
+            cases.append((f">{stored}->{out}-b{bits}-{n} rows of {row_items} reversed", make))
     return cases
 
 
@@ -387,6 +397,157 @@ def _index_cases():
     return cases
 
 
+# text values decode_values reads or leaves to Python: every branch of the DS and IS grammar
+DECIMALS = [
+    b"1", b"-1", b"+1", b"0", b"-0", b"0.0", b"-0.0", b".5", b"5.", b"1.5e3", b"1.5E-3", b"-1e+22", b"1e23",
+    b"1e-22", b"1e-23", b"0e99999", b"0e999999", b"1e", b"1e+", b"e5", b".", b"+", b"-", b"1.2.3", b"1-2",
+    b"  2.5  ", b"2.5 \x00", b"\x002.5", b"2.5\x00\x00 ", b"\t2.5", b"1_0", b"inf", b"nan", b"0x10",
+    b"9007199254740992", b"9007199254740993", b"1234567890123456789", b"12345678901234567890",
+    b"0.00000000000000000001", b"000000000000000000000001.5", b"1.50000000000000000000", b"-229.95\\-229.95\\355",
+    b"1\\", b"\\1", b"1\\\\2", b"1 \\ 2", b"1\\2\\3\\4", b" ", b"", b"0.661468\\0.661468",
+    b"4.9406564584124654e-324", b"1.7976931348623157e308", b"123456789012345.6", b"0.1\\0.2\\0.3",
+]
+
+
+def _random_decimals(n, seed):
+    """Decimal strings of 1 to 20 digits, a point anywhere and exponents around the fast path's edges."""
+    r = rng(seed)
+    out = []
+    for _ in range(n):
+        digits = "".join(map(str, r.integers(0, 10, r.integers(1, 21))))
+        point = int(r.integers(0, len(digits) + 1))
+        text = (("-" if r.random() < 0.3 else "") + digits[:point] + "." + digits[point:]) if r.random() < 0.8 else digits
+        if r.random() < 0.4:
+            text += "e" + str(int(r.integers(-30, 31)))
+        out.append(text.encode())
+    return out
+
+
+def _numbers_dataset(values, vr, big=False, implicit=False):
+    """One element a value, tags 0x00110010 + 2k: (bytes, tags)."""
+    tags = [0x00110010 + 2 * k for k in range(len(values))]
+    data = b"".join(_element(tag, None if implicit else vr, value, big) for tag, value in zip(tags, values))
+    return data, tags
+
+
+def _numbers_case(data, tags, vrs, widths, big=False, implicit=False, rows=None, text_room=0):
+    from medfast._kernels import _reference
+
+    table = np.zeros((len(data) // 8 + 2, 7), np.int64)
+    stop = np.zeros(5, np.int64)
+    _reference.index_elements(data, 0, not implicit, big, False, table, stop)
+    table = table[:int(stop[4])] if rows is None else table[:rows]
+    first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+
+    def make():
+        return (at_end(data), readonly(table), big, readonly(np.array(tags, np.int64)),
+                readonly(np.array(vrs, np.int64)), readonly(first), np.full(len(tags), 7, np.int64),
+                np.full(len(tags), 7, np.int64), np.full(int(first[-1]), 7.0),
+                np.full(len(data) + len(tags) + text_room, 7, np.uint8))
+
+    return make
+
+
+TEXTS = [b"MR", b"MR ", b"MR\x00", b"ORIGINAL\\PRIMARY\\M\\ND", b"A \\B", b" A\\B ", b"", b"  ", b"\\",
+         b"1.2.840.10008.5.1.4.1.1.4\x00", b"caf\xe9", b"tab\there", b"\x1b$B", b"~}|{", b"a\x00b"]
+
+
+def _numbers_cases():
+    ds, is_ = 0x4453, 0x4953
+    cases = []
+    for label, values in (("decimals", DECIMALS), ("random", _random_decimals(3000, 5))):
+        for vr in (ds, is_):
+            for widths in (1, 3):
+                data, tags = _numbers_dataset(values, vr.to_bytes(2, "big"))
+                cases.append((f"{label} {vr.to_bytes(2, 'big').decode()} x{widths}",
+                              _numbers_case(data, tags, [vr] * len(tags), [widths] * len(tags))))
+    binary = {b"US": "H", b"SS": "h", b"UL": "I", b"SL": "i", b"FL": "f", b"FD": "d"}
+    for vr, code in binary.items():
+        for big in (False, True):
+            for implicit in ((False, True) if not big else (False,)):
+                items = [random_values(np.dtype(code), n, seed=n).astype(np.dtype(code).newbyteorder(">" if big else "<"))
+                         .tobytes() for n in (0, 1, 2, 3, 9)] + [b"\x01"]
+                data, tags = _numbers_dataset(items, vr, big, implicit)
+                for widths in (1, 3, 9):
+                    cases.append((f"{vr.decode()} big={big} implicit={implicit} x{widths}",
+                                  _numbers_case(data, tags, [int.from_bytes(vr, "big")] * len(tags), [widths] * len(tags),
+                                                big, implicit)))
+    for vr in (b"CS", b"UI", b"LO", b"SH", b"LT", b"DA", b"AE", b"PN"):
+        for implicit in (False, True):
+            data, tags = _numbers_dataset(TEXTS, vr, implicit=implicit)
+            cases.append((f"text {vr.decode()} implicit={implicit}",
+                          _numbers_case(data, tags, [int.from_bytes(vr, "big")] * len(tags), [0] * len(tags),
+                                        implicit=implicit)))
+    # the file's VR differs from the one asked; a tag asked that is absent; a repeated tag; nesting
+    mixed = (_element(0x00080060, b"CS", b"MR") + _element(0x00180050, b"DS", b"2.5")
+             + _sequence(0x00189117, [_item(_element(0x00180050, b"DS", b"9"))])
+             + _element(0x00200013, b"IS", b"7") + _element(0x00200013, b"IS", b"8")
+             + _element(0x00280010, b"US", b"\x00\x02") + _element(0x00280030, b"FD", struct.pack("<d", 0.5)))
+    tags = [0x00080060, 0x00180050, 0x00189117, 0x00200013, 0x00200014, 0x00280010, 0x00280030]
+    vrs = [0x4353, ds, ds, is_, is_, 0x5353, ds]
+    cases.append(("mixed", _numbers_case(mixed, tags, vrs, [2] * len(tags))))
+    cases.append(("mixed, the file's VRs", _numbers_case(mixed, tags, [0] * len(tags), [2] * len(tags))))
+    cases.append(("mixed, table cut", _numbers_case(mixed, tags, vrs, [2] * len(tags), rows=3)))
+    cases.append(("no tags", _numbers_case(mixed, [], [], [])))
+    data, tags = _numbers_dataset([b"1.5", b"\x02\x00", b"LO text", b"7"], None, implicit=True)
+    cases.append(("implicit, the file's VRs", _numbers_case(data, tags, [0, 0, 0, is_], [1] * 4, implicit=True)))
+    # a table whose rows claim the same bytes again and again: the text room runs out, the kernel stays inside it
+    data, tags = b"ABCDEFGH" * 8, [0x00110010 + 2 * k for k in range(4)]
+    table = np.array([(tag, 0x4C4F, 0, len(data), -1, r + 1, 0) for r, tag in enumerate(tags)], np.int64)
+    cases.append(("text room", lambda: (at_end(data), readonly(table), False, readonly(np.array(tags, np.int64)),
+                                        readonly(np.full(4, 0x4C4F, np.int64)), readonly(np.zeros(5, np.int64)),
+                                        np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(0),
+                                        np.zeros(len(data) + 4, np.uint8))))
+    return cases
+
+
+def _items_cases():
+    """Functional-group-like nesting: frames of group sequences holding values; a group missing, one empty, text."""
+    from medfast._kernels import _reference
+
+    cases = []
+    for big, implicit in ((False, False), (True, False), (False, True)):
+        vr = (lambda v: None) if implicit else (lambda v: v)
+
+        def group(seq, *elements, empty=False):
+            body = b"".join(_element(t, vr(v), value, big) for t, v, value in elements)
+            return _sequence(seq, [] if empty else [_item(body, big=big)], vr=vr(b"SQ"), big=big)
+
+        frames = []
+        for f in range(4):
+            position = group(0x00209113, (0x00200032, b"DS", f"1\\2\\{f}.5".encode() + b" "))
+            measures = group(0x00289110, (0x00280030, b"DS", b"0.5\\0.5 "), (0x00180050, b"DS", b"2"),
+                             empty=f == 2)
+            content = group(0x00209111, (0x00209157, b"UL", struct.pack(">II" if big else "<II", 1, f)),
+                            (0x00209128, b"UL", struct.pack(">I" if big else "<I", f)))
+            frame_type = group(0x00189226, (0x00089007, b"CS", b"ORIGINAL\\PRIMARY\\M\\NONE"))
+            frames.append(_item(position + (b"" if f == 1 else measures) + content + (frame_type if f != 3 else b""),
+                                big=big))
+        data = _element(0x00080060, vr(b"CS"), b"MR", big) + _sequence(0x52009230, frames, vr=vr(b"SQ"), big=big)
+        table = np.zeros((len(data) // 8 + 2, 7), np.int64)
+        stop = np.zeros(5, np.int64)
+        _reference.index_elements(data, 0, not implicit, big, False, table, stop)
+        table = table[:int(stop[4])]
+        items = np.flatnonzero((table[:, 0] == 0xFFFEE000) & (table[:, 4] == 1))  # the frames: items of row 1
+        pairs = [(0x00209113, 0x00200032, 0x4453), (0x00289110, 0x00280030, 0x4453), (0x00289110, 0x00180050, 0x4453),
+                 (0x00209111, 0x00209157, 0x554C), (0x00209111, 0x00209128, 0), (0x00189226, 0x00089007, 0x4353),
+                 (0x00189226, 0x00080008, 0x4353), (0x00209116, 0x00200037, 0x4453)]
+        for width in (1, 3):
+            for picked in (items, items[::-1][:2], np.array([0, 10**6, -1], np.int64)):
+                def make(data=data, table=table, picked=picked, width=width, big=big):
+                    m, nk = len(picked), len(pairs)
+                    first = np.arange(nk + 1, dtype=np.int64) * width
+                    return (at_end(data), readonly(table), big, readonly(np.array(picked, np.int64)),
+                            readonly(np.array([p[0] for p in pairs], np.int64)),
+                            readonly(np.array([p[1] for p in pairs], np.int64)),
+                            readonly(np.array([p[2] for p in pairs], np.int64)), readonly(first),
+                            np.full((m, nk), 7, np.int64), np.full((m, nk), 7, np.int64), np.full((m, nk), 7, np.int64),
+                            np.full((m, int(first[-1])), 7.0), np.full(len(data) + m * nk, 7, np.uint8))
+
+                cases.append((f"big={big} implicit={implicit} x{width} items {list(picked)}", make))
+    return cases
+
+
 CASES = {
     "swap_bytes": _swap_cases(),
     "unpack_1bit": _unpack_1bit_cases(),
@@ -401,4 +562,6 @@ CASES = {
     "planar_to_interleaved": _planar_cases(),
     "apply_palette": _palette_cases(),
     "index_elements": _index_cases(),
+    "decode_values": _numbers_cases(),
+    "decode_items": _items_cases(),
 }

@@ -264,3 +264,34 @@ def test_conflict_skip_leaves_foreign_files(tmp_path):
     assert summary.exit_code == 0 and summary.series == [] and list(summary) == []
     assert sorted(os.listdir(out)) == [".medfast.manifest.jsonl", "CT_head_phantom_2.nii"]
     assert (out / "CT_head_phantom_2.nii").read_bytes() == b"theirs"
+
+
+def test_worker_processes_write_what_one_thread_writes(study, tmp_path):
+    processes = bulk.run([study], tmp_path / "j2", jobs=2)
+    thread = bulk.run([study], tmp_path / "j1", jobs=1)
+    assert final_outputs(tmp_path / "j2") == final_outputs(tmp_path / "j1")
+    assert [s["outputs"] for s in processes.series] == [s["outputs"] for s in thread.series]
+    assert isinstance(bulk._local_executor(2), bulk._Processes)
+
+
+def _die_on(task):
+    """A series task that kills its worker process for the task named 'boom' (a crash, the OOM killer)."""
+    if task == "boom":
+        os._exit(70)
+    return task.upper()
+
+
+def test_a_worker_that_dies_fails_its_series_only():
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = bulk._Processes(2)
+    futures = [pool.submit(_die_on, task) for task in ("a", "boom", "b", "c", "d")]
+    results = []
+    for future in futures:
+        try:
+            results.append(future.result())
+        except BrokenProcessPool:
+            results.append("failed")
+    later = pool.submit(_die_on, "e").result()  # new series go to a new pool
+    pool.shutdown()
+    assert results == ["A", "failed", "B", "C", "D"] and later == "E"

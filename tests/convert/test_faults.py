@@ -208,7 +208,7 @@ def test_network_mount_returns_eio(tmp_path, monkeypatch):
 
     _after_scan(monkeypatch, lambda scanned: armed.append(True))
     monkeypatch.setattr(builtins, "open", flaky_open)
-    summary = bulk.run([src], tmp_path / "out")
+    summary = bulk.run([src], tmp_path / "out", jobs=1)  # -j 1: the series is read in this process, with the fault
     assert summary.exit_code == exitcodes.SOME_FAILED
     [failure] = summary.failures
     assert failure["source"] == victim and "Input/output error" in failure["reason"]

@@ -93,16 +93,29 @@ def test_signal_stops_within_a_second_then_rerun_finishes(archive, reference, tm
 
 
 def test_second_run_on_the_same_folder_is_refused(archive, reference, tmp_path):
+    """Another process holds the folder (as a run does, for its whole length): a run is refused at once, leaving
+    the folder as it was; once the holder lets go, the same command converts everything."""
     out = tmp_path / "out"
+    out.mkdir()
+    hold = ("import sys\nfrom medfast._atomic import output_folder\n"
+            "with output_folder(sys.argv[1], 'medfast convert'):\n"
+            "    print('held', flush=True)\n    sys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              cwd=tmp_path, env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        second = _start(archive, out)
+        code = second.wait(60)
+        err = second.stderr.read().decode()
+        second.stderr.close()
+        assert code == exitcodes.OUTPUT_INVALID
+        assert err.splitlines() == [f"medfast convert: {out}: another medfast convert run is writing into this "
+                                    "folder; wait for it to finish, or choose another output folder"]
+        assert final_outputs(out) == {} and _leftovers(out) == []
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
     first = _start(archive, out)
-    _wait_until_converting(out, first, outputs=0)
-    second = _start(archive, out)
-    code = second.wait(60)
-    err = second.stderr.read().decode()
-    second.stderr.close()
-    assert code == exitcodes.OUTPUT_INVALID
-    assert err.splitlines() == [f"medfast convert: {out}: another medfast convert run is writing into this folder; "
-                                "wait for it to finish, or choose another output folder"]
     assert first.wait(180) == 0, first.stderr.read().decode()
     first.stderr.close()
     assert final_outputs(out) == reference and _leftovers(out) == []

@@ -145,7 +145,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 
 @pytest.mark.parametrize(("argv", "named"), [
-    (["-x", "y"], "-x y"), (["-x", "i"], "-x i"), (["-m", "y"], "-m y"), (["-m", "1"], "-m 1"), (["-m", "o"], "-m o"),
+    (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
     (["-l", "y"], "-l y"), (["-c", "VIP"], "-c VIP"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
@@ -353,12 +353,14 @@ def test_files_that_are_no_image_are_left_out_as_dcm2niix(study, tmp_path, capsy
     assert "zz_truncated.dcm" in got[2]  # what dcm2niix passes over silently, medfast names on stderr
 
 
-def test_images_without_geometry_are_left_out(study, tmp_path, capsys):
-    """A screenshot (no ImagePositionPatient/ImageOrientationPatient): left out, named on stderr, the rest converts.
+def test_images_without_geometry_are_converted_as_dcm2niix(study, tmp_path, capsys):
+    """A screenshot (no ImagePositionPatient/ImageOrientationPatient) beside a CT series: both convert.
 
-    dcm2niix writes such an image as a volume of its own with a made-up
-    orientation; medfast leaves it out, so the one file dcm2niix adds is it.
+    dcm2niix writes such an image as a volume of its own with its placeholder
+    matrix (identity, y reversed, then the row flip; sform and qform codes 0;
+    the pixel spacing in pixdim only); the CT series beside it is unchanged.
     """
+    import nibabel as nib
     import pydicom
     from pydicom.uid import SecondaryCaptureImageStorage, generate_uid
 
@@ -373,9 +375,13 @@ def test_images_without_geometry_are_left_out(study, tmp_path, capsys):
     ds.save_as(folder / "screenshot.dcm")
     want, got, ref, out = _both(["-f", "%s_%p", "-o", "OUT", folder], capsys, tmp_path)
     assert got[0] == want[0] == exitcodes.OK
-    assert "screenshot.dcm" in got[2] and "ImageOrientationPatient" in got[2]
-    assert set(_names(ref)) - set(_names(out)) == {"99_CT_head_phantom.json", "99_CT_head_phantom.nii"}
-    assert [line for line in want[1] if "99_CT" not in line] == got[1]
+    assert _names(out) == _names(ref) and "99_CT_head_phantom.nii" in _names(out)
+    assert compare_folders(ref, out).perfect
+    img, want_img = nib.load(out / "99_CT_head_phantom.nii"), nib.load(ref / "99_CT_head_phantom.nii")
+    assert (int(img.header["sform_code"]), int(img.header["qform_code"])) == (0, 0)
+    assert img.header["pixdim"][1:4].tolist() == want_img.header["pixdim"][1:4].tolist() != [1.0, 1.0, 1.0]
+    assert [line for line in got[1] if line.startswith("Convert ")] == \
+        [line for line in want[1] if line.startswith("Convert ")]
 
 
 def test_missing_decoder_leaves_the_file_out(tmp_path, capsys, monkeypatch):

@@ -160,3 +160,10 @@ def test_merge_option(tmp_path, merge):
     got = sorted(np.asarray(v.stored).tobytes() for v in medfast.read_dicom(tmp_path / "in", merge=merge))
     assert len(got) == len(ref) == {0: 4, 1: 2, 2: 3}[merge]
     assert got == ref
+    # and through the command line: the same files as the dcm2niix package
+    from dcm2niix_compare import compare_folders
+    from medfast.dcm2niix import main
+
+    (tmp_path / "got").mkdir()
+    assert main(["-b", "n", "-z", "n", "-m", flag, "-f", "%s_%p", "-o", str(tmp_path / "got"), str(tmp_path / "in")]) == 0
+    assert compare_folders(tmp_path / "ref", tmp_path / "got").perfect

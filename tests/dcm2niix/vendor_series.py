@@ -44,3 +44,40 @@ def assert_same(score):
     assert score.problems == {}
     assert score.nifti > 0 and score.nifti_ok == score.nifti
     assert score.grad_ok == score.grad and score.keys_ok == score.keys
+
+
+def siemens_protocol(**values):
+    r"""A Siemens ASCII protocol ("### ASCCONV BEGIN" ... "END") with ``key = value`` lines, for (0029,1020).
+
+    Keys that are not Python names are passed as a dict: ``siemens_protocol(**{"alTI[0]": 900000})``;
+    a string value is written in the protocol's double quotes.
+    """
+    lines = [f'{key}\t = \t""{value}""' if isinstance(value, str) else f"{key}\t = \t{value}"
+             for key, value in values.items()]
+    return ("SIEMENS\n### ASCCONV BEGIN object=MrProtDataImpl@MrProtocolData ###\n" + "\n".join(lines)
+            + "\n### ASCCONV END ###\n").encode("latin-1")
+
+
+def bids_guesses(folder, workdir, args=("-b", "y", "-z", "n", "-f", "%s_%p")):
+    """Run the dcm2niix package and medfast on ``folder``; for each sidecar dcm2niix wrote:
+    ``(name, its SeriesNumber, dcm2niix's BidsGuess, medfast's)``.
+
+    A guess is a tuple, None without the key; medfast's is "not written" when it wrote no such sidecar.
+    """
+    import json
+    from pathlib import Path
+
+    workdir = Path(workdir)
+    against_dcm2niix(folder, workdir, args)
+    out = []
+    for ref in sorted((workdir / "ref").glob("*.json")):
+        theirs = json.loads(ref.read_text())
+        got = workdir / "got" / ref.name
+        mine = _guess(json.loads(got.read_text())) if got.exists() else "not written"
+        out.append((ref.name, theirs.get("SeriesNumber"), _guess(theirs), mine))
+    return out
+
+
+def _guess(sidecar):
+    found = sidecar.get("BidsGuess")
+    return None if found is None else tuple(found)

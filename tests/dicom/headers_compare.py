@@ -38,6 +38,10 @@ def differences(path):
         ours = found.header
         theirs = DatasetHeader(pydicom.dcmread(path, stop_before_pixels=True), str(path))
         out = []
+        for tag, got in dict(getattr(ours, "_values", {})).items():  # the record's values, decoded as the file was read
+            want = theirs._element(tag)
+            if (got is None) != (want is None) or got is not None and (got[0] != want[0] or not same(got[1], want[1])):
+                out.append(f"record {tag:08X}: {got!r:.100} != {want!r:.100}")
         a, b = list(ours.walk()), list(theirs.walk())
         if len(a) != len(b):
             out.append(f"walk: {len(a)} elements, pydicom {len(b)}")

@@ -129,12 +129,13 @@ def test_short_pixel_data_element_names_file_and_field(tmp_path):
         medfast.read_dicom(tmp_path)
 
 
-def test_missing_position_names_file_and_field(tmp_path):
+def test_malformed_position_names_file_and_field(tmp_path):
+    """A position of two numbers is an error; a missing one is not (dcm2niix converts it: test_survey_rules)."""
     import pydicom
 
     paths = _ct(tmp_path)
     ds = pydicom.dcmread(paths[3])
-    del ds.ImagePositionPatient
+    ds.ImagePositionPatient = [1.0, 2.0]
     ds.save_as(paths[3])
     with pytest.raises(InvalidFileError, match=r"IM\d+\.dcm.*ImagePositionPatient"):
         medfast.read_dicom(tmp_path)
@@ -247,3 +248,15 @@ def test_header_only_read_predicts_shape_dtype_and_affine(corpus):
         assert head.shape == vol.shape and head.stored.dtype == vol.stored.dtype
         assert np.array_equal(head.affine, vol.affine) and head.meta["frames"] == vol.meta["frames"]
         assert head.stored.strides[:2] == (0, 0)  # nothing was read
+
+
+def test_image_class_table_holds_every_pydicom_image_storage_class():
+    from pydicom._uid_dict import UID_dictionary
+
+    from medfast.dicom.reader import may_be_image_class
+
+    images = [uid for uid, entry in UID_dictionary.items() if "Image Storage" in entry[0]]
+    others = [uid for uid, entry in UID_dictionary.items() if "Image Storage" not in entry[0]]
+    assert len(images) > 50 and all(may_be_image_class(uid) for uid in images)
+    assert not may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")  # an SR: no pydicom needed to say so
+    assert sum(map(may_be_image_class, others)) < len(others) // 10  # the others mostly told apart at once

@@ -15,6 +15,7 @@ import pytest
 
 from headers_compare import differences
 from medfast.dicom import scanned
+from medfast.dicom import scan as scan_module
 from medfast.dicom.scan import read_header
 
 TESTDATA = sorted(p for p in pydicom.data.get_testdata_files() + pydicom.data.get_charset_files() if os.path.isfile(p))
@@ -41,11 +42,15 @@ def test_corpus_headers_equal_pydicom(corpus):
     assert used["files"] <= len(found) // 100  # the walk follows (almost) every real file
 
 
-def test_values_are_decoded_lazily():
-    found = read_header(pydicom.data.get_testdata_file("MR_small.dcm"))
-    header = found.header
-    assert header._values == {}
-    assert header.get("Rows") == 64 and list(header._values) == [0x00280010]
+def test_record_values_as_the_file_is_read_the_rest_lazily():
+    header = read_header(pydicom.data.get_testdata_file("MR_small.dcm")).header
+    primed = dict(header._values)
+    assert primed[0x00280010] == ("US", 64) and primed[0x00200032] == ("DS", (-83.9063, -91.2, 6.6406))
+    assert primed[0x00080070] == ("LO", "TOSHIBA_MEC") and primed[0x00080008] == ("CS", ("DERIVED", "SECONDARY",
+                                                                                                 "OTHER"))
+    assert set(primed) == {int(t) for t in scan_module._RECORD.tags}  # present or absent (None), all decided
+    assert 0x00100010 not in primed and header.get("PatientName") == "CompressedSamples^MR1"
+    assert 0x00100010 in header._values
 
 
 def test_fallback_for_iso2022_text_is_counted():

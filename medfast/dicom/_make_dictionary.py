@@ -6,7 +6,7 @@ VR and keyword, the repeater masks, the private dictionary's VRs by private
 creator, and the character set -> Python codec table. Run after upgrading
 pydicom; ``tests/dicom/test_dictionary.py`` fails while the copy differs.
 
-Run: ``python tools/make_dicom_dictionary.py``
+Run from a source checkout: ``python -m medfast.dicom._make_dictionary``
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pydicom._private_dict import private_dictionaries
 from pydicom.charset import python_encoding
 from pydicom.datadict import masks
 
-FOLDER = Path(__file__).resolve().parents[1] / "medfast" / "dicom"
+FOLDER = Path(__file__).resolve().parent
 
 
 def render():
@@ -29,7 +29,7 @@ def render():
     blink where a dict display of thousands of entries takes a third of a
     second when no ``.pyc`` is cached.
     """
-    head = f'"""DICOM data dictionary tables, generated from pydicom {pydicom.__version__} by tools/make_dicom_dictionary.py: do not edit."""\n'
+    head = f'"""DICOM data dictionary tables, generated from pydicom {pydicom.__version__} by medfast/dicom/_make_dictionary.py: do not edit."""\n'
     public = "\n".join(f"{tag:08X}\t{entry[0]}\t{entry[4]}" for tag, entry in sorted(DicomDictionary.items()))
     repeaters = tuple((m1, m2, RepeatersDictionary[x][0], RepeatersDictionary[x][4]) for x, (m1, m2) in masks.items())
     private = "\n".join(f"{creator}\t{key}\t{entry[0]}" for creator, d in sorted(private_dictionaries.items())
