@@ -225,10 +225,11 @@ class Record:
         kinds = [_FILE_VR if (tag >> 16) & 1 else _KINDS.get(vr, _ELSEWHERE) for tag, vr in zip(tags, names)]
         widths = [_WIDTH if kind in (_FLOATS, _INTEGERS, _FILE_VR) else 0 for kind in kinds]
         self.tags = np.array(tags, np.int64)
-        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind not in (_ELSEWHERE, _FILE_VR) else 0
-                             for vr, kind in zip(names, kinds)], np.int64)
         if any(kind == _ELSEWHERE and vr is None for kind, vr in zip(kinds, names)):
             raise ValueError("Record: a public tag without a VR in the dictionary")
+        # a tag decoded elsewhere: UN, which the kernel never decodes (0 would read a mutated file's VR)
+        self.vrs = np.array([0 if kind == _FILE_VR else int.from_bytes((vr if kind != _ELSEWHERE else "UN").encode(), "big")
+                             for vr, kind in zip(names, kinds)], np.int64)
         self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
         self.entries = sum(kind in (_SPLIT, _WHOLE, _FILE_VR) for kind in kinds)  # text entries a record
         entry = iter(range(len(tags)))  # a tag's entry in the kernel's text (text VRs and the file's VR)
