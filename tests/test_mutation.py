@@ -6,8 +6,10 @@ deleted or repeated, with a fixed seed; each mutant is read by every reader
 that takes its format, in worker processes with an address-space cap and a
 timeout (``tests/fuzz/mutation.py``). DICOM files also get element-wise
 mutations (a length, VR, tag or value of any element, nested ones too) and go
-to the scanner's kernel against its NumPy twin (``index``) and to every
-``Header`` method of the scanned header (``header``). Folders of DICOM files
+to the scanner's kernels against their NumPy twins (``index``: ``index_elements``,
+then ``decode_values`` and ``decode_items`` on its table) and to every
+``Header`` method of the scanned header, whose primed values must equal those
+decoded element by element (``header``). Folders of DICOM files
 of every vendor, some of them mutated, go through ``read_dicom``,
 ``medfast dcm2niix`` and the bulk engine as they are and packed into zip and
 tar archives (targets ``convert``, ``convert_zip``, ``convert_tar``): it must

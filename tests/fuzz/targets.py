@@ -157,6 +157,7 @@ def header(folder, main):
     for _, vr, value in h.walk():
         _plain(value, vr)
     _visit(h, 0)
+    _primed_as_lazy(h)
 
 
 _PLAIN = (type(None), int, float, str, bytes)
@@ -183,6 +184,41 @@ def _visit(h, depth):
         for _, items in h.sequences():
             for item in items[:3]:
                 _visit(item, depth + 1)
+
+
+def _primed_as_lazy(h):
+    """The values ``ScannedHeader.prime`` took from the kernels (the record's; the functional groups' of the first
+    frames) equal those a header that primes nothing decodes element by element: one reading of the file."""
+    from medfast.dicom import scanned
+    from medfast.dicom.header import PER_FRAME, SHARED
+    from medfast.dicom.scan import _RECORD
+
+    class Lazy(scanned.ScannedHeader):
+        __slots__ = ()
+
+        def _prime_groups(self, frames):
+            pass
+
+    if not isinstance(h, scanned.ScannedHeader):  # pydicom's parse: nothing primed
+        return
+    lazy = Lazy(h.file)
+    for tag in _RECORD.tags.tolist():
+        _same_element(h, lazy, tag)
+    for seq in (PER_FRAME, SHARED):
+        for frame, lazy_frame in zip(h.items(seq)[:3], lazy.items(seq)[:3]):
+            for group, _, plan in scanned._frame_record().groups:
+                _same_element(frame, lazy_frame, group)
+                for item, lazy_item in zip(frame.items(group)[:1], lazy_frame.items(group)[:1]):
+                    for tag, *_ in plan.plan:
+                        _same_element(item, lazy_item, tag)
+
+
+def _same_element(primed, lazy, tag):
+    got, want = (primed.vr(tag), primed.get(tag)), (lazy.vr(tag), lazy.get(tag))
+    if got[0] == want[0] == "SQ":
+        got, want = len(got[1]), len(want[1])
+    if repr(got) != repr(want):  # types too (1 != 1.0), NaN equal to itself
+        raise AssertionError(f"primed ({tag:08X}) {got!r:.200} != decoded alone {want!r:.200}")
 
 
 class ParserRefused(Exception):
@@ -359,6 +395,8 @@ def index(blob):
 
     Both must give the same status, stop and rows, and the rows must hold
     together: each inside the buffer, after its parent, ending within the table.
+    Then the kernels that read values through that table, ``decode_values``
+    and ``decode_items``, against their twins (``_decode_twins``).
     """
     if len(blob) < INDEX_HEAD.size:
         return
@@ -383,6 +421,58 @@ def index(blob):
         size = 0 if length == 0xFFFFFFFF else length
         if not (-1 <= parent < r < end <= stop[4] and 0 <= tag < 1 << 32 and 8 <= offset and offset + size <= len(data)):
             raise AssertionError(f"index_elements{args}: row {r} {table[r]} does not hold together (of {stop[4]})")
+    _decode_twins(data, np.array(table, np.int64).reshape(-1, 7), bool(flags & 2))
+
+
+def _decode_twins(data, table, big):
+    """``decode_values`` (the scanner's record) and ``decode_items`` (the functional groups, every row taken for an
+    item, and two rows out of the table) on an indexed table, compiled against their twins: the same rows, counts,
+    numbers and text; one text entry a text tag (the entries ``prime`` splits)."""
+    from medfast import _kernels
+    from medfast._kernels import _reference
+    from medfast.dicom.scan import _RECORD
+    from medfast.dicom.scanned import _frame_record
+
+    items = np.array(list(range(min(len(table), 64))) + [-1, len(table)], np.int64)
+    record, groups = _RECORD, _frame_record()
+    calls = {
+        "decode_values": lambda kernel: _decoded(kernel, data, table, big, record, None),
+        "decode_items": lambda kernel: _decoded(kernel, data, table, big, groups, items),
+    }
+    for name, call in calls.items():
+        got, want = call(getattr(_kernels, name)), call(getattr(_reference, name))
+        if got != want:
+            raise AssertionError(f"{name} differs from its twin: {got!r:.300} != {want!r:.300}")
+
+
+def _decoded(kernel, data, table, big, record, items):
+    """One kernel's output, the part it defines: (used, rows, counts, numbers counted, text entries) an item."""
+    from medfast._kernels._reference import _text_entry
+
+    nk, width = len(record.tags), int(record.first[-1])
+    m = 1 if items is None else len(items)
+    rows, counts, seq_rows = (np.full((m, nk), -7, np.int64) for _ in range(3))
+    numbers, text = np.full((m, width), 7.5), np.full(len(data) + m * nk, 7, np.uint8)
+    if items is None:
+        used = kernel(data, table, big, record.tags, record.vrs, record.first, rows[0], counts[0], numbers[0], text)
+    else:
+        used = kernel(data, table, big, items, record.seqs, record.tags, record.vrs, record.first, seq_rows, rows,
+                      counts, numbers, text)
+    entries = sum(_text_entry(int(v)) for v in record.vrs)
+    texts = bytes(text[:used]).split(b"\0")
+    if not 0 <= used <= len(text) or len(texts) != m * entries + 1:
+        raise AssertionError(f"text of {used} bytes in {len(texts) - 1} entries, {m * entries} expected")
+    room = np.diff(record.first)
+    out = []
+    for i in range(m):
+        if not np.all(counts[i] >= -1):
+            raise AssertionError(f"counts {counts[i].tolist()}: -1 or a number of values")
+        if not np.all((rows[i] >= -1) & (rows[i] < len(table))):
+            raise AssertionError(f"rows {rows[i].tolist()} outside the table of {len(table)}")
+        kept = [numbers[i, record.first[k]:record.first[k] + max(0, min(int(counts[i, k]), int(room[k])))].tobytes()
+                for k in range(nk)]
+        out.append((rows[i].tolist(), counts[i].tolist(), seq_rows[i].tolist() if items is not None else None, kept))
+    return used, texts, out
 
 
 FILE_TARGETS = {
