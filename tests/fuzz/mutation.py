@@ -231,18 +231,21 @@ def run(count=2000, seed=0, workers=2, timeout=TIMEOUT, corpus=None, outdir=None
     return run_tasks(tasks(count, seed, corpus), workers, timeout, outdir, context)
 
 
-def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
+def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn", progress=0):
     """Run each ``Task`` in guarded workers; return ``(counts, failures)``.
 
     ``counts`` maps ``(target, outcome)`` to a number; ``failures`` lists the
     folders where each breaking input was saved (outcome ``finding``,
     ``hang`` or ``crash``). Workers start by ``spawn``: the parent may hold
     threads (OpenMP, pytest plugins) that a fork would copy mid-flight.
+    ``progress``: print a line every that many mutants. SIGINT stops the run
+    with the counts reached.
     """
     ctx = multiprocessing.get_context(context)
     outdir = outdir or tempfile.mkdtemp(prefix="medfast-mutation-")
     os.makedirs(outdir, exist_ok=True)
     counts, failures = collections.Counter(), []
+    start, reported = time.monotonic(), 0
     todo = iter(todo)
     slots = [_Slot(ctx, outdir) for _ in range(workers)]
 
@@ -258,6 +261,10 @@ def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
             if task is not None:
                 slot.send(task, timeout)
         while any(s.task for s in slots):
+            done = sum(counts.values())
+            if progress and done and done % progress == 0 and done != reported:
+                reported = done
+                print(f"{done} mutants, {len(failures)} failures, {time.monotonic() - start:.0f} s", flush=True)
             busy = [s for s in slots if s.task]
             left = min(s.deadline - time.monotonic() for s in busy)
             ready = wait([s.conn for s in busy], timeout=max(left, 0))
@@ -284,6 +291,8 @@ def run_tasks(todo, workers=2, timeout=TIMEOUT, outdir=None, context="spawn"):
                 task = next(todo, None)
                 if task is not None:
                     slot.send(task, timeout)
+    except KeyboardInterrupt:  # a campaign stopped by SIGINT: the counts so far
+        print(f"interrupted after {sum(counts.values())} mutants", flush=True)
     finally:
         for slot in slots:
             slot.stop()

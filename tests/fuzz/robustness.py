@@ -42,7 +42,7 @@ def main(argv=None):
 
     start = time.monotonic()
     todo = mutation.tasks(args.mutants, args.seed, only=SCANNER_TARGETS if args.scanner else None)
-    counts, failures = mutation.run_tasks(todo, args.workers, outdir=args.out / "mutants")
+    counts, failures = mutation.run_tasks(todo, args.workers, outdir=args.out / "mutants", progress=5000)
     print(mutation.summary(counts))
     print(f"mutation run: {sum(counts.values())} mutants in {time.monotonic() - start:.0f} s, "
           f"{len(failures)} failures (in {args.out / 'mutants'})", flush=True)
