@@ -5,9 +5,15 @@ From the root of a checkout built for fuzzing (bounds checks on in Cython)::
     MEDFAST_DEBUG_BUILD=1 pip install -e . --no-deps      # or: python setup.py build_ext --inplace
     python -m tests.fuzz.robustness --mutants 100000 --executions 1000000 --out /work/scratch/robustness
 
-``--scanner`` limits both to what reads DICOM headers: the ``index_elements``
-kernel against its NumPy twin, ``scan`` and ``read_header`` with every
-``Header`` method of ``ScannedHeader``, ``read_dicom`` of files and folders,
+The mutation run can also go under AddressSanitizer (atheris cannot: gcc's ASan runtime takes the coverage
+hooks libFuzzer needs): a tree built with ``CFLAGS=-fsanitize=address LDFLAGS=-fsanitize=address`` as well, run
+with ``LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so.6)"`` (libstdc++ too:
+C++ exceptions of GDCM) and ``ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1`` (a refused allocation is
+a ``MemoryError``, as under the address-space cap).
+
+``--scanner`` limits both to what reads DICOM headers: the kernels ``index_elements``,
+``decode_values`` and ``decode_items`` against their NumPy twins, ``scan`` and ``read_header`` with every
+``Header`` method of ``ScannedHeader`` (primed values equal to those decoded alone), ``read_dicom`` of files and folders,
 ``medfast dcm2niix`` and the bulk engine over folders and zip/tar archives;
 the run to repeat after a change to the scanner. Failing mutants land in ``OUT/mutants``,
 atheris findings in ``OUT/atheris/findings``; the exit status is 1 when anything was
