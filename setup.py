@@ -14,11 +14,13 @@ import Cython
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 # -ffp-contract=off: no fused multiply-add, so x * slope + intercept rounds twice,
 # exactly as NumPy does; the kernels must equal their NumPy twins bit for bit.
 # No OpenMP: no kernel has a prange (a benchmark must show one pays first).
-BASE_FLAGS = ["-O3", "-ffp-contract=off", "-fno-strict-aliasing"]
+# MSVC: /fp:precise (its default) does not contract unless /fp:contract is given.
+FLAGS = {"unix": ["-O3", "-ffp-contract=off", "-fno-strict-aliasing"], "msvc": ["/O2", "/fp:precise"]}
 DEBUG = os.environ.get("MEDFAST_DEBUG_BUILD") == "1"  # bounds checks on, for fuzzing
 DIRECTIVES = {
     "language_level": 3,
@@ -50,14 +52,23 @@ def extensions():
     common = {
         "include_dirs": [np.get_include(), "src"],
         "define_macros": [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        "extra_compile_args": BASE_FLAGS,
     }
     exts = [Extension(f"medfast._kernels.{p.stem}", [str(p)], **common) for p in pyx]
     options = {}
     if _HAS_SHARED:
-        exts.insert(0, Extension(SHARED, [os.path.join("src", "_cyutility.c")], extra_compile_args=BASE_FLAGS))
+        exts.insert(0, Extension(SHARED, [os.path.join("src", "_cyutility.c")]))
         options["shared_utility_qualified_name"] = SHARED
     return cythonize(exts, compiler_directives=DIRECTIVES, include_path=["src"], **options)
 
 
-setup(ext_modules=extensions(), package_data={"medfast._kernels": ["*.pyi"]})
+class BuildKernels(build_ext):
+    """Compiler flags chosen by the compiler in use (GCC/Clang or MSVC), not by the platform."""
+
+    def build_extensions(self):
+        flags = FLAGS.get(self.compiler.compiler_type, FLAGS["unix"])
+        for ext in self.extensions:
+            ext.extra_compile_args = flags + list(ext.extra_compile_args or [])
+        super().build_extensions()
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildKernels}, package_data={"medfast._kernels": ["*.pyi"]})

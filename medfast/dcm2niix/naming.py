@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 
-from ..dicom.grouping import protocol_name
+from ..dicom.grouping import protocol_name, tr_count
 from ..dicom.header import as_header
 from ..dicom.siemens import is_no_rf
-from ..dicom.values import integer, number, strings, text as _text, vendor_key
+from ..dicom.values import integer, number, round_half_away, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
 _VENDORS = {
@@ -110,6 +110,8 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         "echo_time": (float(meta.get("EchoTime") or 0.0) or number(get("Exposure"), 0.0))
         if echo_number(header, meta, default=0) < 1 else 0.0,
         "coil_varies": bool(meta.get("coil_varies", False)),
+        "tr_count": tr_count(header) if vendor_key(get("Manufacturer")) == "PH" else 1,
+        "tr": number(get("RepetitionTime"), 0.0),
         "phase": bool(meta.get("is_phase", False)), "real": bool(meta.get("is_real", False)),
         "imaginary": bool(meta.get("is_imaginary", False)), "magnitude": bool(meta.get("is_magnitude", False)),
         "fieldmap_hz": bool(meta.get("real_is_fieldmap_hz", False)),
@@ -183,6 +185,8 @@ def _suffixes(fields, reported, add):
     echo_reported = "e" in reported
     if add and "a" not in reported and fields["coil_varies"]:
         out += "_c" + fields["a"]
+    if add and fields.get("tr_count", 1) > 1 and fields.get("tr", 0.0) > 0:  # a series each TR (issue 743)
+        out += f"_r{fields['tr']:g}"
     if add and not echo_reported and (fields["multi_echo"] or fields["e"] > 1):
         out += f"_e{fields['echo_time']:g}" if fields.get("echo_time", 0.0) > 0 else f"_e{fields['e']}"
         echo_reported = True
@@ -197,16 +201,12 @@ def _suffixes(fields, reported, add):
     if add and fields["phase"]:
         out += "_phMag" if fields["magnitude"] else "_ph"
     if add and not fields["asl"] and fields["trigger_delay"] >= 1 and fields["vendor"] != "GE":
-        out += f"_t{int(_round_half_away(fields['trigger_delay']))}"
+        out += f"_t{round_half_away(fields['trigger_delay'])}"
     if fields["raw_storage"]:
         out += "_Raw"
     if fields["gsps"]:
         out += "_PS"
     return out
-
-
-def _round_half_away(x):
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
 
 
 def _clean(name):

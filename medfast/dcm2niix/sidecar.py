@@ -2,24 +2,26 @@
 
 Table-driven: ``_TABLE`` maps DICOM keywords to BIDS keys with a conversion,
 in dcm2niix's key order; the derived keys (phase encoding, echo spacing,
-slice timing, the Siemens protocol values from the ASCII "Phoenix" block of
-the CSA series header) are computed after it. ``to_json`` formats the dict
-exactly as dcm2niix prints it (tabs, ``%g`` numbers, numeric arrays one item a line).
+slice timing) are computed after it; the Siemens protocol keys come from
+``sidecar_siemens``, the PET keys from ``sidecar_pet``. ``to_json`` formats
+the dict exactly as dcm2niix prints it (tabs, ``%g`` numbers, numeric arrays
+one item a line).
 """
 from __future__ import annotations
 
 import math
-import re
 
 from ..dicom import canon, ge, siemens, uih
-from ..dicom.diffusion import frame_gradient
 from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
-from ..dicom.siemens import protocol_float as _key_float, protocol_int as _key_int, protocol_text as _key_str
-from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, is_multi, number as _float, strings, text as _str, vendor_key
-from ..dicom.values import words as _words
+from ..dicom.siemens import protocol_int as _key_int
+from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
+from ..dicom.values import dcm_str, leading_int, words as _words
+from . import sidecar_pet, sidecar_siemens
 from .bids_guess import bids_guess
+from .bids_series import BidsSeries
+from .bids_vendors import ge_silent_fmri
 from .naming import echo_number
 from .slice_timing import ge_series_timing, multiband_factor, slice_timing
 
@@ -88,22 +90,6 @@ def _put(out, key, value, kind):
         out[key] = int(x) if kind == "int" else x
 
 
-def dcm_str(value, size=66):
-    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
-    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
-    one would be '_'.
-
-    Examples
-    --------
-    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
-    ('a\\b', 65, 63)
-    """
-    text = _str(value)
-    if len(text) >= size:
-        text = text[:size - 3] if text[size - 2] == "_" else text[:size - 1]
-    return text
-
-
 def str_list(text):
     r"""dcm2niix's ``json_StrList``: a string split at its backslashes; runs of them, and one at the end, part nothing.
 
@@ -168,71 +154,6 @@ def _split_enhanced(ds):
     return False
 
 
-def _siemens(out, block, meta, ds):
-    if meta.get("is_phase"):  # a phase (difference) map reports both echo times of the protocol
-        te0, te1 = _key_float(block, "alTE[0]", math.nan), _key_float(block, "alTE[1]", math.nan)
-        if te0 > 0 and te1 > 0:
-            out["EchoTime1"], out["EchoTime2"] = te0 / 1e6, te1 / 1e6
-    pf = {1: 0.5, 2: 0.625, 4: 0.75, 8: 0.875}.get(_key_int(block, "sKSpace.ucPhasePartialFourier"))
-    if pf is not None:
-        out["PartialFourier"] = pf
-    base = _key_int(block, "sKSpace.lBaseResolution")
-    if base > 0:
-        out["BaseResolution"] = base
-    shims = [_key_float(block, f"sGRADSPEC.asGPAData[0].lOffset{a}") for a in "XYZ"]
-    for i, a in enumerate("XYZ"):
-        if shims[i] == 0.0:
-            shims[i] = _key_float(block, f"sGRADSPEC.lOffset{a}")
-    shims += [_key_float(block, f"sGRADSPEC.alShimCurrent[{i}]") for i in range(5)]
-    if shims[0] != 0.0:
-        out["ShimSetting"] = shims
-    if ds.find("DiffusionBValue") is not None or frame_gradient(ds) is not None:  # dcm2niix: CSA.numDti > 0
-        scheme = _key_int(block, "sDiffusion.dsScheme")
-        if scheme == 0:
-            mode = _key_int(block, "ucReadOutMode")
-            scheme = 3 - mode if mode in (1, 2) else mode
-        if scheme in (1, 2):
-            out["DiffusionScheme"] = "Bipolar" if scheme == 1 else "Monopolar"
-    delay = _key_float(block, "lDelayTimeInTR", -0.001)
-    if delay > 0:
-        out["DelayTime"] = delay / 1e6
-    amp = _key_float(block, "sTXSPEC.asNucleusInfo[0].flReferenceAmplitude")
-    if amp > 0:
-        out["TxRefAmp"] = amp
-    res = _key_float(block, "sKSpace.dPhaseResolution")
-    if res > 0:
-        out["PhaseResolution"] = res
-    over = _key_float(block, "sKSpace.dPhaseOversamplingForDialog")
-    if over > 0:
-        out["PhaseOversampling"] = over
-    coil = _key_str(block, "sCoilElementID.tCoilID")
-    if coil:
-        out["ReceiveCoilName"] = coil
-    elements = _key_str(block, "sCoilSelectMeas.sCoilStringForConversion")
-    if elements:
-        out["ReceiveCoilActiveElements"] = elements
-    coil_string = _str(ds.private((0x0051, 0x100F), nested=False)) or _str(ds.find("ReceiveCoilName"))
-    if coil_string and coil_string != elements:
-        out["CoilString"] = coil_string
-    for key, name in (("tSequenceFileName", "PulseSequenceDetails"), ("sWipMemBlock.tFree", "WipMemBlock")):
-        text = _key_str(block, key)
-        if text:
-            out[name] = text
-    ref = _key_int(block, "sPat.lRefLinesPE")
-    if ref > 0:
-        out["RefLinesPE"] = ref
-    combine = _key_int(block, "ucCoilCombineMode", -1)
-    if combine in (1, 2):
-        out["CoilCombinationMethod"] = "Sum of Squares" if combine == 1 else "Adaptive Combine"
-    consistency = (_key_str(block, "sProtConsistencyInfo.tMeasuredBaselineString")
-                   or _key_str(block, "sProtConsistencyInfo.tBaselineString") or str(_key_int(block, "ulVersion") or ""))
-    if consistency:
-        out["ConsistencyInfo"] = consistency
-    mode = _key_int(block, "sPat.ucPATMode", -1) if _key_int(block, "sPat.lAccelFactPE") > 0 else -1
-    out["MatrixCoilMode"] = {1: "SENSE", 2: "GRAPPA"}.get(mode, "None")  # "None" also without acceleration
-    return over
-
-
 def build_sidecar(vol, header=None, *, anonymize=True):
     """The sidecar dict dcm2niix writes for ``vol`` (keys in dcm2niix's order).
 
@@ -270,7 +191,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     vendor = vendor_key(ds.find("Manufacturer"))
     if vendor == "TO" and canon.comment_gradient(ds) is not None:
         vendor = "CA"  # a Toshiba image with its gradient in ImageComments is Canon to dcm2niix (issue 388)
-    if vendor in VENDOR_NAMES and vendor not in ("MR", "HY"):
+    if vendor in VENDOR_NAMES:
         out["Manufacturer"] = VENDOR_NAMES[vendor]
     _table(out, ds, _TABLE_ID[:3])
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
@@ -283,11 +204,20 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         sex = _str(ds.find("PatientSex"))
         if sex:
             out["PatientSex"] = sex[0]
+        _put(out, "PatientSize", ds.find("PatientSize"), "pos")
         _put(out, "PatientWeight", ds.find("PatientWeight"), "pos")
+        age = _str(ds.find("PatientAge"))
+        if len(age) > 1 and age.endswith("Y"):  # in years only (BIDS)
+            out["PatientAge"] = leading_int(age[:-1])
     _table(out, ds, _TABLE_SERIES)
-    if vendor == "PH" and "MRAcquisitionType" not in out and _str(ds.private((0x2005, 0x106F)))[:2].upper() == "3D":
-        _put(out, "MRAcquisitionType", "3D", "acq")  # Philips' private acquisition type (dcm2niix's is3DAcq)
-        out = _before(out, "MRAcquisitionType", "StudyDescription")
+    three_d = acquisition_3d(ds, meta, vendor)
+    if three_d and out.get("MRAcquisitionType") != "3D":
+        new = "MRAcquisitionType" not in out
+        out["MRAcquisitionType"] = "3D"  # (dcm2niix prints 3D after a 2D the header states: 3D is read)
+        if new:
+            out = _before(out, "MRAcquisitionType", "StudyDescription")
+    elif not three_d and out.get("MRAcquisitionType") == "3D":  # Philips' private type says otherwise
+        del out["MRAcquisitionType"]
     if vendor == "SI":  # Siemens XA enhanced keeps the classic sequence attributes in private (0021,105A-C)
         for key, element in (("ScanningSequence", 0x105A), ("SequenceVariant", 0x105B), ("ScanOptions", 0x105C)):
             if key not in out:
@@ -300,7 +230,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     ge_block = ge.protocol_block(ds) if vendor == "GE" else {}
     if ge_block.get("PSEQ") and "ProcedureStepDescription" not in out:  # GE keeps it in the protocol block
         out["ProcedureStepDescription"] = ge_block["PSEQ"]
-    ge_timing = ge_series_timing(vol, ds) if vendor == "GE" else None
+    ge_timing = ge_series_timing(vol, ds, three_d) if vendor == "GE" else None
     if ge_timing and ge_timing["internal"] > 0:
         out["InternalPulseSequenceName"] = "EPI" if ge_timing["internal"] == 1 else "EPI2"
     slice_times = ge_timing["times"] if ge_timing else slice_timing(vol, ds, vendor, block)
@@ -338,8 +268,12 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         stamp = _str(ds.find("AcquisitionDateTime", _first_frame(meta)))
         if len(stamp) > 13:
             acq_time, acq_date = stamp[8:], stamp[:8]
-    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0:
+    pet = modality[:1] + modality[1:2].upper() == "PT"  # (PET's times come with its other keys)
+    if _float(acq_time, 0.0) > 0 and _float(acq_date, 0.0) > 0 and not pet:
         out["AcquisitionTime"] = _iso_time(acq_time)
+        if not anonymize:  # dcm2niix prints the date as a signed 8-digit number, read back as year, month, day
+            day = f"{int(_float(acq_date)):+09d}"
+            out["AcquisitionDateTime"] = f"{int(day[:5]):4d}-{day[5:7]}-{day[7:9]}T{out['AcquisitionTime']}"
     _put(out, "AcquisitionNumber", ds.find("AcquisitionNumber"), "int")
     comments = dcm_str(ds.find("ImageComments"), 256)  # its cut may end in a blank, kept
     if comments:
@@ -354,7 +288,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
     xray = x_ray_exposure(ds)
-    _ct_keys(out, ds, vendor, xray)
+    _ct_keys(out, vol, ds, vendor, xray)
     if xray is None:  # CT slice thickness often varies: dcm2niix leaves both out for X-ray images
         _table(out, ds, _TABLE_ACQ[:2])
     _table(out, ds, _TABLE_ACQ[2:])
@@ -381,7 +315,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     tr = float(tr) if tr else _float(ds.find("RepetitionTime")) / 1000.0
     if ge_timing:  # GE: the TR grows by the group delay
         tr = ge_timing["tr"] / 1000.0
-    if tr > 0:
+    if tr > 0 and "FrameDuration" not in out:  # frames of their own duration have no one TR
         out["RepetitionTime"] = tr
     for key, name in (("repetition_time_excitation", "RepetitionTimeExcitation"),
                       ("repetition_time_inversion", "RepetitionTimeInversion")):
@@ -391,6 +325,9 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if inversion is None:
         times = ds.find("InversionTimes")
         inversion = _floats_first(times)
+    prepulse = _float(ds.private((0x2001, 0x101B), nested=False)) if vendor == "PH" else math.nan
+    if prepulse > 0:  # Philips' prepulse delay (ms) is its inversion time
+        inversion = prepulse
     _put(out, "InversionTime", inversion, "s")
     _mt_state(out, ds)
     _spoiling(out, ds, out.get("SequenceVariant", ""))
@@ -399,13 +336,13 @@ def build_sidecar(vol, header=None, *, anonymize=True):
         out["VariableFlipAngleFlag"] = True
     if vendor == "UI":
         _put(out, "PhaseEncodingDirectionDisplayed", uih.displayed_phase_direction(ds), "str")
-    _asl(out, ds, block)
-    oversampling = _siemens(out, block, meta, ds) if block else 0.0
+    oversampling = sidecar_siemens.protocol_keys(out, block, vol, ds) if block else 0.0
     if not block and vendor == "SI" and siemens.has_series_header(ds):  # a series header without protocol
         out["MatrixCoilMode"] = "None"
     if not block:
         coil = _str(ds.private((0x0051, 0x100F), nested=False)) if vendor in ("SI", "CP") else ""
         _put(out, "CoilString", coil or ds.find("ReceiveCoilName"), "str")
+    _asl(out, ds, vendor)
     if vendor == "GE":
         shims = [ds.private((0x0043, t), nested=False) for t in (0x1002, 0x1003, 0x1004)]
         if all(v is not None for v in shims):
@@ -421,7 +358,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     etl = _echo_train_length(ds, vendor)
     _put(out, "EchoTrainLength", etl if etl > 1 else None, "int")
     steps = ds.find("NumberOfPhaseEncodingSteps") or ds.find("MRAcquisitionPhaseEncodingStepsInPlane")
-    if vendor == "PH" and _str(ds.find("PartialFourier")) == "YES" and steps:
+    if vendor == "PH" and partial_fourier(ds) and steps:
         out["PartialFourierEnabled"] = "YES"
         _put(out, "PhaseEncodingStepsNoPartialFourier", steps, "int")
     else:
@@ -434,7 +371,7 @@ def build_sidecar(vol, header=None, *, anonymize=True):
     if duration > 0 and vendor != "UI":  # UIH: the duration is the readout time (below)
         out["AcquisitionDuration"] = duration
     _put(out, "NumberOfKSpaceTrajectories", ds.find("NumberOfKSpaceTrajectories"), "int")
-    _phase_encoding(out, vol, ds, vendor, oversampling, slice_times)
+    _phase_encoding(out, vol, ds, vendor, oversampling, None if three_d else slice_times, three_d)
     guess = bids_guess(ds, meta, out, phase_positive=phase_polarity(meta, ds, vendor)[0])
     if guess:
         out["BidsGuess"] = list(guess)
@@ -454,6 +391,28 @@ _PRINT_ORDER = (
     ("AcquisitionDuration", _TAIL),
     ("NumberOfKSpaceTrajectories", _TAIL),
 )
+
+
+def acquisition_3d(ds, meta, vendor):
+    """dcm2niix's is3DAcq: the acquisition type (0018,0023), or Philips' (2005,106F) when present, starts "3D";
+    or GE's rules take the series for silent fMRI (``bids_vendors.ge_silent_fmri``).
+
+    A 3-D acquisition has no slice times and, unless an echo train or EPI
+    readout says otherwise, no phase-encoding axis.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> acquisition_3d(ValuesHeader({"MRAcquisitionType": "3D"}), {}, "SI"), acquisition_3d(ValuesHeader({}), {}, "GE")
+    (True, False)
+    """
+    stated = _str(ds.find("MRAcquisitionType"))
+    private = _str(ds.private((0x2005, 0x106F)))
+    if len(private) > 1:
+        stated = private
+    if stated[:1] == "3" and stated[1:2].upper() == "D":
+        return True
+    return vendor == "GE" and ge_silent_fmri(BidsSeries.read(ds, meta))
 
 
 def _before(out, key, anchor):
@@ -496,10 +455,14 @@ def x_ray_exposure(ds):
     return x if math.isfinite(x) else 0.0
 
 
-def _ct_keys(out, ds, vendor, xray):
-    """ConvolutionKernel (split into ReconFilterType/Size), ExposureTime, XRayTubeCurrent, XRayExposure, as dcm2niix."""
+def _ct_keys(out, vol, ds, vendor, xray):
+    """PET keys (``sidecar_pet``) around ConvolutionKernel (split into ReconFilterType/Size), then ExposureTime,
+    XRayTubeCurrent and XRayExposure, as dcm2niix prints them."""
+    out.update(sidecar_pet.isotope_keys(ds, vendor))
     kernel = _str(ds.find("ConvolutionKernel"))
     _put(out, "ConvolutionKernel", kernel, "str")
+    tr = vol.meta.get("repetition_time")
+    out.update(sidecar_pet.correction_keys(vol, ds, tr * 1000.0 if tr else _float(ds.find("RepetitionTime"), 0.0)))
     size = _float(ds.private((0x0009, 0x108F), nested=False)) if vendor == "GE" else math.nan
     if math.isnan(size) and kernel:
         name, number = _kernel_parts(kernel)
@@ -509,10 +472,11 @@ def _ct_keys(out, ds, vendor, xray):
             out["ReconFilterSize"] = number
     elif not math.isnan(size):
         out["ReconFilterSize"] = size
-    exposure_ms = _int_prefix(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
+    out.update(sidecar_pet.time_keys(ds))
+    exposure_ms = leading_int(ds.find("ExposureTime"))  # IS, read as C's atoi: an integer
     if exposure_ms > 0:
         out["ExposureTime"] = exposure_ms / 1000.0
-    current = _int_prefix(ds.find("XRayTubeCurrent"))
+    current = leading_int(ds.find("XRayTubeCurrent"))
     if current > 0:
         out["XRayTubeCurrent"] = current
     if xray is not None and xray > 0:
@@ -534,23 +498,7 @@ def _kernel_parts(kernel):
             split = -1
     if split <= 0:
         return "", 0.0
-    return kernel[:split].rstrip(" "), _atof(kernel[split:])
-
-
-def _atof(text):
-    """C's atof: the longest leading number, 0.0 when none."""
-    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
-    return float(m.group(0)) if m else 0.0
-
-
-def _int_prefix(value):
-    """C's atoi on a DICOM IS/DS value: the leading integer, 0 when none."""
-    if value is None:
-        return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value) if math.isfinite(value) else 0
-    m = re.match(r"\s*[-+]?\d+", _str(value))
-    return int(m.group(0)) if m else 0
+    return kernel[:split].rstrip(" "), atof(kernel[split:])
 
 
 def _spoiling(out, ds, variant):
@@ -585,20 +533,35 @@ def _ge_trigger_delay(meta, ds):
     return first
 
 
-def _asl(out, ds, block):
-    """ASL keys of an enhanced MR ASL series: labeling type, labeling duration and post-labeling delay."""
-    kind = {"PSEUDOCONTINUOUS": "PCASL", "CONTINUOUS": "CASL", "PULSED": "PASL"}.get(
-        _str(ds.find("ArterialSpinLabelingContrast")))
-    if kind is None:
-        return
-    if kind != "PASL":
-        duration = _float(ds.last("ASLPulseTrainDuration"))  # ms, nested in the ASL slab items
-        if duration > 0:
-            out["LabelingDuration"] = duration / 1000.0
-        delay = _key_float(block, "alTI[2]", math.nan) if block else math.nan  # Siemens protocol, us
-        if delay > 0:
-            out["PostLabelingDelay"] = delay / 1e6
-    out["ArterialSpinLabelingType"] = kind
+def _asl(out, ds, vendor):
+    """dcm2niix's ASL keys of any vendor: (0018,9258) as the post-labeling delay, the labeling type, GE's labeling.
+
+    The labeling type comes from ArterialSpinLabelingContrast (0018,9250) and
+    GE's (0043,10A3) and (0043,10A4); of several, pulsed wins over
+    pseudo-continuous over continuous (dcm2niix prints each, the last counts).
+    GE's label duration (0043,10A5, ms) also gives the inversion time as the
+    post-labeling delay and the spiral's points per arm and arms.
+    """
+    delay = integer(ds.last("ASLPulseTrainDuration"), 0)  # ms; dcm2niix names it the post-labeling delay
+    if delay > 0:
+        out["PostLabelingDelay"] = delay / 1000.0
+    contrast = _str(ds.find("ArterialSpinLabelingContrast"))
+    kinds = {"PCASL" if "PSEUDOCONTINUOUS" in contrast else "CASL" if "CONTINUOUS" in contrast else
+             "PASL" if "PULSED" in contrast else ""}
+    if vendor == "GE":
+        technique = _str(ds.private((0x0043, 0x10A3), nested=False))
+        kinds.add("PCASL" if "PSEUDOCONTINUOUS" in technique else "CASL" if "CONTINUOUS" in technique else "")
+        labeling = _str(ds.private((0x0043, 0x10A4), nested=False))
+        kinds |= {"CASL" if "3D continuous" in labeling else "", "PCASL" if "3D pulsed continuous" in labeling else ""}
+    kind = next((k for k in ("PASL", "PCASL", "CASL") if k in kinds), None)
+    if kind:
+        out["ArterialSpinLabelingType"] = kind
+    duration = integer(ds.private((0x0043, 0x10A5), nested=False), 0) if vendor == "GE" else 0
+    if duration > 0:
+        out["LabelingDuration"] = duration / 1000.0
+        _put(out, "PostLabelingDelay", _float(ds.find("InversionTime"), 0.0) / 1000.0, "pos")
+        for name, element in (("NumberOfPointsPerArm", 0x1060), ("NumberOfArms", 0x1061)):
+            _put(out, name, ds.private((0x0027, element), nested=False), "pos")
 
 
 def _mt_state(out, ds):
@@ -648,27 +611,58 @@ def _philips_keys(out, ds, meta, frame):
     out["UsePhilipsFloatNotDisplayScaling"] = 1
 
 
+_PARTIAL_FOURIER_DIRECTIONS = {"P": "PHASE", "F": "FREQUENCY", "S": "SLICE_SELECT", "C": "COMBINATION"}
+
+
+def partial_fourier(ds):
+    r"""dcm2niix's isPartialFourier: (0018,9081) YES, PFF in ScanOptions, or Philips' partial matrix (2001,1019) YES.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> partial_fourier(ValuesHeader({"ScanOptions": "FC\\PFF"})), partial_fourier(ValuesHeader({"PartialFourier": "NO"}))
+    (True, False)
+    """
+    return (_str(ds.find("PartialFourier"))[:1].upper() == "Y" or "PFF" in _str(ds.find("ScanOptions"))
+            or _str(ds.private((0x2001, 0x1019), nested=False))[:1].upper() == "Y")
+
+
+def _deep_learning(ds, vendor):
+    """The details of a deep-learning reconstruction ('' when unnamed), or None for a conventional one.
+
+    Philips names it in (2005,1110) (an "_AI" method such as CS_SENSE_AI);
+    Siemens marks Deep Resolve Boost, Gain and Sharp in ImageType or its text
+    (0021,1175) as DRB, DRG, DRS, and details them in (0021,1176).
+    """
+    if vendor == "PH":
+        method = dcm_str(ds.private((0x2005, 0x1110), nested=False))
+        return method if "_AI" in method else None
+    if vendor == "SI":
+        for value in (ds.find("ImageType"), ds.private((0x0021, 0x1175))):
+            joined = dcm_str("\\".join(strings(value))).replace("\\", "_")
+            if any(mark in joined for mark in ("_DRB_", "_DRG_", "_DRS_")):
+                return dcm_str(ds.private((0x0021, 0x1176)), 256)  # its text, when it states one
+    return None
+
+
 def pulse_sequence_type(scanning, variant, multiband):
-    """dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
+    r"""dcm2niix's PulseSequenceType from ScanningSequence and SequenceVariant ('' when it names none).
 
     Examples
     --------
     >>> pulse_sequence_type("EP", "SK", 3), pulse_sequence_type("GR\\IR", "SK\\SP\\MP", 1)
     ('Multiband Gradient Echo EPI', 'MPRAGE')
     """
-    seq, var = set(_words(scanning)), set(_words(variant))
+    seq, var = "\\".join(_words(scanning)), "\\".join(_words(variant))
+    spoiled = var == "SP" or var.startswith("SP\\") or "\\SP" in var  # not the SP of OSP
     if "EP" in seq:
         kind = "Spin Echo EPI" if "SE" in seq else "Gradient Echo EPI"
         return ("Multiband " + kind) if multiband > 1 else kind
-    if "GR" in seq and "IR" in seq and "MP" in var:
-        return "MPRAGE"
     if "GR" in seq:
-        return "Spoiled Gradient Echo" if "SP" in var else "Gradient Echo"
+        return "MPRAGE" if "MP" in var and "IR" in seq else "Spoiled Gradient Echo" if spoiled else "Gradient Echo"
     if "SE" in seq:
         return "Inversion Recovery Spin Echo" if "IR" in seq else "Spin Echo"
-    if "IR" in seq:
-        return "Inversion Recovery"
-    return ""
+    return ""  # (inversion recovery alone, RM and the others: none)
 
 
 def _table_position(ds, vendor):
@@ -728,7 +722,7 @@ def _iso_time(text):
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 
-def _phase_encoding(out, vol, ds, vendor, oversampling, times):
+def _phase_encoding(out, vol, ds, vendor, oversampling, times, three_d):
     shape = vol.stored.shape
     meta = vol.meta
     rc = _str(ds.find("InPlanePhaseEncodingDirection"))[:1]
@@ -770,8 +764,13 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
     accel = accel if accel > 0 else 1.0
     if vendor == "GE":
         out.update(ge.reconstruction_keys(ds))
-    if _str(ds.find("PartialFourier")) == "YES":
-        _put(out, "PartialFourierDirection", ds.find("PartialFourierDirection"), "str")
+    direction = _str(ds.find("PartialFourierDirection"))[:1].upper()
+    if direction in _PARTIAL_FOURIER_DIRECTIONS:
+        out["PartialFourierDirection"] = _PARTIAL_FOURIER_DIRECTIONS[direction]
+    deep = _deep_learning(ds, vendor)
+    if deep is not None:
+        out["DeepLearning"] = True
+        _put(out, "DeepLearningDetails", deep, "str")
     ees = 0.0
     if recon > 0 and bw > 0:
         ees = 1.0 / (bw * recon)
@@ -809,7 +808,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
         out["PhaseEncodingPolarityGE"] = ge_polarity
     # 3-D acquisitions have no phase-encoding axis, unless an echo train (not spin echo) or an EPI readout
     not_se = "SE" not in _str(ds.find("ScanningSequence"))
-    skip_axis = _str(ds.find("MRAcquisitionType")) == "3D" and not (
+    skip_axis = three_d and not (
         (_echo_train_length(ds, vendor) > 1 or bw > 0) and not_se)
     if rc in ("R", "C") and not skip_axis:
         axis = "j" if rc == "C" else "i"
@@ -819,7 +818,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times):
             # NIfTI rows run opposite to DICOM rows: a positive column direction is "j-"
             negative = positive == 1 if rc == "C" else positive == 0
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
-    if times is not None and _str(ds.find("Modality")) not in ("CT", "PT") and _str(ds.find("MRAcquisitionType")) != "3D":
+    if times is not None and _str(ds.find("Modality")) not in ("CT", "PT"):
         out["SliceTiming"] = [float(t) for t in times]
     orient = ds.find("ImageOrientationPatient")
     if orient is not None and max(abs(_float(v)) for v in orient) > 0:
@@ -858,6 +857,7 @@ def phase_polarity(meta, ds, vendor):
 # keys dcm2niix prints with more digits than %g (its json_Float format strings); the rest: %g
 _FORMATS = {"ImagingFrequency": "%.10g", "InjectedRadioactivity": "%.8g", "DoseCalibrationFactor": "%.8g",
             "MolarActivity": "%.9g", "SpectralWidth": "%.17g", "SpectrometerFrequency": "%.9g"}
+_ONE_LINE_LISTS = frozenset({"ScatterFraction"})  # numeric lists dcm2niix prints on one line
 # control characters dcm2niix's json_Str escapes (0x01-0x07 it drops); 0x0B becomes an escaped backslash
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\x0b": "\\\\", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
@@ -923,6 +923,8 @@ def to_json(sidecar, version=None):
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             sep = "," if key == "BidsGuess" else ", "  # dcm2niix prints BidsGuess without the blank
             text = "[" + sep.join(_json_str(v) for v in value) + "]"
+        elif isinstance(value, list) and key in _ONE_LINE_LISTS:
+            text = "[" + ", ".join(_g(v) for v in value) + "]"
         elif isinstance(value, list):
             text = "[\n" + ",\n".join(f"\t\t{_g(v)}" for v in value) + "\t]"
         else:

@@ -166,7 +166,7 @@ def _same_instance_order(meta, nz):
         return True
 
 
-def ge_series_timing(vol, ds):
+def ge_series_timing(vol, ds, is_3d=None):
     """GE's TR (ms), slice times (s per NIfTI slice, or None), multiband factor and internal EPI version.
 
     ``medfast.dicom.ge.timing`` estimates the times in acquisition-index
@@ -184,7 +184,8 @@ def ge_series_timing(vol, ds):
     meta = vol.meta
     frames = meta.get("frames") or []
     nz, nt = meta.get("shape_nz_nt") or (vol.stored.shape[2] if vol.stored.ndim > 2 else 1, 1)
-    is_3d = text(ds.get("MRAcquisitionType")).upper() == "3D"
+    if is_3d is None:  # (the sidecar passes dcm2niix's is3DAcq, which its BIDS rules can set)
+        is_3d = text(ds.get("MRAcquisitionType")).upper() == "3D"
     localizer = number(ds.get((0x0019, 0x1017))) == 256  # GE series plane 256: 3-plane localizer
     out = ge.timing(ds, ge.protocol_block(ds), nz, nt, is_3d=is_3d, localizer=localizer)
     times = out["times"]

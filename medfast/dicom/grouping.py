@@ -43,7 +43,7 @@ import numpy as np
 
 from . import canon, philips, siemens
 from .series import derived_image
-from .values import VENDORS, atof as _atof, integer, number, strings, text, vendor_key
+from .values import VENDORS, atof as _atof, floats, integer, number, strings, text, vendor_key
 
 _ORIENT_TOL = 1e-4  # dcm2niix's isSameFloatGE
 _FLT_EPSILON = float(np.finfo(np.float32).eps)
@@ -104,6 +104,21 @@ def protocol_name(header, image_type):
     return name
 
 
+def tr_count(header):
+    """The TRs a Philips multi-TR series states in (2005,1030) (dcm2niix's numberOfTR, issue 743): 1 when not stated.
+
+    The positive values of the first four, when there are at least two.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> tr_count(ValuesHeader({(0x2005, 0x1030): [15.0, 75.0]})), tr_count(ValuesHeader({(0x2005, 0x1030): [15.0]}))
+    (2, 1)
+    """
+    values = floats(header.get((0x2005, 0x1030)))
+    return sum(1 for v in values[:4] if v > 0) if len(values) >= 2 else 1
+
+
 def _float32(value):
     x = number(value, 0.0)
     return float(np.float32(x)) if np.isfinite(x) else 0.0
@@ -124,7 +139,7 @@ class FileSet:
     """What dcm2niix's ``isSameSet`` compares, for one file (read from its first slice)."""
 
     __slots__ = ("vendor", "modality", "derived", "no_rf", "series_number", "study_uid", "date_time", "dims",
-                 "x_ray", "flags", "tr", "flip", "te", "echo", "trigger", "coil", "protocol", "iop", "series_uid",
+                 "x_ray", "flags", "tr", "tr_count", "flip", "te", "echo", "trigger", "coil", "protocol", "iop", "series_uid",
                  "mosaic", "volumes")
 
     def __init__(self, s):
@@ -149,6 +164,7 @@ class FileSet:
         if s.fieldmap_hz and not s.enhanced:  # GE's B0map field map (ge.b0map_hz) counts as real
             self.flags = (self.flags[0], True, self.flags[2])
         self.tr = _float32(ds.get("RepetitionTime"))
+        self.tr_count = tr_count(ds) if self.vendor == "Philips" else 1
         self.flip = _float32(ds.get("FlipAngle"))
         self.echo = s.echo_number or 0
         self.trigger = _philips_trigger(ds) if self.vendor == "Philips" and not s.enhanced else None
@@ -190,6 +206,8 @@ def same_set(a, b, merge=MERGE_AUTO, merge_coils=True):
     if merge == MERGE_YES or (merge == MERGE_AUTO and a.x_ray):
         return True, False, False, False
     if a.flags != b.flags:
+        return no
+    if not _same(a.tr, b.tr) and a.tr_count > 1:  # a multi-TR series (Philips AFI): a series each TR, not echoes
         return no
     if not _same(a.tr, b.tr) or not _same(a.flip, b.flip) or not _same(a.te, b.te) or a.echo != b.echo:
         return False, True, False, False

@@ -7,6 +7,7 @@ values, except ``required_floats``, which names the file and the field.
 from __future__ import annotations
 
 import math
+import re
 
 from ..errors import file_error
 
@@ -158,9 +159,51 @@ def seconds(tm):
         return None
 
 
+def dcm_str(value, size=66):
+    r"""A DICOM string as dcm2niix holds it: values joined by backslashes, cut to fit its buffer of ``size``
+    bytes (66 for most strings, 256 for the long ones): ``size - 1`` characters, two fewer when the last kept
+    one would be '_'.
+
+    Examples
+    --------
+    >>> dcm_str(["a", "b"]), len(dcm_str("x" * 80)), len(dcm_str("x" * 64 + "_" + "z" * 9))
+    ('a\\b', 65, 63)
+    """
+    out = text(value)
+    if len(out) >= size:
+        out = out[:size - 3] if out[size - 2] == "_" else out[:size - 1]
+    return out
+
+
+
+def leading_int(value):
+    """The integer a text starts with, as C's atoi reads it (0 when none).
+
+    Examples
+    --------
+    >>> leading_int(" 045Y"), leading_int("5.7.1"), leading_int("R5"), leading_int(None)
+    (45, 5, 0, 0)
+    """
+    found = re.match(r"\s*([+-]?\d+)", text(value))
+    return int(found.group(1)) if found else 0
+
+
+
+def round_half_away(x):
+    """C's round(): the nearest integer, halves away from zero.
+
+    Examples
+    --------
+    >>> round_half_away(2.5), round_half_away(-2.5), round_half_away(2.4)
+    (3, -3, 2)
+    """
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
 # first two letters of Manufacturer (0008,0070) -> the vendor, as dcm2niix's dcmStrManufacturer
 VENDORS = {"SI": "Siemens", "CP": "Siemens", "GE": "GE", "PH": "Philips", "TO": "Toshiba", "CA": "Canon",
-           "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine"}
+           "UI": "UIH", "BR": "Bruker", "HI": "Hitachi", "ME": "Mediso", "MR": "MRSolutions", "HY": "Hyperfine",
+           "LE": "Leica"}
 
 
 def vendor_key(manufacturer):

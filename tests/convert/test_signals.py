@@ -10,6 +10,7 @@ error status, 1), and the first run is not disturbed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,16 +141,33 @@ def _wait_until_held(out, proc):
 
 
 def test_second_dcm2niix_on_the_same_folder_is_refused(archive, tmp_path):
+    """A run of medfast dcm2niix holds its output folder; while another process holds it a run is refused at once
+    (exit 1, one line, nothing written); once free, the same command converts everything."""
     out = tmp_path / "out"
     out.mkdir()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
     command = [sys.executable, "-m", "medfast", "dcm2niix", "-z", "y", "-f", "%p_%s", "-o", str(out), str(archive)]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_until_held(out, first)
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert second.returncode == exitcodes.ERROR
-    assert second.stderr.splitlines() == [f"medfast dcm2niix: {out}: another medfast dcm2niix run is writing into "
-                                          "this folder; wait for it to finish, or choose another output folder"]
-    assert first.wait(180) == 0, first.stderr.read().decode()
-    first.stderr.close()
+    running = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_until_held(out, running)  # a real run takes the lock
+    assert running.wait(180) == 0, running.stderr.read().decode()
+    running.stderr.close()
+    shutil.rmtree(out)
+    out.mkdir()
+    hold = ("import sys\nfrom medfast._atomic import output_folder\n"
+            "with output_folder(sys.argv[1], 'medfast dcm2niix'):\n"
+            "    print('held', flush=True)\n    sys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              cwd=tmp_path, env=env)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == exitcodes.ERROR
+        assert second.stderr.splitlines() == [f"medfast dcm2niix: {out}: another medfast dcm2niix run is writing "
+                                              "into this folder; wait for it to finish, or choose another output folder"]
+        assert final_outputs(out) == {} and _leftovers(out) == []
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert again.returncode == 0, again.stderr
     assert len(final_outputs(out)) == 12 and _leftovers(out) == []

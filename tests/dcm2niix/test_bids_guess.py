@@ -98,6 +98,13 @@ def _element(group, creator_slot, creator, element, vr, value):
     return edit
 
 
+def _without(*keywords):
+    def edit(t, k, ds):
+        for keyword in keywords:
+            delattr(ds, keyword)
+    return edit
+
+
 def _protocol(**values):
     """A Siemens CSA series header (0029,1020) holding the ASCII protocol."""
     return _element(0x0029, 0x0010, "SIEMENS CSA HEADER", 0x1020, "OB", siemens_protocol(**values))
@@ -236,6 +243,14 @@ SIEMENS_CASES = [
 ]
 
 
+SIEMENS_CASES += [  # Siemens' and Philips' rules, the heuristics and Acquisition Contrast are MR only
+    Case(39, "t1_FA_secondary", None, extra={"Modality": "OT", "SequenceName": "*tfl3d1", "AcquisitionContrast": "T1"},
+         edit=_protocol(**_seq("%SiemensSeq%\\tfl"))),
+    Case(40, "xa_bold", None, extra={"Modality": "XA", "SequenceName": "epfid2d1_64"},
+         edit=_protocol(**_seq("%SiemensSeq%\\ep2d_bold"))),
+]
+
+
 def test_siemens(tmp_path):
     """setBidsSiemens: the sequence file name (protocol), the sequence name, image type, TIs and echoes."""
     _check(tmp_path, SIEMENS_CASES, SIEMENS)
@@ -285,6 +300,23 @@ PHILIPS_CASES = [
          extra={"ScanningSequence": "SE", "SequenceVariant": "SK", "AcquisitionContrast": "DIFFUSION"}),
     Case(1701, "PERFUSION_image", ("perf", "_acq-SKGR_run-1701_asl"),
          extra={"ScanningSequence": "GR", "SequenceVariant": "SK", "ImageType": ["ORIGINAL", "PRIMARY", "PERFUSION", "NONE"]}),
+    # SK + GR without an EPI name: dynamic (func) when the file states a volume or gradient number
+    Case(1801, "FFE_dynamic", ("func", "_acq-SKGR_run-1801_bold"), shape=(16, 12, 6, 2),
+         extra={"ScanningSequence": "GR", "SequenceVariant": "SK"}),  # TemporalPositionIdentifier
+    Case(1901, "FFE_static", None, extra={"ScanningSequence": "GR", "SequenceVariant": "SK"},
+         edit=_without("TemporalPositionIdentifier")),
+    Case(2001, "FFE_fMRI_status", ("func", "_acq-SKGR_run-2001_bold"),
+         extra={"ScanningSequence": "GR", "SequenceVariant": "SK"},
+         edit=_edits(_without("TemporalPositionIdentifier"),
+                     _element(0x2005, 0x0010, "Philips MR Imaging DD 001", 0x1063, "SS", 1))),
+    Case(2101, "FFE_gradient_number", ("func", "_acq-SKGR_run-2101_bold"),
+         extra={"ScanningSequence": "GR", "SequenceVariant": "SK"},
+         edit=_edits(_without("TemporalPositionIdentifier"),
+                     _element(0x2005, 0x0014, "Philips MR Imaging DD 005", 0x1413, "IS", "2"))),
+    Case(2201, "FFE_diffusion_volume", ("func", "_acq-SKGR_run-2201_bold"),
+         extra={"ScanningSequence": "GR", "SequenceVariant": "SK"},
+         edit=_edits(_without("TemporalPositionIdentifier"),
+                     _element(0x2005, 0x0015, "Philips MR Imaging DD 006", 0x1596, "IS", "3"))),
 ]
 
 
@@ -387,6 +419,11 @@ GE_CASES = [
              ds, 0x0019, "GEMS_ACQU_01", {0x17: ("SS", 256)}))),
     Case(21, "DTI_FA", ("dwi", "_FA"), extra={"ScanningSequence": ["EP", "SE"],
                                               "ImageType": ["DERIVED", "PRIMARY", "OTHER"]}, edit=_ge("epi2", "EPI2")),
+    # GE's rules do not check the modality (the name heuristics and Acquisition Contrast are MR only)
+    Case(22, "T1_secondary", ("anat", "_acq-EFGRE3D_run-22_T1w"), extra={"Modality": "OT"},
+         edit=_ge("efgre3d", "EFGRE3D")),
+    Case(23, "xray_FA", ("discard", "_acq-fgre_run-23_localizer"), shape=(16, 12, 1, 1),
+         extra={"Modality": "CR", "AcquisitionContrast": "T1"}, edit=_ge("fgre")),
 ]
 
 
