@@ -820,9 +820,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times, three_d):
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
     if times is not None and _str(ds.find("Modality")) not in ("CT", "PT"):
         out["SliceTiming"] = [float(t) for t in times]
-    orient = ds.find("ImageOrientationPatient")
-    if orient is not None and max(abs(_float(v)) for v in orient) > 0:
-        out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
+    orient = floats(ds.find("ImageOrientationPatient"))  # a broken value (one number, text): none
+    if orient and max(abs(v) for v in orient) > 0:
+        out["ImageOrientationPatientDICOM"] = orient
     text = _str(ds.private((0x0051, 0x100E), nested=False)) if vendor == "SI" else ""
     if text:
         out["ImageOrientationText"] = text
