@@ -27,6 +27,7 @@ import errno
 import json
 import os
 import tempfile
+import threading
 
 from .errors import ConversionError
 
@@ -40,6 +41,9 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 _STAGE = contextvars.ContextVar("medfast_stage", default=None)
+# Taken to create a temporary or write a journal, and by stop_writing: in a stopped folder no thread starts either.
+_GATE = threading.Lock()
+_STOPPED = set()  # absolute paths of output folders whose run stopped
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
@@ -88,10 +92,12 @@ def atomic_path(path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=PREFIX, suffix=PART, dir=folder)
+        with _GATE:
+            _refuse_after_stop(path)
+            fd, tmp = tempfile.mkstemp(prefix=PREFIX, suffix=PART, dir=folder)
+            os.close(fd)
     except OSError as err:
         raise write_error(path, err) from err
-    os.close(fd)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -236,16 +242,51 @@ def _commit(pairs, folder):
 
 
 def _write_journal(folder, entries):
-    fd, tmp = tempfile.mkstemp(prefix=_COMMIT, suffix=PART, dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entries, f)
-        journal = tmp[: -len(PART)] + JOURNAL
-        os.replace(tmp, journal)  # complete, or not there: recover never reads half a journal
-    except OSError as err:
-        _remove(tmp)
-        raise write_error(folder, err) from err
+    with _GATE:  # a journal is either written before stop_writing sweeps (its temporaries kept) or not at all
+        _refuse_after_stop(folder)
+        fd, tmp = tempfile.mkstemp(prefix=_COMMIT, suffix=PART, dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(entries, f)
+            journal = tmp[: -len(PART)] + JOURNAL
+            os.replace(tmp, journal)  # complete, or not there: recover never reads half a journal
+        except OSError as err:
+            _remove(tmp)
+            raise write_error(folder, err) from err
     return journal
+
+
+def _refuse_after_stop(path):
+    path = os.path.abspath(path)
+    if any(path == f or path.startswith(f + os.sep) for f in _STOPPED):
+        raise ConversionError(f"{path}: not written: the run is stopping")
+
+
+def stop_writing(folder):
+    """A run that stops early, holding ``folder``'s lock: no thread of this process starts a temporary or a
+    commit under ``folder`` any more, and the temporaries there that no commit journal names are removed.
+
+    The run's threads may still be writing (it does not wait for them); what
+    a journal names stays for the re-run's ``recover`` to finish, so a
+    series' outputs still appear together or not at all. ``recover`` (a new
+    run taking the folder) lifts the stop.
+    """
+    folder = os.path.abspath(os.fspath(folder))
+    with _GATE:
+        _STOPPED.add(folder)
+        kept, strays = set(), []
+        for root, _, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(root, name)
+                if name.startswith(_COMMIT) and name.endswith(JOURNAL):
+                    with contextlib.suppress(OSError, ValueError):
+                        with open(path, encoding="utf-8") as f:
+                            kept.update(os.path.join(root, tmp) for tmp, _ in json.load(f))
+                elif name.startswith(PREFIX) and name.endswith(PART):
+                    strays.append(path)
+        for path in strays:
+            if path not in kept:
+                _remove(path)
 
 
 def recover(folder, sweep=True):
@@ -262,6 +303,8 @@ def recover(folder, sweep=True):
     []
     """
     folder = os.path.abspath(os.fspath(folder))
+    with _GATE:
+        _STOPPED.discard(folder)
     finished, strays = [], []
     for root, _, files in os.walk(folder):
         for name in sorted(files):

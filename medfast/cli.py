@@ -135,6 +135,10 @@ def main(argv=None):
     0
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "numpy" not in sys.modules:  # a fresh process: the command line, not a caller of main()
+        # OpenBLAS starts a thread a core as NumPy loads (~80 ms of start-up on 2 busy cores); medfast's
+        # matrices are 4 x 4, and its parallel work is its own threads and processes (which inherit this)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage(), file=sys.stdout if argv else sys.stderr)
         return exitcodes.OK if argv else exitcodes.INVALID_PARAM

@@ -1,4 +1,5 @@
 import os
+import pathlib
 
 import pytest
 
@@ -125,3 +126,32 @@ def test_a_signal_during_a_commit_waits_for_it(tmp_path):
             os.replace = real
     assert stop.value.exit_code == 143 and len(renamed) == 3
     assert sorted(os.listdir(tmp_path)) == ["c.bval", "c.json", "c.nii"]
+
+
+def test_stop_writing_removes_strays_keeps_journaled_and_refuses_new_writes(tmp_path):
+    """A stopped run's folder: temporaries no journal names go, a journal's stay for recover, nothing new starts;
+    recover (the next run) finishes the journal and lifts the stop."""
+    from medfast import _atomic
+    from medfast._atomic import recover, staged, stop_writing
+    from medfast.errors import ConversionError
+
+    with staged() as pairs:
+        with atomic_path(tmp_path / "a.nii") as tmp:
+            pathlib.Path(tmp).write_text("a")
+    (tmp_path / "sub").mkdir()
+    with staged() as others:
+        with atomic_path(tmp_path / "sub" / "b.json") as tmp:
+            pathlib.Path(tmp).write_text("b")
+    _atomic._write_journal(str(tmp_path), [[os.path.relpath(t, tmp_path), os.path.relpath(f, tmp_path)]
+                                           for t, f in pairs])
+    stop_writing(tmp_path)
+    left = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert [n for n in left if n.endswith(".part")] == [os.path.basename(pairs[0][0])]
+    assert not os.path.exists(others[0][0])
+    with pytest.raises(ConversionError, match="the run is stopping"):
+        with atomic_path(tmp_path / "c.nii"):
+            pass
+    assert recover(tmp_path) == [str(tmp_path / "a.nii")]
+    with atomic_path(tmp_path / "c.nii") as tmp:
+        pathlib.Path(tmp).write_text("c")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["a.nii", "c.nii"]

@@ -35,7 +35,7 @@ import tempfile
 import time
 
 from .. import exitcodes
-from .._atomic import DiskFullError, NotWritableError, commit, lock_folder, not_writable, recover
+from .._atomic import DiskFullError, NotWritableError, commit, lock_folder, not_writable, recover, stop_writing
 from ..errors import ConversionError, InvalidArgumentError, MedfastError
 from .manifest import Manifest, series_key
 from .sources import Limits, units
@@ -596,6 +596,8 @@ def run(sources, out_dir, options=None, *, jobs=2, scheduler=None, report=None, 
         raise
     finally:
         summary.seconds = time.monotonic() - start
+        if stopped and lock is not None:  # the series threads were not waited for: they write nothing more here
+            stop_writing(out_dir)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(extract_dir, ignore_errors=True)
         manifest.close()

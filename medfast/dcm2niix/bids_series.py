@@ -183,10 +183,7 @@ class BidsSeries:
 
 def _occurrences(ds):
     """Every value, in file order and nested ones too, of the tags whose every occurrence dcm2niix reads."""
-    wanted = {_IMAGE_TYPE: [], _ACQUISITION_CONTRAST: [], _PHILIPS_LABEL: []}
-    for tag, _, value in ds.walk():
-        if tag in wanted:
-            wanted[tag].append(value)
+    wanted = ds.occurrences((_IMAGE_TYPE, _ACQUISITION_CONTRAST, _PHILIPS_LABEL))
     # cut as read (backslashes and all), then the values joined by "_"
     wanted[_IMAGE_TYPE] = [dcm_str("\\".join(strings(v))).replace("\\", "_") for v in wanted[_IMAGE_TYPE]]
     wanted[_ACQUISITION_CONTRAST] = [text(v) for v in wanted[_ACQUISITION_CONTRAST]]

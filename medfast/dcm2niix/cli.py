@@ -17,7 +17,7 @@ import time
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, stacking
+from . import console, options as cli_options, search, series_messages as messages, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -65,7 +65,8 @@ XML = """<?xml version=1.0 encoding=utf-8?>
 
 
 def _say(line=""):
-    print(line, flush=True)
+    # dcm2niix ends a few messages without a line end: what it prints next shares their line
+    print(line, end="" if line == messages.PHILIPS_FIELD_MAPS else "\n", flush=True)
 
 
 def _error(line):
@@ -242,6 +243,7 @@ class _Run:
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
+            ordered_vols[:] = ordered
             seen = set()
             for vol in ordered:
                 files = console.volume_files(vol)
@@ -250,20 +252,30 @@ class _Run:
             lines = stacking.messages(ordered, [placed[id(v)] for v in ordered], index, s.merge)
             for n, vol in enumerate(ordered):
                 said[id(vol)] = lines.get(n, [])
+            if s.verbose:
+                n = messages.acquisition_numbers_vary_at(ordered, [placed[id(v)] for v in ordered], s.merge)
+                if n is not None:
+                    said[id(ordered[n])] = said[id(ordered[n])] + [messages.ACQUISITION_NUMBERS_VARY]
             return ordered
 
-        hinted = set()
+        hinted, ordered_vols = set(), []
 
         def one(job, write):
             vol = job.volume
             place = placed[id(vol)]
             lines = left_out.before(place) + said[id(vol)]
             files = console.volume_files(vol)
-            if files[0] in split and files[0] not in hinted and _is_philips(vol):  # one file split by echo or scale
+            if files[0] in split and files[0] not in hinted:  # one file split by echo or scale
                 hinted.add(files[0])
-                lines.append(console.PHILIPS_ENHANCED_HINT)
-            # rules elsewhere may leave dcm2niix's lines for a series in meta["dcm2niix_messages"]
-            lines += list(vol.meta.get("dcm2niix_messages") or ()) + console.philips_scaling(vol, s.verbose)
+                if s.verbose:
+                    lines += messages.packed_volume_lines([v for v in ordered_vols if files[0] in console.volume_files(v)])
+                if _is_philips(vol):
+                    lines.append(console.PHILIPS_ENHANCED_HINT)
+            lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
+                                           images=s.bids != "o", syntaxes=syntaxes)
+            if s.bids != "o":
+                lines += messages.gradient_lines(vol, s.verbose)
+            lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
             for line in lines:
                 _say(line)
             self._one(job, write, place)
@@ -322,6 +334,10 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
+        if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
+            _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+        if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):
+            _say(messages.IGNORING_DERIVED_DWI)  # as it leaves out the _ADC copy
         self.converted += len(files)
 
 

@@ -88,16 +88,43 @@ def volume_files(vol):
 
 class Place(NamedTuple):
     """Where dcm2niix converts a volume: ``phase`` 0 while reading headers (a file of several
-    volumes), 1 after; ``crc`` its ``series_crc``; ``first`` its first file's place in the listing."""
+    volumes), 1 after; ``crc`` its ``series_crc``; ``first`` its first file's place in the listing;
+    ``frame`` the rank of its first frame in dcm2niix's frame order (outputs of one enhanced file)."""
 
     phase: int
     crc: int
     first: int
     n: int
+    frame: tuple = ()
 
     @property
     def key(self):
-        return (self.phase, self.first if self.phase == 0 else self.crc, self.first, self.n)
+        return (self.phase, self.first if self.phase == 0 else self.crc, self.first, self.frame, self.n)
+
+
+_IN_STACK_POSITION, _IMAGE_POSITION = 0x00209057, 0x00200032
+
+
+def _frame_ranks(header):
+    """Each frame's sort key in dcm2niix's order of an enhanced file's frames: its DimensionIndexValues,
+    the last index most significant when an index after the stack position varies (Philips), else
+    the first (Canon, Bruker)."""
+    from ..dicom import enhanced
+
+    values = []
+    for item in enhanced.frames(header):
+        try:
+            values.append(tuple(int(v) for v in item.get("DimensionIndexValues") or ()))
+        except (TypeError, ValueError):
+            values.append(())
+    width = max(map(len, values), default=0)
+    padded = [v + (0,) * (width - len(v)) for v in values]
+    varying = [j for j in range(width) if len({v[j] for v in padded}) > 1]
+    pointers = [item.get("DimensionIndexPointer") for item in header.items("DimensionIndexSequence")]
+    stack = max((i for i, p in enumerate(pointers) if p in (_IN_STACK_POSITION, _IMAGE_POSITION)), default=0)
+    if varying and stack < varying[-1]:
+        return [v[::-1] for v in padded]
+    return padded
 
 
 def places(volumes, file_index, *, ignore_uid=False):
@@ -114,7 +141,7 @@ def places(volumes, file_index, *, ignore_uid=False):
     for vol in volumes:
         for path in volume_files(vol):
             shared[path] = shared.get(path, 0) + 1
-    out = []
+    out, ranks = [], {}
     for n, vol in enumerate(volumes):
         meta = vol.meta
         files = volume_files(vol)
@@ -125,7 +152,15 @@ def places(volumes, file_index, *, ignore_uid=False):
             volumes_of.setdefault(path, set()).add(k // nz)
         several = any(len(v) > 1 for v in volumes_of.values()) or any(shared[p] > 1 for p in files)
         crc = series_crc(meta.get("header") or {}, single_frame=not meta.get("enhanced"), ignore_uid=ignore_uid)
-        out.append(Place(0 if several else 1, crc, first, n))
+        frame = ()
+        if several and meta.get("enhanced") and shared[files[0]] > 1:  # one of several outputs of one file
+            from ..dicom.reader import header_of
+
+            path, index = meta["frames"][0]
+            if path not in ranks:
+                ranks[path] = _frame_ranks(header_of(path))
+            frame = ranks[path][index] if 0 <= (index or 0) < len(ranks[path]) else ()
+        out.append(Place(0 if several else 1, crc, first, n, frame))
     return out
 
 
@@ -205,7 +240,7 @@ ORIENTATION_VARIES = "DICOM incompatible with NIfTI slice orientation varies (is
 
 
 def is_localizer(header):
-    """dcm2niix's isLocalizer: a GE three-plane series (0027,1035 = 256), or a Siemens image whose
+    """dcm2niix's isLocalizer: a GE three-plane series (series plane 0019,1017 = 256), or a Siemens image whose
     auto-align text (0021,103F) says LOCALIZER, whose description or protocol says AAHScout, or whose
     sequence is fl2d1.
 
@@ -220,7 +255,7 @@ def is_localizer(header):
     header = as_header(header)
     vendor = vendor_key(header.get("Manufacturer"))
     if vendor == "GE":
-        return _text(header.get((0x0027, 0x1035))).strip() == "256"
+        return _text(header.get((0x0019, 0x1017))).strip() == "256"  # SeriesPlaneGE: 256 three-plane
     if vendor != "SI":
         return False
     names = [_text(header.get(k)) for k in ("SeriesDescription", "ProtocolName")]
@@ -290,8 +325,11 @@ def philips_scaling(vol, verbose=0):
     if abs(ri - inter) <= 1.1920929e-07 and abs(rs - scale) <= 1.1920929e-07:
         return []
     lines = [f"Philips Scaling Values RS:RI:SS = {rs:g}:{ri:g}:{ss:g} (see PMC3998685)"]
-    if verbose > 0:
+    if verbose > 0:  # medfast writes the precise values only (-p y)
         lines += [" R = raw value, P = precise value, D = displayed value",
                   " RS = rescale slope, RI = rescale intercept, SS = scale slope",
-                  " D = R * RS + RI; P = D/(RS * SS)"]
+                  " D = R * RS + RI; P = D/(RS * SS)",
+                  f" D scl_slope:scl_inter = {rs:g}:{ri:g}",
+                  f" P scl_slope:scl_inter = {scale:g}:{inter:g}",
+                  " Using P values ('-p n ' for D values)"]
     return lines

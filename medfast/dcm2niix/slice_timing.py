@@ -118,7 +118,7 @@ def _time_after_start(header, frame):
     per_frame = header.frames() if frame is not None else []
     value = None
     if 0 <= (frame or 0) < len(per_frame):  # the first one in the frame's item, in file order
-        value = next((v for t, _, v in per_frame[frame].walk() if t == tag), None)
+        value = next(iter(per_frame[frame].occurrences((tag,))[tag]), None)
     if value is None:
         value = header.get(tag)
     x = number(value)

@@ -117,6 +117,19 @@ class Header:
         found = self._element(tag_of(key))
         return "" if found is None else found[0]
 
+    def private_blocks(self, group):
+        """The blocks (0x10-0xFF) of ``group`` that may hold a private creator at this level, ascending.
+
+        Examples
+        --------
+        >>> import pydicom
+        >>> ds = pydicom.Dataset()
+        >>> ds.add_new(0x00290011, "LO", "SIEMENS CSA HEADER")
+        >>> DatasetHeader(ds).private_blocks(0x0029)
+        [17]
+        """
+        return [block for block in range(0x10, 0x100) if ((group << 16) | block) in self]
+
     def raw(self, key):
         """A top-level element's value when it is binary data (CSA headers, GE's protocol block), else None."""
         value = self.get(key)
@@ -194,6 +207,24 @@ class Header:
                     if value is not None and not isinstance(value, (bytes, list)):
                         return value
         return None
+
+    def occurrences(self, keywords):
+        """``{tag: [values]}``: every value of the tags of ``keywords`` as ``walk`` meets them, nested ones too.
+
+        Examples
+        --------
+        >>> import pydicom
+        >>> ds, item = pydicom.Dataset(), pydicom.Dataset()
+        >>> item.ImageType, ds.ImageType = ["DERIVED", "PRIMARY"], ["ORIGINAL", "PRIMARY"]
+        >>> ds.ReferencedImageSequence = [item]
+        >>> DatasetHeader(ds).occurrences(["ImageType"])[0x00080008]
+        [('ORIGINAL', 'PRIMARY'), ('DERIVED', 'PRIMARY')]
+        """
+        found = {tag_of(k): [] for k in keywords}
+        for tag, _, value in self.walk():
+            if tag in found:
+                found[tag].append(value)
+        return found
 
     def last(self, keyword):
         """The last value of ``keyword`` anywhere in the file, nested or not: what dcm2niix's flat parse keeps."""

@@ -61,7 +61,10 @@ RECORD_PRIVATE = (
     0x00290012, 0x00291010, 0x00291110, 0x00291210, 0x00430010, 0x0043102F, 0x0043107C, 0x00510010, 0x0051100F,
     0x20010010, 0x20011008, 0x20050010, 0x2005100E, 0x200510A0, 0x2005106F, 0x2005140F, 0x20051429,
 )
-_RECORD = Record(RECORD_TAGS + RECORD_PRIVATE)
+#: Overlay Data of the 16 overlay groups (60xx,3000), which dcm2niix's overlays rule asks of every file: in the
+#: record, their absence is known without indexing the data set's tags.
+RECORD_OVERLAYS = tuple(0x60003000 + (j << 17) for j in range(16))
+_RECORD = Record(RECORD_TAGS + RECORD_PRIVATE + RECORD_OVERLAYS)
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

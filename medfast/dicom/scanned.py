@@ -13,6 +13,7 @@ file instead, and ``FALLBACKS`` counts it.
 """
 from __future__ import annotations
 
+import bisect
 import struct
 import threading
 
@@ -236,6 +237,7 @@ class Record:
         # per tag: (tag, VR, where its value is: (first number, text entry) for the file's VR, how it is held)
         self.plan = [(tag, vr, (int(at), next(entry)) if kind == _FILE_VR else next(entry) if kind in (_SPLIT, _WHOLE)
                       else int(at), kind) for tag, vr, at, kind in zip(tags, names, self.first, kinds)]
+        self.index = {tag: i for i, tag in enumerate(tags)}  # tag -> its place in plan and in decode's lists
 
     def decode(self, data, table, big_endian):
         """``(rows, counts, numbers, texts)`` as lists: the kernel's output for one file's header bytes and table."""
@@ -259,7 +261,7 @@ class ItemsRecord:
     """
 
     class _Plan:
-        __slots__ = ("plan",)
+        __slots__ = ("plan", "index")
 
     def __init__(self, pairs):
         pairs = sorted(set(pairs))
@@ -274,6 +276,7 @@ class ItemsRecord:
             self.groups[-1][1][1] = k + 1
         for _, (a, b), plan in self.groups:
             plan.plan = flat.plan[a:b]
+            plan.index = {entry[0]: i for i, entry in enumerate(plan.plan)}
 
     def decode(self, data, table, big_endian, items):
         """``(seq_rows, rows, counts, numbers, texts)``: lists a row an item (texts: ``entries`` each)."""
@@ -377,13 +380,13 @@ class ScannedHeader(Header):
     ('ScannedHeader', (0.661468, 0.661468), 128, False)
     """
 
-    __slots__ = ("file", "row", "parent", "_children", "_located", "_values", "_items", "_encoding", "_last")
+    __slots__ = ("file", "row", "parent", "_children", "_primed", "_values", "_items", "_encoding", "_last")
 
     def __init__(self, file, row=-1, parent=None, children=None):
         super().__init__(file.path)
         self.file, self.row, self.parent = file, row, parent
         self._children = children  # tag -> row, the last of a repeated tag (as pydicom keeps it)
-        self._located = _NOTHING  # tag -> row of the record's tags left undecoded: no need of children() for them
+        self._primed = None  # a record's decoded output (``prime``): its tags' values, made when asked
         self._values = {}
         self._items = {}
         self._encoding = False  # not looked up yet
@@ -405,6 +408,11 @@ class ScannedHeader(Header):
                 r = rows[7 * r + END]
             self._children = found
         return self._children
+
+    def private_blocks(self, group):
+        # the data set's own tags, instead of asking for each of the 240 possible creators
+        low, high = (group << 16) | 0x10, (group << 16) | 0xFF
+        return sorted(tag & 0xFF for tag in self.children() if low <= tag <= high)
 
     def _vr_of(self, r, tag, code, length, end, flags):
         """pydicom's VR for row ``r`` of this data set (its cells given)."""
@@ -485,30 +493,39 @@ class ScannedHeader(Header):
             return vr, _multitext(raw, file.little, self.encoding())  # not numbers: pydicom retries as SH first
 
     def prime(self, record, rows, counts, numbers, texts):
-        """Take the values of ``record``'s tags from ``Record.decode``'s output; those it left out stay to ``_element``."""
-        store, located = self._values, {}
-        for (tag, vr, at, kind), row, count in zip(record.plan, rows, counts):
-            if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
-                vr = VR_NAMES[self.file.rows[7 * row + VR]]
-                kind = _KINDS[vr]
-                at = at[1] if kind >= _SPLIT else at[0]
-            if row < 0:
-                store[tag] = None
-            elif count == 1:
-                value = texts[at] if kind >= _SPLIT else numbers[at]
-                store[tag] = (vr, int(value) if kind == _INTEGERS else value)
-            elif count > 1:
-                if kind == _SPLIT:
-                    store[tag] = (vr, tuple(texts[at].split("\\")))
-                else:
-                    values = numbers[at:at + count]
-                    store[tag] = (vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values))
-            elif count == 0:
-                store[tag] = (vr, EMPTY[vr])
-            else:
-                located[tag] = row
-        if located:
-            self._located = located
+        """Keep ``record``'s decoded output (``Record.decode``'s lists): a tag's value is made when first asked.
+
+        Most of a record's tags are never asked of a given file; making all
+        of them up front was the largest cost of reading a header.
+        """
+        self._primed = (record.index, record.plan, rows, counts, numbers, texts)
+
+    def _from_record(self, tag):
+        """The record's answer for ``tag``: ``(vr, value)``, None when absent, the row (an int) of a value it
+        left undecoded, or ``_UNREAD`` when the tag is not in the record."""
+        index, plan, rows, counts, numbers, texts = self._primed
+        i = index.get(tag)
+        if i is None:
+            return _UNREAD
+        row, count = rows[i], counts[i]
+        if row < 0:
+            return None
+        _, vr, at, kind = plan[i]
+        if kind == _FILE_VR and count >= 0:  # decoded as the VR in the file says
+            vr = VR_NAMES[self.file.rows[7 * row + VR]]
+            kind = _KINDS[vr]
+            at = at[1] if kind >= _SPLIT else at[0]
+        if count == 1:
+            value = texts[at] if kind >= _SPLIT else numbers[at]
+            return vr, int(value) if kind == _INTEGERS else value
+        if count > 1:
+            if kind == _SPLIT:
+                return vr, tuple(texts[at].split("\\"))
+            values = numbers[at:at + count]
+            return vr, tuple(map(int, values)) if kind == _INTEGERS else tuple(values)
+        if count == 0:
+            return vr, EMPTY[vr]
+        return row
 
     # ---- pydicom, where the rules above stop -------------------------------------------------
 
@@ -548,7 +565,14 @@ class ScannedHeader(Header):
         found = self._values.get(tag, _UNREAD)
         if found is not _UNREAD:
             return found
-        r = self._located.get(tag)
+        r = None
+        if self._primed is not None:
+            found = self._from_record(tag)
+            if found.__class__ is int:
+                r = found
+            elif found is not _UNREAD:
+                self._values[tag] = found
+                return found
         if r is None:
             r = (self._children if self._children is not None else self.children()).get(tag)
         if r is None:
@@ -582,8 +606,8 @@ class ScannedHeader(Header):
         return found
 
     def _row_of(self, tag):
-        r = self._located.get(tag)
-        return r if r is not None else self.children()[tag]
+        r = self._from_record(tag) if self._primed is not None else None
+        return r if r.__class__ is int else self.children()[tag]
 
     def _prime_groups(self, frames):
         """Decode the functional groups' values of every frame item in one kernel call (``_frame_record``).
@@ -653,10 +677,33 @@ class ScannedHeader(Header):
             return None
         return self._last_values().get(tag)
 
+    def occurrences(self, keywords):
+        """``Header.occurrences`` without decoding the whole file: the rows of the tags, in order, as the walk meets them.
+
+        Where the walk's order is the rows' order (``last``), the rows of the
+        tags inside this data set or item that the walk reaches and that
+        decode are the answer; otherwise the walk runs.
+        """
+        if not self.file.walk_is_row_order():
+            return super().occurrences(keywords)
+        found = {tag_of(k): [] for k in keywords}
+        table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
+        first, end = (0, len(table)) if self.row < 0 else (self.row + 1, int(table[self.row, END]))
+        inside = table[first:end]
+        for r in (first + np.flatnonzero(np.isin(inside[:, TAG], list(found)))).tolist():
+            tag = int(table[r, TAG])
+            owner = self._reached(int(table[r, PARENT]))
+            element = None if owner is None or owner.children().get(tag) != r else owner._element(tag)
+            if element is not None:
+                found[tag].append(element[1])
+        return found
+
     def _reached(self, row):
-        """The header the walk gives the item at ``row`` (-1: this data set), or None when the walk does not get there."""
-        if row < 0:
+        """The header the walk gives the item at ``row`` (this one's row: itself), or None when the walk does not get there."""
+        if row == self.row:
             return self
+        if row < 0:  # above this item
+            return None
         rows = self.file.rows
         seq = rows[7 * row + PARENT]
         owner = self._reached(rows[7 * seq + PARENT])
@@ -665,11 +712,18 @@ class ScannedHeader(Header):
         found = owner._element(rows[7 * seq + TAG])
         if found is None or found[0] != "SQ":
             return None
-        return next((item for item in owner.items(rows[7 * seq + TAG]) if getattr(item, "row", None) == row), None)
+        items = owner.items(rows[7 * seq + TAG])
+        # ScannedHeader items come in row order (walk_is_row_order leaves out items pydicom parsed): a bisection,
+        # not a scan, or asking for a tag of every frame of a 4,000-frame file would cost 8 million steps
+        k = bisect.bisect_left(items, row, key=_row_of_item)
+        return items[k] if k < len(items) and _row_of_item(items[k]) == row else None
+
+
+def _row_of_item(item):
+    return getattr(item, "row", -1)
 
 
 _TEXT = frozenset({"LO", "SH", "UC", "LT", "ST", "UT", "PN"})
 _NOT_LAST = ("SQ", "OB", "OW", "UN")  # values dcm2niix's flat parse does not keep (Header.last)
 _VR_SQ, _VR_UN = 0x5351, 0x554E
 _UNREAD = object()
-_NOTHING = {}  # an empty mapping, never written

@@ -27,9 +27,20 @@ class Slice:
         "source", "stack_position", "stack_flags",
     )
 
-    def __init__(self, **kw):
-        for name in self.__slots__:
-            setattr(self, name, kw.get(name))
+    def __init__(self, *, path=None, frame=None, tile=None, ds=None, rows=None, cols=None, ipp=None, iop=None,
+                 spacing=None, thickness=None, between=None, slope=None, inter=None, instance=None, series_uid=None,
+                 series_number=None, echo_number=None, echo_time=None, component=None, fieldmap_hz=None,
+                 image_type=None, coil=None, bits=None, mosaic=None, enhanced=None, acq_time=None, trigger=None,
+                 order=None, normal=None, source=None, stack_position=None, stack_flags=None):
+        # named one by one: a record a file, so binding them in C instead of a loop of setattr counts
+        self.path, self.frame, self.tile, self.ds, self.rows, self.cols = path, frame, tile, ds, rows, cols
+        self.ipp, self.iop, self.spacing, self.thickness, self.between = ipp, iop, spacing, thickness, between
+        self.slope, self.inter, self.instance, self.series_uid = slope, inter, instance, series_uid
+        self.series_number, self.echo_number, self.echo_time = series_number, echo_number, echo_time
+        self.component, self.fieldmap_hz, self.image_type, self.coil = component, fieldmap_hz, image_type, coil
+        self.bits, self.mosaic, self.enhanced, self.acq_time = bits, mosaic, enhanced, acq_time
+        self.trigger, self.order, self.normal, self.source = trigger, order, normal, source
+        self.stack_position, self.stack_flags = stack_position, stack_flags
 
     @property
     def derived(self):
@@ -106,7 +117,8 @@ def slices_of(path, ds, source=None):
     if enhanced.is_enhanced(ds):
         return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
     iop, ipp = geometry.plane(ds.get("ImageOrientationPatient"), ds.get("ImagePositionPatient"), path)
-    spacing = _floats(ds.get("PixelSpacing"), 2, path, "PixelSpacing") if ds.get("PixelSpacing") else [1.0, 1.0]
+    spacing = ds.get("PixelSpacing")
+    spacing = _floats(spacing, 2, path, "PixelSpacing") if spacing else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     if manufacturer.startswith("PHILIPS"):
         slope, inter = philips.precise_scale(slope, inter, ds.get(philips.SCALE_SLOPE))
@@ -118,8 +130,9 @@ def slices_of(path, ds, source=None):
     )
     if manufacturer.startswith("GE") and ge.b0map_hz(ds, common["instance"]):  # GE B0map: the Hz volume
         base.update(component="REAL", fieldmap_hz=True)
-    csa = siemens.csa_image_header(ds) if mosaic.is_mosaic(ds) else {}
-    if csa or (mosaic.is_mosaic(ds) and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
+    tiled = mosaic.is_mosaic(ds)
+    csa = siemens.csa_image_header(ds) if tiled else {}
+    if csa or (tiled and manufacturer.startswith("SIEMENS")):  # others' MOSAIC: a plain image
         layout = mosaic.mosaic_layout(ds, csa, path)
         _floats(ds.get("ImagePositionPatient"), 3, path, "ImagePositionPatient")
         positions = mosaic.tile_positions(ds, csa, layout)

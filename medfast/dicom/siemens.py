@@ -11,6 +11,7 @@ ASCCONV BEGIN`` and ``### ASCCONV END`` in the series header (or in
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -73,8 +74,8 @@ def parse_csa(raw, path=None):
 
 
 def csa_image_header(header):
-    """The CSA image header of a Siemens header as ``{name: [items]}`` (``{}`` when absent)."""
-    for block in range(0x10, 0x100):
+    """The CSA image header of a Siemens header as ``{name: [items]}`` (``{}`` when absent); shared, not to be changed."""
+    for block in header.private_blocks(0x0029):
         creator = header.get((0x0029, block))
         if creator is not None and values.text(creator).strip().upper() == _CSA_CREATOR:
             raw = header.get((0x0029, (block << 8) | 0x10))
@@ -82,8 +83,15 @@ def csa_image_header(header):
                 return {}
             if not isinstance(raw, bytes):
                 raw = values.text(raw).encode("latin-1", "replace")
-            return parse_csa(raw, header.path)
+            return _parsed_csa(raw, header.path)
     return {}
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_csa(raw, path):
+    # a file's CSA header is asked for by the reader, the sidecar, the slice timing, the gradients: parsed once
+    # (the same bytes object each time, whose hash Python keeps); callers only read the dict and its lists
+    return parse_csa(raw, path)
 
 
 def csa_float(header, name):

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from dcm2niix_compare import CORPUS_COMMANDS, compare_folders
+from dcm2niix_compare import compare_folders
 from support import corpus_root, dcm2niix_executable, require_module
 
 from medfast import exitcodes
@@ -402,47 +402,4 @@ def test_missing_decoder_leaves_the_file_out(tmp_path, capsys, monkeypatch):
     assert "decoder needs: a JPEG-LS plugin" in err
 
 
-# ---- the corpus: standard output line for line ---------------------------------------------------------
-
-STDOUT_CORPORA = ["dcm_qa_12bit", "dcm_qa_enh", "dcm_qa_fmap", "dcm_qa_ts", "dcm_qa_xa30", "dcm_qa_xa60"]
-
-
-def _corpus_runs(name, verbose, capsys, tmp_path):
-    args, inputs = CORPUS_COMMANDS[name]
-    root = corpus_root() / name
-    runs = {}
-    for tool in ("dcm2niix", "medfast"):
-        out = tmp_path / tool
-        out.mkdir()
-        codes, lines, errs = [], [], ""
-        for source in inputs:
-            argv = ["-v", verbose, *args, "-o", out, root / source]
-            code, got, err = dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out)
-            codes.append(code)
-            lines += got
-            errs += err
-        runs[tool] = (codes, lines, errs)
-    return runs["dcm2niix"], runs["medfast"]
-
-
-@pytest.mark.corpus
-@pytest.mark.parametrize("name", STDOUT_CORPORA)
-def test_corpus_stdout_as_dcm2niix(name, capsys, tmp_path):
-    """``-v 0``: dcm2niix's standard output line for line (paths and times aside), its exit codes, nothing on stderr."""
-    want, got = _corpus_runs(name, "0", capsys, tmp_path)
-    assert got[0] == want[0]
-    assert got[1] == want[1]
-    assert got[2] == want[2] == ""
-
-
-@pytest.mark.corpus
-@pytest.mark.parametrize("name", STDOUT_CORPORA)
-def test_corpus_verbose_stdout_within_dcm2niix(name, capsys, tmp_path):
-    """``-v 1``: every line medfast prints is dcm2niix's, in dcm2niix's order (it adds per-file debugging lines)."""
-    want, got = _corpus_runs(name, "1", capsys, tmp_path)
-    assert got[0] == want[0]
-    remaining = iter(want[1])
-    missing_lines = [line for line in got[1] if not any(line == other for other in remaining)]
-    assert missing_lines == []
-    assert [line for line in got[1] if line.startswith("Convert ")] == \
-        [line for line in want[1] if line.startswith("Convert ")]
+# the corpus's standard output at -v 0 and -v 1, line for line: tests/dcm2niix/test_stdout.py

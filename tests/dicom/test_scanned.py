@@ -44,13 +44,20 @@ def test_corpus_headers_equal_pydicom(corpus):
 
 def test_record_values_as_the_file_is_read_the_rest_lazily():
     header = read_header(pydicom.data.get_testdata_file("MR_small.dcm")).header
-    primed = dict(header._values)
-    assert primed[0x00280010] == ("US", 64) and primed[0x00200032] == ("DS", (-83.9063, -91.2, 6.6406))
-    assert primed[0x00080070] == ("LO", "TOSHIBA_MEC") and primed[0x00080008] == ("CS", ("DERIVED", "SECONDARY",
-                                                                                                 "OTHER"))
-    assert set(primed) == {int(t) for t in scan_module._RECORD.tags}  # present or absent (None), all decided
-    assert 0x00100010 not in primed and header.get("PatientName") == "CompressedSamples^MR1"
-    assert 0x00100010 in header._values
+    assert header._values == {}  # the record's output kept; a value made when asked
+    assert header._from_record(0x00280010) == ("US", 64)
+    assert header._from_record(0x00200032) == ("DS", (-83.9063, -91.2, 6.6406))
+    assert header._from_record(0x00080070) == ("LO", "TOSHIBA_MEC")
+    assert header._from_record(0x00080008) == ("CS", ("DERIVED", "SECONDARY", "OTHER"))
+    # every record tag decided by the record: present or absent (None), or a row left to _decode
+    for tag in scan_module._RECORD.tags.tolist():
+        assert header._from_record(tag) is not scanned._UNREAD
+    assert header._from_record(0x00100010) is scanned._UNREAD  # PatientName: not a record tag
+    absent = [tag for tag in scan_module._RECORD.tags.tolist() if header._from_record(tag) is None]
+    assert 0x00280008 in absent  # NumberOfFrames
+    assert header.get("Rows") == 64 and header.get(0x00280008) is None and header._children is None
+    assert header.get("PatientName") == "CompressedSamples^MR1" and header._children is not None
+    assert 0x00100010 in header._values and 0x00280010 in header._values
 
 
 def test_fallback_for_iso2022_text_is_counted():
@@ -69,3 +76,41 @@ def test_headers_pickle_with_their_items():
     header.get("BeamSequence")  # some values decoded, some not
     again = pickle.loads(pickle.dumps(header))
     assert list(again.walk()) == list(header.walk()) and len(list(again.walk())) > 100
+
+
+@pytest.mark.corpus
+def test_private_blocks_from_the_table_as_asked_one_by_one(corpus):
+    from medfast.dicom.header import Header
+
+    checked = 0
+    for path in sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())[::7]:
+        try:
+            header = read_header(path).header
+        except Exception:  # noqa: BLE001 (not DICOM, or read by pydicom: not a ScannedHeader)
+            continue
+        if isinstance(header, scanned.ScannedHeader):
+            for group in (0x0019, 0x0029, 0x2005):
+                assert header.private_blocks(group) == Header.private_blocks(header, group)
+            checked += header.private_blocks(0x0029) != []
+    assert checked > 20
+
+
+@pytest.mark.corpus
+def test_occurrences_and_last_from_the_rows_as_the_walk_meets_them(corpus):
+    from medfast.dicom.header import Header
+
+    tags = (0x00080008, 0x00089209, 0x20051429, 0x00211104, 0x00189087, 0x00200032)
+    seen = 0
+    for path in sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())[::5]:
+        try:
+            header = read_header(path).header
+        except Exception:  # noqa: BLE001 (not DICOM)
+            continue
+        for h in [header, *header.frames()[:2]]:
+            got = h.occurrences(tags)
+            assert got == Header.occurrences(h, tags), path
+            seen += sum(map(len, got.values()))
+        if isinstance(header, scanned.ScannedHeader):  # last(): the rows from the end, as the walk keeps them
+            for tag in tags:
+                assert header.last(tag) == header._last_values().get(tag), (path, hex(tag))
+    assert seen > 500
