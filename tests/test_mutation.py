@@ -4,10 +4,17 @@ Real files (the DICOM corpus, pydicom's and nibabel's samples, files medfast
 writes) are flipped, truncated, given extreme header integers, and have chunks
 deleted or repeated, with a fixed seed; each mutant is read by every reader
 that takes its format, in worker processes with an address-space cap and a
-timeout (``tests/fuzz/mutation.py``). Folders of DICOM files, some of them
-mutated, also go through the bulk engine as they are and packed into zip and
+timeout (``tests/fuzz/mutation.py``). DICOM files also get element-wise
+mutations (a length, VR, tag or value of any element, nested ones too) and go
+to the scanner's kernels against their NumPy twins (``index``: ``index_elements``,
+then ``decode_values`` and ``decode_items`` on its table) and to every
+``Header`` method of the scanned header, whose primed values must equal those
+decoded element by element (``header``). Folders of DICOM files
+of every vendor, some of them mutated, go through ``read_dicom``,
+``medfast dcm2niix`` and the bulk engine as they are and packed into zip and
 tar archives (targets ``convert``, ``convert_zip``, ``convert_tar``): it must
-return, report every failure under the input's name and leave nothing partial. A failing mutant is saved with its
+return, report every failure under the input's name (never an error that is
+not a ``MedfastError``) and leave nothing partial. A failing mutant is saved with its
 traceback; the assertion message lists where.
 """
 from __future__ import annotations
@@ -24,8 +31,9 @@ def test_mutants_give_a_value_or_a_medfast_error(corpus, tmp_path):
     counts, failures = mutation.run(MUTANTS, SEED, workers=2, corpus=corpus, outdir=tmp_path)
     print(mutation.summary(counts))
     assert sum(counts.values()) == MUTANTS >= 2000
-    assert {target for target, _ in counts} >= {"read", "read_dicom", "read_dicom_file", "scan", "pixel_array",
-                                                "rle", "bits", "convert", "convert_zip", "convert_tar"}
+    assert {target for target, _ in counts} >= {"read", "read_dicom", "read_dicom_file", "scan", "header", "pixel_array",
+                                                "rle", "bits", "index", "convert", "convert_zip", "convert_tar",
+                                                "dcm2niix"}
     kinds = {kind for _, kind in counts}
     assert "value" in kinds and "InvalidFileError" in kinds, "the mutants must reach both outcomes"
     reasons = [f"{folder}: {(folder / 'why.txt').read_text().splitlines()[1]}" for folder in failures]

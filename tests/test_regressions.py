@@ -170,6 +170,48 @@ def test_the_guard_catches_an_unbounded_allocation(tmp_path, monkeypatch):
     assert "MemoryError" in (failures[0] / "why.txt").read_text()
 
 
+@pytest.mark.parametrize("target", ["scan", "header", "read_dicom", "convert", "convert_zip", "dcm2niix"])
+def test_the_guard_sees_an_allocation_on_the_scanner_paths(tmp_path, monkeypatch, target):
+    """The memory cap holds in the worker's threads too, and a MemoryError counts wherever it ends up: wrapped in
+    an InvalidFileError, in the bulk engine's failure list, or in ``medfast dcm2niix``'s line for a file left out."""
+    from medfast.dicom import scan
+    from medfast.errors import reading
+    from medfast.synth import write_ct_series
+
+    def allocate(path, raw_dataset=False):
+        with reading(path):
+            np.ones(1 << 32, np.uint8)
+
+    monkeypatch.setattr(scan, "read_header", allocate)
+    write_ct_series(tmp_path / "ct", shape=(8, 8, 2))
+    files = {p.name: p.read_bytes() for p in sorted((tmp_path / "ct").rglob("*")) if p.is_file()}
+    main = sorted(files)[0]
+    if target == "convert_zip":
+        files, main = {"a.zip": targets.pack(files, "zip")}, "a.zip"
+    task = mutation.Task(0, target, files=files, main=main)
+    counts, failures = mutation.run_tasks([task], workers=1, outdir=tmp_path / "out", context="fork")
+    assert counts == {(target, "finding"): 1}
+    assert "MemoryError" in (failures[0] / "why.txt").read_text()
+
+
+def test_the_guard_sees_an_exception_python_ignores(tmp_path, monkeypatch):
+    """A bounds check that fails in a ``noexcept`` kernel of the debug build is only reported as "ignored"
+    (``sys.unraisablehook``), like an error in a ``__del__``: both count as findings."""
+
+    class Broken:
+        def __del__(self):
+            raise IndexError("Out of bounds on buffer access (axis 0)")
+
+    def ignored(folder, main):
+        Broken()
+
+    monkeypatch.setitem(targets.FILE_TARGETS, "scan", ignored)
+    task = mutation.Task(0, "scan", files={"a.dcm": b"x"}, main="a.dcm")
+    counts, failures = mutation.run_tasks([task], workers=1, outdir=tmp_path, context="fork")
+    assert counts == {("scan", "finding"): 1}
+    assert "IndexError ignored in" in (failures[0] / "why.txt").read_text()
+
+
 def test_an_rle_frame_of_sixteen_segments_is_refused():
     """DICOM RLE holds at most 15 segments: a 16th has no offset, and its bytes would be left unwritten."""
     from medfast import kernels

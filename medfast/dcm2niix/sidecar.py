@@ -10,14 +10,13 @@ one item a line).
 from __future__ import annotations
 
 import math
-import re
 
 from ..dicom import canon, ge, siemens, uih
 from ..dicom.grouping import protocol_name
 from ..dicom.header import as_header
 from ..dicom.series import derived_image
 from ..dicom.siemens import protocol_int as _key_int
-from ..dicom.values import VENDORS as VENDOR_NAMES, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
+from ..dicom.values import VENDORS as VENDOR_NAMES, atof, floats, integer, is_multi, number as _float, strings, text as _str, vendor_key
 from ..dicom.values import dcm_str, leading_int, words as _words
 from . import sidecar_pet, sidecar_siemens
 from .bids_guess import bids_guess
@@ -510,13 +509,7 @@ def _kernel_parts(kernel):
             split = -1
     if split <= 0:
         return "", 0.0
-    return kernel[:split].rstrip(" "), _atof(kernel[split:])
-
-
-def _atof(text):
-    """C's atof: the longest leading number, 0.0 when none."""
-    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text)
-    return float(m.group(0)) if m else 0.0
+    return kernel[:split].rstrip(" "), atof(kernel[split:])
 
 
 def _spoiling(out, ds, variant):
@@ -734,8 +727,9 @@ def _accel(ds, vendor):
 
 
 def _iso_time(text):
-    # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it
-    text = f"{float(text.replace(':', '')):012.5f}"
+    # dcm2niix prints the time with 5 decimals ("%+013.5f") before splitting it; a broken time: atof's number
+    seconds = atof(text.replace(":", ""))
+    text = f"{seconds if math.isfinite(seconds) else 0.0:012.5f}"
     return f"{text[:2]}:{text[2:4]}:{float(text[4:]):09.6f}"
 
 
@@ -743,7 +737,7 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times, three_d):
     shape = vol.stored.shape
     meta = vol.meta
     rc = _str(ds.find("InPlanePhaseEncodingDirection"))[:1]
-    acq = [int(v) for v in (ds.find("AcquisitionMatrix") or []) if str(v).strip()]
+    acq = [int(v) for v in floats(ds.find("AcquisitionMatrix")) if math.isfinite(v)]  # not numbers: none
     # AcquisitionMatrix: frequency rows, frequency columns, phase rows, phase columns (one of each pair is 0)
     lines = acq[2] + acq[3] if len(acq) == 4 else 0
     if not lines and vendor == "SI":  # Siemens: the protocol's lines (XA: the enhanced steps); no other vendor
@@ -837,9 +831,9 @@ def _phase_encoding(out, vol, ds, vendor, oversampling, times, three_d):
             out["PhaseEncodingDirection"] = axis + ("-" if negative else "")
     if times is not None and _str(ds.find("Modality")) not in ("CT", "PT"):
         out["SliceTiming"] = [float(t) for t in times]
-    orient = ds.find("ImageOrientationPatient")
-    if orient is not None and max(abs(_float(v)) for v in orient) > 0:
-        out["ImageOrientationPatientDICOM"] = [_float(v) for v in orient]
+    orient = floats(ds.find("ImageOrientationPatient"))  # a broken value (one number, text): none
+    if orient and max(abs(v) for v in orient) > 0:
+        out["ImageOrientationPatientDICOM"] = orient
     text = _str(ds.private((0x0051, 0x100E), nested=False)) if vendor == "SI" else ""
     if text:
         out["ImageOrientationText"] = text

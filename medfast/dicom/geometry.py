@@ -420,6 +420,9 @@ def affine(first_volume, rows):
     m[:2] *= -1  # LPS -> RAS
     m[:3, 3] += (rows - 1) * m[:3, 1]
     m[:3, 1] *= -1
+    if not (np.all(np.isfinite(m)) and np.all(np.linalg.norm(m[:3, :3], axis=0) > 0)):  # no NIfTI holds it
+        raise file_error(s0.path, "PixelSpacing x ImageOrientationPatient x ImagePositionPatient",
+                         None, "give a voxel of size 0 along an axis")
     return m
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from . import canon, philips, siemens
 from .series import derived_image
-from .values import VENDORS, floats, integer, number, strings, text, vendor_key
+from .values import VENDORS, atof as _atof, floats, integer, number, strings, text, vendor_key
 
 _ORIENT_TOL = 1e-4  # dcm2niix's isSameFloatGE
 _FLT_EPSILON = float(np.finfo(np.float32).eps)
@@ -122,14 +122,6 @@ def tr_count(header):
 def _float32(value):
     x = number(value, 0.0)
     return float(np.float32(x)) if np.isfinite(x) else 0.0
-
-
-def _atof(value):
-    """C's atof on a DICOM string: the leading number, 0 when there is none."""
-    import re
-
-    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text(value))
-    return float(m.group(0)) if m else 0.0
 
 
 def _philips_trigger(ds):

@@ -282,7 +282,8 @@ class DatasetHeader(Header):
             except Exception:  # noqa: BLE001 - as in _element: a broken value reads as absent
                 elem = None
             seq = elem.value if elem is not None and elem.VR == "SQ" else ()
-            found = self._items[tag] = [DatasetHeader(item, self.path) for item in seq or ()]
+            # a sequence pydicom could not parse keeps its raw value, or text values on a second look: no items
+            found = self._items[tag] = [DatasetHeader(item, self.path) for item in seq or () if hasattr(item, "keys")]
         return found
 
     def sequences(self):

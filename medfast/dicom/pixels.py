@@ -531,7 +531,11 @@ def _encapsulated(header, src, frame=None):
     if problem:
         raise file_error(header.path, "TransferSyntaxUID", header.transfer_syntax, problem, UnsupportedError)
     plugin = ""
-    if header.transfer_syntax not in _DCT_LOSSY:
+    if header.transfer_syntax in _DCT_LOSSY and {"gdcm", "pillow"} <= set(decoder.available_plugins):
+        # GDCM aborts on some malformed JPEG baseline too: pillow in its place (the same pixels on every
+        # pydicom sample both decode), then pylibjpeg
+        plugin = ("pillow", "pylibjpeg")
+    elif header.transfer_syntax not in _DCT_LOSSY:
         # GDCM aborts the interpreter (an uncaught C++ exception) on some malformed JPEG
         # Lossless and JPEG 2000 streams: another plugin first (these decode exactly, so the
         # pixels are pydicom's whichever plugin runs), GDCM only when it is the only one.
@@ -544,9 +548,15 @@ def _encapsulated(header, src, frame=None):
         rle_plugin.register()
         plugin = rle_plugin.LABEL
     options = {} if not isinstance(src, (bytes, bytearray, memoryview)) else _options(header)
+    *first, last = [p for p in plugin if p in decoder.available_plugins] if isinstance(plugin, tuple) else [plugin]
     try:
         with reading(header.path, "Pixel Data"):
-            return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
+            for plugin in first:
+                try:
+                    return decoder.as_array(src, index=frame, decoding_plugin=plugin, **options)[0]
+                except RuntimeError:  # this plugin failed: the next one
+                    pass
+            return decoder.as_array(src, index=frame, decoding_plugin=last, **options)[0]
     except (RuntimeError, struct.error, StopIteration) as err:  # every plugin failed; fragments past the end or too few
         raise file_error(header.path, header.keyword, header.transfer_syntax, f"cannot decode: {err}") from err
 

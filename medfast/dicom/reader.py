@@ -12,7 +12,7 @@ from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, series, walk
 from .pixels import undecodable
 from .header import DatasetHeader, as_header
-from .values import number, text
+from .values import integer, number, text
 
 
 #: What colour volumes hold: NIfTI's RGB24, one structured item a voxel (as nibabel reads it).
@@ -81,9 +81,9 @@ def _not_an_image(path, header):
     from pydicom.uid import UID
 
     if not sop_class:  # a rare file (a DICOMDIR): its meta group may still name the class
-        with BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
-            meta = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]).file_meta
-        sop_class = meta.get("MediaStorageSOPClassUID")
+        with reading(path), BoundedFile(path) as f:  # a claimed length must not allocate: not pydicom's own open
+            meta = getattr(pydicom.dcmread(f, stop_before_pixels=True, specific_tags=["SOPClassUID"]), "file_meta", None)
+        sop_class = meta.get("MediaStorageSOPClassUID") if meta is not None else None
     if isinstance(sop_class, str) and sop_class:
         name = UID(sop_class).name
         if "Image Storage" in name:
@@ -135,7 +135,7 @@ def _source(path, pixels=False):
 def _stored_dtype(s0, decoded_dtype):
     """dcm2niix keeps the stored integers, but writes unsigned 16-bit data with < 16 bits stored as int16."""
     dtype = np.dtype(decoded_dtype).newbyteorder("=")
-    bits_stored = int(s0.ds.get("BitsStored") or dtype.itemsize * 8)
+    bits_stored = integer(s0.ds.get("BitsStored"), 0) or dtype.itemsize * 8
     if dtype == np.uint16 and bits_stored < 16:
         return np.dtype(np.int16)
     return dtype
@@ -148,9 +148,11 @@ def _raw_layout(s, mosaic=False):
     """
     h, v = s.source, s.ds
     order = _NATIVE.get(h.transfer_syntax) if h is not None and h.pixel_offset >= 0 and (mosaic or not s.mosaic) else None
-    if order is None or h.pixel_length == _ENCAPSULATED_LENGTH or int(v.get("SamplesPerPixel") or 1) != 1:
+    if order is None or h.pixel_length == _ENCAPSULATED_LENGTH:
         return None
     try:
+        if int(v.get("SamplesPerPixel") or 1) != 1:
+            return None
         allocated = int(v.get("BitsAllocated") or 0)
         signed = int(v.get("PixelRepresentation") or 0) == 1
         bits = int(v.get("BitsStored") or allocated)
@@ -217,7 +219,9 @@ def _decoded_native(s, layout):
     from ..kernels import place_frame
 
     stored, bits, high = layout
-    rows, cols, count = int(s.ds.get("Rows")), int(s.ds.get("Columns")), int(s.ds.get("NumberOfFrames") or 1)
+    # as the slices read them (the first of several values): Rows and Columns of a mosaic are the whole frame's
+    rows, cols = integer(s.ds.get("Rows"), 0), integer(s.ds.get("Columns"), 0)
+    count = integer(s.ds.get("NumberOfFrames"), 1) or 1
     need = rows * cols * stored.itemsize
     if s.source.pixel_length < need * count:
         raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",

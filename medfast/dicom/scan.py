@@ -281,7 +281,7 @@ def _read_part10(fd, path, data):
         pixel_offset, pixel_length, end = -1, 0, len(data)
     else:
         raise _Fallback
-    file = ScannedFile(path, data[:end], memoryview(table.copy()).cast("B").cast("q"), not big)
+    file = ScannedFile(path, data[:end], memoryview(table.tobytes()).cast("q"), not big)  # no rows: still a view
     header = ScannedHeader(file)
     header.prime(_RECORD, *_RECORD.decode(data, table, big))
     return Scanned(path, ts, pixel_offset, pixel_length, header, False)

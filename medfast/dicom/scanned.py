@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _kernels
 from . import _dictionary
-from .header import PER_FRAME, SHARED, Header, tag_of
+from .header import PER_FRAME, SHARED, Header, as_header, tag_of
 
 #: How often pydicom answered instead of the scan: whole files, and single values.
 FALLBACKS = {"files": 0, "values": 0}
@@ -226,10 +226,11 @@ class Record:
         kinds = [_FILE_VR if (tag >> 16) & 1 else _KINDS.get(vr, _ELSEWHERE) for tag, vr in zip(tags, names)]
         widths = [_WIDTH if kind in (_FLOATS, _INTEGERS, _FILE_VR) else 0 for kind in kinds]
         self.tags = np.array(tags, np.int64)
-        self.vrs = np.array([int.from_bytes(vr.encode(), "big") if kind not in (_ELSEWHERE, _FILE_VR) else 0
-                             for vr, kind in zip(names, kinds)], np.int64)
         if any(kind == _ELSEWHERE and vr is None for kind, vr in zip(kinds, names)):
             raise ValueError("Record: a public tag without a VR in the dictionary")
+        # a tag decoded elsewhere: UN, which the kernel never decodes (0 would read a mutated file's VR)
+        self.vrs = np.array([0 if kind == _FILE_VR else int.from_bytes((vr if kind != _ELSEWHERE else "UN").encode(), "big")
+                             for vr, kind in zip(names, kinds)], np.int64)
         self.first = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
         self.entries = sum(kind in (_SPLIT, _WHOLE, _FILE_VR) for kind in kinds)  # text entries a record
         entry = iter(range(len(tags)))  # a tag's entry in the kernel's text (text VRs and the file's VR)
@@ -455,6 +456,7 @@ class ScannedHeader(Header):
     def encoding(self):
         """The Python codec of the Specific Character Set in force here (None: only ASCII is decoded here)."""
         if self._encoding is False:
+            self._encoding = None  # while its own value is read (a text VR asks again): ASCII only
             if self._element(_SPECIFIC_CHARACTER_SET) is not None:
                 self._encoding = _encoding(self._value_of(_SPECIFIC_CHARACTER_SET) or "")
             else:
@@ -536,7 +538,8 @@ class ScannedHeader(Header):
         index, r = 0, seq_row + 1
         while r != self.row:
             index, r = index + 1, rows[7 * r + END]
-        return self.parent._dataset_header().items(rows[7 * seq_row + TAG])[index]
+        items = self.parent._dataset_header().items(rows[7 * seq_row + TAG])
+        return items[index] if index < len(items) else as_header(None, self.path)  # pydicom read fewer items
 
     def _from_pydicom(self, tag):
         count_fallback("values")

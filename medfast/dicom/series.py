@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import file_error
 from . import enhanced, ge, geometry, mosaic, philips, siemens
-from .values import integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text, vendor_key
+from .values import atof, integer as _int, number, required_floats as _floats, seconds as _seconds, strings, text, vendor_key
 
 # ImageType value 3 (Siemens, GE, Philips classic) -> complex component
 _COMPONENTS = {"M": "MAGNITUDE", "P": "PHASE", "R": "REAL", "I": "IMAGINARY", "PHASE": "PHASE",
@@ -225,7 +225,7 @@ def _slice_times(first_volume, s0):
     if s0.mosaic:
         times = siemens.csa_items(ds, "MosaicRefAcqTimes")
         if len(times) >= s0.mosaic[0]:
-            values = [float(times[s.tile]) / 1000.0 for s in first_volume]
+            values = [atof(times[s.tile]) / 1000.0 for s in first_volume]  # as dcm2niix: a broken one atof's
             return values
         return None
     times = [s.acq_time for s in first_volume]

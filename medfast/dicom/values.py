@@ -65,6 +65,20 @@ def number(value, default=math.nan):
         return default
 
 
+def atof(value):
+    """C's ``atof`` on a value's text, as dcm2niix reads numbers: the leading number, 0 when there is none.
+
+    Examples
+    --------
+    >>> atof("670.5abc"), atof(" -2e1x"), atof("x"), atof(None)
+    (670.5, -20.0, 0.0, 0.0)
+    """
+    import re
+
+    m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text(value))
+    return float(m.group(0)) if m else 0.0
+
+
 def integer(value, default=None):
     """A value as an int (through float: "3.0" is 3); ``default`` when absent or not a number.
 

@@ -2,7 +2,10 @@
 
 Each ``fuzz_*.py`` names a target of ``targets`` and, for a file target, the
 seed family whose first seed gives the file name and the companion files (the
-fuzzer mutates the main file only). The seeds of the family are written into
+fuzzer mutates the main file only). For the folder family (``dicom_folder``:
+the series path) the input's first byte picks the folder seed and the rest is
+its main file, so one fuzzer covers the series of every vendor. The seeds of
+the family are written into
 the corpus folder given on the command line (created if missing) before
 libFuzzer starts, so a run begins from real files. Anything but a value or an
 allowed error raises, and libFuzzer saves the input as ``crash-*``; with
@@ -30,14 +33,27 @@ def _seed_corpus(folder, target, family):
     if any(folder.iterdir()):
         return
     if family is None:
-        blobs = mutation._rle_blobs() if target == "rle" else mutation._bits_blobs()
+        dicom = [s for s in all_seeds() if s.family == "dicom"]
+        blobs = {"rle": mutation._rle_blobs, "bits": mutation._bits_blobs,
+                 "index": lambda: mutation._index_blobs(dicom)}[target]()
         datas = list(blobs)
+    elif family == FOLDERS:
+        datas = [bytes([i]) + s.files[s.main] for i, s in enumerate(_folders())]
     else:
         seeds = [s for s in all_seeds() if s.family == family]
         suffix = "".join(Path(seeds[0].main).suffixes)
         datas = [s.files[s.main] for s in seeds if "".join(Path(s.main).suffixes) == suffix]
     for i, data in enumerate(datas):
         (folder / f"seed-{i}").write_bytes(data)
+
+
+FOLDERS = "dicom_folder"
+
+
+def _folders():
+    from tests.fuzz.seeds import all_seeds
+
+    return [s for s in all_seeds() if s.family == FOLDERS]
 
 
 def main(target, family=None):
@@ -47,9 +63,12 @@ def main(target, family=None):
     import atheris
 
     with atheris.instrument_imports(include=["medfast"]):
+        import medfast.convert.bulk  # noqa: F401
+        import medfast.dcm2niix.cli  # noqa: F401
         import medfast.dicom.pixels  # noqa: F401
         import medfast.dicom.reader  # noqa: F401
         import medfast.dicom.scan  # noqa: F401
+        import medfast.dicom.scanned  # noqa: F401
         import medfast.formats
         import medfast.kernels  # noqa: F401
 
@@ -65,7 +84,14 @@ def main(target, family=None):
     if corpus:
         _seed_corpus(Path(corpus[0]), target, family)
     folder = tempfile.mkdtemp(prefix=f"medfast-fuzz-{target}-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    if family is not None:
+    if family == FOLDERS:
+        folders = _folders()
+
+        def one_input(data):
+            if data:
+                seed = folders[data[0] % len(folders)]
+                targets.run_files(target, folder, {**seed.files, seed.main: data[1:]}, seed.main)
+    elif family is not None:
         seed = next(s for s in all_seeds() if s.family == family)
         main_name, companions = seed.main, {k: v for k, v in seed.files.items() if k != seed.main}
 

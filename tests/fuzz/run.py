@@ -5,8 +5,9 @@ Usage (from the root of a checkout, ideally a debug build: bounds checks on in C
     MEDFAST_DEBUG_BUILD=1 python setup.py build_ext --inplace
     python -m tests.fuzz.run --executions 1000000 --out /tmp/medfast-fuzz
 
-Each fuzzer gets an equal share of ``--executions`` (and at most
-``--max-seconds``), starts from the seed files in ``OUT/corpus/<name>`` (which
+Each fuzzer gets an equal share of ``--executions`` (``--only name=weight``
+gives weighted shares: a fast kernel fuzzer can take more than a slow series
+one) and at most ``--max-seconds``, starts from the seed files in ``OUT/corpus/<name>`` (which
 grows as libFuzzer finds new coverage, so a second run goes further), and keeps
 going past a finding: the first input of each kind is saved in
 ``OUT/findings``. A crash (signal) stops that fuzzer; libFuzzer saves its input
@@ -23,7 +24,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FUZZERS = ("rle", "bits", "scan", "pixels", "dicom", "nifti", "analyze", "nrrd", "minc1", "minc2", "parrec", "convert")
+FUZZERS = ("rle", "bits", "index", "scan", "header", "pixels", "dicom", "series", "nifti", "analyze", "nrrd", "minc1",
+           "minc2", "parrec", "convert", "dcm2niix")
 
 
 def run_one(name, runs, seconds, out):
@@ -45,18 +47,31 @@ def run_one(name, runs, seconds, out):
     return executions, findings, crashed
 
 
+def _shares(only, executions, parser):
+    """{fuzzer: executions} from ``name`` or ``name=weight`` entries."""
+    weights = {}
+    for entry in only:
+        name, _, weight = entry.partition("=")
+        if name not in FUZZERS:
+            parser.error(f"--only: {name!r} is not one of {', '.join(FUZZERS)}")
+        weights[name] = float(weight or 1)
+    total = sum(weights.values())
+    return {name: int(executions * weight / total) for name, weight in weights.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executions", type=int, default=1_000_000, help="in total, shared equally")
     parser.add_argument("--max-seconds", type=int, default=600, help="per fuzzer")
     parser.add_argument("--out", type=Path, default=Path("/tmp/medfast-fuzz"))
-    parser.add_argument("--only", nargs="*", choices=FUZZERS, default=FUZZERS)
+    parser.add_argument("--only", nargs="*", default=FUZZERS, metavar="NAME[=WEIGHT]", help=f"of {', '.join(FUZZERS)}")
     args = parser.parse_args(argv)
+    shares = _shares(args.only, args.executions, parser)
     args.out.mkdir(parents=True, exist_ok=True)
     total, found = 0, False
-    for name in args.only:
+    for name, runs in shares.items():
         start = time.monotonic()
-        executions, findings, crashed = run_one(name, args.executions // len(args.only), args.max_seconds, args.out)
+        executions, findings, crashed = run_one(name, runs, args.max_seconds, args.out)
         total += executions
         found |= bool(findings) or crashed
         print(f"{name}: {executions} executions in {time.monotonic() - start:.0f} s"

@@ -8,12 +8,18 @@ else propagates. Every target touches the lazy parts of what it gets back
 Allowed: ``MedfastError`` (whose cause chain holds no ``MemoryError``: a
 ``MemoryError`` means medfast tried to allocate more than the file can
 justify, whatever it was wrapped in) and ``FileNotFoundError`` (the documented
-answer for a missing companion file).
+answer for a missing companion file). An exception Python could only report
+as "ignored" (a bounds check of the debug build failing inside a ``noexcept``
+kernel, an error in a ``__del__``) breaks the promise too, and so does an
+error an engine swallowed into its failure list that is not a ``MedfastError``.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import struct
+import sys
 
 import numpy as np
 
@@ -54,10 +60,34 @@ def signature(err):
     return f"{type(chain[-1]).__name__} at ?"
 
 
+class Unraisable(Exception):
+    """What Python reported as ignored while a target ran (``sys.unraisablehook``)."""
+
+
+_IGNORED = []
+
+
+def _keep_ignored(info):
+    _IGNORED.append(info)
+
+
+def _check_ignored():
+    """Raise ``Unraisable`` for the first exception reported as ignored since the last call."""
+    if _IGNORED:
+        info = _IGNORED[0]
+        _IGNORED.clear()
+        raise Unraisable(f"{info.exc_type.__name__} ignored in {info.object!r}: {info.exc_value}") from info.exc_value
+
+
 def outcome(func, *args):
     """Run ``func(*args)``: the name of the allowed outcome, or raise ``Finding`` from what broke the promise."""
+    sys.unraisablehook = _keep_ignored
+    _IGNORED.clear()
     try:
-        func(*args)
+        try:
+            func(*args)
+        finally:
+            _check_ignored()
     except (MedfastError, FileNotFoundError) as err:
         if _memory_in_chain(err):
             raise Finding(f"[{signature(err)}] MemoryError inside {type(err).__name__}: {err}") from err
@@ -106,6 +136,91 @@ def scan(folder, main):
     _scan(os.path.join(folder, main))
 
 
+def header(folder, main):
+    """``read_header`` (then ``scan``'s raw-data-set path) and every ``Header`` method on every element, items too.
+
+    ``ScannedHeader`` decodes lazily: ``get``, ``vr``, ``in``, ``raw``,
+    ``find``, ``private`` and ``last`` of each element of the data set and of
+    the first items of its sequences (``items``, ``sequences``, ``frames``,
+    with ``find``/``private`` per frame), and ``walk`` of the whole file.
+    Each value must be of the plain types ``medfast.dicom.header`` promises.
+    """
+    from medfast.dicom.scan import NotPart10, read_header, scan as _scan
+
+    path = os.path.join(folder, main)
+    try:
+        found = read_header(path)
+    except NotPart10:
+        _scan(path)
+        return
+    h = found.header
+    for _, vr, value in h.walk():
+        _plain(value, vr)
+    _visit(h, 0)
+    _primed_as_lazy(h)
+
+
+_PLAIN = (type(None), int, float, str, bytes)
+_VISITS = 400  # elements per nesting level, items per sequence: a bound on the work, not on the file
+
+
+def _plain(value, vr):
+    values = value if isinstance(value, tuple) else (value,)
+    if vr == "SQ" and value is not None or not all(isinstance(v, _PLAIN) for v in values):
+        raise TypeError(f"{vr} value {value!r} is not of a plain type")
+
+
+def _visit(h, depth):
+    tags = list(h.children()) if hasattr(h, "children") else [int(tag) for tag in h.dataset.keys()]
+    for tag in tags[:_VISITS]:
+        value = h.get(tag)
+        if h.vr(tag) != "SQ":
+            _plain(value, h.vr(tag))
+        _ = tag in h, h.raw(tag), h.find(tag), h.private(tag), h.last(tag)
+    frames = h.frames()
+    for frame in range(min(len(frames), 3)):
+        h.find("EchoTime", frame=frame), h.private(0x2005100E, frame=frame)  # Philips' scale slope, nested
+    if depth < 4:
+        for _, items in h.sequences():
+            for item in items[:3]:
+                _visit(item, depth + 1)
+
+
+def _primed_as_lazy(h):
+    """The values ``ScannedHeader.prime`` took from the kernels (the record's; the functional groups' of the first
+    frames) equal those a header that primes nothing decodes element by element: one reading of the file."""
+    from medfast.dicom import scanned
+    from medfast.dicom.header import PER_FRAME, SHARED
+    from medfast.dicom.scan import _RECORD
+
+    class Lazy(scanned.ScannedHeader):
+        __slots__ = ()
+
+        def _prime_groups(self, frames):
+            pass
+
+    if not isinstance(h, scanned.ScannedHeader):  # pydicom's parse: nothing primed
+        return
+    lazy = Lazy(h.file)
+    for tag in _RECORD.tags.tolist():
+        _same_element(h, lazy, tag)
+    for seq in (PER_FRAME, SHARED):
+        for frame, lazy_frame in zip(h.items(seq)[:3], lazy.items(seq)[:3]):
+            for group, _, plan in scanned._frame_record().groups:
+                _same_element(frame, lazy_frame, group)
+                for item, lazy_item in zip(frame.items(group)[:1], lazy_frame.items(group)[:1]):
+                    for tag, *_ in plan.plan:
+                        _same_element(item, lazy_item, tag)
+
+
+def _same_element(primed, lazy, tag):
+    got, want = (primed.vr(tag), primed.get(tag)), (lazy.vr(tag), lazy.get(tag))
+    if got[0] == want[0] == "SQ":
+        got, want = len(got[1]), len(want[1])
+    if repr(got) != repr(want):  # types too (1 != 1.0), NaN equal to itself
+        raise AssertionError(f"primed ({tag:08X}) {got!r:.200} != decoded alone {want!r:.200}")
+
+
 class ParserRefused(Exception):
     """pydicom itself could not parse the file: ``pixel_array`` never sees a dataset."""
 
@@ -138,16 +253,83 @@ def convert(folder, main):
     shutil.rmtree(out, ignore_errors=True)
     try:
         try:
-            summary = bulk.run([source], out, jobs=1, progress=Progress(enabled=False))
+            with _swallowed() as swallowed:
+                summary = bulk.run([source], out, jobs=1, progress=Progress(enabled=False))
         except MedfastError as err:  # a file fails alone: the run itself must not stop
             raise AssertionError(f"bulk.run raised {type(err).__name__}: {err}") from err
+        if swallowed:  # reported as a failure, but not a MedfastError: a bug the engine hid
+            raise swallowed[0]
         for failure in summary.failures:
             if not failure["source"].startswith(source):
                 raise AssertionError(f"a failure that does not name the input: {failure}")
-        left = [name for _, _, names in os.walk(out) for name in names
-                if name.startswith(".medfast-") or name.endswith((".part", ".journal"))]
-        if left or os.path.exists(os.path.join(out, bulk.WORK)):
-            raise AssertionError(f"left behind in the output folder: {left or bulk.WORK}")
+        left = _partial(out)
+        if left:
+            raise AssertionError(f"left behind in the output folder: {left}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _swallowed():
+    """The errors the bulk engine turns into failure lines (``failure_reason``) that are not a ``MedfastError``.
+
+    The engine catches everything a series raises, so that one series cannot
+    stop the run; without this a stray ``TypeError`` or a ``MemoryError``
+    would pass as a broken file.
+    """
+    from medfast.convert import bulk, tasks
+
+    original, found = tasks.failure_reason, []
+
+    def checked(err, names):
+        if not isinstance(err, MedfastError) or _memory_in_chain(err):
+            found.append(err)
+        return original(err, names)
+
+    tasks.failure_reason = bulk.failure_reason = checked
+    try:
+        yield found
+    finally:
+        tasks.failure_reason = bulk.failure_reason = original
+
+
+def _partial(out):
+    """Temporaries, journals or the work folder left under ``out``."""
+    from medfast.convert import bulk
+
+    left = [name for _, _, names in os.walk(out) for name in names
+            if name.startswith(".medfast-") or name.endswith((".part", ".journal"))]
+    return left or ([bulk.WORK] if os.path.exists(os.path.join(out, bulk.WORK)) else [])
+
+
+DCM2NIIX_ARGS = ("-b", "y", "-z", "n", "-f", "%p_%s", "-w", "2")
+
+
+def dcm2niix(folder, main):
+    """``medfast dcm2niix`` (``medfast.dcm2niix.cli.main``) on the folder, writing into a folder beside it.
+
+    It must return an exit status (a file it cannot read is left out, named on
+    standard error), and leave nothing partial; a ``MemoryError`` it reports
+    as a reason counts as an allocation the file cannot justify.
+    """
+    import shutil
+
+    from medfast.dcm2niix.cli import main as command
+
+    out = folder.rstrip(os.sep) + "-out"
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+            code = command([*DCM2NIIX_ARGS, "-o", out, folder])
+        if not isinstance(code, int):
+            raise AssertionError(f"exit status {code!r}")
+        if "MemoryError" in said.getvalue():
+            raise MemoryError(said.getvalue()[-2000:])
+        left = _partial(out)
+        if left:
+            raise AssertionError(f"left behind in the output folder: {left}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -204,17 +386,108 @@ def bits(blob):
         kernels.invert_monochrome1(arr, p, bool(q & 2))
 
 
+INDEX_HEAD = struct.Struct("<BHI")  # flags, table rows (0: one per 8 bytes), start
+
+
+def index(blob):
+    """``index_elements`` (compiled in a build) against its NumPy twin: flags (u8: explicit VR, big endian, meta only),
+    table rows (u16), start (u32), then the bytes.
+
+    Both must give the same status, stop and rows, and the rows must hold
+    together: each inside the buffer, after its parent, ending within the table.
+    Then the kernels that read values through that table, ``decode_values``
+    and ``decode_items``, against their twins (``_decode_twins``).
+    """
+    if len(blob) < INDEX_HEAD.size:
+        return
+    from medfast import _kernels
+    from medfast._kernels import _reference
+
+    flags, rows, start = INDEX_HEAD.unpack_from(blob)
+    data = blob[INDEX_HEAD.size:]
+    rows = rows or len(data) // 8 + 2
+    args = (start, bool(flags & 1), bool(flags & 2), bool(flags & 4))
+    got = []
+    for kernel in (_kernels.index_elements, _reference.index_elements):  # compiled unless MEDFAST_PURE_PYTHON
+        table, stop = np.full((rows, 7), -7, np.int64), np.zeros(5, np.int64)
+        status = kernel(data, *args, table, stop)
+        got.append((status, stop.tolist(), table[:max(0, min(int(stop[4]), rows))].tolist()))
+    if got[0] != got[1]:
+        raise AssertionError(f"index_elements{args} differs from its twin: {got[0][:2]} != {got[1][:2]}")
+    status, stop, table = got[0]
+    if status not in (0, 1, 2, -1, -2, -3, -4) or not 0 <= stop[4] <= rows:
+        raise AssertionError(f"index_elements{args}: status {status}, stop {stop}")
+    for r, (tag, vr, offset, length, parent, end, row_flags) in enumerate(table):
+        size = 0 if length == 0xFFFFFFFF else length
+        if not (-1 <= parent < r < end <= stop[4] and 0 <= tag < 1 << 32 and 8 <= offset and offset + size <= len(data)):
+            raise AssertionError(f"index_elements{args}: row {r} {table[r]} does not hold together (of {stop[4]})")
+    _decode_twins(data, np.array(table, np.int64).reshape(-1, 7), bool(flags & 2))
+
+
+def _decode_twins(data, table, big):
+    """``decode_values`` (the scanner's record) and ``decode_items`` (the functional groups, every row taken for an
+    item, and two rows out of the table) on an indexed table, compiled against their twins: the same rows, counts,
+    numbers and text; one text entry a text tag (the entries ``prime`` splits)."""
+    from medfast import _kernels
+    from medfast._kernels import _reference
+    from medfast.dicom.scan import _RECORD
+    from medfast.dicom.scanned import _frame_record
+
+    items = np.array(list(range(min(len(table), 64))) + [-1, len(table)], np.int64)
+    record, groups = _RECORD, _frame_record()
+    calls = {
+        "decode_values": lambda kernel: _decoded(kernel, data, table, big, record, None),
+        "decode_items": lambda kernel: _decoded(kernel, data, table, big, groups, items),
+    }
+    for name, call in calls.items():
+        got, want = call(getattr(_kernels, name)), call(getattr(_reference, name))
+        if got != want:
+            raise AssertionError(f"{name} differs from its twin: {got!r:.300} != {want!r:.300}")
+
+
+def _decoded(kernel, data, table, big, record, items):
+    """One kernel's output, the part it defines: (used, rows, counts, numbers counted, text entries) an item."""
+    from medfast._kernels._reference import _text_entry
+
+    nk, width = len(record.tags), int(record.first[-1])
+    m = 1 if items is None else len(items)
+    rows, counts, seq_rows = (np.full((m, nk), -7, np.int64) for _ in range(3))
+    numbers, text = np.full((m, width), 7.5), np.full(len(data) + m * nk, 7, np.uint8)
+    if items is None:
+        used = kernel(data, table, big, record.tags, record.vrs, record.first, rows[0], counts[0], numbers[0], text)
+    else:
+        used = kernel(data, table, big, items, record.seqs, record.tags, record.vrs, record.first, seq_rows, rows,
+                      counts, numbers, text)
+    entries = sum(_text_entry(int(v)) for v in record.vrs)
+    texts = bytes(text[:used]).split(b"\0")
+    if not 0 <= used <= len(text) or len(texts) != m * entries + 1:
+        raise AssertionError(f"text of {used} bytes in {len(texts) - 1} entries, {m * entries} expected")
+    room = np.diff(record.first)
+    out = []
+    for i in range(m):
+        if not np.all(counts[i] >= -1):
+            raise AssertionError(f"counts {counts[i].tolist()}: -1 or a number of values")
+        if not np.all((rows[i] >= -1) & (rows[i] < len(table))):
+            raise AssertionError(f"rows {rows[i].tolist()} outside the table of {len(table)}")
+        kept = [numbers[i, record.first[k]:record.first[k] + max(0, min(int(counts[i, k]), int(room[k])))].tobytes()
+                for k in range(nk)]
+        out.append((rows[i].tolist(), counts[i].tolist(), seq_rows[i].tolist() if items is not None else None, kept))
+    return used, texts, out
+
+
 FILE_TARGETS = {
     "read": read,
     "read_dicom": read_dicom,
     "read_dicom_file": read_dicom_file,
     "scan": scan,
+    "header": header,
     "pixel_array": pixel_array,
     "convert": convert,
     "convert_zip": convert,
     "convert_tar": convert,
+    "dcm2niix": dcm2niix,
 }
-BLOB_TARGETS = {"rle": rle, "bits": bits}
+BLOB_TARGETS = {"rle": rle, "bits": bits, "index": index}
 
 
 def run_files(target, folder, files, main):
