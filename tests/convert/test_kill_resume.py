@@ -62,7 +62,11 @@ COMMANDS = {
 
 def _start(command, src, out):
     out.mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+    # a killed process cannot remove its temporary folders (multiprocessing's pymp-*): they go under pytest's
+    temp = out.parent / "tmp"
+    temp.mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]),
+               TMPDIR=str(temp))
     return subprocess.Popen([sys.executable, "-m", "medfast", *COMMANDS[command](src, out)], cwd=out.parent, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
