@@ -148,12 +148,10 @@ def _planned_suffixes(vol, options, to):
     if options.sidecar and meta.get("header") is not None:
         suffixes.append(".json")
     if options.image:
-        import pydicom
-
         from ..dcm2niix.gradients import series_gradients
-        from ..dicom.header import DatasetHeader
+        from ..dicom.reader import header_of  # the headers the scan kept, as the writer reads them
 
-        if series_gradients(vol, lambda p: DatasetHeader(pydicom.dcmread(p, stop_before_pixels=True), p)) is not None:
+        if series_gradients(vol, header_of) is not None:
             suffixes += [".bval", ".bvec"]
         if meta.get("uneven_spacing") and stored.ndim == 3 and stored.dtype in (np.uint8, np.int16):
             suffixes.append("_Eq_1" + ext)
