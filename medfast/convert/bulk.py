@@ -423,8 +423,12 @@ class _Processes:
     def shutdown(self, wait=True, cancel_futures=False):
         for pool in self.pools:
             if not wait:  # stopped: no worker may write into the work folder after this
-                for process in list(getattr(pool, "_processes", {}).values()):
+                processes = list(getattr(pool, "_processes", {}).values())
+                for process in processes:
                     process.terminate()
+                deadline = time.monotonic() + 0.5  # dead before the run sweeps their temporaries
+                for process in processes:
+                    process.join(max(0.0, deadline - time.monotonic()))
             pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
