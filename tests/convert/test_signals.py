@@ -44,8 +44,8 @@ def reference(archive, tmp_path_factory):
     return final_outputs(out)
 
 
-def _start(src, out, *extra):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]))
+def _start(src, out, *extra, env=None):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]), **(env or {}))
     return subprocess.Popen([sys.executable, "-m", "medfast", "convert", str(src), "-o", str(out), "-j", "1", *extra],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -65,10 +65,14 @@ def _leftovers(out):
             if n.startswith(".medfast-") or n.endswith((".part", ".journal"))]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["thread", "processes"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_stops_within_a_second_then_rerun_finishes(archive, reference, tmp_path, signum):
+def test_signal_stops_within_a_second_then_rerun_finishes(archive, reference, tmp_path, signum, jobs):
+    """-j 1 converts in a thread beside the main one, -j 2 in worker processes: both stop at once, cleanly."""
     out = tmp_path / "out"
-    proc = _start(archive, out)
+    temp = tmp_path / "tmp"  # multiprocessing's folders of the stopped run (it exits without its cleanup)
+    temp.mkdir()
+    proc = _start(archive, out, "-j", jobs, env={"TMPDIR": str(temp)})
     _wait_until_converting(out, proc)
     sent = time.monotonic()
     proc.send_signal(signum)
