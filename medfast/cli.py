@@ -139,6 +139,10 @@ def main(argv=None):
         # OpenBLAS starts a thread a core as NumPy loads (~80 ms of start-up on 2 busy cores); medfast's
         # matrices are 4 x 4, and its parallel work is its own threads and processes (which inherit this)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # A run stopped by a signal exits at once (os._exit), so multiprocessing's resource tracker (a child
+        # process, it inherits this) would print two lines about the worker pool's semaphores it then frees
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                               "ignore::UserWarning:multiprocessing.resource_tracker"]))
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage(), file=sys.stdout if argv else sys.stderr)
         return exitcodes.OK if argv else exitcodes.INVALID_PARAM
