@@ -44,7 +44,7 @@ class Options:
             raise InvalidArgumentError(f"convert: output format {self.to!r} not one of {sorted(FORMATS)}")
         if self.conflict not in (0, 1, 2):
             raise InvalidArgumentError(f"convert: name-conflict behaviour {self.conflict!r} not 0, 1 or 2")
-        if isinstance(self.gz_level, bool) or self.gz_level not in range(10):
+        if isinstance(self.gz_level, bool) or not isinstance(self.gz_level, int) or not 0 <= self.gz_level <= 9:
             raise InvalidArgumentError(f"convert: gzip level {self.gz_level!r} not 0 to 9")
 
 

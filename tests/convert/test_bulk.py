@@ -159,6 +159,9 @@ def test_cli_json_and_exit_codes(study, tmp_path, capsys):
     assert "x.dcm" in capsys.readouterr().err
     with pytest.raises(InvalidArgumentError):
         bulk.run([study], tmp_path / "o", Options(to="png"))
+    for level in (-1, 10, 6.0, True):  # dcm2niix's -1..-9 reach the gzip writer as zlib-ng levels 0-9 only
+        with pytest.raises(InvalidArgumentError, match="gzip level"):
+            Options(gz_level=level)
 
 
 class _Tty(io.StringIO):
