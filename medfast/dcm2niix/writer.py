@@ -13,7 +13,7 @@ from .gradients import derived_volumes, gradient_files, series_gradients
 from .nifti_header import nifti_fields
 from .overlays import overlay_volumes
 from .resample import extra_volumes
-from .sidecar import build_sidecar, to_json
+from .sidecar import MASK_COMMENTS, build_sidecar, to_json
 
 # output format (``Options.to``) -> file extension
 EXTENSIONS = {"nii.gz": ".nii.gz", "nii": ".nii", "nrrd": ".nrrd", "mnc": ".mnc"}
@@ -87,7 +87,8 @@ def _write_image(vol, path, options, sidecar=None, untilted_sform=True):
     if options.to in ("nii", "nii.gz"):
         fields = nifti_fields(vol, sidecar=sidecar, untilted_sform=untilted_sform)
         if options.comment is not None:  # -c: the comment replaces ImageComments ("" for -c "")
-            fields["aux_file"] = options.comment.strip("\t")[:23].encode("latin-1", "replace")
+            comment = "" if options.comment == MASK_COMMENTS else options.comment[:23]
+            fields["aux_file"] = comment.encode("latin-1", "replace")
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
