@@ -82,6 +82,14 @@ def test_placeholder_matrix_and_codes(tmp_path):
     assert np.allclose(vol.meta["qform_zooms"], (0.8, 0.6, 1.5))  # column, row, slice spacing
 
 
+def _setting(values):
+    """An ``edit`` for ``_ct`` that sets the same keyword values on every file."""
+    def edit(ds, n):
+        for keyword, value in values.items():
+            setattr(ds, keyword, value)
+    return edit
+
+
 @pytest.mark.parametrize("names", [
     dict(ProtocolName="", SeriesDescription="Thorax LAT"),  # SeriesDescription stands in
     dict(ProtocolName="", SeriesDescription="", SequenceName="tse2d"),  # then SequenceName (not Siemens)
@@ -89,10 +97,7 @@ def test_placeholder_matrix_and_codes(tmp_path):
 ])
 def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
     """%p and the sidecar's ProtocolName follow dcm2niix's protocol name, not (0018,1030) alone."""
-    def edit(ds, n):
-        for keyword, value in names.items():
-            setattr(ds, keyword, value)
-    _ct(tmp_path / "in", edit=edit)
+    _ct(tmp_path / "in", edit=_setting(names))
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
 
 
@@ -106,10 +111,7 @@ def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
 ], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl"])
 def test_sidecar_strings(tmp_path, edit):
     """DeidentificationMethod, long ImageComments and EchoTrainLength as dcm2niix writes them."""
-    def apply(ds, n):
-        for keyword, value in edit.items():
-            setattr(ds, keyword, value)
-    _ct(tmp_path / "in", edit=apply)
+    _ct(tmp_path / "in", edit=_setting(edit))
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
 
 
