@@ -274,19 +274,32 @@ def stop_writing(folder):
     folder = os.path.abspath(os.fspath(folder))
     with _GATE:
         _STOPPED.add(folder)
-        kept, strays = set(), []
-        for root, _, files in os.walk(folder):
-            for name in files:
-                path = os.path.join(root, name)
-                if name.startswith(_COMMIT) and name.endswith(JOURNAL):
-                    with contextlib.suppress(OSError, ValueError):
-                        with open(path, encoding="utf-8") as f:
-                            kept.update(os.path.join(root, tmp) for tmp, _ in json.load(f))
-                elif name.startswith(PREFIX) and name.endswith(PART):
-                    strays.append(path)
-        for path in strays:
+        journals, temporaries = _temporaries(folder)
+        kept = {os.path.join(os.path.dirname(journal), tmp) for journal in journals for tmp, _ in _entries(journal)}
+        for path in temporaries:
             if path not in kept:
                 _remove(path)
+
+
+def _temporaries(folder):
+    """``(commit journals, .part temporaries)`` under ``folder``, in walk order, names sorted."""
+    journals, temporaries = [], []
+    for root, _, files in os.walk(folder):
+        for name in sorted(files):
+            if name.startswith(_COMMIT) and name.endswith(JOURNAL):
+                journals.append(os.path.join(root, name))
+            elif name.startswith(PREFIX) and name.endswith(PART):
+                temporaries.append(os.path.join(root, name))
+    return journals, temporaries
+
+
+def _entries(journal):
+    """The ``[temporary, final]`` pairs a journal names (relative to its folder); none when unreadable."""
+    try:
+        with open(journal, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return []
 
 
 def recover(folder, sweep=True):
@@ -305,27 +318,19 @@ def recover(folder, sweep=True):
     folder = os.path.abspath(os.fspath(folder))
     with _GATE:
         _STOPPED.discard(folder)
-    finished, strays = [], []
-    for root, _, files in os.walk(folder):
-        for name in sorted(files):
-            if name.startswith(_COMMIT) and name.endswith(JOURNAL):
-                finished += _finish_journal(root, os.path.join(root, name))
-            elif name.startswith(PREFIX) and name.endswith(PART):
-                strays.append(os.path.join(root, name))
+    journals, strays = _temporaries(folder)
+    finished = []
+    for journal in journals:
+        finished += _finish_journal(os.path.dirname(journal), journal)
     if sweep:
-        for path in strays:
+        for path in strays:  # what a journal named has its final name by now: _remove passes it by
             _remove(path)
     return finished
 
 
 def _finish_journal(folder, journal):
-    try:
-        with open(journal, encoding="utf-8") as f:
-            entries = json.load(f)
-    except (OSError, ValueError):
-        entries = []
     finished = []
-    for tmp, final in entries:
+    for tmp, final in _entries(journal):
         tmp, final = os.path.join(folder, tmp), os.path.join(folder, final)
         if os.path.exists(tmp):
             os.makedirs(os.path.dirname(final), exist_ok=True)
