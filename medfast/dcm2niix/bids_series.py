@@ -217,7 +217,7 @@ def _philips_run_number(ds):
     index, and software before release 11 the diffusion volume number (2005,1596).
     """
     volume = gradient = diffusion_volume = -1
-    for tag, _, value in ds.walk():
+    for tag, value in ds.in_order((0x00200100, 0x20051063, 0x20051413, 0x20051596)):
         if tag == 0x00200100:
             volume = integer(value, 0)
         elif tag == 0x20051063 and volume <= 0 and integer(value, 0) > 0:

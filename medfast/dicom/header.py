@@ -221,10 +221,23 @@ class Header:
         [('ORIGINAL', 'PRIMARY'), ('DERIVED', 'PRIMARY')]
         """
         found = {tag_of(k): [] for k in keywords}
-        for tag, _, value in self.walk():
-            if tag in found:
-                found[tag].append(value)
+        for tag, value in self.in_order(keywords):
+            found[tag].append(value)
         return found
+
+    def in_order(self, keywords):
+        """``[(tag, value)]``: the values of the tags of ``keywords`` in the order ``walk`` meets them, nested ones too.
+
+        Examples
+        --------
+        >>> import pydicom
+        >>> ds = pydicom.Dataset()
+        >>> ds.EchoTime, ds.InstanceNumber = 4.5, 2
+        >>> DatasetHeader(ds).in_order(["InstanceNumber", "EchoTime"])
+        [(1572993, 4.5), (2097171, 2)]
+        """
+        wanted = {tag_of(k) for k in keywords}
+        return [(tag, value) for tag, _, value in self.walk() if tag in wanted]
 
     def last(self, keyword):
         """The last value of ``keyword`` anywhere in the file, nested or not: what dcm2niix's flat parse keeps."""

@@ -1,7 +1,10 @@
 """``read_dicom``: files -> records -> stacks -> volumes with their pixels in place."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import threading
 import weakref
 
 import numpy as np
@@ -402,6 +405,34 @@ LEFT_OUT_OUT_OF_PLACE = "left out: out of spatial order in a Siemens series with
 LEFT_OUT_2D = "2-D image, left out (ignore_derived)"
 
 
+_GC_LOCK = threading.Lock()
+_GC = {"reads": 0, "turned_off": False}  # read_dicom calls running (threads may read at once)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic garbage collector off while reads run, on again when the last one ends.
+
+    A study's headers are thousands of small objects that live until the
+    volumes are written; each collection walked all of them again: 10-20 % of
+    the time of reading a 4,000-file study. Cycles a read drops wait for the
+    first collection after it.
+    """
+    with _GC_LOCK:
+        if _GC["reads"] == 0 and gc.isenabled():
+            gc.disable()
+            _GC["turned_off"] = True
+        _GC["reads"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC["reads"] -= 1
+            if _GC["reads"] == 0 and _GC["turned_off"]:
+                _GC["turned_off"] = False
+                gc.enable()
+
+
 def _leave_out(skipped, members, reason):
     if skipped is not None:
         skipped += [(s.path, reason) for s in members]
@@ -489,6 +520,11 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     >>> vol.shape, vol.array.dtype
     ((16, 16, 4), dtype('int16'))
     """
+    with _gc_paused():
+        return _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid)
+
+
+def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid):
     sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped, pixels)
     slices, seen, duplicates = [], set(), 0
     for found in sources:

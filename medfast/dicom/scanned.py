@@ -677,25 +677,26 @@ class ScannedHeader(Header):
             return None
         return self._last_values().get(tag)
 
-    def occurrences(self, keywords):
-        """``Header.occurrences`` without decoding the whole file: the rows of the tags, in order, as the walk meets them.
+    def in_order(self, keywords):
+        """``Header.in_order`` without decoding the whole file: the rows of the tags, in order, as the walk meets them.
 
         Where the walk's order is the rows' order (``last``), the rows of the
         tags inside this data set or item that the walk reaches and that
         decode are the answer; otherwise the walk runs.
         """
         if not self.file.walk_is_row_order():
-            return super().occurrences(keywords)
-        found = {tag_of(k): [] for k in keywords}
+            return super().in_order(keywords)
+        wanted = [tag_of(k) for k in keywords]
         table = np.frombuffer(self.file.rows, np.int64).reshape(-1, 7)
         first, end = (0, len(table)) if self.row < 0 else (self.row + 1, int(table[self.row, END]))
         inside = table[first:end]
-        for r in (first + np.flatnonzero(np.isin(inside[:, TAG], list(found)))).tolist():
+        found = []
+        for r in (first + np.flatnonzero(np.isin(inside[:, TAG], wanted))).tolist():
             tag = int(table[r, TAG])
             owner = self._reached(int(table[r, PARENT]))
             element = None if owner is None or owner.children().get(tag) != r else owner._element(tag)
             if element is not None:
-                found[tag].append(element[1])
+                found.append((tag, element[1]))
         return found
 
     def _reached(self, row):

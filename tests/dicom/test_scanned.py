@@ -99,7 +99,8 @@ def test_private_blocks_from_the_table_as_asked_one_by_one(corpus):
 def test_occurrences_and_last_from_the_rows_as_the_walk_meets_them(corpus):
     from medfast.dicom.header import Header
 
-    tags = (0x00080008, 0x00089209, 0x20051429, 0x00211104, 0x00189087, 0x00200032)
+    tags = (0x00080008, 0x00089209, 0x20051429, 0x00211104, 0x00189087, 0x00200032, 0x00200100, 0x20051063,
+            0x20051413, 0x20051596)
     seen = 0
     for path in sorted(p for p in corpus.glob("*/In/**/*") if p.is_file())[::5]:
         try:
@@ -107,9 +108,10 @@ def test_occurrences_and_last_from_the_rows_as_the_walk_meets_them(corpus):
         except Exception:  # noqa: BLE001 (not DICOM)
             continue
         for h in [header, *header.frames()[:2]]:
-            got = h.occurrences(tags)
-            assert got == Header.occurrences(h, tags), path
-            seen += sum(map(len, got.values()))
+            got = h.in_order(tags)
+            assert got == Header.in_order(h, tags), path  # the rows against the walk
+            assert h.occurrences(tags) == {tag: [v for t, v in got if t == tag] for tag in tags}, path
+            seen += len(got)
         if isinstance(header, scanned.ScannedHeader):  # last(): the rows from the end, as the walk keeps them
             for tag in tags:
                 assert header.last(tag) == header._last_values().get(tag), (path, hex(tag))
