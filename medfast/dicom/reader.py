@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import threading
@@ -29,6 +30,28 @@ def _workers():
 
 
 _CHUNK = 32  # files a task of the header pass
+_POOL = {}  # pid -> the reader's thread pool (a forked child starts its own: the parent's threads are not in it)
+_POOL_LOCK = threading.Lock()
+
+
+def _run_all(tasks):
+    """The results of ``tasks`` (callables without arguments), in order, run on the reader's threads.
+
+    The threads are started once, not once a volume: on a loaded machine
+    starting them cost more than the work of a small volume. A single task
+    runs in the calling thread. A task must not wait for another task.
+    """
+    if len(tasks) <= 1:
+        return [task() for task in tasks]
+    pool = _POOL.get(os.getpid())
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with _POOL_LOCK:
+            pool = _POOL.get(os.getpid())
+            if pool is None:
+                pool = _POOL[os.getpid()] = ThreadPoolExecutor(_workers(), thread_name_prefix="medfast-read")
+    return [job.result() for job in [pool.submit(task) for task in tasks]]
 
 
 # The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
@@ -275,8 +298,6 @@ def _out_dtype(ordered, varies):
 
 def _fill(ordered, varies):
     """Every slice in its slot: ``out[t * nz + k, row, col]``; files in parallel (the kernels release the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     s0 = ordered[0]
     if s0.bits[1] != 1 and s0.bits != (8, 3):
         raise file_error(s0.path, "SamplesPerPixel x BitsAllocated", s0.bits,
@@ -300,11 +321,8 @@ def _fill(ordered, varies):
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(run_fast, chunk) for chunk in chunks]
-        jobs += [pool.submit(_place_decoded, path, items, out, varies, ranges) for path, items in slow.items()]
-        for job in jobs:
-            job.result()
+    _run_all([functools.partial(run_fast, chunk) for chunk in chunks]
+             + [functools.partial(_place_decoded, path, items, out, varies, ranges) for path, items in slow.items()])
     return out, ranges
 
 
@@ -338,23 +356,25 @@ class DicomVolume(Volume):
         return self._array
 
 
+def _min_max(values):
+    return values.min(), values.max()
+
+
 def _rescale_parallel(stored, slope, inter, stored_range=None):
     """``stored * slope + inter`` in the narrowest exact dtype, frames (axis 0) spread over threads."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from ..kernels import rescale
     from ..volume import scaled_dtype
 
     frames = stored.reshape((-1,) + stored.shape[-2:])
-    chunks = np.array_split(np.arange(frames.shape[0]), min(frames.shape[0], 4 * _workers()))
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        if stored_range is None:
-            ends = list(pool.map(lambda c: (frames[c[0]:c[-1] + 1].min(), frames[c[0]:c[-1] + 1].max()), chunks))
-            stored_range = min(e[0] for e in ends), max(e[1] for e in ends)
-        dtype = scaled_dtype(stored.dtype, slope, inter, *stored_range)
-        out = np.empty(frames.shape, dtype)
-        list(pool.map(lambda c: rescale(frames[c[0]:c[-1] + 1], slope, inter, dtype=dtype,
-                                        out=out[c[0]:c[-1] + 1]), chunks))
+    chunks = [frames[c[0]:c[-1] + 1] for c in np.array_split(np.arange(frames.shape[0]),
+                                                               min(frames.shape[0], 4 * _workers()))]
+    if stored_range is None:
+        ends = _run_all([functools.partial(_min_max, c) for c in chunks])
+        stored_range = min(e[0] for e in ends), max(e[1] for e in ends)
+    dtype = scaled_dtype(stored.dtype, slope, inter, *stored_range)
+    out = np.empty(frames.shape, dtype)
+    parts = np.array_split(out, np.cumsum([len(c) for c in chunks])[:-1])
+    _run_all([functools.partial(rescale, c, slope, inter, dtype=dtype, out=o) for c, o in zip(chunks, parts)])
     return out.reshape(stored.shape)
 
 
@@ -445,8 +465,6 @@ def _sources(files, skipped, pixels=False):
     there as ``(path, reason)`` and left out (what dcm2niix does); without it,
     the error is raised. ``not_dicom`` counts the files without the DICOM preamble.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from .scan import NotPart10
 
     def one(path):
@@ -462,8 +480,7 @@ def _sources(files, skipped, pixels=False):
     # the kernel releases the GIL while it walks, so files are read and walked in parallel; in chunks, as a task a
     # file costs as much as a header
     chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
-    with ThreadPoolExecutor(max_workers=min(_workers(), len(chunks)) or 1) as pool:
-        found = [got for chunk in pool.map(lambda chunk: [one(path) for path in chunk], chunks) for got in chunk]
+    found = [got for chunk in _run_all([functools.partial(list, map(one, chunk)) for chunk in chunks]) for got in chunk]
     not_dicom = sum(isinstance(got, NotPart10) for got in found)
     for path, got in zip(files, found):
         if isinstance(got, MedfastError):
