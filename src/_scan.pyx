@@ -200,7 +200,7 @@ cdef int _walk(const uint8_t[::1] buf, int64_t start, bint explicit_vr, bint big
                             if not descend:
                                 status, a, b = UNSUPPORTED, pos, 0
                         elif (implicit or vr == VR_UN and not big_endian) and length >= 8 and \
-                                depth + 1 < MAX_DEPTH and _u32(buf, vpos, False) == ITEM_TAG:
+                                depth + 1 < MAX_DEPTH and ((_u16(buf, vpos, big) << 16) | _u16(buf, vpos + 2, big)) == ITEM_TAG:
                             descend = True
                             speculative = True
                     if status == 1:

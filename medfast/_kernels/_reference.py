@@ -353,7 +353,7 @@ def index_elements(buf, start, explicit_vr, big_endian, meta_only, table, stop):
                     raise _Stop(SCAN_UNSUPPORTED, pos, 0, vr, tag)
                 descend = True
             elif parses_as_items and length >= 8 and len(levels) < _SCAN_MAX_DEPTH \
-                    and uint(vpos, 4, False) == _ITEM:
+                    and (uint(vpos, 2, big) << 16) | uint(vpos + 2, 2, big) == _ITEM:
                 descend = speculative = True
         flags = (ROW_IMPLICIT if implicit else 0) | (ROW_CONTAINER if descend or vr == _VR_SQ else 0) \
             | (ROW_SPECULATIVE if speculative else 0)

@@ -590,9 +590,19 @@ def undecodable(syntax):
     >>> undecodable("1.2.840.10008.1.2.1"), undecodable("1.2.840.10008.1.2.4.100")[:50]
     ('', 'no decoder for this transfer syntax in pydicom 3.0')
     """
-    if not syntax or syntax in _NEEDS_NO_DECODER:
+    if not syntax or syntax in _NEEDS_NO_DECODER or _plugin_installed(syntax):
         return ""
     return _decoder(syntax)[1]
+
+
+def _plugin_installed(syntax):
+    """True when the pylibjpeg plugin pydicom would use for ``syntax`` is installed (found without importing pydicom)."""
+    from importlib.util import find_spec
+
+    from .encapsulated import JPEG_2000, JPEG_LOSSLESS, JPEG_LS
+
+    library = "openjpeg" if syntax in JPEG_2000 else "libjpeg" if syntax in JPEG_LOSSLESS | JPEG_LS else None
+    return library is not None and find_spec("pylibjpeg") is not None and find_spec(library) is not None
 
 
 # Native, deflated (inflated by pydicom's reader) and RLE (medfast's own kernel): no plugin needed.

@@ -223,6 +223,14 @@ def _decoded(path, s=None):
     layout = _raw_layout(s, mosaic=True) if s is not None and s.source is not None else None
     if layout is not None:
         return _decoded_native(s, layout)
+    if s is not None and s.source is not None and s.source.pixel_offset >= 0 \
+            and s.source.pixel_length == _ENCAPSULATED_LENGTH:
+        from .encapsulated import decode_file
+
+        with reading(path, "pixel data"):
+            found = decode_file(path, s.ds, s.source.pixel_offset, s.source.transfer_syntax)
+        if found is not None:  # one monochrome frame, decoded without importing pydicom
+            return found
     _pydicom.ensure()
     import pydicom
 
