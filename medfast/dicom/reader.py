@@ -444,7 +444,7 @@ def _gc_paused():
     A study's headers are thousands of small objects that live until the
     volumes are written; each collection walked all of them again: 10-20 % of
     the time of reading a 4,000-file study. Cycles a read drops wait for the
-    first collection after it.
+    next full collection.
     """
     with _GC_LOCK:
         if _GC["reads"] == 0 and gc.isenabled():
@@ -458,6 +458,10 @@ def _gc_paused():
             _GC["reads"] -= 1
             if _GC["reads"] == 0 and _GC["turned_off"]:
                 _GC["turned_off"] = False
+                # what the reads made survives them: into the oldest generation without a collection walking
+                # it all first (unfreeze's move); a later full collection frees the cycles among it
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
 
 

@@ -260,3 +260,36 @@ def test_image_class_table_holds_every_pydicom_image_storage_class():
     assert len(images) > 50 and all(may_be_image_class(uid) for uid in images)
     assert not may_be_image_class("1.2.840.10008.5.1.4.1.1.88.22")  # an SR: no pydicom needed to say so
     assert sum(map(may_be_image_class, others)) < len(others) // 10  # the others mostly told apart at once
+
+
+def test_collector_paused_during_reads_and_left_as_found(tmp_path):
+    import gc
+    import threading
+
+    from medfast.dicom import reader
+    from medfast.synth import write_ct_series
+
+    write_ct_series(tmp_path, shape=(8, 8, 3))
+    seen = []
+    original = reader._read_dicom
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return original(*args)
+
+    reader._read_dicom = spy
+    try:
+        threads = [threading.Thread(target=medfast.read_dicom, args=(tmp_path,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert seen == [False] * 3 and gc.isenabled()  # off while any read runs, on again after the last
+        gc.disable()
+        try:
+            medfast.read_dicom(tmp_path)
+            assert not gc.isenabled()  # a caller's own choice stands
+        finally:
+            gc.enable()
+    finally:
+        reader._read_dicom = original
