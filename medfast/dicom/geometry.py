@@ -55,9 +55,12 @@ def one_orientation(path, orientations):
     dcm2niix compares each ImageOrientationPatient it reads in a file with
     the one before and refuses the whole file when one differs.
     """
-    for before, after in zip(orientations, orientations[1:]):
-        if np.any(np.abs(np.asarray(before, np.float32) - np.asarray(after, np.float32)) > 1e-4):
-            raise file_error(path, "ImageOrientationPatient", list(after), ORIENTATION_VARIES)
+    if len(orientations) < 2:
+        return
+    values = np.asarray(orientations, np.float32)  # one array: an enhanced file has thousands of frames
+    changes = np.flatnonzero(np.any(np.abs(values[1:] - values[:-1]) > 1e-4, axis=1))
+    if changes.size:
+        raise file_error(path, "ImageOrientationPatient", list(orientations[changes[0] + 1]), ORIENTATION_VARIES)
 
 
 def placed(slices):

@@ -239,16 +239,23 @@ def _split_frames(members, any_orientation=False):
     ``any_orientation``: the set was stacked whatever its orientation (X-ray
     images with -m 2, or -m y): classic files stay one stack, as dcm2niix.
     """
-    buckets = {}
+    buckets, joined = {}, {}  # joined: the stack a slice of the same key and orientation bytes went to
     for s in members:
-        stacks = buckets.setdefault(_frame_key(s), [])
+        key = _frame_key(s)
+        stacks = buckets.setdefault(key, [])
         iop = np.asarray(s.iop)
-        for ref, found in stacks:
-            if np.all(np.abs(ref - iop) <= _ORIENT_TOL) or (any_orientation and not s.enhanced):
-                found.append(s)
-                break
-        else:
-            stacks.append((iop, [s]))
+        seen = (key, iop.tobytes(), s.enhanced)  # the frames of a file mostly share one orientation
+        found = joined.get(seen)
+        if found is None:
+            for ref, stack in stacks:
+                if np.all(np.abs(ref - iop) <= _ORIENT_TOL) or (any_orientation and not s.enhanced):
+                    found = stack
+                    break
+            else:
+                found = []
+                stacks.append((iop, found))
+            joined[seen] = found
+        found.append(s)
     return [found for stacks in buckets.values() for _, found in stacks]
 
 
@@ -256,13 +263,8 @@ def _multi_volume(slices):
     """True when the frames of one enhanced file hold more than one volume (a position repeats)."""
     if len(slices) < 2 or not slices[0].enhanced:
         return False
-    seen = set()
-    for s in slices:
-        key = tuple(np.round(np.asarray(s.ipp, dtype=np.float64), 3))
-        if key in seen:
-            return True
-        seen.add(key)
-    return False
+    positions = np.round(np.asarray([s.ipp for s in slices], dtype=np.float64), 3).tolist()
+    return len(set(map(tuple, positions))) < len(positions)
 
 
 def group(slices, merge=MERGE_AUTO, merge_coils=True, ignore_uid=False):

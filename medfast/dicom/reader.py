@@ -193,8 +193,9 @@ def _raw_layout(s, mosaic=False):
     return stored, bits, high
 
 
-def _place_native(s, layout, out, index, scratch):
-    """Read one file's pixel bytes and decode them into ``out[index]``, rows reversed (NIfTI's), in one pass.
+def _place_native(s, layout, out, index, scratch, f):
+    """Read one frame's pixel bytes from ``f`` (``s.path`` open) and decode them into ``out[index]``, rows reversed
+    (NIfTI's), in one pass.
 
     ``scratch`` is the calling thread's buffer for the raw bytes, reused from file to file.
     """
@@ -206,9 +207,8 @@ def _place_native(s, layout, out, index, scratch):
         raise file_error(s.path, "PixelData", f"{s.source.pixel_length} bytes",
                          f"Rows x Columns x BitsAllocated x frames need {need * (s.frame + 1)}")
     target = memoryview(scratch)[:need]
-    with open(s.path, "rb", buffering=0) as f:
-        f.seek(s.source.pixel_offset + s.frame * need)
-        got = f.readinto(target)
+    f.seek(s.source.pixel_offset + s.frame * need)
+    got = f.readinto(target)
     if got != need:
         raise file_error(s.path, "PixelData", f"{got} bytes", f"the file ends before the {need} bytes of the frame")
     slope, inter = (s.slope, s.inter) if out.dtype.kind == "f" else (1, 0)
@@ -323,9 +323,19 @@ def _fill(ordered, varies):
     ranges = np.zeros((len(ordered), 2))  # each frame's (min, max) stored value
 
     def run_fast(chunk):
-        scratch = bytearray(scratch_size)
-        for index, s, layout in chunk:
-            ranges[index] = _place_native(s, layout, out, index, scratch)
+        scratch, path, f = bytearray(scratch_size), None, None
+        try:
+            for index, s, layout in chunk:
+                if s.path != path:  # the frames of an enhanced file: one open for all of them
+                    if f is not None:
+                        f.close()
+                        f = None
+                    path = s.path
+                    f = open(path, "rb", buffering=0)
+                ranges[index] = _place_native(s, layout, out, index, scratch, f)
+        finally:
+            if f is not None:
+                f.close()
 
     workers = _workers()
     chunks = [fast[i::workers] for i in range(workers) if fast[i::workers]]
