@@ -70,6 +70,8 @@ _TABLE_MR = (
     ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
     ("PercentSampling", "PercentSampling", "pos"),
 )
+#: keys dcm2niix reads into its 256-byte buffers (``dcmStr(..., true)``); every other string keeps 65 characters
+_LONG_STRINGS = frozenset({"InstitutionAddress", "ScanOptions"})
 # dcm2niix knows a modality by its first two letters (the second in any case): what it prints for each
 _MODALITIES = {"CR": "CR", "CT": "CT", "MR": "MR", "PT": "PT", "US": "US", "SE": "SEG"}
 
@@ -79,8 +81,8 @@ def _put(out, key, value, kind):
         if _str(value)[:2].upper() in ("2D", "3D"):
             out[key] = _str(value)[:2].upper()
         return
-    if kind == "str":
-        text = _str(value)
+    if kind == "str":  # held in dcm2niix's string buffers: 65 characters, 255 for the few long ones
+        text = dcm_str(value, 256 if key in _LONG_STRINGS else 66)
         if text:
             out[key] = text
         return

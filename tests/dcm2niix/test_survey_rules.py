@@ -108,9 +108,12 @@ def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
     dict(DeidentificationMethod="BASIC APPLICATION LEVEL CONFIDENTIALITY PROFILE"),
     dict(ImageComments="x" * 120 + ", " + "y" * 200),  # cut at 255 characters (kDICOMStrLarge)
     dict(Modality="MR", GradientEchoTrainLength=240, EchoTrainLength=1),  # (0018,9241) wins from 2 on
-], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl"])
+    # 65 characters kept of the plain strings (two fewer when the 64th is '_'), 255 of the long ones
+    dict(SoftwareVersions="V" * 70, InstitutionName="A" * 63 + "_" + "B" * 6, StationName="S" * 65,
+         InstitutionAddress="street " * 30, SeriesDescription="d" * 64 + " e"),
+], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl", "string-buffers"])
 def test_sidecar_strings(tmp_path, edit):
-    """DeidentificationMethod, long ImageComments and EchoTrainLength as dcm2niix writes them."""
+    """DeidentificationMethod, long strings and EchoTrainLength as dcm2niix writes them."""
     _ct(tmp_path / "in", edit=_setting(edit))
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
 
