@@ -14,7 +14,14 @@ from ..errors import file_error
 
 def is_multi(value):
     """True for several values (a tuple, a list, or pydicom's MultiValue)."""
-    return isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
+    cls = value.__class__
+    found = _MULTI.get(cls)
+    if found is None:  # the rules ask this of every value they read: the answer is kept a type
+        found = _MULTI[cls] = issubclass(cls, (list, tuple)) or cls.__name__ == "MultiValue"
+    return found
+
+
+_MULTI = {}
 
 
 def strings(value):
