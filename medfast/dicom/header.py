@@ -37,16 +37,27 @@ def tag_of(key):
     >>> hex(tag_of("PixelSpacing")), hex(tag_of((0x0019, 0x10BB))), tag_of(0x00280030) == tag_of("PixelSpacing")
     ('0x280030', '0x1910bb', True)
     """
+    if key.__class__ is int:
+        return key
+    tag = _TAGS.get(key) if key.__class__ in (str, tuple) else None
+    if tag is not None:  # the rules ask for the same few keywords of every file
+        return tag
     if isinstance(key, int):
         return key
     if isinstance(key, tuple):
-        return (key[0] << 16) | key[1]
-    from ._dictionary import KEYWORDS  # pydicom's keywords, without importing pydicom
+        tag = (key[0] << 16) | key[1]
+    else:
+        from ._dictionary import KEYWORDS  # pydicom's keywords, without importing pydicom
 
-    tag = KEYWORDS.get(key)
-    if tag is None:
-        raise KeyError(f"{key!r} is not a DICOM keyword")
+        tag = KEYWORDS.get(key)
+        if tag is None:
+            raise KeyError(f"{key!r} is not a DICOM keyword")
+    if key.__class__ in (str, tuple):
+        _TAGS[key] = tag
     return tag
+
+
+_TAGS = {}  # keyword or (group, element) -> tag, as tag_of found it
 
 
 def plain(value):
