@@ -39,19 +39,23 @@ def _run_all(tasks):
 
     The threads are started once, not once a volume: on a loaded machine
     starting them cost more than the work of a small volume. A single task
-    runs in the calling thread. A task must not wait for another task.
+    runs in the calling thread. A task must not wait for another task. When
+    one raises, the others still end before the error goes up: nothing runs
+    on after the call.
     """
     if len(tasks) <= 1:
         return [task() for task in tasks]
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     pool = _POOL.get(os.getpid())
     if pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
         with _POOL_LOCK:
             pool = _POOL.get(os.getpid())
             if pool is None:
                 pool = _POOL[os.getpid()] = ThreadPoolExecutor(_workers(), thread_name_prefix="medfast-read")
-    return [job.result() for job in [pool.submit(task) for task in tasks]]
+    jobs = [pool.submit(task) for task in tasks]
+    wait(jobs)
+    return [job.result() for job in jobs]
 
 
 # The header of each file of the volumes read, by path, while a volume holds it (meta["headers"]):
@@ -454,7 +458,7 @@ def _gc_paused():
     A study's headers are thousands of small objects that live until the
     volumes are written; each collection walked all of them again: 10-20 % of
     the time of reading a 4,000-file study. Cycles a read drops wait for the
-    next full collection.
+    first collection after it.
     """
     with _GC_LOCK:
         if _GC["reads"] == 0 and gc.isenabled():
@@ -468,11 +472,23 @@ def _gc_paused():
             _GC["reads"] -= 1
             if _GC["reads"] == 0 and _GC["turned_off"]:
                 _GC["turned_off"] = False
-                # what the reads made survives them: into the oldest generation without a collection walking
-                # it all first (unfreeze's move); a later full collection frees the cycles among it
-                gc.freeze()
-                gc.unfreeze()
+                # the next allocation walks what the reads made once, and frees the cycles they dropped
+                # (moving it all to the oldest generation unwalked, gc.freeze + unfreeze, left those cycles to
+                # a full collection that a process reading file after file never reached: a leak)
                 gc.enable()
+
+
+def _reset_after_fork():
+    """A child forked mid-read runs no read: the collector as it was before the reads, and fresh locks."""
+    global _GC_LOCK, _POOL_LOCK
+    _GC_LOCK, _POOL_LOCK = threading.Lock(), threading.Lock()
+    if _GC["turned_off"]:
+        gc.enable()
+    _GC.update(reads=0, turned_off=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _leave_out(skipped, members, reason):

@@ -293,3 +293,19 @@ def test_collector_paused_during_reads_and_left_as_found(tmp_path):
             gc.enable()
     finally:
         reader._read_dicom = original
+
+
+def test_what_a_read_drops_is_freed_without_a_full_collection(corpus):
+    """The pause must not leave a read's objects where only a full collection reaches them: a process that
+    reads folder after folder never got one (gc.freeze + unfreeze at the pause's end leaked that way)."""
+    import gc
+
+    folder = corpus / "dcm_qa_enh" / "In"  # enhanced: item headers that point at their parents, cycles
+    medfast.read_dicom(folder, pixels=False)
+    gc.collect()
+    before = len(gc.get_objects())
+    vols = medfast.read_dicom(folder, pixels=False)
+    assert len(gc.get_objects()) > before + 2000  # the read made its objects
+    del vols
+    gc.collect(1)  # the young generations only
+    assert len(gc.get_objects()) < before + 500
