@@ -38,6 +38,9 @@ class Options:
     ignore_series_uid: bool = False  # True: an explicit -m 2
     gz_level: int = 6  # dcm2niix -1..-9: zlib-ng level of .nii.gz
     comment: str = None  # dcm2niix -c: NIfTI aux_file and sidecar ConversionComments ("\t": -c "", no comments)
+    philips_precise: bool = True  # False: dcm2niix -p n (Philips display scaling)
+    ignore_scale_variation: bool = False  # True: dcm2niix -p o (a varying slope/intercept keeps the first image's)
+    omit_pii: bool = False  # True: dcm2niix -ba o (with anonymize False: patient identifiers left out, dates kept)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -90,7 +93,9 @@ def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None
         found = files if files is not None else \
             _files_to_depth(source, options.depth) if options.depth is not None else source
         vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped, merge=options.merge,
-                          merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid)
+                          merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid,
+                          philips_precise=options.philips_precise,
+                          ignore_scale_variation=options.ignore_scale_variation)
         for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))

@@ -230,10 +230,11 @@ class _Run:
         s = self.settings
         options = Options(
             template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
-            anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
+            anonymize=s.anonymize == "y", omit_pii=s.anonymize == "o",
+            conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
-            gz_level=min(s.gz_level, 9))
+            gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
@@ -277,7 +278,10 @@ class _Run:
                                            images=s.bids != "o", syntaxes=syntaxes)
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
-            lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
+            ignored = (vol.meta.get("scaling") or {}).get("ignored")
+            if ignored:  # dcm2niix says so as it loads the first image
+                lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of the `{ignored}` option.")
+            lines += console.philips_scaling(vol, s.verbose, s.philips_precise) + messages.classic_xa_warning(vol)
             for line in lines:
                 _say(line)
             self._one(job, write, place)
@@ -336,6 +340,8 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
+            if (vol.meta.get("scaling") or {}).get("varies"):
+                _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):

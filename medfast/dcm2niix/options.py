@@ -46,7 +46,8 @@ class Settings:
     series: list = field(default_factory=list)
     list_series: bool = False  # -n with a negative number
     out_dir: str = ""
-    philips: str = "y"         # y precise, n display, o no intensity scaling
+    philips_precise: bool = True   # -p n: Philips display scaling
+    ignore_scaling: bool = False   # -p o: a varying slope/intercept keeps the first image's (not float32)
     search_only: int = 0       # -q: 0 convert, 1 count, 2 count and list
     rename: bool = False
     single_file: bool = False
@@ -284,8 +285,11 @@ def _checked_option(settings, out, letter, first, text):
         settings.max16 = "o" if first in "oO" else "n" if no else "y"
     elif letter == "m":
         _merge_option(settings, out, first)
-    elif letter == "p":
-        settings.philips = "o" if first in "oO" else "n" if no else "y"
+    elif letter == "p":  # -p o leaves the Philips choice as it was
+        if first in "oO":
+            settings.ignore_scaling = True
+        else:
+            settings.philips_precise = not no
     elif letter == "r":
         settings.rename = first in "yY"
     elif letter == "q":
@@ -362,12 +366,10 @@ def _series_option(settings, out, value):
 #: what medfast cannot honour: (setting, test on Settings, what the option asks)
 _CANNOT = (
     ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
-    ("anonymize", lambda s: s.anonymize == "o", "strip identifiers but keep dates in the sidecar"),
     ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
     ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),
-    ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
     ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),

@@ -29,7 +29,8 @@ def write_job(job, options):
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     written = []
     header = vol.meta.get("header")
-    sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment) \
+    sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment,
+                            omit_pii=options.omit_pii, philips_precise=options.philips_precise) \
         if header is not None else None
     series = vol
     gradients = _gradients(vol) if options.image else None

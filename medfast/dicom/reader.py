@@ -9,7 +9,7 @@ import numpy as np
 from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
-from . import _pydicom, geometry, grouping, mosaic, series, walk
+from . import _pydicom, geometry, grouping, mosaic, philips, series, walk
 from .pixels import undecodable
 from .header import DatasetHeader, as_header
 from .values import integer, number, text
@@ -355,19 +355,23 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
     return out.reshape(stored.shape)
 
 
-def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
+def _build(ordered, nz, nt, flags, not_dicom, pixels=True, scaling_options=(True, False)):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
     aff = geometry.affine(ordered[:nz], s0.rows)
     scales = {(s.slope, s.inter) for s in ordered}
     varies = len(scales) > 1
-    slope, inter = (1.0, 0.0) if varies else scales.pop()
+    ignored = _variation_ignored(s0, *scaling_options) if varies else None
+    varies = varies and not ignored
+    slope, inter = (1.0, 0.0) if varies else (s0.slope, s0.inter)
+    if not s0.enhanced and text(s0.ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        slope, inter = philips.series_scaling(s0.ds, slope, inter, scaling_options[0])
     if pixels:
         out, ranges = _fill(ordered, varies)
     else:  # header only: a zero-stride placeholder with the shape and dtype the pixels would have
         out = np.broadcast_to(np.zeros((), _out_dtype(ordered, varies)), (len(ordered), s0.rows, s0.cols))
         ranges = None
-    scaling = {"slope": slope, "inter": inter, "varies": varies}
+    scaling = {"slope": slope, "inter": inter, "varies": varies, "ignored": ignored}
     parts = [(slice(None), nt, {})]
     vols = []
     for which, part_nt, extra in parts:
@@ -393,6 +397,17 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
         vols.append(DicomVolume(stored, part_aff, meta, slope=slope, inter=inter, stored_range=part_range,
                                 time_step=tr, time_unit="s", slice_times=meta["slice_times"]))
     return vols
+
+
+def _variation_ignored(s0, philips_precise, ignore_variation):
+    """The option (``-p n`` or ``-p o``) for which dcm2niix keeps the first image's scaling when the scaling varies.
+
+    Otherwise (None) the volume becomes float32 real-world values. ``-p n``
+    does so for every vendor but Philips, whose display scaling may vary.
+    """
+    if not philips_precise and not text(s0.ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        return "-p n"
+    return "-p o" if ignore_variation else None
 
 
 #: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
@@ -441,7 +456,7 @@ def _sources(files, skipped, pixels=False):
 
 
 def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
-               merge_coils=True, ignore_series_uid=False):
+               merge_coils=True, ignore_series_uid=False, philips_precise=True, ignore_scale_variation=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -463,6 +478,14 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         False as ``-m o``: images of different receive coils are not stacked.
     ignore_series_uid : bool
         True as an explicit ``-m 2``: a series is its number, whatever its SeriesInstanceUIDs.
+    philips_precise : bool
+        Philips images in their floating-point values (dcm2niix's ``-p y``,
+        the default) or their displayed values (``-p n``, which also keeps the
+        first image's scaling when other vendors' scaling varies in a series).
+    ignore_scale_variation : bool
+        dcm2niix's ``-p o``: a series whose slope or intercept varies keeps
+        its first image's scaling (``meta["scaling"]["ignored"]`` says so)
+        instead of becoming float32 real-world values.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -502,7 +525,7 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             seen.add(uid)
         try:
             with reading(found[0]):
-                slices += series.slices_of(*found)
+                slices += series.slices_of(*found, philips_precise=philips_precise)
         except InvalidFileError as err:  # no geometry (a screenshot, a report, a fragment)
             if skipped is None:
                 raise
@@ -523,7 +546,8 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             _leave_out(skipped, members, LEFT_OUT_2D)
             continue
         s0 = ordered[0]
-        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)
+        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels,
+                       (philips_precise, ignore_scale_variation))
         for vol in built:
             if dropped:
                 vol.meta.setdefault("warnings", []).append(f"{len(dropped)} image(s) {LEFT_OUT_OUT_OF_PLACE}")

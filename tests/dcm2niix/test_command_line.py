@@ -108,7 +108,10 @@ def study(tmp_path_factory):
     (["-n", "12", "-n", "3", "in"], {"series": [12.0, 3.0]}),
     (["-n", "-1", "in"], {"list_series": True}),
     (["-o", "out", "in"], {"out_dir": "out"}),
-    (["-p", "n", "in"], {"philips": "n"}),
+    (["-p", "n", "in"], {"philips_precise": False, "ignore_scaling": False}),
+    (["-p", "o", "in"], {"philips_precise": True, "ignore_scaling": True}),
+    (["-p", "n", "-p", "o", "in"], {"philips_precise": False, "ignore_scaling": True}),  # -p o leaves -p n
+    (["-ba", "o", "in"], {"anonymize": "o"}),
     (["-q", "l", "in"], {"search_only": 2}),
     (["-r", "y", "in"], {"rename": True}),
     (["-s", "y", "in"], {"single_file": True}),
@@ -147,8 +150,8 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 @pytest.mark.parametrize(("argv", "named"), [
     (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
-    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
-    (["-l", "y"], "-l y"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
+    (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
+    (["-l", "y"], "-l y"), (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
     (["-i", "o"], "-i o"), (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
