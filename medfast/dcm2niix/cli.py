@@ -18,6 +18,7 @@ import time
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, options as cli_options, search, series_messages as messages, stacking
+from .sixteen_bit import sixteen_bit
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -25,18 +26,18 @@ HELP = """usage: {prog} [options] <in_folder>
   -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
-   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
+   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, o=strip PII only, default y)
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
   -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
   -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
-  -l : losslessly scale 16-bit integers to use dynamic range (n/o [no, but uint16->int16, o=original], default o) [medfast: not y]
+  -l : losslessly scale 16-bit integers to use dynamic range (y/n/o [yes=scale, no=no, but uint16->int16, o=original], default o)
   -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y or 0/1/2, default 2) [no, yes, auto]
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
-  -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
+  -p : Philips precise float (not display) scaling (y/n/o, default y; o to override and ignore variable intensity scaling)
   -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
   -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
@@ -281,7 +282,6 @@ class _Run:
             ignored = (vol.meta.get("scaling") or {}).get("ignored")
             if ignored:  # dcm2niix says so as it loads the first image
                 lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of the `{ignored}` option.")
-            lines += console.philips_scaling(vol, s.verbose, s.philips_precise) + messages.classic_xa_warning(vol)
             for line in lines:
                 _say(line)
             self._one(job, write, place)
@@ -330,8 +330,10 @@ class _Run:
                 self.failed = True
                 return
             _say(f"Warning: Overwriting existing file with the name {job.base}")
-        if s.max16 == "n":
-            job.volume = _uint16_as_int16(vol)
+        if s.bids != "o":  # dcm2niix's last steps before writing the image, and what it says of them
+            job.volume, said = sixteen_bit(vol, s.max16, s.verbose)
+            for line in console.philips_scaling(vol, s.verbose, s.philips_precise) + said + messages.classic_xa_warning(vol):
+                _say(line)
         try:
             write()
         except MedfastError as err:
@@ -430,18 +432,6 @@ def _is_localizer(path):
 def _is_philips(vol):
     header = vol.meta.get("header") or {}
     return str(vol.meta.get("Manufacturer") or header.get("Manufacturer") or "").upper().startswith("PHILIPS")
-
-
-def _uint16_as_int16(vol):
-    """dcm2niix ``-l n``: unsigned 16-bit voxels all below 32768 are written as signed 16-bit."""
-    import numpy as np
-
-    from ..volume import Volume
-
-    stored = vol.stored
-    if stored.dtype != np.uint16 or (stored.size and stored.max() > 32767):
-        return vol
-    return Volume(stored.view(np.int16), vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
 def _entries(folder):

@@ -369,7 +369,6 @@ _CANNOT = (
     ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
     ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
-    ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
     ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),

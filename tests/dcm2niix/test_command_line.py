@@ -105,6 +105,7 @@ def study(tmp_path_factory):
     (["-f", "%p_%s", "in"], {"template": "%p_%s"}),
     (["-i", "y", "in"], {"ignore_derived": "y"}),
     (["-l", "n", "in"], {"max16": "n"}),
+    (["-l", "y", "in"], {"max16": "y"}),
     (["-n", "12", "-n", "3", "in"], {"series": [12.0, 3.0]}),
     (["-n", "-1", "in"], {"list_series": True}),
     (["-o", "out", "in"], {"out_dir": "out"}),
@@ -151,7 +152,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 @pytest.mark.parametrize(("argv", "named"), [
     (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
-    (["-l", "y"], "-l y"), (["-bi", "M2022"], "-bi M2022"),
+    (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
     (["-i", "o"], "-i o"), (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),

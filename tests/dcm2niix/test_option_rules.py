@@ -109,3 +109,74 @@ def test_scaling_that_varies_between_images(args, varying, capsys, tmp_path):
 @pytest.mark.parametrize("p", ["y", "n"])
 def test_philips_classic_precise_or_display(p, philips_constant, capsys, tmp_path):
     assert_same_as_dcm2niix(["-p", p, "-v", "1", "-f", "%s_%p", "-z", "n"], philips_constant, capsys, tmp_path)
+
+
+# ---- -ba: what the sidecar says of the patient and the study ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def patient(tmp_path_factory):
+    """An MR series with every identifier dcm2niix's sidecar may carry."""
+    from medfast.synth import write_mr_series
+
+    extra = {"ReferringPhysicianName": "Doctor^Who", "AccessionNumber": "ACC42", "PatientAge": "051Y",
+             "PatientSize": 1.72, "PatientWeight": 68.5, "AcquisitionTime": "101010.50"}
+    root = tmp_path_factory.mktemp("patient")
+    write_mr_series(root / "mr", shape=(8, 8, 2, 1), series_number=3, extra=extra)
+    return root
+
+
+@pytest.mark.parametrize("ba", ["y", "n", "o"])
+def test_anonymize_sidecar(ba, patient, capsys, tmp_path):
+    """``-ba o`` keeps the study's identifiers and the acquisition date, leaves out the patient and physician."""
+    assert_same_as_dcm2niix(["-ba", ba, "-f", "%s_%p", "-z", "n"], patient, capsys, tmp_path)
+    side = json.loads(next((tmp_path / "run-medfast").glob("*.json")).read_text())
+    assert ("PatientName" in side, "StudyInstanceUID" in side, "AcquisitionDateTime" in side) == \
+        {"y": (False, False, False), "n": (True, True, True), "o": (False, True, True)}[ba]
+
+
+# ---- -l: 16-bit integers scaled to their range, made signed, or kept ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sixteen(tmp_path_factory):
+    """16-bit series: signed CT, unsigned MR below 32768, unsigned MR above it, and a Philips one (precise slope)."""
+    import pydicom
+
+    from medfast.synth import add_private, write_ct_series, write_mr_series
+
+    def full_16(files, factor=1, signed=False, change=None):
+        for path in files:
+            ds = pydicom.dcmread(path)
+            ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 15, int(signed)
+            ds.PixelData = (np.frombuffer(ds.PixelData, np.uint16) * factor).astype(np.uint16).tobytes()
+            if change is not None:
+                change(ds)
+            ds.save_as(path)
+
+    def philips(ds):
+        ds.Manufacturer, ds.RescaleSlope, ds.RescaleIntercept = "Philips Medical Systems", 1.5, -3.0
+        add_private(ds, 0x2005, "Philips MR Imaging DD 001", 0x0E, "FL", 0.0625)
+
+    root = tmp_path_factory.mktemp("sixteen")
+    full_16(write_ct_series(root / "ct", shape=(20, 16, 3), series_number=2), signed=True)
+    full_16(write_mr_series(root / "low", shape=(16, 16, 3, 2), series_number=5))
+    full_16(write_mr_series(root / "high", shape=(16, 16, 3, 1), series_number=6, seed=1), factor=30)
+    full_16(write_mr_series(root / "philips", shape=(16, 16, 3, 1), series_number=7, seed=2), change=philips)
+    return root
+
+
+@pytest.mark.parametrize("l", ["y", "n", "o"])
+@pytest.mark.parametrize("verbose", ["0", "1"])
+def test_sixteen_bit_range(l, verbose, sixteen, capsys, tmp_path):
+    """``-l y``: stored values times the factor, scl_slope over it, `` isN`` in descrip; ``-l n``: uint16 as int16."""
+    lines = assert_same_as_dcm2niix(["-l", l, "-v", verbose, "-f", "%s_%p", "-z", "n"], sixteen, capsys, tmp_path)
+    assert sum(line.startswith("Maximizing 16-bit range") for line in lines) == (3 if l == "y" else 0)  # not "high"
+    assert sum(line.startswith("UINT16->INT16") for line in lines) == (2 if l == "n" else 0)  # "low", "philips"
+
+
+def test_sixteen_bit_range_of_12_bit_corpus(capsys, tmp_path):
+    """dcm_qa_12bit: 12-bit signed and unsigned images, masked, then scaled by ``-l y``."""
+    source = corpus_root() / "dcm_qa_12bit" / "In"
+    lines = assert_same_as_dcm2niix(["-l", "y", "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
+    assert any(line.startswith("Maximizing 16-bit range") for line in lines)
