@@ -41,6 +41,7 @@ class Options:
     philips_precise: bool = True  # False: dcm2niix -p n (Philips display scaling)
     ignore_scale_variation: bool = False  # True: dcm2niix -p o (a varying slope/intercept keeps the first image's)
     omit_pii: bool = False  # True: dcm2niix -ba o (with anonymize False: patient identifiers left out, dates kept)
+    keep_orientation_varies: bool = False  # True: dcm2niix -i o (a multi-frame file changing orientation converts)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -95,7 +96,8 @@ def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None
         vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped, merge=options.merge,
                           merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid,
                           philips_precise=options.philips_precise,
-                          ignore_scale_variation=options.ignore_scale_variation)
+                          ignore_scale_variation=options.ignore_scale_variation,
+                          keep_orientation_varies=options.keep_orientation_varies)
         for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))

@@ -15,6 +15,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, options as cli_options, search, series_messages as messages, stacking
@@ -32,7 +34,7 @@ HELP = """usage: {prog} [options] <in_folder>
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
-  -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
+  -i : ignore derived, localizer and 2D images (y/n/o, default n, o overrides keeping non-planar localizers)
   -l : losslessly scale 16-bit integers to use dynamic range (y/n/o [yes=scale, no=no, but uint16->int16, o=original], default o)
   -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y or 0/1/2, default 2) [no, yes, auto]
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
@@ -235,7 +237,8 @@ class _Run:
             conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
-            gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling)
+            gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling,
+            keep_orientation_varies=s.keep_orientation_varies)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
@@ -244,6 +247,8 @@ class _Run:
         self.converted, self.failed = 0, False
 
         def order(vols):
+            if s.keep_orientation_varies:  # -i o: said as the header is read, with the other header-time lines
+                left_out.kept = [console.volume_files(vol)[0] for vol in vols if _orientation_varies(vol)]
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
@@ -366,12 +371,13 @@ class _LeftOut:
     def __init__(self, refused, skipped, index, syntaxes, settings):
         self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
         self.said = set()
+        self.kept = []  # -i o: files converted although their frames change orientation
         self.derived = None  # the smallest series CRC of a derived file, once known
 
     def _pending(self):
         from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
 
-        out = [(path, None) for path in self.refused]
+        out = [(path, None) for path in self.refused] + [(path, _KEPT) for path in self.kept]
         out += [(path, reason) for path, reason in dict(self.skipped).items()
                 if reason not in (LEFT_OUT_DERIVED, LEFT_OUT_2D)]
         return sorted((item for item in out if item[0] not in self.said), key=lambda item: self.index.get(item[0], 0))
@@ -386,11 +392,15 @@ class _LeftOut:
             if limit is not None and self.index.get(path, 0) > limit:
                 break
             self.said.add(path)
+            if reason is _KEPT:
+                out.append(KEEPING_ORIENTATION_VARIES)
+                continue
             syntax = self.syntaxes.get(path)
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
                 _note(f"left out {path}: {reason}")
-            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path):
+            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path) \
+                    and not self.settings.keep_orientation_varies:
                 _error(console.ORIENTATION_VARIES)
             if undecodable and console.is_jpeg_2000(syntax):
                 self.said.add("jpeg2000 due")
@@ -407,6 +417,21 @@ class _LeftOut:
                 self.said.add("derived")
                 out.append(console.SKIPPING_DERIVED)
         return out
+
+
+_KEPT = "kept although its orientation varies (-i o)"
+KEEPING_ORIENTATION_VARIES = "Warning: Keeping series even though slice orientation varies"
+
+
+def _orientation_varies(vol):
+    """True for a multi-frame file whose frames change orientation (dcm2niix's isSliceOrientVaries)."""
+    from ..dicom import enhanced
+
+    if not vol.meta.get("enhanced"):
+        return False
+    orientations = [f.get("ImageOrientationPatient") for f in enhanced.frames(vol.meta["header"])]
+    known = [np.asarray(o, np.float32) for o in orientations if o is not None]
+    return any(np.any(np.abs(o - known[0]) > 1e-4) for o in known[1:])
 
 
 def _file_crc(path, settings):

@@ -38,7 +38,8 @@ class Settings:
     export: str = "n"          # n NIfTI, y NRRD, o MGH, j/b JNIfTI
     template: str = DEFAULT_TEMPLATE
     save_defaults: bool = False
-    ignore_derived: str = "n"  # y, n, o (keep non-planar localizers)
+    ignore_derived: str = "n"  # y, n (o: n, and keep_orientation_varies)
+    keep_orientation_varies: bool = False  # -i o: a multi-frame file changing orientation converts (issue 894)
     max16: str = "o"           # -l: y scale, n uint16 -> int16 when lossless, o keep
     merge: int = 2             # -m: 0 no, 1 yes, 2 auto (CT only)
     merge_dce: bool = True     # -m o turns it off
@@ -275,8 +276,9 @@ def _checked_option(settings, out, letter, first, text):
         for chars, fmt in (("yY1", "y"), ("oO2", "o"), ("jJ3", "j"), ("bB4", "b")):
             if first in chars:
                 settings.export = fmt
-    elif letter == "i":
-        settings.ignore_derived = "o" if first in "oO" else "n" if no else "y"
+    elif letter == "i":  # a later -i y or -i n leaves -i o's keeping as it is
+        settings.keep_orientation_varies = settings.keep_orientation_varies or first in "oO"
+        settings.ignore_derived = "n" if no or first in "oO" else "y"
     elif letter == "j":
         if first in "yY1":
             settings.ge_slice_times = True
@@ -367,7 +369,6 @@ def _series_option(settings, out, value):
 _CANNOT = (
     ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
     ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
-    ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),

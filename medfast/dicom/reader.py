@@ -456,7 +456,8 @@ def _sources(files, skipped, pixels=False):
 
 
 def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
-               merge_coils=True, ignore_series_uid=False, philips_precise=True, ignore_scale_variation=False):
+               merge_coils=True, ignore_series_uid=False, philips_precise=True, ignore_scale_variation=False,
+               keep_orientation_varies=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -486,6 +487,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         dcm2niix's ``-p o``: a series whose slope or intercept varies keeps
         its first image's scaling (``meta["scaling"]["ignored"]`` says so)
         instead of becoming float32 real-world values.
+    keep_orientation_varies : bool
+        dcm2niix's ``-i o``: a multi-frame file whose frames change
+        orientation is converted (in its last frame's orientation) instead of
+        left out.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -525,7 +530,8 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
             seen.add(uid)
         try:
             with reading(found[0]):
-                slices += series.slices_of(*found, philips_precise=philips_precise)
+                slices += series.slices_of(*found, philips_precise=philips_precise,
+                                           keep_orientation_varies=keep_orientation_varies)
         except InvalidFileError as err:  # no geometry (a screenshot, a report, a fragment)
             if skipped is None:
                 raise

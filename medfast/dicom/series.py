@@ -98,7 +98,7 @@ def _coil(ds, manufacturer):
     return ""
 
 
-def slices_of(path, ds, source=None, *, philips_precise=True):
+def slices_of(path, ds, source=None, *, philips_precise=True, keep_orientation_varies=False):
     """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile.
 
     ``ds`` is the file's ``medfast.dicom.header.Header``; ``source`` the fast
@@ -106,7 +106,10 @@ def slices_of(path, ds, source=None, *, philips_precise=True):
     A classic image keeps its display scaling (RescaleSlope/Intercept), the
     series decides Philips' (``philips.series_scaling``); ``philips_precise``:
     the frames of a Philips enhanced file scale to their floating-point values
-    (dcm2niix's ``-p y``), else to the displayed ones (``-p n``).
+    (dcm2niix's ``-p y``), else to the displayed ones (``-p n``). A
+    multi-frame file whose frames change orientation raises
+    ``InvalidFileError``; with ``keep_orientation_varies`` (``-i o``) every
+    frame takes the last frame's orientation, the one dcm2niix keeps.
     """
     if "Rows" not in ds or "Columns" not in ds:
         return []
@@ -123,7 +126,12 @@ def slices_of(path, ds, source=None, *, philips_precise=True):
         acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
     )
     if enhanced.is_enhanced(ds):
-        return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, philips_precise)
+        out = _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, philips_precise)
+        if keep_orientation_varies:
+            geometry.keep_last_orientation(path, out)
+        else:
+            geometry.one_orientation(path, [s.iop for s in out])
+        return out
     iop, ipp = geometry.plane(ds.get("ImageOrientationPatient"), ds.get("ImagePositionPatient"), path)
     spacing = ds.get("PixelSpacing")
     spacing = _floats(spacing, 2, path, "PixelSpacing") if spacing else [1.0, 1.0]
@@ -188,7 +196,6 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, phi
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
-    geometry.one_orientation(path, [s.iop for s in out])
     return out
 
 

@@ -104,6 +104,8 @@ def study(tmp_path_factory):
     (["-e", "y", "in"], {"export": "y"}),
     (["-f", "%p_%s", "in"], {"template": "%p_%s"}),
     (["-i", "y", "in"], {"ignore_derived": "y"}),
+    (["-i", "o", "in"], {"ignore_derived": "n", "keep_orientation_varies": True}),
+    (["-i", "o", "-i", "y", "in"], {"ignore_derived": "y", "keep_orientation_varies": True}),
     (["-l", "n", "in"], {"max16": "n"}),
     (["-l", "y", "in"], {"max16": "y"}),
     (["-n", "12", "-n", "3", "in"], {"series": [12.0, 3.0]}),
@@ -154,7 +156,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
     (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
     (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
-    (["-i", "o"], "-i o"), (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
+(["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
     (["-u"], "-u"),
 ])

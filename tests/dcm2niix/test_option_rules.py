@@ -180,3 +180,46 @@ def test_sixteen_bit_range_of_12_bit_corpus(capsys, tmp_path):
     source = corpus_root() / "dcm_qa_12bit" / "In"
     lines = assert_same_as_dcm2niix(["-l", "y", "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
     assert any(line.startswith("Maximizing 16-bit range") for line in lines)
+
+
+# ---- -i o: a multi-frame file whose frames change orientation (issue 894) -----------------------------------
+
+
+def _orientation_varies_at(folder, frame):
+    """A Philips enhanced file of three slices whose frame ``frame`` is coronal, the others axial."""
+    import copy
+
+    import pydicom
+
+    from medfast.synth import write_philips_enhanced
+
+    path = write_philips_enhanced(folder, shape=(8, 6, 3), echoes=(5.0,), components=("MAGNITUDE",))
+    ds = pydicom.dcmread(path)
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    for n, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        item.PlaneOrientationSequence = copy.deepcopy(shared.PlaneOrientationSequence)
+        if n == frame:
+            item.PlaneOrientationSequence[0].ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
+    del shared.PlaneOrientationSequence
+    ds.save_as(path)
+    return folder
+
+
+@pytest.mark.parametrize("verbose", ["0", "1"])
+def test_keep_orientation_varies(verbose, capsys, tmp_path):
+    """``-i o`` converts the file dcm2niix otherwise refuses, in its last frame's orientation, with its warning."""
+    source = _orientation_varies_at(tmp_path / "in", 1)
+    lines = assert_same_as_dcm2niix(["-i", "o", "-v", verbose, "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
+    assert "Warning: Keeping series even though slice orientation varies" in lines
+
+
+def test_keep_orientation_varies_left_out_when_dcm2niix_stacks_otherwise(capsys, tmp_path):
+    """The last frame turned: its normal no longer separates the slices; medfast says so and writes nothing."""
+    from medfast.dcm2niix import main
+
+    source = _orientation_varies_at(tmp_path / "in", 2)
+    (tmp_path / "out").mkdir()
+    code = main(["-i", "o", "-o", str(tmp_path / "out"), str(source)])
+    err = capsys.readouterr().err
+    assert code == exitcodes.NO_VALID_FILES and list((tmp_path / "out").iterdir()) == []
+    assert "left out" in err and "-i o: its 3 frames lie at 1 places" in err
