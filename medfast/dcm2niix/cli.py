@@ -50,7 +50,7 @@ HELP = """usage: {prog} [options] <in_folder>
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
+ Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -r y, -t y, -u, -y n,
   --ignore_trigger_times, --progress y, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
@@ -281,7 +281,7 @@ class _Run:
                 if _is_philips(vol):
                     lines.append(console.PHILIPS_ENHANCED_HINT)
             lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
-                                           images=s.bids != "o", syntaxes=syntaxes)
+                                           images=s.bids != "o", syntaxes=syntaxes, ge_rtia=s.ge_slice_times)
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
             ignored = (vol.meta.get("scaling") or {}).get("ignored")

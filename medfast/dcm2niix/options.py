@@ -369,7 +369,6 @@ def _series_option(settings, out, value):
 _CANNOT = (
     ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
     ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
-    ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
     ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),

@@ -155,7 +155,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
     (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
     (["-bi", "M2022"], "-bi M2022"),
-    (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
+    (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"),
 (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
     (["-u"], "-u"),

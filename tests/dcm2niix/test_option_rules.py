@@ -223,3 +223,46 @@ def test_keep_orientation_varies_left_out_when_dcm2niix_stacks_otherwise(capsys,
     err = capsys.readouterr().err
     assert code == exitcodes.NO_VALID_FILES and list((tmp_path / "out").iterdir()) == []
     assert "left out" in err and "-i o: its 3 frames lie at 1 places" in err
+
+
+# ---- -j y: GE slice times against the RTIA timer (0021,105E) -----------------------------------------------
+
+
+def _ge_rtia(folder, shift):
+    """A GE epiRT series whose RTIA timer follows the estimated slice times, each off by ``shift[k]`` ms."""
+    from test_ge import ge_edit
+    from vendor_series import private, vendor_series
+
+    from medfast.dicom import ge
+    from medfast.dicom.header import ValuesHeader
+
+    block = {"IOPT": "EPI, FMRI", "SLICEORDER": "1", "PSEQ": "Gradient Echo", "NOSLC": "6"}
+    edit = ge_edit(block=block)
+    first = ValuesHeader({"RepetitionTime": 2000, "SoftwareVersions": "27\\LX\\MR Software release:RX27.0_R02_1831.a"})
+    times = ge.timing(first, block, 6, 3)["times"]  # where dcm2niix's estimate puts each slice
+
+    def rtia(ds, t, k):
+        edit(ds, t, k)
+        seconds = 100.0 + 2.0 * t + (times[k] + shift[k]) / 1000.0
+        private(ds, 0x0021, "GEMS_RELA_01", {0x5E: ("DS", f"{seconds:.4f}")})
+
+    vendor_series(folder, rtia)
+    return folder
+
+
+@pytest.mark.parametrize("verbose", ["0", "1"])
+@pytest.mark.parametrize("shift", [(0,) * 6, (0, 0, 40, 0, -25, 0)], ids=["same", "off"])
+def test_ge_slice_times_against_rtia_timer(shift, verbose, capsys, tmp_path):
+    """The largest difference, then each pair when it reaches 1 ms or at ``-v 1``; the files are unchanged."""
+    source = _ge_rtia(tmp_path / "in", shift)
+    lines = assert_same_as_dcm2niix(["-j", "y", "-v", verbose, "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
+    said = [line for line in lines if line.startswith("Slice Timing Error between calculated and RTIA timer")]
+    assert len(said) == 1 and (float(said[0].split(": ")[1][:-2]) < 1.0) == (max(shift) == 0)
+    assert sum(line.startswith("\t") for line in lines) == (6 if max(shift) or verbose == "1" else 0)
+
+
+def test_ge_without_rtia_timer(capsys, tmp_path):
+    """dcm_qa_polar's GE field maps have no RTIA timer: dcm2niix's line for each series it estimates times for."""
+    source = corpus_root() / "dcm_qa_polar" / "In"
+    lines = assert_same_as_dcm2niix(["-j", "y", "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
+    assert lines.count("DICOM images do not report RTIA timer(0021,105E)") == 6
