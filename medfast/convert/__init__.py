@@ -42,6 +42,7 @@ class Options:
     ignore_scale_variation: bool = False  # True: dcm2niix -p o (a varying slope/intercept keeps the first image's)
     omit_pii: bool = False  # True: dcm2niix -ba o (with anonymize False: patient identifiers left out, dates kept)
     keep_orientation_varies: bool = False  # True: dcm2niix -i o (a multi-frame file changing orientation converts)
+    ignore_trigger_times: bool = False  # True: dcm2niix --ignore_trigger_times
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -97,7 +98,8 @@ def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None
                           merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid,
                           philips_precise=options.philips_precise,
                           ignore_scale_variation=options.ignore_scale_variation,
-                          keep_orientation_varies=options.keep_orientation_varies)
+                          keep_orientation_varies=options.keep_orientation_varies,
+                          ignore_trigger_times=options.ignore_trigger_times)
         for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))

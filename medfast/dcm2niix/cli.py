@@ -51,7 +51,7 @@ HELP = """usage: {prog} [options] <in_folder>
   --version : report version
   --xml : Slicer format features
  Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -r y, -t y, -u, -y n,
-  --ignore_trigger_times, --progress y, --diffCyclingModeGE
+  --progress y, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir
@@ -238,7 +238,7 @@ class _Run:
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
             gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling,
-            keep_orientation_varies=s.keep_orientation_varies)
+            keep_orientation_varies=s.keep_orientation_varies, ignore_trigger_times=s.ignore_trigger_times)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]

@@ -376,10 +376,9 @@ _CANNOT = (
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
     ("big_endian", lambda s: s.big_endian, "big-endian NIfTI"),
     ("progress", lambda s: s.progress, "Slicer progress lines"),
-    ("ignore_trigger_times", lambda s: s.ignore_trigger_times, "disregard trigger times"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
 )
-_OPTION_NAMES = {"ignore_trigger_times": "--ignore_trigger_times", "ge_cycling": "--diffCyclingModeGE"}
+_OPTION_NAMES = {"ge_cycling": "--diffCyclingModeGE"}
 
 
 def refusals(settings):

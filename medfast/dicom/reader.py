@@ -11,7 +11,7 @@ from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_erro
 from ..volume import Volume
 from . import _pydicom, geometry, grouping, mosaic, philips, series, walk
 from .pixels import undecodable
-from .header import DatasetHeader, as_header
+from .header import DatasetHeader, HidingHeader, as_header, tag_of
 from .values import integer, number, text
 
 
@@ -410,6 +410,8 @@ def _variation_ignored(s0, philips_precise, ignore_variation):
     return "-p o" if ignore_variation else None
 
 
+#: what ``ignore_trigger_times`` hides: the trigger times dcm2niix reads (its kTriggerTime, kTriggerDelayTime)
+_TRIGGER_TAGS = (tag_of("TriggerTime"), tag_of("NominalCardiacTriggerDelayTime"))
 #: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
 LEFT_OUT_DERIVED = "derived image or localizer, left out (ignore_derived)"
 #: why dcm2niix leaves out the images of a Siemens series without RepetitionTime after its first step back
@@ -457,7 +459,7 @@ def _sources(files, skipped, pixels=False):
 
 def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
                merge_coils=True, ignore_series_uid=False, philips_precise=True, ignore_scale_variation=False,
-               keep_orientation_varies=False):
+               keep_orientation_varies=False, ignore_trigger_times=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -491,6 +493,10 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         dcm2niix's ``-i o``: a multi-frame file whose frames change
         orientation is converted (in its last frame's orientation) instead of
         left out.
+    ignore_trigger_times : bool
+        dcm2niix's ``--ignore_trigger_times``: TriggerTime (0018,1060) and
+        NominalCardiacTriggerDelayTime (0020,9153) are not read, so they
+        neither split a series nor give a trigger delay.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -518,6 +524,8 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     ((16, 16, 4), dtype('int16'))
     """
     sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped, pixels)
+    if ignore_trigger_times:
+        sources = [(path, HidingHeader(header, _TRIGGER_TAGS), *rest) for path, header, *rest in sources]
     slices, seen, duplicates = [], set(), 0
     for found in sources:
         values = found[1]

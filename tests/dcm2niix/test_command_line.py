@@ -157,7 +157,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
     (["-bi", "M2022"], "-bi M2022"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"),
 (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
-    (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
+(["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
     (["-u"], "-u"),
 ])
 def test_options_medfast_cannot_honour_are_refused_by_name(argv, named, study, tmp_path, capsys):

@@ -266,3 +266,35 @@ def test_ge_without_rtia_timer(capsys, tmp_path):
     source = corpus_root() / "dcm_qa_polar" / "In"
     lines = assert_same_as_dcm2niix(["-j", "y", "-f", "%s_%p", "-z", "n"], source, capsys, tmp_path)
     assert lines.count("DICOM images do not report RTIA timer(0021,105E)") == 6
+
+
+# ---- --ignore_trigger_times: TriggerTime read nowhere ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def triggered(tmp_path_factory):
+    """A Philips series whose volumes have their own TriggerTime, and a GE one whose trigger times span the series."""
+    from test_ge import ge_edit
+    from vendor_series import vendor_series
+
+    from medfast.synth import write_mr_series
+
+    def philips(t, k, ds):
+        ds.Manufacturer, ds.TriggerTime = "Philips Medical Systems", 120.0 * (t + 1)
+
+    root = tmp_path_factory.mktemp("triggered")
+    write_mr_series(root / "philips", shape=(16, 16, 3, 2), series_number=4, per_slice=philips)
+    vendor_series(root / "ge", ge_edit(block={"IOPT": "EPI, FMRI", "NOSLC": "6"}, trigger=lambda t, k: 20.0 * k),
+                  series_number=8)
+    return root
+
+
+@pytest.mark.parametrize("args", [[], ["--ignore_trigger_times"]], ids=["default", "ignored"])
+def test_ignore_trigger_times(args, triggered, capsys, tmp_path):
+    """Philips volumes split by trigger time (``_t`` names) unless ignored; GE's TriggerDelayTime goes with them."""
+    lines = assert_same_as_dcm2niix([*args, "-f", "%s_%p", "-z", "n"], triggered, capsys, tmp_path)
+    names = _names(tmp_path / "run-medfast")
+    assert any("_t120" in name for name in names) == (not args)
+    sidecars = [json.loads((tmp_path / "run-medfast" / name).read_text()) for name in names if name.endswith(".json")]
+    assert any("TriggerDelayTime" in side for side in sidecars) == (not args)
+    assert ("ignore_trigger_times may have unintended consequences (issue 499)" in lines) == bool(args)
