@@ -29,6 +29,7 @@ HELP = """usage: {prog} [options] <in_folder>
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
    -ba : anonymize BIDS (y=strip dates+PII, n=keep both, o=strip PII only, default y)
+   -br : reproin project subfolder for '-f %H' (e.g. '-br MyStudy'; '.' uses -o as the BIDS root)
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
   -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
@@ -50,8 +51,8 @@ HELP = """usage: {prog} [options] <in_folder>
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -r y, -t y, -u, -y n,
-  --progress y, --diffCyclingModeGE
+ Refused by medfast (exit 12, naming the option): -f with %h or %H (BIDS names, so -bi, -bv, -br
+  have nothing to name), -r y, -t y, -u, -y n, --progress y, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir

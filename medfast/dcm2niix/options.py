@@ -32,7 +32,9 @@ class Settings:
     adjacent: bool = False
     bids: str = "y"            # y, n, o (sidecar only), i (input only: write nothing)
     anonymize: str = "y"       # y, n, o (strip identifiers, keep dates)
-    bids_ids: bool = False     # -bi / -bv / -br given
+    bids_subject: str = ""     # -bi: the subject of %h/%H names
+    bids_session: str = ""     # -bv: the session of %h/%H names
+    bids_root: str = None      # -br: the ReproIn project folder of %H names ("" for -br .: none)
     comment: str = None
     depth: int = 5
     export: str = "n"          # n NIfTI, y NRRD, o MGH, j/b JNIfTI
@@ -345,9 +347,12 @@ def _bids_option(settings, out, arg, value):
         first = value[0]
         settings.anonymize = "n" if first in "nN0" else "o" if first in "oO" else "y"
         settings.given["anonymize"] = f"{arg} {value}"
-    elif arg[2] in "ivr":
-        settings.bids_ids = True
-        settings.given["bids_ids"] = f"{arg} {value}"
+    elif arg[2] == "i":  # -bi, -bv, -br name what %h/%H names hold: nothing else reads them
+        settings.bids_subject = value
+    elif arg[2] == "v":
+        settings.bids_session = value
+    elif arg[2] == "r":
+        settings.bids_root = "" if value == "." else value
     else:  # dcm2niix says so and reads on: the value becomes an input path
         out.lines.append(f"Error: Unknown command line argument: '{arg}'")
 
@@ -367,7 +372,7 @@ def _series_option(settings, out, value):
 
 #: what medfast cannot honour: (setting, test on Settings, what the option asks)
 _CANNOT = (
-    ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
+    ("template", lambda s: bool(template_letters(s.template) & set("hH")), "hazardous or ReproIn BIDS names (%h, %H)"),
     ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
@@ -378,7 +383,25 @@ _CANNOT = (
     ("progress", lambda s: s.progress, "Slicer progress lines"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
 )
-_OPTION_NAMES = {"ge_cycling": "--diffCyclingModeGE"}
+_OPTION_NAMES = {"ge_cycling": "--diffCyclingModeGE", "template": "-f"}  # -f: from the defaults file
+
+
+def template_letters(template):
+    """The letters after each ``%`` of a ``-f`` template, as dcm2niix reads them (``%%h`` is no ``%h``).
+
+    Examples
+    --------
+    >>> sorted(template_letters("%p_%s_%3r_%%h"))
+    ['3', '%', 'p', 's']
+    """
+    letters, pos = set(), 0
+    while pos < len(template) - 1:
+        if template[pos] == "%":
+            letters.add(template[pos + 1])
+            pos += 2
+        else:
+            pos += 1
+    return letters
 
 
 def refusals(settings):

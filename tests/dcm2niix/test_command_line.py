@@ -115,6 +115,9 @@ def study(tmp_path_factory):
     (["-p", "o", "in"], {"philips_precise": True, "ignore_scaling": True}),
     (["-p", "n", "-p", "o", "in"], {"philips_precise": False, "ignore_scaling": True}),  # -p o leaves -p n
     (["-ba", "o", "in"], {"anonymize": "o"}),
+    (["-bi", "M2022", "-bv", "1222", "-br", "Study", "in"],
+     {"bids_subject": "M2022", "bids_session": "1222", "bids_root": "Study"}),
+    (["-br", ".", "in"], {"bids_root": ""}),
     (["-q", "l", "in"], {"search_only": 2}),
     (["-r", "y", "in"], {"rename": True}),
     (["-s", "y", "in"], {"single_file": True}),
@@ -154,7 +157,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 @pytest.mark.parametrize(("argv", "named"), [
     (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
     (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
-    (["-bi", "M2022"], "-bi M2022"),
+    (["-f", "%H"], "-f %H"), (["-f", "x_%h_%s"], "-f x_%h_%s"),
     (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"),
 (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
 (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),

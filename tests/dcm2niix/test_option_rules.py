@@ -298,3 +298,22 @@ def test_ignore_trigger_times(args, triggered, capsys, tmp_path):
     sidecars = [json.loads((tmp_path / "run-medfast" / name).read_text()) for name in names if name.endswith(".json")]
     assert any("TriggerDelayTime" in side for side in sidecars) == (not args)
     assert ("ignore_trigger_times may have unintended consequences (issue 499)" in lines) == bool(args)
+
+
+# ---- -bi, -bv, -br: the subject, session and ReproIn root of %h/%H names -----------------------------------
+
+
+def test_bids_subject_session_and_root_without_bids_names(study_pair, capsys, tmp_path):
+    """They name only what %h/%H names hold (names medfast refuses): any other template converts as without them."""
+    args = ["-bi", "M2022", "-bv", "1222", "-br", "MyStudy", "-f", "%s_%p", "-z", "n"]
+    assert_same_as_dcm2niix(args, study_pair, capsys, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def study_pair(tmp_path_factory):
+    from medfast.synth import write_ct_series, write_mr_series
+
+    root = tmp_path_factory.mktemp("pair")
+    write_ct_series(root / "ct", shape=(20, 16, 4), series_number=2)
+    write_mr_series(root / "mr", shape=(16, 16, 3, 2), series_number=5)
+    return root
