@@ -287,7 +287,8 @@ class _Run:
                 lines += messages.gradient_lines(vol, s.verbose)
             ignored = (vol.meta.get("scaling") or {}).get("ignored")
             if ignored:  # dcm2niix says so as it loads the first image
-                lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of the `{ignored}` option.")
+                lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of "
+                             f"the `{ignored}` option.")
             for line in lines:
                 _say(line)
             self._one(job, write, place)
@@ -338,7 +339,8 @@ class _Run:
             _say(f"Warning: Overwriting existing file with the name {job.base}")
         if s.bids != "o":  # dcm2niix's last steps before writing the image, and what it says of them
             job.volume, said = sixteen_bit(vol, s.max16, s.verbose)
-            for line in console.philips_scaling(vol, s.verbose, s.philips_precise) + said + messages.classic_xa_warning(vol):
+            for line in console.philips_scaling(vol, s.verbose, s.philips_precise) + said + \
+                    messages.classic_xa_warning(vol):
                 _say(line)
         try:
             write()
