@@ -338,6 +338,9 @@ class _Run:
             _say(console.convert_line(vol, job.base))
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+        if s.verbose and any(path[len(job.base):].startswith(("_Eq", "_Tilt_Eq")) for path in getattr(job, "written", None) or ()):
+            for line in messages.equalization_lines(vol):
+                _say(line)
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):
             _say(messages.IGNORING_DERIVED_DWI)  # as it leaves out the _ADC copy
         self.converted += len(files)

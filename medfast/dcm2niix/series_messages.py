@@ -279,6 +279,28 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     return lines
 
 
+def equalization_lines(vol):
+    """dcm2niix's ``-v 1`` lines as it writes an ``_Eq`` file: each evenly spaced slice's place and the
+    weights of the two slices it mixes (``resample.equalization_plan``, the distances tilt-corrected).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> vol = Volume(np.zeros((1, 1, 3), np.int16), np.eye(4), {"positions": [[0, 0, z] for z in (0, 1, 3)]})
+    >>> equalization_lines(vol)[1]
+    'out 1 @ 1.000 mm: 0.0% slice 0, 100.0% slice 1'
+    """
+    import numpy as np
+
+    from .resample import equalization_plan, series_tilt, slice_distances
+
+    plan = equalization_plan(slice_distances(vol, series_tilt(vol)))
+    hundred = np.float32(100)
+    return [f"out {s} @ {float(mm):.3f} mm: {float(lo_w * hundred):.1f}% slice {lo}, {float(hi_w * hundred):.1f}% slice {hi}"
+            for s, (mm, lo, hi, lo_w, hi_w) in enumerate(plan[1] if plan else ())]
+
+
 TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
 IGNORING_DERIVED_DWI = ("Ignoring derived diffusion image(s). Better isotropic and ADC maps can be generated "
                         "later processing.")

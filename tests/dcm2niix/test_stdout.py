@@ -33,8 +33,6 @@ NOT_YET = {
                                        r"| orient \(0020,0037\)\t.*| acq -?\d+ img -?\d+ ser .*| DWI bxyz .*"),
     # nii_dicom.cpp readDICOMx, GE files whose slice counts disagree, printed with the dump above
     "GE per-file slice count check": re.compile(r"Check number of slices, discrepancy between tags .*"),
-    # nii_dicom_batch.cpp nii_saveNII3Deq: the weights of each evenly spaced slice of an _Eq file
-    "slice equalisation weights": re.compile(r"out \d+ @ [\d.]+ mm: [\d.]+% slice \d+, [\d.]+% slice \d+"),
 }
 
 #: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"
