@@ -17,7 +17,7 @@ import time
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, series_messages as messages, stacking
+from . import console, file_dump, options as cli_options, search, series_messages as messages, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -238,7 +238,7 @@ class _Run:
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
         skipped, placed, said, split = [], {}, {}, set()
-        left_out = _LeftOut(refused, skipped, index, syntaxes, s)
+        left_out = _LeftOut(refused, skipped, index, syntaxes, s, file_dump.HeaderLines(files, s.verbose))
         self.converted, self.failed = 0, False
 
         def order(vols):
@@ -358,8 +358,9 @@ class _LeftOut:
     standard error.
     """
 
-    def __init__(self, refused, skipped, index, syntaxes, settings):
+    def __init__(self, refused, skipped, index, syntaxes, settings, read):
         self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
+        self.read = read  # what dcm2niix prints as it reads each file's header (file_dump.HeaderLines)
         self.said = set()
         self.derived = None  # the smallest series CRC of a derived file, once known
 
@@ -381,6 +382,7 @@ class _LeftOut:
             if limit is not None and self.index.get(path, 0) > limit:
                 break
             self.said.add(path)
+            out += self.read.upto(self.index.get(path, 0) - 1)
             syntax = self.syntaxes.get(path)
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
@@ -391,6 +393,8 @@ class _LeftOut:
                 self.said.add("jpeg2000 due")
             elif undecodable and syntax is not None:
                 out.append(console.syntax_warning(syntax))
+            out += self.read.upto(self.index.get(path, 0))
+        out += self.read.upto(limit)
         if limit is None and "jpeg2000 due" in self.said and "jpeg2000" not in self.said:
             self.said.add("jpeg2000")
             out.append(console.JPEG_2000_WARNING)

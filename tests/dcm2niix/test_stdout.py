@@ -27,12 +27,6 @@ pytestmark = pytest.mark.corpus
 
 #: dcm2niix -v 1 lines medfast does not reproduce yet: what prints them -> the lines
 NOT_YET = {
-    # nii_dicom.cpp readDICOMx, for every file as its header is read: dcm2niix's internal fields
-    # (pixel data offset, locations in acquisition, coil CRC, ...), some with no medfast counterpart
-    "per-file header dump": re.compile(r"DICOM file: .*| patient position( end)? \(0020,0032\)\t.*"
-                                       r"| orient \(0020,0037\)\t.*| acq -?\d+ img -?\d+ ser .*| DWI bxyz .*"),
-    # nii_dicom.cpp readDICOMx, GE files whose slice counts disagree, printed with the dump above
-    "GE per-file slice count check": re.compile(r"Check number of slices, discrepancy between tags .*"),
 }
 
 #: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"

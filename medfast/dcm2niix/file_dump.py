@@ -1,0 +1,326 @@
+"""What dcm2niix prints as it reads each file's header (readDICOMx in nii_dicom.cpp), at ``-v 1``.
+
+For every file of the folder, in the order it reads them: GE's ``Check number
+of slices`` when (0021,104F) disagrees with the slice count of (0020,1002) or
+(0054,0081), then the dump of the fields its header read gave
+(``DICOM file:``, position, orientation, ``acq .. img .. ser ..`` and, for a
+diffusion-weighted file, ``DWI bxyz``). Each field is derived here by
+dcm2niix's rule from the file's header as medfast's scan keeps it; the file
+is read again only when the dump is asked for, so ``-v 0`` pays nothing.
+``HeaderLines`` hands the lines out in file order, up to the file whose
+conversion comes next.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from .console import _text
+
+_F = np.float32
+_EPS = float(np.finfo(np.float32).eps)
+_GE, _PHILIPS, _SIEMENS = 2, 3, 1
+_LOCATIONS_GE, _LOCATIONS_PHILIPS = (0x0021, 0x104F), (0x2001, 0x1018)
+_IMAGE_TYPE_GE, _GROUP_DELAY_GE, _B_VALUE_GE = (0x0043, 0x102F), (0x0043, 0x107C), (0x0043, 0x1039)
+# the tags _walked follows, as header.walk() gives them
+_ECHO_TIME, _EFFECTIVE_ECHO_TIME, _EXPOSURE, _ECHO_NUMBERS = 0x00180081, 0x00189082, 0x00181152, 0x00180086
+_RECEIVE_COIL, _COIL_SIEMENS, _ICE_DIMS, _POSITION = 0x00181250, 0x0051100F, 0x00211106, 0x00200032
+_DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
+_B_VALUE_SIEMENS, _B_VALUE_PHILIPS = 0x0019100C, 0x20011003
+
+
+def _g(value):
+    """A float32 as C's ``%g`` prints it."""
+    return f"{float(_F(value)):g}"
+
+
+def _int(value, default=0):
+    """atoi of a DICOM value (the first of several): leading digits, else ``default``."""
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(str(value).split()[0]))
+        except (TypeError, ValueError, IndexError):
+            return default
+
+
+def _float(value, default=0.0):
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    try:
+        return float(_F(float(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def _floats(value, n):
+    """dcmMultiFloat: ``n`` float32 values, NaN where missing."""
+    values = value if isinstance(value, (tuple, list)) else (value,) if value not in (None, "") else ()
+    out = []
+    for v in list(values)[:n]:
+        try:
+            out.append(float(_F(float(v))))
+        except (TypeError, ValueError):
+            out.append(float("nan"))
+    return out + [float("nan")] * (n - len(out))
+
+
+def _last(header, key):
+    """The value dcm2niix's flat parse keeps: the last occurrence in the file, nested or not."""
+    try:
+        return header.last(key)
+    except (KeyError, ValueError):
+        return None
+
+
+def _all(header, key):
+    try:
+        return next(iter(header.occurrences([key]).values()))
+    except (KeyError, ValueError):
+        return []
+
+
+def ge_slice_count_line(path, header, manufacturer):
+    """``Check number of slices, discrepancy between tags ...``: a GE file whose locations in acquisition
+    (0021,104F) differ from its slice count (ImagesInAcquisition, else NumberOfSlices 0054,0081).
+
+    Examples
+    --------
+    >>> ge_slice_count_line("a.dcm", {"ImagesInAcquisition": 160, (0x0021, 0x104F): 80}, 2)[:52]
+    'Check number of slices, discrepancy between tags (00'
+    """
+    if manufacturer != _GE:
+        return None
+    locations = _locations(header, manufacturer, raw=True)
+    ge = _int(header.get(_LOCATIONS_GE))
+    if locations > 0 and ge > 0 and locations != ge:
+        return (f"Check number of slices, discrepancy between tags (0020,1002; 0021,104F; 0054,0081) "
+                f"({ge} vs {locations}) {path}")
+    return None
+
+
+def _locations(header, manufacturer, raw=False):
+    """dcm2niix's locationsInAcquisition as its header read ends: NumberOfSlices (0054,0081), Philips'
+    (2001,1018) when that is 0, GE's ImagesInAcquisition when given, then the smaller of it and
+    (0021,104F) (``raw``: before that)."""
+    locations = _int(header.get("NumberOfSlices"))
+    if manufacturer == _PHILIPS and locations == 0:
+        locations = _int(header.get(_LOCATIONS_PHILIPS))
+    if manufacturer == _GE:
+        images = _int(header.get("ImagesInAcquisition"))
+        if images > 0:
+            locations = images
+        ge = _int(header.get(_LOCATIONS_GE))
+        if not raw and ge > 0 and (locations == 0 or ge < locations):
+            locations = ge
+    return locations
+
+
+def _image_start(path, pixel_offset, pixel_length, frames):
+    """dcm2niix's imageStart: where Pixel Data's value starts; for encapsulated pixels, the value of the
+    first fragment after the basic offset table."""
+    if pixel_offset < 0:
+        return 0
+    if pixel_length != 0xFFFFFFFF:
+        return pixel_offset
+    try:
+        with open(path, "rb") as f:
+            f.seek(pixel_offset)
+            head = f.read(8)
+            if len(head) < 8:
+                return 0
+            tag, length = struct.unpack("<II", head)
+            position = pixel_offset + 8
+            if length == 4 * frames or length == 0 or (frames < 2 and length == 4):  # the basic offset table
+                position += length
+                f.seek(position)
+                head = f.read(8)
+                if len(head) < 8:
+                    return 0
+                tag, length = struct.unpack("<II", head)
+                position += 8
+            return position if length > 24 else 0
+    except OSError:
+        return 0
+
+
+def _image_type_flags(header):
+    """(phase, magnitude) as dcm2niix's ImageType (0008,0008), ComplexImageComponent and GE's (0043,102F) set them."""
+    phase = magnitude = False
+    for value in _all(header, "ImageType"):
+        text = "_".join(value) if isinstance(value, (tuple, list)) else _text(value)
+        n = len(text)
+        magnitude |= (n > 3 and "_M_" in text) or (n > 11 and "_MAGNITUDE_" in text)
+        phase |= (n > 3 and "_P_" in text) or (n > 6 and "PHASE" in text)
+    for value in _all(header, "ComplexImageComponent"):
+        text = _text(value).upper()
+        phase |= text.startswith("PH")
+        magnitude |= text.startswith("MA")
+    return phase, magnitude
+
+
+def _walked(header, manufacturer):
+    """What dcm2niix's flat parse keeps of the tags met in file order, nested ones too: the echo time
+    (EchoTime, EffectiveEchoTime; a CT's Exposure while no echo time is known), the echo number and the
+    receive coil (Siemens also from ICE dims 0021,1106 and 0051,100F), and the diffusion volumes it
+    completes (``_DiffusionVolumes``)."""
+    te, echo, coil, first = 0.0, 0, "", None
+    volumes = _DiffusionVolumes()
+    siemens, philips = manufacturer == _SIEMENS, manufacturer == _PHILIPS
+    for tag, vr, value in header.walk():
+        if tag in (_ECHO_TIME, _EFFECTIVE_ECHO_TIME) or (tag == _EXPOSURE and te == 0):
+            te = _float(value)
+        elif tag == _ECHO_NUMBERS:
+            echo = _int(value)
+        elif tag == _RECEIVE_COIL or (tag == _COIL_SIEMENS and siemens):
+            coil = _text(value).strip() or coil
+        elif tag == _ICE_DIMS and siemens and echo <= 1:
+            digits = "".join(c if c.isdigit() else " " for c in _text(value))
+            if digits[:1].isdigit() and int(digits.split()[0]) > 0:  # uncombined: the first item is the coil
+                coil = str(int(digits.split()[0]))
+            after = digits[digits.find(" "):].split() if " " in digits else []
+            if after:  # the echo: the number after the first non-digit
+                echo = int(after[0])
+        elif tag == _POSITION:
+            position = _floats(value, 3)
+            first = position if first is None else first
+            volumes.at_first(position == first)
+        elif tag == _DIRECTIONALITY:
+            volumes.directionality(_text(value).strip())
+        elif tag == _B_VALUE or (tag == _B_VALUE_SIEMENS and siemens) or (tag == _B_VALUE_PHILIPS and philips):
+            b = float(_int(value, -1)) if tag == _B_VALUE_SIEMENS else _float(value, -1.0)
+            volumes.b_value(b)
+            if tag != _B_VALUE:
+                volumes.b0 = b
+        elif tag == _ORIENTATION:
+            volumes.orientation(_floats(value, 3))
+    return te, echo, coil, volumes
+
+
+class _DiffusionVolumes:
+    """dcm2niix's TVolumeDiffusion: a b-value and a vector (or a non-directional flag) met at the first
+    slice position complete a volume; ``count`` is its numDti, ``dti`` its dtiV (the last completed)."""
+
+    def __init__(self):
+        self.count, self.dti, self.b0 = 0, [0.0, 0.0, 0.0, 0.0], -1.0
+        self._clear()
+
+    def _clear(self):
+        self.first, self.non_directional, self.v = False, False, [-1.0, 2.0, 2.0, 2.0]
+
+    def _update(self):
+        if not self.first or self.v[0] < 0 or any(x > 1.5 for x in self.v[1:]):
+            return
+        self.count += 1
+        self.dti = list(self.v)
+        self._clear()
+
+    def at_first(self, flag):
+        self.first = flag
+        self._update()
+
+    def directionality(self, text):
+        self.non_directional = not text.startswith(("DIRECTIONAL", "BMATRIX"))
+        if self.non_directional:
+            self.v[1:] = [0.0, 0.0, 0.0]
+        self._update()
+
+    def b_value(self, b):
+        self.v[0] = b
+        self._update()
+
+    def orientation(self, vector):
+        self.v[1:] = [0.0, 0.0, 0.0] if self.non_directional else vector
+        self._update()
+
+
+def dump_lines(found, manufacturer):
+    """The dump readDICOMx prints for one file at ``-v 1``; ``found``: the file as ``scan.read_header`` reads it."""
+    header, path = found.header, found.path
+    position = _floats(header.find("ImagePositionPatient"), 3)
+    orient = [0.0 if v != v else v for v in _floats(_last(header, "ImageOrientationPatient"), 6)]
+    columns, rows = _int(_last(header, "Columns"), 1), _int(_last(header, "Rows"), 1)
+    frames = _int(_last(header, "NumberOfFrames"), 1) or 1
+    spacing = _floats(_last(header, "PixelSpacing"), 2)
+    mm = [spacing[1] if spacing[1] == spacing[1] else 1.0, spacing[0] if spacing[0] == spacing[0] else 1.0,
+          _float(_last(header, "SliceThickness"), 1.0)]
+    between = _float(_last(header, "SpacingBetweenSlices"))
+    if between > 0:
+        mm[2] = between
+    if mm[2] < _EPS:
+        mm[2] = 1.0
+    start = _image_start(path, found.pixel_offset, found.pixel_length, frames)
+    valid = start > 144 and columns > 1 and rows > 1
+    phase, magnitude = _image_type_flags(header)
+    if manufacturer == _GE:
+        kind = _int(header.get(_IMAGE_TYPE_GE), -1)
+        phase, magnitude = phase or kind == 1, magnitude or kind == 0
+    three_d = _text(_last(header, "MRAcquisitionType")).upper().startswith("3D")
+    te, echo, coil, volumes = _walked(header, manufacturer)
+    coil_crc = struct.unpack("<i", struct.pack("<I", zlib.crc32(coil.encode("latin-1", "replace"))))[0] if coil else 0
+    tr = _float(_last(header, "RepetitionTime"))
+    if manufacturer == _GE:
+        tr = float(_F(tr + _float(header.get(_GROUP_DELAY_GE))))
+    dti, n_dti = volumes.dti, volumes.count
+    if manufacturer == _GE and header.get(_B_VALUE_GE) is not None:
+        dti, n_dti = [float(_int(header.get(_B_VALUE_GE)) % 1000000000)] + dti[1:], 1
+    if volumes.b0 >= 0 and n_dti == 0:
+        dti, n_dti = [volumes.b0] + dti[1:], 1
+    lines = [f"DICOM file: {path}",
+             " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
+             " orient (0020,0037)\t" + "\t".join(_g(v) for v in orient),
+             f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_int(header.find('InstanceNumber'))} "
+             f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{frames}x1 "
+             f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {start} loc {_locations(header, manufacturer)} "
+             f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(three_d)} "
+             f"bits {_int(_last(header, 'BitsAllocated'), 16)} "
+             f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {echo} coilCRC {coil_crc} "
+             f"TE {_g(te)} TR {_g(tr)}"]
+    if dti[0] > 0:
+        lines.append(" DWI bxyz " + " ".join(_g(v) for v in dti))
+    return lines
+
+
+def file_lines(path, verbose):
+    """The lines dcm2niix prints as it reads one file's header (none at ``-v 0``)."""
+    from ..dicom.scan import read_header
+    from .series_messages import manufacturer_id
+
+    if not verbose:
+        return []
+    try:
+        found = read_header(path, raw_dataset=True)
+    except Exception:  # noqa: BLE001  a file medfast cannot read: dcm2niix's dump of it is not known
+        return []
+    manufacturer = manufacturer_id(found.header)
+    check = ge_slice_count_line(path, found.header, manufacturer)
+    return ([check] if check else []) + dump_lines(found, manufacturer)
+
+
+class HeaderLines:
+    """The per-file lines of a run, handed out in the order dcm2niix reads the files.
+
+    Examples
+    --------
+    >>> HeaderLines(["a.dcm"], verbose=0).upto(None)
+    []
+    """
+
+    def __init__(self, files, verbose):
+        self.files, self.verbose, self.done = list(files), verbose, 0
+
+    def upto(self, index):
+        """The lines of the files not said yet, up to and including the one at ``index`` (None: all)."""
+        end = len(self.files) if index is None else min(index + 1, len(self.files))
+        lines = []
+        while self.done < end:
+            lines += file_lines(self.files[self.done], self.verbose)
+            self.done += 1
+        return lines
