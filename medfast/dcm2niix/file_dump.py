@@ -28,7 +28,8 @@ _IMAGE_TYPE_GE, _GROUP_DELAY_GE, _B_VALUE_GE = (0x0043, 0x102F), (0x0043, 0x107C
 _ECHO_TIME, _EFFECTIVE_ECHO_TIME, _EXPOSURE, _ECHO_NUMBERS = 0x00180081, 0x00189082, 0x00181152, 0x00180086
 _RECEIVE_COIL, _COIL_SIEMENS, _ICE_DIMS, _POSITION = 0x00181250, 0x0051100F, 0x00211106, 0x00200032
 _DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
-_B_VALUE_SIEMENS, _B_VALUE_PHILIPS = 0x0019100C, 0x20011003
+_B_VALUE_SIEMENS, _B_VALUE_PHILIPS, _PHILIPS_CLASSIC = 0x0019100C, 0x20011003, 0x2005140F
+_DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
 
 
 def _g(value):
@@ -174,7 +175,12 @@ def _walked(header, manufacturer):
     te, echo, coil, first = 0.0, 0, "", None
     volumes = _DiffusionVolumes()
     siemens, philips = manufacturer == _SIEMENS, manufacturer == _PHILIPS
+    private = list(_private_positions(header))
+    skip = 0
     for tag, vr, value in header.walk():
+        if tag == _PHILIPS_CLASSIC and vr == "SQ":
+            skip += private.pop(0) if private else 0
+            continue
         if tag in (_ECHO_TIME, _EFFECTIVE_ECHO_TIME) or (tag == _EXPOSURE and te == 0):
             te = _float(value)
         elif tag == _ECHO_NUMBERS:
@@ -188,6 +194,8 @@ def _walked(header, manufacturer):
             after = digits[digits.find(" "):].split() if " " in digits else []
             if after:  # the echo: the number after the first non-digit
                 echo = int(after[0])
+        elif tag == _POSITION and skip:  # Philips' per-frame copy: its private position, not a slice's
+            skip -= 1
         elif tag == _POSITION:
             position = _floats(value, 3)
             first = position if first is None else first
@@ -201,7 +209,19 @@ def _walked(header, manufacturer):
                 volumes.b0 = b
         elif tag == _ORIENTATION:
             volumes.orientation(_floats(value, 3))
+        elif tag in _DIRECTIONS_PHILIPS and philips:
+            volumes.axis(_DIRECTIONS_PHILIPS.index(tag), _float(value))
     return te, echo, coil, volumes
+
+
+def _private_positions(header):
+    """How many ImagePositionPatient each Philips per-frame classic header (2005,140F) holds, in walk order."""
+    for tag, items in header.sequences():
+        if tag == _PHILIPS_CLASSIC:
+            yield sum(len(next(iter(item.occurrences([_POSITION]).values()))) for item in items)
+        else:
+            for item in items:
+                yield from _private_positions(item)
 
 
 class _DiffusionVolumes:
@@ -236,18 +256,63 @@ class _DiffusionVolumes:
         self.v[0] = b
         self._update()
 
+    def axis(self, k, value):
+        self.v[k + 1] = value
+        self._update()
+
     def orientation(self, vector):
         self.v[1:] = [0.0, 0.0, 0.0] if self.non_directional else vector
         self._update()
+
+
+_IN_STACK_VENDORS = (0, 3, 4, 6, 7, 8)  # dcm2niix reads InStackPositionNumber for these (kMANUFACTURER_*)
+
+
+def _stack(header, manufacturer, frames):
+    """(first position, last position, slices a volume) of an enhanced file's frames as dcm2niix's
+    per-frame pass leaves them: the position of the last frame at in-stack position 1, of the last frame
+    at the highest in-stack position met so far, and that highest position (vendors whose
+    InStackPositionNumber it reads); None where not found."""
+    start = end = None
+    highest = 0
+    if manufacturer not in _IN_STACK_VENDORS or frames < 2:
+        return start, end, highest
+    for k in range(len(header.frames())):
+        number = _int(header.find("InStackPositionNumber", frame=k))
+        if number <= 0:
+            continue
+        highest = max(highest, number)
+        position = _floats(header.find("ImagePositionPatient", frame=k), 3)
+        if position[0] != position[0]:
+            continue
+        if number == 1:
+            start = position
+        if number == highest:
+            end = position
+    return start, end, highest
+
+
+def _dims(header, manufacturer, frames, highest):
+    """dcm2niix's slices and volumes of a file: Philips' locations in acquisition (2001,1018), else the
+    highest in-stack position, when they divide the frames."""
+    locations = _int(header.get(_LOCATIONS_PHILIPS)) if manufacturer == _PHILIPS else 0
+    if locations > 0 and frames % locations == 0:
+        return locations, frames // locations
+    if highest > 1 and frames > 1 and frames % highest == 0:
+        return highest, frames // highest
+    return frames, 1
 
 
 def dump_lines(found, manufacturer):
     """The dump readDICOMx prints for one file at ``-v 1``; ``found``: the file as ``scan.read_header`` reads it."""
     header, path = found.header, found.path
     position = _floats(header.find("ImagePositionPatient"), 3)
+    frames = _int(_last(header, "NumberOfFrames"), 1) or 1
+    start, end, highest = _stack(header, manufacturer, frames)
+    position = start or position
+    nz, nt = _dims(header, manufacturer, frames, highest)
     orient = [0.0 if v != v else v for v in _floats(_last(header, "ImageOrientationPatient"), 6)]
     columns, rows = _int(_last(header, "Columns"), 1), _int(_last(header, "Rows"), 1)
-    frames = _int(_last(header, "NumberOfFrames"), 1) or 1
     spacing = _floats(_last(header, "PixelSpacing"), 2)
     mm = [spacing[1] if spacing[1] == spacing[1] else 1.0, spacing[0] if spacing[0] == spacing[0] else 1.0,
           _float(_last(header, "SliceThickness"), 1.0)]
@@ -275,9 +340,10 @@ def dump_lines(found, manufacturer):
         dti, n_dti = [volumes.b0] + dti[1:], 1
     lines = [f"DICOM file: {path}",
              " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
+             *([" patient position end (0020,0032)\t" + "\t".join(_g(v) for v in end)] if end else []),
              " orient (0020,0037)\t" + "\t".join(_g(v) for v in orient),
              f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_int(header.find('InstanceNumber'))} "
-             f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{frames}x1 "
+             f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{nz}x{nt} "
              f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {start} loc {_locations(header, manufacturer)} "
              f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(three_d)} "
              f"bits {_int(_last(header, 'BitsAllocated'), 16)} "

@@ -6,10 +6,10 @@ by the dcm2niix package and by ``medfast dcm2niix`` with the corpus's command,
 and the two standard outputs are compared after normalising the banner's build
 description, the output folder and the ``Conversion required`` timing.
 
-At ``-v 1`` the only lines allowed to differ are named in ``NOT_YET``: the
-dcm2niix lines medfast does not print yet, each a pattern of whole lines. The
-test asserts that medfast prints exactly dcm2niix's lines with those removed,
-so a line outside the list, a line out of order or a stale entry fails it.
+At ``-v 1`` that includes what dcm2niix prints as it reads each file's header
+(the ``DICOM file:`` dump, GE's slice-count check) and the slice weights of an
+``_Eq`` file: every line, in dcm2niix's order. Only a DTI table row may differ,
+in its last printed digit (``_same``).
 """
 from __future__ import annotations
 
@@ -25,16 +25,8 @@ from test_command_line import dcm2niix, home, medfast  # noqa: F401  (home: no d
 
 pytestmark = pytest.mark.corpus
 
-#: dcm2niix -v 1 lines medfast does not reproduce yet: what prints them -> the lines
-NOT_YET = {
-}
-
 #: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"
 _DTI_ROW = re.compile(r"(\d+)\tB=\t(\S+)\tVec=\t(\S+)\t(\S+)\t(\S+)")
-
-
-def _not_yet(line):
-    return any(pattern.fullmatch(line) for pattern in NOT_YET.values())
 
 
 def _same(got, want):
@@ -68,15 +60,11 @@ def _runs(name, verbose, capsys, tmp_path):
 @pytest.mark.parametrize("verbose", ["0", "1"])
 @pytest.mark.parametrize("name", sorted(CORPUS_COMMANDS))
 def test_corpus_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
-    """dcm2niix's exit codes and standard output, line for line (at -v 1 the ``NOT_YET`` lines aside)."""
+    """dcm2niix's exit codes and standard output, line for line."""
     (want_codes, want), (got_codes, got) = _runs(name, verbose, capsys, tmp_path)
     assert got_codes == want_codes
-    expected = [line for line in want if verbose == "0" or not _not_yet(line)]
-    same = len(got) == len(expected) and all(_same(a, b) for a, b in zip(got, expected))
-    assert same, "\n".join(difflib.unified_diff(expected, got, "dcm2niix", "medfast", lineterm="", n=1))
-    if verbose == "1":  # dcm2niix's Convert lines are never among the lines left out
-        assert [line for line in got if line.startswith("Convert ")] == \
-            [line for line in want if line.startswith("Convert ")]
+    same = len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want))
+    assert same, "\n".join(difflib.unified_diff(want, got, "dcm2niix", "medfast", lineterm="", n=1))
 
 
 def test_dti_rows_compare_to_the_printed_digit():
@@ -85,7 +73,6 @@ def test_dti_rows_compare_to_the_printed_digit():
     assert _same("12\tB=\t2500\tVec=\t0.392396\t0.516297\t-0.761224", row)
     assert not _same("12\tB=\t2500\tVec=\t0.392495\t0.516297\t-0.761224", row)
     assert not _same("11\tB=\t2500\tVec=\t0.392395\t0.516297\t-0.761224", row)
-    assert not _not_yet("Convert 2 DICOM as OUT/a (64x64x35x2)") and _not_yet("DICOM file: /x/1.dcm")
 
 
 # ---- synthetic series: the rules the corpus does not reach ------------------------------------------------
@@ -181,7 +168,7 @@ SYNTHETIC = {  # name -> writes the input folder
 @pytest.mark.parametrize("verbose", ["0", "1"])
 @pytest.mark.parametrize("name", sorted(SYNTHETIC))
 def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
-    """Synthetic series: dcm2niix's standard output (at -v 1 the ``NOT_YET`` lines aside)."""
+    """Synthetic series: dcm2niix's standard output, line for line."""
     source = tmp_path / "in"
     source.mkdir()
     SYNTHETIC[name](source)
@@ -193,4 +180,4 @@ def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
         runs.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
     (want_code, want, _), (got_code, got, _) = runs
     assert got_code == want_code
-    assert got == [line for line in want if verbose == "0" or not _not_yet(line)]
+    assert got == want
