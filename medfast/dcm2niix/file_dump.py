@@ -30,6 +30,7 @@ _RECEIVE_COIL, _COIL_SIEMENS, _ICE_DIMS, _POSITION = 0x00181250, 0x0051100F, 0x0
 _DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
 _B_VALUE_SIEMENS, _B_VALUE_PHILIPS, _PHILIPS_CLASSIC = 0x0019100C, 0x20011003, 0x2005140F
 _DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
+_CSA_IMAGE = 0x00291010
 
 
 def _g(value):
@@ -38,11 +39,13 @@ def _g(value):
 
 
 def _int(value, default=0):
-    """atoi of a DICOM value (the first of several): leading digits, else ``default``."""
+    """atoi of a DICOM value (the first of several); ``default`` when absent (None), 0 when empty."""
     if isinstance(value, (tuple, list)):
-        value = value[0] if value else None
-    if value is None or value == "":
+        value = value[0] if value else ""
+    if value is None:
         return default
+    if value == "":
+        return 0
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -172,7 +175,9 @@ def _walked(header, manufacturer):
     (EchoTime, EffectiveEchoTime; a CT's Exposure while no echo time is known), the echo number and the
     receive coil (Siemens also from ICE dims 0021,1106 and 0051,100F), and the diffusion volumes it
     completes (``_DiffusionVolumes``)."""
-    te, echo, coil, first = 0.0, 0, "", None
+    from ..dicom import siemens as siemens_csa
+
+    te, echo, coil, first, said = 0.0, 0, "", None, []
     volumes = _DiffusionVolumes()
     siemens, philips = manufacturer == _SIEMENS, manufacturer == _PHILIPS
     private = list(_private_positions(header))
@@ -211,7 +216,12 @@ def _walked(header, manufacturer):
             volumes.orientation(_floats(value, 3))
         elif tag in _DIRECTIONS_PHILIPS and philips:
             volumes.axis(_DIRECTIONS_PHILIPS.index(tag), _float(value))
-    return te, echo, coil, volumes
+        elif tag == _CSA_IMAGE and siemens:
+            said += volumes.csa(header)
+            ice = _text((siemens_csa.csa_items(header, "ICE_Dims") or [""])[0])
+            if ice[:1].isdigit() and not coil and int("".join(c if c.isdigit() else " " for c in ice).split()[0]) > 0:
+                coil = str(int("".join(c if c.isdigit() else " " for c in ice).split()[0]))
+    return te, echo, coil, volumes, said
 
 
 def _private_positions(header):
@@ -255,6 +265,24 @@ class _DiffusionVolumes:
     def b_value(self, b):
         self.v[0] = b
         self._update()
+
+    def csa(self, header):
+        """A Siemens CSA image header (0029,1010): its B_value and DiffusionGradientDirection, and the lines
+        dcm2niix says as it reads them."""
+        from ..dicom import siemens
+
+        lines = []
+        b = siemens.csa_items(header, "B_value")
+        if b:
+            self.dti[0], self.count = _float(b[0]), 1
+            if self.dti[0] < 0:
+                lines.append(f"Warning: (Corrupt) CSA reports negative b-value! {_g(self.dti[0])}")
+                self.dti[0] = 0.0
+        vector = siemens.csa_items(header, "DiffusionGradientDirection")
+        if len(vector) > 2:
+            self.dti[1:] = _floats(vector, 3)
+            lines.append("DiffusionGradientDirection " + " ".join(f"{v:f}" for v in self.dti[1:]))
+        return lines
 
     def axis(self, k, value):
         self.v[k + 1] = value
@@ -303,8 +331,9 @@ def _dims(header, manufacturer, frames, highest):
     return frames, 1
 
 
-def dump_lines(found, manufacturer):
-    """The dump readDICOMx prints for one file at ``-v 1``; ``found``: the file as ``scan.read_header`` reads it."""
+def read_lines(found, manufacturer):
+    """What readDICOMx prints for one file at ``-v 1``: the CSA header's lines as it reads it, GE's slice
+    count check, then the dump; ``found``: the file as ``scan.read_header`` reads it."""
     header, path = found.header, found.path
     position = _floats(header.find("ImagePositionPatient"), 3)
     frames = _int(_last(header, "NumberOfFrames"), 1) or 1
@@ -321,30 +350,34 @@ def dump_lines(found, manufacturer):
         mm[2] = between
     if mm[2] < _EPS:
         mm[2] = 1.0
-    start = _image_start(path, found.pixel_offset, found.pixel_length, frames)
-    valid = start > 144 and columns > 1 and rows > 1
+    image_start = _image_start(path, found.pixel_offset, found.pixel_length, frames)
+    valid = image_start > 144 and columns > 1 and rows > 1
     phase, magnitude = _image_type_flags(header)
     if manufacturer == _GE:
         kind = _int(header.get(_IMAGE_TYPE_GE), -1)
         phase, magnitude = phase or kind == 1, magnitude or kind == 0
     three_d = _text(_last(header, "MRAcquisitionType")).upper().startswith("3D")
-    te, echo, coil, volumes = _walked(header, manufacturer)
+    te, echo, coil, volumes, said = _walked(header, manufacturer)
     coil_crc = struct.unpack("<i", struct.pack("<I", zlib.crc32(coil.encode("latin-1", "replace"))))[0] if coil else 0
     tr = _float(_last(header, "RepetitionTime"))
     if manufacturer == _GE:
         tr = float(_F(tr + _float(header.get(_GROUP_DELAY_GE))))
-    dti, n_dti = volumes.dti, volumes.count
+    dti, n_dti = list(volumes.dti), volumes.count
+    if manufacturer == _SIEMENS and all(v < -1 for v in dti[1:]):
+        dti[0] = 0.0  # Syngo 2004A's impossible vectors of its b=0 images
     if manufacturer == _GE and header.get(_B_VALUE_GE) is not None:
         dti, n_dti = [float(_int(header.get(_B_VALUE_GE)) % 1000000000)] + dti[1:], 1
     if volumes.b0 >= 0 and n_dti == 0:
         dti, n_dti = [volumes.b0] + dti[1:], 1
-    lines = [f"DICOM file: {path}",
+    check = ge_slice_count_line(path, header, manufacturer)
+    lines = said + ([check] if check else []) + [
+             f"DICOM file: {path}",
              " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
              *([" patient position end (0020,0032)\t" + "\t".join(_g(v) for v in end)] if end else []),
              " orient (0020,0037)\t" + "\t".join(_g(v) for v in orient),
              f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_int(header.find('InstanceNumber'))} "
              f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{nz}x{nt} "
-             f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {start} loc {_locations(header, manufacturer)} "
+             f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {image_start} loc {_locations(header, manufacturer)} "
              f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(three_d)} "
              f"bits {_int(_last(header, 'BitsAllocated'), 16)} "
              f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {echo} coilCRC {coil_crc} "
@@ -356,18 +389,17 @@ def dump_lines(found, manufacturer):
 
 def file_lines(path, verbose):
     """The lines dcm2niix prints as it reads one file's header (none at ``-v 0``)."""
-    from ..dicom.scan import read_header
+    from ..dicom.scan import NotPart10, read_header
+    from ..errors import MedfastError
     from .series_messages import manufacturer_id
 
     if not verbose:
         return []
     try:
         found = read_header(path, raw_dataset=True)
-    except Exception:  # noqa: BLE001  a file medfast cannot read: dcm2niix's dump of it is not known
+    except (MedfastError, NotPart10, OSError):  # a file medfast cannot read: what dcm2niix makes of it is not known
         return []
-    manufacturer = manufacturer_id(found.header)
-    check = ge_slice_count_line(path, found.header, manufacturer)
-    return ([check] if check else []) + dump_lines(found, manufacturer)
+    return read_lines(found, manufacturer_id(found.header))
 
 
 class HeaderLines:
@@ -385,6 +417,9 @@ class HeaderLines:
     def upto(self, index):
         """The lines of the files not said yet, up to and including the one at ``index`` (None: all)."""
         end = len(self.files) if index is None else min(index + 1, len(self.files))
+        if not self.verbose:  # -v 0: nothing to say, no file read again
+            self.done = max(self.done, end)
+            return []
         lines = []
         while self.done < end:
             lines += file_lines(self.files[self.done], self.verbose)
