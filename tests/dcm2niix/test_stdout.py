@@ -101,6 +101,32 @@ def _xa30(ds, t, k):
     ds.SoftwareVersions = "syngo MR XA30"
 
 
+def _csa(fields):
+    """A Siemens CSA image header (SV10) holding ``{name: [item text]}``."""
+    import struct
+
+    out = b"SV10\x04\x03\x02\x01" + struct.pack("<II", len(fields), 77)
+    for name, items in fields.items():
+        out += name.encode().ljust(64, b"\0") + struct.pack("<i4siii", len(items) or 1, b"DS\0\0", 3, len(items), 77)
+        for item in items:
+            data = item.encode() + b"\0"
+            out += struct.pack("<iiii", len(data), len(data), 77, len(data)) + data.ljust(-(-len(data) // 4) * 4, b"\0")
+    return out
+
+
+def _siemens_dwi(ds, t, k):
+    """A Siemens DWI series: b=0, then two directions at b=1000, given in the CSA image header and (0019,100C)."""
+    from vendor_series import private
+
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "DIFFUSION", "NONE"]
+    b = 1000 if t else 0
+    fields = {"B_value": [str(b)], "ICE_Dims": ["X_1_1_1_1_1_1_1_1_1_1_1_1"]}
+    if t:
+        fields["DiffusionGradientDirection"] = [f"{v:.8f}" for v in ((0.6, 0.8, 0.0), (0.0, 0.6, -0.8))[t - 1]]
+    private(ds, 0x0029, "SIEMENS CSA HEADER", {0x10: ("OB", _csa(fields))})
+    private(ds, 0x0019, "SIEMENS MR HEADER", {0x0C: ("IS", str(b))})
+
+
 def _vendor_series(manufacturer, sequence, edit=None):
     def write(folder):
         from vendor_series import vendor_series
@@ -144,6 +170,7 @@ def _philips(kind, **options):
 SYNTHETIC = {  # name -> writes the input folder
     "siemens-no-bids-type": _vendor_series("SIEMENS", "xyz"),  # ::autoBids: at -v 0; times from acquisition times
     "siemens-shuffled": _vendor_series("SIEMENS", "epfid2d1_64", _shuffled),
+    "siemens-dwi-csa": _vendor_series("SIEMENS", "ep_b1000#1", _siemens_dwi),  # -v 1: DiffusionGradientDirection
     "ge-no-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz"),
     "ge-empty-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz", _gems_block),
     "philips-shuffled": _vendor_series("Philips Medical Systems", "xyz", _shuffled),
