@@ -1,19 +1,28 @@
 """What dcm2niix prints as it reads each file's header (readDICOMx in nii_dicom.cpp), at ``-v 1``.
 
-For every file of the folder, in the order it reads them: GE's ``Check number
+For every file of the folder, in the order it reads them: a Siemens CSA
+header's ``DiffusionGradientDirection`` as it meets it, GE's ``Check number
 of slices`` when (0021,104F) disagrees with the slice count of (0020,1002) or
 (0054,0081), then the dump of the fields its header read gave
 (``DICOM file:``, position, orientation, ``acq .. img .. ser ..`` and, for a
-diffusion-weighted file, ``DWI bxyz``). Each field is derived here by
-dcm2niix's rule from the file's header as medfast's scan keeps it; the file
-is read again only when the dump is asked for, so ``-v 0`` pays nothing.
+diffusion-weighted file, ``DWI bxyz``). Each field is derived by dcm2niix's
+rule (its flat parse: the last value met in file order, nested or not, unless
+the rule says otherwise) from the file's header as medfast's scan reads it;
+the header is read again only at ``-v 1``, so ``-v 0`` pays nothing.
 ``HeaderLines`` hands the lines out in file order, up to the file whose
 conversion comes next.
+
+Not followed: the vendor checks dcm2niix makes while parsing use the
+manufacturer after its header read (``series_messages.manufacturer_id``:
+Siemens XA10 mosaics without Manufacturer count as Siemens from the start);
+the tags inside Original Attributes (0400,0561) count as any other.
 """
 from __future__ import annotations
 
+import math
 import struct
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +39,7 @@ _RECEIVE_COIL, _COIL_SIEMENS, _ICE_DIMS, _POSITION = 0x00181250, 0x0051100F, 0x0
 _DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
 _B_VALUE_SIEMENS, _B_VALUE_PHILIPS, _PHILIPS_CLASSIC = 0x0019100C, 0x20011003, 0x2005140F
 _DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
-_CSA_IMAGE = 0x00291010
+_CSA_IMAGE, _ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS = 0x00291010, 0x00180023, 0x2005106F
 
 
 def _g(value):
@@ -163,21 +172,37 @@ def _image_type_flags(header):
         n = len(text)
         magnitude |= (n > 3 and "_M_" in text) or (n > 11 and "_MAGNITUDE_" in text)
         phase |= (n > 3 and "_P_" in text) or (n > 6 and "PHASE" in text)
-    for value in _all(header, "ComplexImageComponent"):
-        text = _text(value).upper()
-        phase |= text.startswith("PH")
-        magnitude |= text.startswith("MA")
+    for value in _all(header, "ComplexImageComponent"):  # the first letter as written, the second in any case
+        text = _text(value)
+        phase |= text[:1] == "P" and text[1:2].upper() == "H"
+        magnitude |= text[:1] == "M" and text[1:2].upper() == "A"
     return phase, magnitude
 
 
-def _walked(header, manufacturer):
-    """What dcm2niix's flat parse keeps of the tags met in file order, nested ones too: the echo time
-    (EchoTime, EffectiveEchoTime; a CT's Exposure while no echo time is known), the echo number and the
-    receive coil (Siemens also from ICE dims 0021,1106 and 0051,100F), and the diffusion volumes it
-    completes (``_DiffusionVolumes``)."""
-    from ..dicom import siemens as siemens_csa
+class _Parse(NamedTuple):
+    """What ``_walked`` keeps: echo time, echo number, receive coil, 3-D acquisition, the slice positions
+    met (the first, the last, how many), the diffusion volumes, the lines said while parsing."""
 
-    te, echo, coil, first, said = 0.0, 0, "", None, []
+    te: float
+    echo: int
+    coil: str
+    three_d: bool
+    first: list
+    last: list
+    positions: int
+    volumes: object
+    said: list
+
+
+def _walked(header, manufacturer):
+    """What dcm2niix's flat parse keeps of the tags met in file order, nested ones too (``_Parse``): the echo
+    time (EchoTime, EffectiveEchoTime; a CT's Exposure while no echo time is known), the echo number and the
+    receive coil (Siemens also from ICE dims 0021,1106 and 0051,100F), MRAcquisitionType (and Philips'
+    2005,106F), the slice positions but Philips' private copies, and the diffusion volumes it completes
+    (``_DiffusionVolumes``)."""
+    from ..dicom import siemens as csa
+
+    te, echo, coil, first, last, count, three_d, said = 0.0, 0, "", None, None, 0, False, []
     volumes = _DiffusionVolumes()
     siemens, philips = manufacturer == _SIEMENS, manufacturer == _PHILIPS
     private = list(_private_positions(header))
@@ -193,18 +218,17 @@ def _walked(header, manufacturer):
         elif tag == _RECEIVE_COIL or (tag == _COIL_SIEMENS and siemens):
             coil = _text(value).strip() or coil
         elif tag == _ICE_DIMS and siemens and echo <= 1:
+            coil = _ice_coil(_text(value)) or coil
             digits = "".join(c if c.isdigit() else " " for c in _text(value))
-            if digits[:1].isdigit() and int(digits.split()[0]) > 0:  # uncombined: the first item is the coil
-                coil = str(int(digits.split()[0]))
             after = digits[digits.find(" "):].split() if " " in digits else []
             if after:  # the echo: the number after the first non-digit
                 echo = int(after[0])
         elif tag == _POSITION and skip:  # Philips' per-frame copy: its private position, not a slice's
             skip -= 1
         elif tag == _POSITION:
-            position = _floats(value, 3)
-            first = position if first is None else first
-            volumes.at_first(position == first)
+            position = last = _floats(value, 3)
+            first, count = first or position, count + 1
+            volumes.at_first(all(abs(a - b) <= _EPS for a, b in zip(position, first)))  # isFloatDiff
         elif tag == _DIRECTIONALITY:
             volumes.directionality(_text(value).strip())
         elif tag == _B_VALUE or (tag == _B_VALUE_SIEMENS and siemens) or (tag == _B_VALUE_PHILIPS and philips):
@@ -216,12 +240,18 @@ def _walked(header, manufacturer):
             volumes.orientation(_floats(value, 3))
         elif tag in _DIRECTIONS_PHILIPS and philips:
             volumes.axis(_DIRECTIONS_PHILIPS.index(tag), _float(value))
+        elif tag in (_ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS) and len(_text(value)) > 1:
+            three_d = _text(value)[:1] == "3" and _text(value)[1:2].upper() == "D"
         elif tag == _CSA_IMAGE and siemens:
             said += volumes.csa(header)
-            ice = _text((siemens_csa.csa_items(header, "ICE_Dims") or [""])[0])
-            if ice[:1].isdigit() and not coil and int("".join(c if c.isdigit() else " " for c in ice).split()[0]) > 0:
-                coil = str(int("".join(c if c.isdigit() else " " for c in ice).split()[0]))
-    return te, echo, coil, volumes, said
+            coil = coil or _ice_coil(_text((csa.csa_items(header, "ICE_Dims") or [""])[0]))
+    return _Parse(te, echo, coil, three_d, first, last, count, volumes, said)
+
+
+def _ice_coil(text):
+    """The coil of a Siemens ICE dims text ("29_1_1..." uncombined, "X_1_1..." combined: none), or ''."""
+    numbers = "".join(c if c.isdigit() else " " for c in text).split()
+    return str(int(numbers[0])) if text[:1].isdigit() and int(numbers[0]) > 0 else ""
 
 
 def _private_positions(header):
@@ -331,14 +361,20 @@ def _dims(header, manufacturer, frames, highest):
     return frames, 1
 
 
+def _image_number(header):
+    """InstanceNumber as dcm2niix's header read leaves it; a PET image's ImageIndex (0054,1330) when given."""
+    index = _int(header.get("ImageIndex")) if _text(header.get("Modality")).startswith("PT") else 0
+    return index if index > 0 else _int(header.find("InstanceNumber"))
+
+
 def read_lines(found, manufacturer):
     """What readDICOMx prints for one file at ``-v 1``: the CSA header's lines as it reads it, GE's slice
     count check, then the dump; ``found``: the file as ``scan.read_header`` reads it."""
     header, path = found.header, found.path
-    position = _floats(header.find("ImagePositionPatient"), 3)
+    parse = _walked(header, manufacturer)
     frames = _int(_last(header, "NumberOfFrames"), 1) or 1
     start, end, highest = _stack(header, manufacturer, frames)
-    position = start or position
+    position = start or parse.first or [float("nan")] * 3
     nz, nt = _dims(header, manufacturer, frames, highest)
     orient = [0.0 if v != v else v for v in _floats(_last(header, "ImageOrientationPatient"), 6)]
     columns, rows = _int(_last(header, "Columns"), 1), _int(_last(header, "Rows"), 1)
@@ -348,6 +384,12 @@ def read_lines(found, manufacturer):
     between = _float(_last(header, "SpacingBetweenSlices"))
     if between > 0:
         mm[2] = between
+    elif frames > 1 and parse.positions > 1 and parse.first[0] == parse.first[0] and parse.last[0] == parse.last[0]:
+        # no spacing given: the span of the frames' positions, where it differs from the thickness
+        span = _F(math.sqrt(sum(float(_F(a - b)) ** 2 for a, b in zip(parse.first, parse.last))))
+        step = float(_F(span / _F(frames - 1)))
+        if step > 0 and abs(step - mm[2]) > 0.0001:
+            mm[2] = step
     if mm[2] < _EPS:
         mm[2] = 1.0
     image_start = _image_start(path, found.pixel_offset, found.pixel_length, frames)
@@ -356,8 +398,7 @@ def read_lines(found, manufacturer):
     if manufacturer == _GE:
         kind = _int(header.get(_IMAGE_TYPE_GE), -1)
         phase, magnitude = phase or kind == 1, magnitude or kind == 0
-    three_d = _text(_last(header, "MRAcquisitionType")).upper().startswith("3D")
-    te, echo, coil, volumes, said = _walked(header, manufacturer)
+    te, echo, coil, volumes, said = parse.te, parse.echo, parse.coil, parse.volumes, parse.said
     coil_crc = struct.unpack("<i", struct.pack("<I", zlib.crc32(coil.encode("latin-1", "replace"))))[0] if coil else 0
     tr = _float(_last(header, "RepetitionTime"))
     if manufacturer == _GE:
@@ -375,10 +416,10 @@ def read_lines(found, manufacturer):
              " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
              *([" patient position end (0020,0032)\t" + "\t".join(_g(v) for v in end)] if end else []),
              " orient (0020,0037)\t" + "\t".join(_g(v) for v in orient),
-             f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_int(header.find('InstanceNumber'))} "
+             f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_image_number(header)} "
              f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{nz}x{nt} "
              f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {image_start} loc {_locations(header, manufacturer)} "
-             f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(three_d)} "
+             f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(parse.three_d)} "
              f"bits {_int(_last(header, 'BitsAllocated'), 16)} "
              f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {echo} coilCRC {coil_crc} "
              f"TE {_g(te)} TR {_g(tr)}"]
