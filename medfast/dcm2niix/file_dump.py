@@ -30,7 +30,7 @@ from .console import _text
 
 _F = np.float32
 _EPS = float(np.finfo(np.float32).eps)
-_GE, _PHILIPS, _SIEMENS = 2, 3, 1
+_GE, _PHILIPS, _SIEMENS, _UIH = 2, 3, 1, 5
 _LOCATIONS_GE, _LOCATIONS_PHILIPS = (0x0021, 0x104F), (0x2001, 0x1018)
 _IMAGE_TYPE_GE, _GROUP_DELAY_GE, _B_VALUE_GE = (0x0043, 0x102F), (0x0043, 0x107C), (0x0043, 0x1039)
 # the tags _walked follows, as header.walk() gives them
@@ -40,6 +40,7 @@ _DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
 _B_VALUE_SIEMENS, _B_VALUE_PHILIPS, _PHILIPS_CLASSIC = 0x0019100C, 0x20011003, 0x2005140F
 _DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
 _CSA_IMAGE, _ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS = 0x00291010, 0x00180023, 0x2005106F
+_B_VALUE_UIH, _DIRECTION_UIH = 0x00651009, 0x00651037
 
 
 def _g(value):
@@ -204,7 +205,7 @@ def _walked(header, manufacturer):
 
     te, echo, coil, first, last, count, three_d, said = 0.0, 0, "", None, None, 0, False, []
     volumes = _DiffusionVolumes()
-    siemens, philips = manufacturer == _SIEMENS, manufacturer == _PHILIPS
+    siemens, philips, uih = manufacturer == _SIEMENS, manufacturer == _PHILIPS, manufacturer == _UIH
     private = list(_private_positions(header))
     skip = 0
     for tag, vr, value in header.walk():
@@ -231,13 +232,15 @@ def _walked(header, manufacturer):
             volumes.at_first(all(abs(a - b) <= _EPS for a, b in zip(position, first)))  # isFloatDiff
         elif tag == _DIRECTIONALITY:
             volumes.directionality(_text(value).strip())
-        elif tag == _B_VALUE or (tag == _B_VALUE_SIEMENS and siemens) or (tag == _B_VALUE_PHILIPS and philips):
+        elif tag == _B_VALUE or (tag == _B_VALUE_SIEMENS and siemens) or (tag == _B_VALUE_PHILIPS and philips) \
+                or (tag == _B_VALUE_UIH and uih):
             b = float(_int(value, -1)) if tag == _B_VALUE_SIEMENS else _float(value, -1.0)
             volumes.b_value(b)
-            if tag != _B_VALUE:
-                volumes.b0 = b
-        elif tag == _ORIENTATION:
+            volumes.b0 = b  # dcm2niix's B0Philips: the b-value of a file whose volume never completes
+        elif tag == _ORIENTATION and not uih:  # UIH: its private vector only (issue 836)
             volumes.orientation(_floats(value, 3))
+        elif tag == _DIRECTION_UIH and uih:  # into the header's vector, not the volume's
+            volumes.dti[1:] = _floats(value, 3)
         elif tag in _DIRECTIONS_PHILIPS and philips:
             volumes.axis(_DIRECTIONS_PHILIPS.index(tag), _float(value))
         elif tag in (_ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS) and len(_text(value)) > 1:

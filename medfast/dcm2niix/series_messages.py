@@ -636,8 +636,9 @@ def _volume_notes(bvals, vecs, vendor, derived_series):
 def gradient_lines(vol, verbose=0):
     """dcm2niix's lines as it saves a diffusion series' gradients (its nii_saveDTI, siemensPhilipsCorrectBvecs).
 
-    First ``_volume_notes``. Then, for Siemens, Philips, Toshiba and Hitachi
-    vectors turned to the image frame: a volume with a b-value above the
+    First ``_volume_notes``. Then, for vectors turned to the image frame
+    (Siemens, Philips, Toshiba, Hitachi, Bruker, Mediso; any vendor but UIH
+    whose first file gives (0018,9089)): a volume with a b-value above the
     b=0 threshold (Siemens 50, others 6) but no vector, in a series not
     derived; ``Check bvecs`` when the patient position is not HFS; a
     warning for a Siemens mosaic whose slice normal makes a negative
@@ -673,7 +674,7 @@ def gradient_lines(vol, verbose=0):
     lines, kept = _volume_notes(raw[0], vecs, vendor, derived_series)
     (bvals, bvecs) = _gradients(vol)[0]
     n = len(bvals)
-    if vendor in ("SI", "PH", "TO", "HI"):
+    if vendor in _IMAGE_FRAME_VENDORS or (vendor != "UI" and _world_vectors(header)):
         threshold = 50.0 if vendor == "SI" else 6.0
         for k, i in enumerate(kept):
             b = float(np.float32(raw[0][i]))
@@ -697,6 +698,18 @@ def gradient_lines(vol, verbose=0):
     if verbose:
         lines += [f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v) for i, (b, v) in enumerate(zip(bvals, bvecs))]
     return lines
+
+
+#: vendors whose vectors dcm2niix turns to the image frame (siemensPhilipsCorrectBvecs); others when their
+#: vectors are in world coordinates (0018,9089), UIH never
+_IMAGE_FRAME_VENDORS = ("SI", "PH", "TO", "HI", "BR", "ME")
+
+
+def _world_vectors(header):
+    """dcm2niix's isBVecWorldCoordinates: the file gives DiffusionGradientOrientation (0018,9089), at any depth."""
+    from ..dicom.header import as_header
+
+    return as_header(header).last("DiffusionGradientOrientation") is not None
 
 
 def packed_volume_lines(vols):

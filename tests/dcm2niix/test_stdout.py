@@ -127,6 +127,15 @@ def _siemens_dwi(ds, t, k):
     private(ds, 0x0019, "SIEMENS MR HEADER", {0x0C: ("IS", str(b))})
 
 
+def _planes_dwi(vendor):
+    """test_planes' DWI series of a vendor (public b-values and vectors; UIH: dcm2niix keeps no vector)."""
+    def write(folder):
+        from test_planes import _dwi
+
+        _dwi(folder, vendor, "sagittal_right_to_left", "HFS", "COL")
+    return write
+
+
 def _vendor_series(manufacturer, sequence, edit=None):
     def write(folder):
         from vendor_series import vendor_series
@@ -175,6 +184,8 @@ SYNTHETIC = {  # name -> writes the input folder
     "ge-empty-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz", _gems_block),
     "philips-shuffled": _vendor_series("Philips Medical Systems", "xyz", _shuffled),
     "uih": _vendor_series("UIH", "xyz"),
+    "uih-dwi": _planes_dwi("uih"),  # -v 1: the b-value without the public vector
+    "canon-dwi": _planes_dwi("canon"),
     "ct-tilted": _ct(shear=0.5),
     "ct-tilted-uneven": _ct(shear=0.5, gap=3.0),
     "ct-tilted-descending-ge": _ct(shear=-0.4, descending=True, manufacturer="GE MEDICAL SYSTEMS"),
