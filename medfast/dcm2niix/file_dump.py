@@ -364,23 +364,59 @@ def _dims(header, manufacturer, frames, highest):
     return frames, 1
 
 
+_IMAGE_SIZE = (("Columns", 1), ("Rows", 1), ("BitsAllocated", 16))
+_ICON, _WAVEFORM = 0x00880200, 0x54000100
+_JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
+
+
+def _image_last(header, key):
+    """An image pixel attribute (group 0028) as dcm2niix keeps it: the last met, those of an icon
+    (0088,0200) aside."""
+    if header.items(_ICON):
+        value = header.get(key)
+        if value is not None:
+            return value
+    return _last(header, key)
+
+
 def _image_number(header):
     """InstanceNumber as dcm2niix's header read leaves it; a PET image's ImageIndex (0054,1330) when given."""
     index = _int(header.get("ImageIndex")) if _text(header.get("Modality")).startswith("PT") else 0
     return index if index > 0 else _int(header.find("InstanceNumber"))
 
 
+def _unread_lines(path):
+    """The dump of a file whose transfer syntax dcm2niix refuses: it stops reading there (imageStart 1),
+    every field as it starts."""
+    nan = "\t".join(["nan"] * 3)
+    return [f"DICOM file: {path}", f" patient position (0020,0032)\t{nan}", " orient (0020,0037)\t0\t0\t0\t0\t0\t0",
+            " acq 0 img 0 ser -1 dim 1x1x1x1 mm 1x1x1 offset 1 loc 0 valid 0 ph 0 mag 0 nDTI 0 3d 0 bits 16 "
+            "littleEndian 1 echo 0 coilCRC 0 TE 0 TR 0"]
+
+
 def read_lines(found, manufacturer):
     """What readDICOMx prints for one file at ``-v 1``: the CSA header's lines as it reads it, GE's slice
-    count check, then the dump; ``found``: the file as ``scan.read_header`` reads it."""
+    count check, then the dump; ``found``: the file as ``scan.read_header`` reads it.
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> from medfast.dicom.scan import read_header
+    >>> read_lines(read_header(get_testdata_file("MR_small.dcm")), 0)[3][:54]
+    ' acq 0 img 1 ser 1 dim 64x64x1x1 mm 0.3125x0.3125x0.8 '
+    """
+    from .console import refused_syntax
+
     header, path = found.header, found.path
+    if refused_syntax(found.transfer_syntax):
+        return _unread_lines(path)
     parse = _walked(header, manufacturer)
     frames = _int(_last(header, "NumberOfFrames"), 1) or 1
     start, end, highest = _stack(header, manufacturer, frames)
     position = start or parse.first or [float("nan")] * 3
     nz, nt = _dims(header, manufacturer, frames, highest)
     orient = [0.0 if v != v else v for v in _floats(_last(header, "ImageOrientationPatient"), 6)]
-    columns, rows = _int(_last(header, "Columns"), 1), _int(_last(header, "Rows"), 1)
+    columns, rows, bits = (_int(_image_last(header, key), default) for key, default in _IMAGE_SIZE)
     spacing = _floats(_last(header, "PixelSpacing"), 2)
     mm = [spacing[1] if spacing[1] == spacing[1] else 1.0, spacing[0] if spacing[0] == spacing[0] else 1.0,
           _float(_last(header, "SliceThickness"), 1.0)]
@@ -395,8 +431,13 @@ def read_lines(found, manufacturer):
             mm[2] = step
     if mm[2] < _EPS:
         mm[2] = 1.0
-    image_start = _image_start(path, found.pixel_offset, found.pixel_length, frames)
-    valid = image_start > 144 and columns > 1 and rows > 1
+    waveform = bool(header.vr(_WAVEFORM))  # dcm2niix stops reading there, as at a refused syntax
+    image_start = 1 if waveform else _image_start(path, found.pixel_offset, found.pixel_length, frames)
+    # invalid: no pixels, a palette (dcm2niix's test wants "PALETTE_COLOR", which the standard's "PALETTE COLOR"
+    # never is), a 12-bit JPEG extended file (it decodes 8-bit ones only)
+    valid = (image_start > 144 and columns > 1 and rows > 1
+             and _text(_last(header, "PhotometricInterpretation")) != "PALETTE_COLOR"
+             and not (found.transfer_syntax == _JPEG_EXTENDED and bits > 8))
     phase, magnitude = _image_type_flags(header)
     if manufacturer == _GE:
         kind = _int(header.get(_IMAGE_TYPE_GE), -1)
@@ -414,16 +455,17 @@ def read_lines(found, manufacturer):
     if volumes.b0 >= 0 and n_dti == 0:
         dti, n_dti = [volumes.b0] + dti[1:], 1
     check = ge_slice_count_line(path, header, manufacturer)
+    said = said + [f"Skipping DICOM (audio not image) '{path}'"] * waveform
     lines = said + ([check] if check else []) + [
              f"DICOM file: {path}",
              " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
              *([" patient position end (0020,0032)\t" + "\t".join(_g(v) for v in end)] if end else []),
              " orient (0020,0037)\t" + "\t".join(_g(v) for v in orient),
              f" acq {_int(_last(header, 'AcquisitionNumber'))} img {_image_number(header)} "
-             f"ser {_int(_last(header, 'SeriesNumber'), -1)} dim {columns}x{rows}x{nz}x{nt} "
+             f"ser {_int(_last(header, 'SeriesNumber'), 0 if 'SeriesNumber' in header else -1)} dim {columns}x{rows}x{nz}x{nt} "
              f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {image_start} loc {_locations(header, manufacturer)} "
              f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(parse.three_d)} "
-             f"bits {_int(_last(header, 'BitsAllocated'), 16)} "
+             f"bits {bits} "
              f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {echo} coilCRC {coil_crc} "
              f"TE {_g(te)} TR {_g(tr)}"]
     if dti[0] > 0:
