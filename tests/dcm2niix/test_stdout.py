@@ -219,3 +219,57 @@ def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
     (want_code, want, _), (got_code, got, _) = runs
     assert got_code == want_code
     assert got == want
+
+
+# ---- the per-file header dump on pydicom's test files: many encodings, vendors and odd files --------------
+
+#: pydicom test files whose dump differs, and why
+_DUMP_DIFFERS = {
+    # no transfer syntax in the meta group: dcm2niix stops at (0001,0001) ("Illegal DICOM tag"), pydicom reads on
+    "meta_missing_tsyntax.dcm": "dcm2niix reads no further than a broken tag",
+}
+
+
+def _dump_blocks(lines):
+    """{path: the lines readDICOMx printed for it}: from its last line before ``DICOM file:`` said while parsing
+    (CSA vectors, GE's slice count, a waveform) to its ``DWI bxyz``."""
+    parsing = ("DiffusionGradientDirection ", "Check number of slices", "Skipping DICOM (audio not image)")
+    blocks, pending = {}, []
+    for n, line in enumerate(lines):
+        if line.startswith(parsing):
+            pending.append(line)
+        elif line.startswith("DICOM file: "):
+            block = pending + [line]
+            for field in lines[n + 1:]:
+                if not field.startswith((" patient", " orient", " acq", " DWI")):
+                    break
+                block.append(field)
+            blocks[line[len("DICOM file: "):]] = block
+            pending = []
+        else:
+            pending = []
+    return blocks
+
+
+def test_header_dump_of_pydicom_files(tmp_path):
+    """Every pydicom test file: the lines medfast gives for its header read are dcm2niix's at -v 1."""
+    import glob
+    import os
+    import shutil
+
+    import pydicom
+
+    from medfast.dcm2niix.file_dump import file_lines
+
+    source = tmp_path / "in"
+    source.mkdir()
+    root = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
+    for n, path in enumerate(sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))):
+        shutil.copy(path, source / f"{n:03d}_{os.path.basename(path)}")
+    out = tmp_path / "out"
+    out.mkdir()
+    _, lines, _ = dcm2niix(["-v", "1", "-b", "n", "-z", "n", "-o", out, source], out)
+    blocks = _dump_blocks(lines)
+    assert len(blocks) > 50
+    differ = {path: (file_lines(path, 1), block) for path, block in blocks.items() if file_lines(path, 1) != block}
+    assert sorted(os.path.basename(path).split("_", 1)[1] for path in differ) == sorted(_DUMP_DIFFERS), differ
