@@ -165,9 +165,10 @@ def _image_start(path, pixel_offset, pixel_length, frames):
         return 0
 
 
-def _image_type_flags(header):
+def _image_type_flags(header, manufacturer):
     """(phase, magnitude) as dcm2niix's ImageType (0008,0008), ComplexImageComponent and GE's (0043,102F) set them."""
-    phase = magnitude = False
+    kind = _int(header.get(_IMAGE_TYPE_GE), -1) if manufacturer == _GE else -1
+    phase, magnitude = kind == 1, kind == 0
     for value in _all(header, "ImageType"):
         text = "_".join(value) if isinstance(value, (tuple, list)) else _text(value)
         n = len(text)
@@ -379,6 +380,36 @@ def _image_last(header, key):
     return _last(header, key)
 
 
+def _slice_mm(header, parse, frames):
+    """dcm2niix's slice spacing after the header read: SpacingBetweenSlices, else for a multi-frame file the
+    span of its frames' positions a slice (where it differs from SliceThickness by over 1e-4 mm), else
+    SliceThickness; 1 when none is positive."""
+    thickness = _float(_last(header, "SliceThickness"), 1.0)
+    between = _float(_last(header, "SpacingBetweenSlices"))
+    if between > 0:
+        thickness = between
+    elif frames > 1 and parse.positions > 1 and parse.first[0] == parse.first[0] and parse.last[0] == parse.last[0]:
+        span = _F(math.sqrt(sum(float(_F(a - b)) ** 2 for a, b in zip(parse.first, parse.last))))
+        step = float(_F(span / _F(frames - 1)))
+        if step > 0 and abs(step - thickness) > 0.0001:
+            thickness = step
+    return thickness if thickness >= _EPS else 1.0
+
+
+def _diffusion(header, manufacturer, volumes):
+    """(dtiV, numDti) as the dump prints them: the volumes completed; GE's b-value (0043,1039, its
+    1e9 bias removed); a file whose volume never completed keeps its b-value as one; Syngo 2004A's b=0
+    images (impossible vectors) get b 0."""
+    dti, count = list(volumes.dti), volumes.count
+    if manufacturer == _SIEMENS and all(v < -1 for v in dti[1:]):
+        dti[0] = 0.0
+    if manufacturer == _GE and header.get(_B_VALUE_GE) is not None:
+        dti, count = [float(_int(header.get(_B_VALUE_GE)) % 1000000000)] + dti[1:], 1
+    if volumes.b0 >= 0 and count == 0:
+        dti, count = [volumes.b0] + dti[1:], 1
+    return dti, count
+
+
 def _image_number(header):
     """InstanceNumber as dcm2niix's header read leaves it; a PET image's ImageIndex (0054,1330) when given."""
     index = _int(header.get("ImageIndex")) if _text(header.get("Modality")).startswith("PT") else 0
@@ -419,18 +450,7 @@ def read_lines(found, manufacturer):
     columns, rows, bits = (_int(_image_last(header, key), default) for key, default in _IMAGE_SIZE)
     spacing = _floats(_last(header, "PixelSpacing"), 2)
     mm = [spacing[1] if spacing[1] == spacing[1] else 1.0, spacing[0] if spacing[0] == spacing[0] else 1.0,
-          _float(_last(header, "SliceThickness"), 1.0)]
-    between = _float(_last(header, "SpacingBetweenSlices"))
-    if between > 0:
-        mm[2] = between
-    elif frames > 1 and parse.positions > 1 and parse.first[0] == parse.first[0] and parse.last[0] == parse.last[0]:
-        # no spacing given: the span of the frames' positions, where it differs from the thickness
-        span = _F(math.sqrt(sum(float(_F(a - b)) ** 2 for a, b in zip(parse.first, parse.last))))
-        step = float(_F(span / _F(frames - 1)))
-        if step > 0 and abs(step - mm[2]) > 0.0001:
-            mm[2] = step
-    if mm[2] < _EPS:
-        mm[2] = 1.0
+          _slice_mm(header, parse, frames)]
     waveform = bool(header.vr(_WAVEFORM))  # dcm2niix stops reading there, as at a refused syntax
     image_start = 1 if waveform else _image_start(path, found.pixel_offset, found.pixel_length, frames)
     # invalid: no pixels, a palette (dcm2niix's test wants "PALETTE_COLOR", which the standard's "PALETTE COLOR"
@@ -438,24 +458,14 @@ def read_lines(found, manufacturer):
     valid = (image_start > 144 and columns > 1 and rows > 1
              and _text(_last(header, "PhotometricInterpretation")) != "PALETTE_COLOR"
              and not (found.transfer_syntax == _JPEG_EXTENDED and bits > 8))
-    phase, magnitude = _image_type_flags(header)
-    if manufacturer == _GE:
-        kind = _int(header.get(_IMAGE_TYPE_GE), -1)
-        phase, magnitude = phase or kind == 1, magnitude or kind == 0
-    te, echo, coil, volumes, said = parse.te, parse.echo, parse.coil, parse.volumes, parse.said
-    coil_crc = struct.unpack("<i", struct.pack("<I", zlib.crc32(coil.encode("latin-1", "replace"))))[0] if coil else 0
+    phase, magnitude = _image_type_flags(header, manufacturer)
+    coil_crc = struct.unpack("<i", struct.pack("<I", zlib.crc32(parse.coil.encode("latin-1", "replace"))))[0]
     tr = _float(_last(header, "RepetitionTime"))
     if manufacturer == _GE:
         tr = float(_F(tr + _float(header.get(_GROUP_DELAY_GE))))
-    dti, n_dti = list(volumes.dti), volumes.count
-    if manufacturer == _SIEMENS and all(v < -1 for v in dti[1:]):
-        dti[0] = 0.0  # Syngo 2004A's impossible vectors of its b=0 images
-    if manufacturer == _GE and header.get(_B_VALUE_GE) is not None:
-        dti, n_dti = [float(_int(header.get(_B_VALUE_GE)) % 1000000000)] + dti[1:], 1
-    if volumes.b0 >= 0 and n_dti == 0:
-        dti, n_dti = [volumes.b0] + dti[1:], 1
+    dti, n_dti = _diffusion(header, manufacturer, parse.volumes)
     check = ge_slice_count_line(path, header, manufacturer)
-    said = said + [f"Skipping DICOM (audio not image) '{path}'"] * waveform
+    said = parse.said + [f"Skipping DICOM (audio not image) '{path}'"] * waveform
     lines = said + ([check] if check else []) + [
              f"DICOM file: {path}",
              " patient position (0020,0032)\t" + "\t".join(_g(v) for v in position),
@@ -466,8 +476,8 @@ def read_lines(found, manufacturer):
              f"mm {_g(mm[0])}x{_g(mm[1])}x{_g(mm[2])} offset {image_start} loc {_locations(header, manufacturer)} "
              f"valid {int(valid)} ph {int(phase)} mag {int(magnitude)} nDTI {n_dti} 3d {int(parse.three_d)} "
              f"bits {bits} "
-             f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {echo} coilCRC {coil_crc} "
-             f"TE {_g(te)} TR {_g(tr)}"]
+             f"littleEndian {int(found.transfer_syntax != '1.2.840.10008.1.2.2')} echo {parse.echo} "
+             f"coilCRC {coil_crc} TE {_g(parse.te)} TR {_g(tr)}"]
     if dti[0] > 0:
         lines.append(" DWI bxyz " + " ".join(_g(v) for v in dti))
     return lines
