@@ -5,7 +5,8 @@ header's ``DiffusionGradientDirection`` as it meets it, GE's ``Check number
 of slices`` when (0021,104F) disagrees with the slice count of (0020,1002) or
 (0054,0081), then the dump of the fields its header read gave
 (``DICOM file:``, position, orientation, ``acq .. img .. ser ..`` and, for a
-diffusion-weighted file, ``DWI bxyz``). Each field is derived by dcm2niix's
+diffusion-weighted file, ``DWI bxyz``); a waveform's ``Skipping DICOM`` and a
+refused transfer syntax end the read early. Each field is derived by dcm2niix's
 rule (its flat parse: the last value met in file order, nested or not, unless
 the rule says otherwise) from the file's header as medfast's scan reads it;
 the header is read again only at ``-v 1``, so ``-v 0`` pays nothing.
@@ -15,7 +16,10 @@ conversion comes next.
 Not followed: the vendor checks dcm2niix makes while parsing use the
 manufacturer after its header read (``series_messages.manufacturer_id``:
 Siemens XA10 mosaics without Manufacturer count as Siemens from the start);
-the tags inside Original Attributes (0400,0561) count as any other.
+the tags inside Original Attributes (0400,0561) count as any other. The other
+lines readDICOMx prints at every verbosity (``Unable to determine slice
+thickness``, ``Compressed image stored as N fragments``, ``Instance number
+(0020,0013) not found`` ...) are not said.
 """
 from __future__ import annotations
 
