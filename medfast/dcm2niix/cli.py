@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, series_messages as messages, stacking
+from . import console, file_dump, options as cli_options, search, series_messages as messages, stacking
 from .sixteen_bit import sixteen_bit
 
 HELP = """usage: {prog} [options] <in_folder>
@@ -244,7 +244,7 @@ class _Run:
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
         skipped, placed, said, split = [], {}, {}, set()
-        left_out = _LeftOut(refused, skipped, index, syntaxes, s)
+        left_out = _LeftOut(refused, skipped, index, syntaxes, s, file_dump.HeaderLines(files, s.verbose))
         self.converted, self.failed = 0, False
 
         def order(vols):
@@ -354,6 +354,9 @@ class _Run:
                 _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+        if s.verbose and any(path[len(job.base):].startswith(("_Eq", "_Tilt_Eq")) for path in getattr(job, "written", None) or ()):
+            for line in messages.equalization_lines(vol):
+                _say(line)
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):
             _say(messages.IGNORING_DERIVED_DWI)  # as it leaves out the _ADC copy
         self.converted += len(files)
@@ -371,8 +374,9 @@ class _LeftOut:
     standard error.
     """
 
-    def __init__(self, refused, skipped, index, syntaxes, settings):
+    def __init__(self, refused, skipped, index, syntaxes, settings, read):
         self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
+        self.read = read  # what dcm2niix prints as it reads each file's header (file_dump.HeaderLines)
         self.said = set()
         self.kept = []  # -i o: files converted although their frames change orientation
         self.derived = None  # the smallest series CRC of a derived file, once known
@@ -395,9 +399,11 @@ class _LeftOut:
             if limit is not None and self.index.get(path, 0) > limit:
                 break
             self.said.add(path)
-            if reason is _KEPT:
+            if reason is _KEPT:  # dcm2niix warns once it has read the file
+                out += self.read.upto(self.index.get(path, 0))
                 out.append(KEEPING_ORIENTATION_VARIES)
                 continue
+            out += self.read.upto(self.index.get(path, 0) - 1)
             syntax = self.syntaxes.get(path)
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
@@ -409,6 +415,8 @@ class _LeftOut:
                 self.said.add("jpeg2000 due")
             elif undecodable and syntax is not None:
                 out.append(console.syntax_warning(syntax))
+            out += self.read.upto(self.index.get(path, 0))
+        out += self.read.upto(limit)
         if limit is None and "jpeg2000 due" in self.said and "jpeg2000" not in self.said:
             self.said.add("jpeg2000")
             out.append(console.JPEG_2000_WARNING)

@@ -284,6 +284,28 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None, ge
     return lines
 
 
+def equalization_lines(vol):
+    """dcm2niix's ``-v 1`` lines as it writes an ``_Eq`` file: each evenly spaced slice's place and the
+    weights of the two slices it mixes (``resample.equalization_plan``, the distances tilt-corrected).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> vol = Volume(np.zeros((1, 1, 3), np.int16), np.eye(4), {"positions": [[0, 0, z] for z in (0, 1, 3)]})
+    >>> equalization_lines(vol)[1]
+    'out 1 @ 1.000 mm: 0.0% slice 0, 100.0% slice 1'
+    """
+    import numpy as np
+
+    from .resample import equalization_plan, series_tilt, slice_distances
+
+    plan = equalization_plan(slice_distances(vol, series_tilt(vol)))
+    hundred = np.float32(100)
+    return [f"out {s} @ {float(mm):.3f} mm: {float(lo_w * hundred):.1f}% slice {lo}, {float(hi_w * hundred):.1f}% slice {hi}"
+            for s, (mm, lo, hi, lo_w, hi_w) in enumerate(plan[1] if plan else ())]
+
+
 TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
 IGNORING_DERIVED_DWI = ("Ignoring derived diffusion image(s). Better isotropic and ADC maps can be generated "
                         "later processing.")
@@ -619,8 +641,9 @@ def _volume_notes(bvals, vecs, vendor, derived_series):
 def gradient_lines(vol, verbose=0):
     """dcm2niix's lines as it saves a diffusion series' gradients (its nii_saveDTI, siemensPhilipsCorrectBvecs).
 
-    First ``_volume_notes``. Then, for Siemens, Philips, Toshiba and Hitachi
-    vectors turned to the image frame: a volume with a b-value above the
+    First ``_volume_notes``. Then, for vectors turned to the image frame
+    (Siemens, Philips, Toshiba, Hitachi, Bruker, Mediso; any vendor but UIH
+    whose first file gives (0018,9089)): a volume with a b-value above the
     b=0 threshold (Siemens 50, others 6) but no vector, in a series not
     derived; ``Check bvecs`` when the patient position is not HFS; a
     warning for a Siemens mosaic whose slice normal makes a negative
@@ -656,7 +679,7 @@ def gradient_lines(vol, verbose=0):
     lines, kept = _volume_notes(raw[0], vecs, vendor, derived_series)
     (bvals, bvecs) = _gradients(vol)[0]
     n = len(bvals)
-    if vendor in ("SI", "PH", "TO", "HI"):
+    if vendor in _IMAGE_FRAME_VENDORS or (vendor != "UI" and _world_vectors(header)):
         threshold = 50.0 if vendor == "SI" else 6.0
         for k, i in enumerate(kept):
             b = float(np.float32(raw[0][i]))
@@ -680,6 +703,18 @@ def gradient_lines(vol, verbose=0):
     if verbose:
         lines += [f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v) for i, (b, v) in enumerate(zip(bvals, bvecs))]
     return lines
+
+
+#: vendors whose vectors dcm2niix turns to the image frame (siemensPhilipsCorrectBvecs); others when their
+#: vectors are in world coordinates (0018,9089), UIH never
+_IMAGE_FRAME_VENDORS = ("SI", "PH", "TO", "HI", "BR", "ME")
+
+
+def _world_vectors(header):
+    """dcm2niix's isBVecWorldCoordinates: the file gives DiffusionGradientOrientation (0018,9089), at any depth."""
+    from ..dicom.header import as_header
+
+    return as_header(header).last("DiffusionGradientOrientation") is not None
 
 
 def packed_volume_lines(vols):
