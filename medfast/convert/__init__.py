@@ -38,6 +38,11 @@ class Options:
     ignore_series_uid: bool = False  # True: an explicit -m 2
     gz_level: int = 6  # dcm2niix -1..-9: zlib-ng level of .nii.gz
     comment: str = None  # dcm2niix -c: NIfTI aux_file and sidecar ConversionComments ("\t": -c "", no comments)
+    flip_y: bool = True  # False: dcm2niix -y n, rows in DICOM order (medfast.dcm2niix.orientation)
+    rotate_3d: bool = True  # False: dcm2niix -x i, 3-D acquisitions not turned to the closest RAS+ axes
+    crop: bool = False  # dcm2niix -x y: also a _Crop_1 copy of a turned 3-D acquisition (medfast.dcm2niix.crop)
+    big_endian: bool = False  # dcm2niix --big-endian y: NIfTI header and voxels big-endian
+    export: str = "n"  # dcm2niix -e: n NIfTI, y NRRD as dcm2niix writes it (medfast.dcm2niix.nrrd_export)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -56,6 +61,7 @@ class Job:
     base: str
     indir_parent: str = ""
     written: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # lines dcm2niix prints after the Convert line, said while writing
 
 
 def _indir_parent(source):

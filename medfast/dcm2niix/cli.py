@@ -17,7 +17,7 @@ import time
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, series_messages as messages, stacking
+from . import console, crop, options as cli_options, search, series_messages as messages, stacking
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -67,7 +67,7 @@ XML = """<?xml version=1.0 encoding=utf-8?>
 
 def _say(line=""):
     # dcm2niix ends a few messages without a line end: what it prints next shares their line
-    print(line, end="" if line == messages.PHILIPS_FIELD_MAPS else "\n", flush=True)
+    print(line, end="" if line in (messages.PHILIPS_FIELD_MAPS, crop.NOT_16_BIT) else "\n", flush=True)
 
 
 def _error(line):
@@ -85,9 +85,9 @@ def main(argv=None):
 
     Examples
     --------
-    >>> main(["-x", "y", "in"])  # doctest: +ELLIPSIS
+    >>> main(["-t", "y", "in"])  # doctest: +ELLIPSIS
     Chris Rorden's dcm2niiX version v1.0.20260724 ...
-    Error: medfast cannot honour '-x y' (crop, or keep 3D acquisitions unrotated)
+    Error: medfast cannot honour '-t y' (text notes with private patient details)
     12
     """
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -233,7 +233,8 @@ class _Run:
             anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
-            gz_level=min(s.gz_level, 9))
+            gz_level=min(s.gz_level, 9),
+            flip_y=s.flip_y, rotate_3d=s.crop != "i", crop=s.crop == "y", big_endian=s.big_endian, export=s.export)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
@@ -336,6 +337,8 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
+        for line in job.notes:  # what dcm2niix says as it writes: -y n, -x y
+            _say(line)
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):

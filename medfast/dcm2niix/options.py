@@ -370,10 +370,7 @@ _CANNOT = (
     ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
     ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
-    ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),
-    ("y", lambda s: not s.flip_y, "rows in raw DICOM order"),
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
-    ("big_endian", lambda s: s.big_endian, "big-endian NIfTI"),
     ("progress", lambda s: s.progress, "Slicer progress lines"),
     ("ignore_trigger_times", lambda s: s.ignore_trigger_times, "disregard trigger times"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
@@ -386,8 +383,8 @@ def refusals(settings):
 
     Examples
     --------
-    >>> refusals(parse(["-x", "y", "in"]).settings)
-    [('-x y', 'crop, or keep 3D acquisitions unrotated')]
+    >>> refusals(parse(["-t", "y", "in"]).settings)
+    [('-t y', 'text notes with private patient details')]
     """
     out = []
     for name, test, what in _CANNOT:

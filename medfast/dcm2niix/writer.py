@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
+from . import crop
 from ..dicom.values import vendor_key
 from .gradients import derived_volumes, gradient_files, series_gradients
 from .nifti_header import nifti_fields
+from .orientation import ROWS_PRESERVED, as_asked, unflipped_sidecar, unflipped_vectors
 from .overlays import overlay_volumes
 from .resample import extra_volumes
 from .sidecar import MASK_COMMENTS, build_sidecar, to_json
@@ -31,8 +33,13 @@ def write_job(job, options):
     header = vol.meta.get("header")
     sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment) \
         if header is not None else None
+    vol, rows_preserved = as_asked(vol, rotate_3d=options.rotate_3d, flip_y=options.flip_y)
+    if rows_preserved:
+        job.notes.append(ROWS_PRESERVED)
+    if not options.flip_y:
+        unflipped_sidecar(sidecar)
     series = vol
-    gradients = _gradients(vol) if options.image else None
+    gradients = _gradients(vol, options.flip_y) if options.image else None
     if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
         full, vol = _split_derived(vol, gradients)
         if not options.ignore_derived:
@@ -63,8 +70,25 @@ def write_job(job, options):
             path = base + suffix + EXTENSIONS[options.to]
             _write_image(extra, path, options, sidecar, untilted_sform=False)
             written.append(path)
+    if options.image and options.crop and options.rotate_3d:
+        written += _write_crop(vol, base, options, sidecar, job.notes)
     job.written = written
     return written
+
+
+def _write_crop(vol, base, options, sidecar, notes):
+    """``-x y``: the ``_Crop_1`` copy of a 3-D acquisition, and dcm2niix's line about it."""
+    try:
+        kept = crop.crop_range(vol)
+    except TypeError:
+        notes.append(crop.NOT_16_BIT)
+        return []
+    if kept is None:
+        return []
+    notes.append(crop.cropping_line(*kept, vol.stored.shape[2]))
+    path = base + crop.SUFFIX + EXTENSIONS[options.to]
+    _write_image(crop.cropped(vol, *kept), path, options, sidecar)
+    return [path]
 
 
 def _dcm2niix_rows(vol):
@@ -92,7 +116,8 @@ def _write_image(vol, path, options, sidecar=None, untilted_sform=True):
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
-    formats.write(vol, path, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))
+    nifti = {"big_endian": options.big_endian} if options.to in ("nii", "nii.gz") else {}
+    formats.write(vol, path, **nifti, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))
 
 
 def _split_derived(vol, gradients):
@@ -105,8 +130,11 @@ def _split_derived(vol, gradients):
     return make(full), make(dwi)
 
 
-def _gradients(vol):
-    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic, unweighted), or None."""
+def _gradients(vol, flip_y=True):
+    """((bvals, bvecs) of the volumes the DWI keeps, kept indices, derived indices, isotropic, unweighted), or None.
+
+    ``flip_y=False`` (``-y n``): the b-vectors of rows kept in DICOM order.
+    """
     from ..dicom.reader import header_of  # the headers the reader kept: no file is read again
 
     got = series_gradients(vol, header_of)
@@ -114,7 +142,8 @@ def _gradients(vol):
         return None
     vendor = vendor_key(vol.meta.get("Manufacturer"))
     kept, derived, isotropic = derived_volumes(got.bvals, got.bvecs, vendor, vol.meta.get("header"))
-    return (got.bvals[kept], got.bvecs[kept]), kept, derived, isotropic, got.unweighted
+    bvecs = got.bvecs[kept] if flip_y else unflipped_vectors(got.bvecs[kept])
+    return (got.bvals[kept], bvecs), kept, derived, isotropic, got.unweighted
 
 
 def _write_gradients(gradients, base):

@@ -213,6 +213,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
 #   positions         ImagePositionPatient (LPS mm) of each slice k of the first volume, in array order
 #   orientation       ImageOrientationPatient of the first slice (6 floats)
 #   reoriented        True when a 3-D acquisition was turned to the closest RAS+ axes (as dcm2niix)
+#   affine_before_turn  with reoriented: the stack's affine before the turn
 #   shape_nz_nt       (slices, volumes) before any split or reorientation
 #   EchoNumber        from the headers; numbered 1, 2, ... by first appearance when a series holds
 #                     several echo times under one number (Philips enhanced, Siemens XA)
