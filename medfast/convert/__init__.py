@@ -62,6 +62,7 @@ class Job:
     indir_parent: str = ""
     written: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # lines dcm2niix prints after the Convert line, said while writing
+    failed: bool = False  # dcm2niix counts the series as failed though it wrote the image (-x y could not crop)
 
 
 def _indir_parent(source):

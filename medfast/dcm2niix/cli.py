@@ -339,6 +339,9 @@ class _Run:
             _say(console.convert_line(vol, job.base))
         for line in job.notes:  # what dcm2niix says as it writes: -y n, -x y
             _say(line)
+        if job.failed:
+            self.failed = True
+            return
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):

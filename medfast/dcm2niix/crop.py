@@ -9,6 +9,11 @@ than 9%; the lowest (``ventral``) lies 169 mm below it (rounded to slices,
 never below slice 0). It writes slices ``ventral`` to ``dorsal`` as
 ``<name>_Crop_1`` (through its one-volume-a-file writer), the origin moved up
 to the first slice kept, and says ``Cropping from slice V to D (of N)``.
+
+dcm2niix tries this for every one-volume 3-D non-EPI stack of several
+slices; where it cannot crop (fewer than 128 slices, not 16-bit, all dark) it
+counts the series as failed (``Converted N of M files``, exit 8) and removes
+its sidecar, though it keeps the image: ``NotCropped``.
 """
 from __future__ import annotations
 
@@ -27,10 +32,14 @@ _MAX_HEIGHT_MM = 169.0
 _MIN_SLICES = 128
 
 
-def crop_range(vol):
-    """``(ventral, dorsal)``: the first and last slice dcm2niix's ``-x y`` keeps; None when it writes no copy.
+class NotCropped(Exception):
+    """dcm2niix tried ``-x y`` on this stack and could not crop it; the message is what it printed ("" for nothing)."""
 
-    Raises ``TypeError`` (with ``NOT_16_BIT``) when the volume would qualify but its voxels are not 16-bit integers.
+
+def crop_range(vol):
+    """``(ventral, dorsal)``: the first and last slice dcm2niix's ``-x y`` keeps; None when it does not try.
+
+    Raises ``NotCropped`` when dcm2niix tries and fails (see the module).
 
     Examples
     --------
@@ -42,17 +51,17 @@ def crop_range(vol):
     """
     header = as_header(vol.meta.get("header") or {})
     stored = vol.stored
-    if stored.ndim != 3 or not is_3d_not_epi(header) or stored.shape[2] < _MIN_SLICES:
+    if stored.ndim != 3 or stored.shape[2] < 2 or not is_3d_not_epi(header):
         return None
     spacing = float(np.float32(np.linalg.norm(vol.affine[:3, 2])))  # dcm2niix's pixdim[3], a float
-    if abs(spacing) < 0.001:
-        return None
+    if stored.shape[2] < _MIN_SLICES or abs(spacing) < 0.001:
+        raise NotCropped("")
     if stored.dtype not in (np.int16, np.uint16):
-        raise TypeError(NOT_16_BIT)
+        raise NotCropped(NOT_16_BIT)
     sums = stored.sum(axis=(0, 1), dtype=np.float64)
     brightest = sums.max()
     if brightest <= 0:
-        return None
+        raise NotCropped("")
     smooth = sums.copy()
     smooth[1:-1] = sums[:-2] * 0.25 + sums[1:-1] * 0.5 + sums[2:] * 0.25
     smooth /= brightest
@@ -60,7 +69,7 @@ def crop_range(vol):
     while dorsal >= 1 and not smooth[dorsal - 1] > _BRIGHT:
         dorsal -= 1
     if dorsal <= 1:
-        return None
+        raise NotCropped("")
     ventral = max(0, dorsal - math.floor(_MAX_HEIGHT_MM / spacing + 0.5))  # C's round, for a positive number
     return ventral, dorsal
 

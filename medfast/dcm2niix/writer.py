@@ -36,6 +36,7 @@ def write_job(job, options):
     vol, rows_preserved = as_asked(vol, rotate_3d=options.rotate_3d, flip_y=options.flip_y)
     if rows_preserved:
         job.notes.append(ROWS_PRESERVED)
+    kept = _crop_range(vol, job) if options.image and options.crop and options.rotate_3d else None
     if not options.flip_y:
         unflipped_sidecar(sidecar)
     series = vol
@@ -57,7 +58,7 @@ def write_job(job, options):
         path = base + EXTENSIONS[options.to]
         _write_image(vol, path, options, sidecar)
         written.append(path)
-    if options.sidecar and sidecar is not None:
+    if options.sidecar and sidecar is not None and not job.failed:
         path = base + ".json"
         text = to_json(sidecar)
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
@@ -70,25 +71,24 @@ def write_job(job, options):
             path = base + suffix + EXTENSIONS[options.to]
             _write_image(extra, path, options, sidecar, untilted_sform=False)
             written.append(path)
-    if options.image and options.crop and options.rotate_3d:
-        written += _write_crop(vol, base, options, sidecar, job.notes)
+    if kept is not None:
+        job.notes.append(crop.cropping_line(*kept, vol.stored.shape[2]))
+        path = base + crop.SUFFIX + EXTENSIONS[options.to]
+        _write_image(crop.cropped(vol, *kept), path, options, sidecar)
+        written.append(path)
     job.written = written
     return written
 
 
-def _write_crop(vol, base, options, sidecar, notes):
-    """``-x y``: the ``_Crop_1`` copy of a 3-D acquisition, and dcm2niix's line about it."""
+def _crop_range(vol, job):
+    """``-x y``: the slices the ``_Crop_1`` copy keeps, or None; a stack dcm2niix fails to crop fails the job."""
     try:
-        kept = crop.crop_range(vol)
-    except TypeError:
-        notes.append(crop.NOT_16_BIT)
-        return []
-    if kept is None:
-        return []
-    notes.append(crop.cropping_line(*kept, vol.stored.shape[2]))
-    path = base + crop.SUFFIX + EXTENSIONS[options.to]
-    _write_image(crop.cropped(vol, *kept), path, options, sidecar)
-    return [path]
+        return crop.crop_range(vol)
+    except crop.NotCropped as err:
+        job.failed = True  # dcm2niix: the series failed, its sidecar removed, its image kept
+        if str(err):
+            job.notes.append(str(err))
+        return None
 
 
 def _dcm2niix_rows(vol):
