@@ -1,0 +1,125 @@
+"""dcm2niix's options that change what is written: ``-y n``, ``--big-endian y``, ``-x i``, ``-x y``.
+
+Each runs ``medfast dcm2niix`` (in this process) and the ``dcm2niix``
+package (the oracle) with the same options on corpus series, and compares
+exit codes, standard output line for line (output folder and timing aside),
+file names, NIfTI voxels, affines and header, bval/bvec and sidecar keys.
+"""
+from __future__ import annotations
+
+import pytest
+
+from dcm2niix_compare import compare_folders
+from support import corpus_root
+from test_command_line import dcm2niix, medfast
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """No defaults file (``~/.dcm2nii.ini``) for either tool."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+
+
+def _series(corpus, name):
+    path = corpus_root() / corpus / "In" / name
+    assert path.is_dir(), path
+    return path
+
+
+def _run_both(options, source, tmp_path, capsys):
+    """Both tools on ``source`` with ``options``: (dcm2niix's folder, medfast's folder), after checking stdout and codes."""
+    folders = []
+    results = []
+    for tool in ("dcm2niix", "medfast"):
+        out = tmp_path / tool
+        out.mkdir(parents=True)
+        argv = [*options, "-f", "%s_%p", "-o", out, source]
+        results.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
+        folders.append(out)
+    (want_code, want_lines, _), (got_code, got_lines, _) = results
+    assert got_code == want_code
+    assert got_lines == want_lines
+    score = compare_folders(*folders)
+    assert not score.names_missing and not score.names_extra, (score.names_missing, score.names_extra)
+    assert not score.problems, score.problems
+    return folders
+
+
+def _headers(folder):
+    import nibabel as nib
+
+    return {p.name: nib.load(p).header for p in sorted(folder.glob("*.nii*"))}
+
+
+#: the quaternion's sign is free when its a is 0 (the qform matrix, compared by compare_folders, is not)
+_QUATERNION = ("quatern_b", "quatern_c", "quatern_d")
+
+
+def _same_headers(ref, got, skip=("regular",)):
+    """Every NIfTI header field equal (floats to 1e-4), but ``skip`` and the quaternion."""
+    import numpy as np
+
+    want, have = _headers(ref), _headers(got)
+    assert sorted(have) == sorted(want)
+    for name, header in want.items():
+        for key in header.keys():
+            if key in skip + _QUATERNION:
+                continue
+            a, b = np.asarray(have[name][key]), np.asarray(header[key])
+            same = np.allclose(a, b, atol=1e-4, equal_nan=True) if a.dtype.kind == "f" else np.array_equal(a, b)
+            assert same, (name, key, a, b)
+
+
+def test_rows_in_dicom_order_dwi(tmp_path, capsys):
+    """``-y n`` on a Siemens XA DWI: rows unflipped, affine to match, b-vectors' y and x negated, the line said."""
+    ref, got = _run_both(["-y", "n", "-z", "n"], _series("dcm_qa_xa30", "10_DWI_dir80_PA"), tmp_path, capsys)
+    _same_headers(ref, got)
+    assert list(got.glob("*.bvec"))
+
+
+def test_rows_in_dicom_order_flip_phase_direction(tmp_path, capsys):
+    """``-y n`` on 2-D series with a column phase-encoding direction: ``j-`` and ``j`` swap in the sidecar."""
+    import json
+
+    ref, got = _run_both(["-y", "n", "-z", "n"], _series("dcm_qa_xa30", "8_gre_field_mapping"), tmp_path, capsys)
+    _same_headers(ref, got)
+    directions = {json.loads(p.read_text()).get("PhaseEncodingDirection") for p in got.glob("*.json")}
+    assert directions & {"j", "j-"}
+
+
+def test_big_endian(tmp_path, capsys):
+    """``--big-endian y``: header and voxels byte-swapped, gzip or not; the same values."""
+    for gz in ("n", "y"):
+        ref, got = _run_both(["--big-endian", "y", "-z", gz], _series("dcm_qa_xa30", "8_gre_field_mapping"),
+                             tmp_path / gz, capsys)
+        headers = _headers(got)
+        assert headers and all(h.endianness == ">" for h in headers.values())
+        _same_headers(ref, got)
+
+
+@pytest.mark.parametrize("options", [["-x", "i"], ["-x", "i", "-y", "n"]])
+def test_3d_acquisition_not_turned(options, tmp_path, capsys):
+    """``-x i``: a 3-D MPRAGE stays in its acquired (sagittal) frame, slices along the normal."""
+    import nibabel as nib
+
+    ref, got = _run_both([*options, "-z", "n"], _series("dcm_qa_xa30", "5_anat-T1w_acq-tfl"), tmp_path, capsys)
+    _same_headers(ref, got)
+    (image,) = got.glob("*.nii")
+    assert nib.aff2axcodes(nib.load(image).affine)[2] in ("L", "R")  # not turned to axial
+
+
+def test_crop_3d_acquisition(tmp_path, capsys):
+    """``-x y``: the turned MPRAGE and its ``_Crop_1`` copy (slices 169 mm below the top of the head)."""
+    ref, got = _run_both(["-x", "y", "-z", "n"], _series("dcm_qa_xa30", "5_anat-T1w_acq-tfl"), tmp_path, capsys)
+    assert [p.name for p in got.glob("*_Crop_1.nii")]
+    _same_headers(ref, got, skip=("regular", "dim"))  # dcm2niix leaves dim[4:8] of the copy 0
+    assert (ref / "5_anat-T1w_acq-tfl.json").exists()
+
+
+def test_crop_fails_series_too_thin(tmp_path, capsys):
+    """``-x y`` on 3-D stacks under 128 slices: dcm2niix counts them failed (exit 8), removes their sidecar."""
+    ref, got = _run_both(["-x", "y", "-z", "n"], corpus_root() / "dcm_qa_enh" / "In", tmp_path, capsys)
+    assert not list(ref.glob("801_*.json"))
+    _same_headers(ref, got)
