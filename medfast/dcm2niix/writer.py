@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
-from . import crop
+from . import crop, nrrd_export
 from ..dicom.values import vendor_key
 from .gradients import derived_volumes, gradient_files, series_gradients
 from .nifti_header import nifti_fields
@@ -44,20 +44,15 @@ def write_job(job, options):
     if gradients is not None and gradients[2]:  # derived trace/ADC volumes: a copy with all, the DWI without
         full, vol = _split_derived(vol, gradients)
         if not options.ignore_derived:
-            path = base + "_ADC" + EXTENSIONS[options.to]
-            _write_image(full, path, options, sidecar)
-            written.append(path)
+            written += _write_image(full, base + "_ADC", options, sidecar)
     if options.image and options.to in ("nii", "nii.gz"):  # dcm2niix's overlay planes, before the image
         from ..dicom.reader import header_of
 
         for suffix, roi in overlay_volumes(series, header_of):
-            path = base + suffix + EXTENSIONS[options.to]
-            _write_image(roi, path, options, sidecar)
-            written.append(path)
+            written += _write_image(roi, base + suffix, options, sidecar)
+    nrrd_gradients = gradients[0] if gradients is not None and options.export == "y" else None
     if options.image:
-        path = base + EXTENSIONS[options.to]
-        _write_image(vol, path, options, sidecar)
-        written.append(path)
+        written += _write_image(vol, base, options, sidecar, gradients=nrrd_gradients)
     if options.sidecar and sidecar is not None and not job.failed:
         path = base + ".json"
         text = to_json(sidecar)
@@ -65,17 +60,14 @@ def write_job(job, options):
             f.write(text)
         written.append(path)
     if options.image:
-        written += _write_gradients(gradients, base)
+        if options.export != "y":  # dcm2niix's NRRD holds the gradients in its header
+            written += _write_gradients(gradients, base)
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
-            path = base + suffix + EXTENSIONS[options.to]
-            _write_image(extra, path, options, sidecar, untilted_sform=False)
-            written.append(path)
+            written += _write_image(extra, base + suffix, options, sidecar, untilted_sform=False)
     if kept is not None:
         job.notes.append(crop.cropping_line(*kept, vol.stored.shape[2]))
-        path = base + crop.SUFFIX + EXTENSIONS[options.to]
-        _write_image(crop.cropped(vol, *kept), path, options, sidecar)
-        written.append(path)
+        written += _write_image(crop.cropped(vol, *kept), base + crop.SUFFIX, options, sidecar)
     job.written = written
     return written
 
@@ -102,8 +94,11 @@ def _dcm2niix_rows(vol):
     return Volume(vol.stored[:, ::-1], vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
-def _write_image(vol, path, options, sidecar=None, untilted_sform=True):
-    """Write through the format's one writer; NIfTI gets the header fields dcm2niix decides."""
+def _write_image(vol, base, options, sidecar=None, untilted_sform=True, gradients=None):
+    """Write ``base`` + the format's extension through the format's one writer; return the paths written.
+
+    NIfTI, and dcm2niix's NRRD (``-e y``, ``gradients`` in its header), get the header fields dcm2niix decides.
+    """
     from .. import formats
     from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
 
@@ -116,8 +111,12 @@ def _write_image(vol, path, options, sidecar=None, untilted_sform=True):
         spatial, time = (next(k for k, v in codes.items() if v == code)
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
+    if options.export == "y":
+        return nrrd_export.write(vol, base + nrrd_export.extension(options.to == "nii.gz"), sidecar, gradients)
+    path = base + EXTENSIONS[options.to]
     nifti = {"big_endian": options.big_endian} if options.to in ("nii", "nii.gz") else {}
     formats.write(vol, path, **nifti, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))
+    return [path]
 
 
 def _split_derived(vol, gradients):
