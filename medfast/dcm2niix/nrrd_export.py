@@ -154,7 +154,7 @@ def _dicom_lines(vol, sidecar):
         if isinstance(value, str):
             if value:
                 out.append(f"DICOM_{tag}:={value}")
-        elif value > 0:
+        elif value is not None and value > 0:
             out.append(f"DICOM_{tag}:={_g(np.float32(value))}")
     return out
 

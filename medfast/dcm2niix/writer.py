@@ -10,7 +10,7 @@ import os
 from .._atomic import atomic_path
 from . import crop, nrrd_export
 from ..dicom.values import vendor_key
-from .gradients import derived_volumes, gradient_files, series_gradients
+from .gradients import derived_volumes, gradient_files, recorded_gradients, series_gradients
 from .nifti_header import nifti_fields
 from .orientation import ROWS_PRESERVED, as_asked, unflipped_sidecar, unflipped_vectors
 from .overlays import overlay_volumes
@@ -50,9 +50,8 @@ def write_job(job, options):
 
         for suffix, roi in overlay_volumes(series, header_of):
             written += _write_image(roi, base + suffix, options, sidecar)
-    nrrd_gradients = gradients[0] if gradients is not None and options.export == "y" else None
     if options.image:
-        written += _write_image(vol, base, options, sidecar, gradients=nrrd_gradients)
+        written += _write_image(vol, base, options, sidecar, gradients=_nrrd_gradients(vol, gradients, options))
     if options.sidecar and sidecar is not None and not job.failed:
         path = base + ".json"
         text = to_json(sidecar)
@@ -60,7 +59,7 @@ def write_job(job, options):
             f.write(text)
         written.append(path)
     if options.image:
-        if options.export != "y":  # dcm2niix's NRRD holds the gradients in its header
+        if options.export != "y" or (gradients is not None and gradients[4]):  # NRRD: in its header, but zeros
             written += _write_gradients(gradients, base)
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
@@ -143,6 +142,18 @@ def _gradients(vol, flip_y=True):
     kept, derived, isotropic = derived_volumes(got.bvals, got.bvecs, vendor, vol.meta.get("header"))
     bvecs = got.bvecs[kept] if flip_y else unflipped_vectors(got.bvecs[kept])
     return (got.bvals[kept], bvecs), kept, derived, isotropic, got.unweighted
+
+
+def _nrrd_gradients(vol, gradients, options):
+    """``-e y``: the (b-values, vectors) dcm2niix's NRRD header lists: those of the .bval/.bvec it would write,
+    else those the files record (the b=0 zeros of an unweighted diffusion series go to files: None)."""
+    if options.export != "y" or (gradients is not None and gradients[4]):
+        return None
+    if gradients is not None:
+        return gradients[0]
+    from ..dicom.reader import header_of
+
+    return recorded_gradients(vol, header_of)
 
 
 def _write_gradients(gradients, base):

@@ -7,6 +7,8 @@ file names, NIfTI voxels, affines and header, bval/bvec and sidecar keys.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dcm2niix_compare import compare_folders
@@ -123,3 +125,67 @@ def test_crop_fails_series_too_thin(tmp_path, capsys):
     ref, got = _run_both(["-x", "y", "-z", "n"], corpus_root() / "dcm_qa_enh" / "In", tmp_path, capsys)
     assert not list(ref.glob("801_*.json"))
     _same_headers(ref, got)
+
+
+# ---- -e y: NRRD as dcm2niix writes it ---------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _nrrd_header(path):
+    raw = path.read_bytes()
+    return raw[:raw.index(b"\n\n")].decode("latin-1").split("\n")
+
+
+def _same_line(want, got):
+    """The same words; numbers equal to 1e-4 (dcm2niix's float arithmetic gives -0 and 1e-17 where medfast has 0)."""
+    if _NUMBER.split(want) != _NUMBER.split(got):
+        return False
+    a, b = [float(x) for x in _NUMBER.findall(want)], [float(x) for x in _NUMBER.findall(got)]
+    return len(a) == len(b) and all(abs(x - y) <= 1e-4 * max(1.0, abs(x)) for x, y in zip(a, b))
+
+
+def _same_nrrd(ref, got):
+    """Every NRRD of ``ref`` in ``got``: header line for line, voxels and type bit for bit."""
+    import nrrd
+    import numpy as np
+
+    images = sorted(p.name for p in ref.iterdir() if p.suffix in (".nrrd", ".nhdr"))
+    assert images
+    for name in images:
+        want, have = _nrrd_header(ref / name), _nrrd_header(got / name)
+        assert len(have) == len(want), (name, want, have)
+        for a, b in zip(want, have):
+            assert _same_line(a, b), (name, a, b)
+        (a, _), (b, _) = nrrd.read(str(ref / name)), nrrd.read(str(got / name))
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
+    return images
+
+
+@pytest.mark.parametrize("gz", ["n", "y"])
+def test_nrrd_diffusion(gz, tmp_path, capsys):
+    """``-e y`` on a DWI: gradients scaled by sqrt(b/b_max) in the header, no .bval/.bvec; ``-z y``: .nhdr + .raw.gz."""
+    ref, got = _run_both(["-e", "y", "-z", gz], _series("dcm_qa_xa30", "10_DWI_dir80_PA"), tmp_path, capsys)
+    (image,) = _same_nrrd(ref, got)
+    assert image.endswith(".nhdr" if gz == "y" else ".nrrd")
+    assert any(line.startswith("DWMRI_gradient_0001:=") for line in _nrrd_header(got / image))
+    assert not list(got.glob("*.bv*"))
+
+
+def test_nrrd_recorded_gradients_and_3d(tmp_path, capsys):
+    """``-e y`` on GE series whose files record b=0 gradients (listed in the header), 2-D and 3-D series."""
+    _run_both(["-e", "y", "-z", "n"], corpus_root() / "dcm_qa_nih" / "In", tmp_path / "nih", capsys)
+    _same_nrrd(tmp_path / "nih" / "dcm2niix", tmp_path / "nih" / "medfast")
+    _run_both(["-e", "y", "-z", "n"], _series("dcm_qa_xa30", "5_anat-T1w_acq-tfl"), tmp_path / "t1", capsys)
+    _same_nrrd(tmp_path / "t1" / "dcm2niix", tmp_path / "t1" / "medfast")
+
+
+@pytest.mark.parametrize("slope", [1.0, 0.5])
+def test_nrrd_scaling(slope, tmp_path, capsys):
+    """NRRD has no scaling: a whole-number slope and intercept go into the voxels when they fit, else oldmin/oldmax."""
+    from medfast.synth import write_ct_series
+
+    write_ct_series(tmp_path / "ct", shape=(16, 12, 4), extra={"RescaleSlope": slope, "RescaleIntercept": -1024.0})
+    ref, got = _run_both(["-e", "y", "-z", "n"], tmp_path / "ct", tmp_path, capsys)
+    (image,) = _same_nrrd(ref, got)
+    assert any(line.startswith("oldmin") for line in _nrrd_header(got / image)) == (slope != 1.0)
