@@ -164,6 +164,10 @@ def _load(settings, given):
     if settings.bids != "i" and not os.access(out_dir, os.W_OK):
         _error(f"Unable to write to output folder: {out_dir}")
         return exitcodes.OUTPUT_READ_ONLY
+    if settings.rename:  # -r y: copy the DICOM files to their names, convert nothing
+        from . import rename
+
+        return rename.run(folder, out_dir, settings, _say, _error)
     from .._atomic import FolderBusyError, output_folder
 
     run = _Run(settings, folder, out_dir)

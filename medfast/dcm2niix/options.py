@@ -198,6 +198,11 @@ def parse(argv):
                 raise OptionError(f" Error: invalid option '{arg} {value}'")
             last_option = i
         i += 1
+    if settings.rename and "template" not in settings.given:  # -r y without -f: dcm2niix's template for renaming
+        from .rename import DEFAULT_TEMPLATE, assumed_template_line
+
+        settings.template = DEFAULT_TEMPLATE
+        out.lines.append(assumed_template_line())
     if settings.save_defaults:
         out.lines.append(save_defaults(settings))
     out.inputs = argv[last_option + 1:]
@@ -368,7 +373,6 @@ _CANNOT = (
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),
     ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
-    ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
     ("progress", lambda s: s.progress, "Slicer progress lines"),
