@@ -189,3 +189,45 @@ def test_nrrd_scaling(slope, tmp_path, capsys):
     ref, got = _run_both(["-e", "y", "-z", "n"], tmp_path / "ct", tmp_path, capsys)
     (image,) = _same_nrrd(ref, got)
     assert any(line.startswith("oldmin") for line in _nrrd_header(got / image)) == (slope != 1.0)
+
+
+# ---- -r y: rename instead of converting -----------------------------------------------------------------
+
+
+def _tree(folder):
+    """{relative path: bytes} of every file under ``folder``."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(("corpus", "template"), [
+    ("dcm_qa_xa30", None),  # dcm2niix's own template, %t/%s_%p/%4r_%o.dcm: enhanced XA, Phoenix reports
+    ("dcm_qa_xa60", "%s_%p_%r"),  # classic XA: image number + 1000 x series; documents without echo
+    ("dcm_qa_philips_dwi", "%f/%3s_%d_%e/%r.dcm"),  # _Raw and _PS files, CRC series numbers, name conflicts
+    ("dcm_qa_enh", "%s_%p_%r"),  # a Philips enhanced file of two echoes: _e1_fieldmaphz
+])
+def test_rename(corpus, template, tmp_path, capsys):
+    """``-r y``: each file copied to the name its own header gives; the same files, bytes and standard output."""
+    options = ["-r", "y"] + (["-f", template] if template else [])
+    results, trees = [], []
+    for tool in ("dcm2niix", "medfast"):
+        out = tmp_path / tool
+        out.mkdir()
+        argv = [*options, "-o", out, corpus_root() / corpus / "In"]
+        results.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
+        trees.append(_tree(out))
+    assert results[1][:2] == results[0][:2]
+    assert trees[1].keys() == trees[0].keys() and trees[1] == trees[0]
+    assert trees[0]
+
+
+def test_rename_ignores_derived_and_localizers(tmp_path, capsys):
+    """``-r y -i y``: localizers and derived images are left where they are, each named on standard output."""
+    results = []
+    for tool in ("dcm2niix", "medfast"):
+        out = tmp_path / tool
+        out.mkdir()
+        argv = ["-r", "y", "-i", "y", "-f", "%p_%r_%z", "-o", out, corpus_root() / "dcm_qa_xa60" / "In"]
+        results.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
+        results[-1] = results[-1][:2] + (_tree(out),)
+    assert results[1] == results[0]
+    assert any(line.startswith("Ignoring") for line in results[0][1])
