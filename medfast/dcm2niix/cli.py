@@ -18,6 +18,7 @@ import time
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, crop, options as cli_options, search, series_messages as messages, stacking
+from .progress import Progress
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -188,6 +189,7 @@ class _Run:
 
     def __init__(self, settings, folder, out_dir):
         self.settings, self.folder, self.out_dir = settings, folder, out_dir
+        self.progress = Progress(0, _say)
 
     def folder_by_folder(self, folder, depth):
         """``-a y``: each folder on its own (no sub-folders), then its sub-folders, ``depth`` levels down."""
@@ -208,6 +210,8 @@ class _Run:
 
     def core(self, folder, depth):
         syntaxes = {}
+        self.progress = Progress(self.settings.progress, _say)  # --progress: one count a folder
+        self.progress.start()
         files = search.find(folder, depth, syntaxes)
         if not files:
             if depth > 0:
@@ -219,7 +223,9 @@ class _Run:
             for path in files:
                 _say(path)
             _say(f"End of list ({len(files)} in total)")
+        self.progress.found(len(files))
         if self.settings.search_only:
+            self.progress.end_reading()
             return exitcodes.OK
         return self.convert(files, syntaxes)
 
@@ -283,9 +289,15 @@ class _Run:
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
             lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
+            if place.phase == 0:  # --progress: the headers read before this file, or all of them
+                self.progress.read_through(place.first)
+            else:
+                self.progress.end_reading()
             for line in lines:
                 _say(line)
+            before = self.converted
             self._one(job, write, place)
+            self.progress.done(files if self.converted > before else [], place.phase == 0)
 
         try:
             _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
@@ -294,6 +306,7 @@ class _Run:
             self.failed = True
         for line in left_out.before(None):
             _say(line)
+        self.progress.finish()
         if self.failed:
             if self.converted == 0:
                 return exitcodes.ERROR

@@ -375,7 +375,6 @@ _CANNOT = (
     ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
-    ("progress", lambda s: s.progress, "Slicer progress lines"),
     ("ignore_trigger_times", lambda s: s.ignore_trigger_times, "disregard trigger times"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
 )

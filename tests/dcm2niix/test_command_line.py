@@ -146,10 +146,10 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 
 @pytest.mark.parametrize(("argv", "named"), [
-    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
+    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
     (["-l", "y"], "-l y"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
-    (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
-    (["-i", "o"], "-i o"), (["--progress", "y"], "--progress y"),
+    (["-t", "y"], "-t y"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
+    (["-i", "o"], "-i o"),
     (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
     (["-u"], "-u"),
 ])

@@ -231,3 +231,25 @@ def test_rename_ignores_derived_and_localizers(tmp_path, capsys):
         results[-1] = results[-1][:2] + (_tree(out),)
     assert results[1] == results[0]
     assert any(line.startswith("Ignoring") for line in results[0][1])
+
+
+# ---- --progress: Slicer's progress lines ------------------------------------------------------------------
+
+
+def _untimed(lines):
+    return [re.sub(r" required \S+ seconds\.$", " required", line) for line in lines]
+
+
+@pytest.mark.parametrize(("level", "corpus"), [("y", "dcm_qa_xa30"), ("2", "dcm_qa_enh"), ("y", "dcm_qa_philips_dwi")])
+def test_progress(level, corpus, tmp_path, capsys):
+    """``--progress``: ``Progress: F`` at each 5% of the three stages (files converted while reading count at once)."""
+    results = []
+    for tool in ("dcm2niix", "medfast"):
+        out = tmp_path / tool
+        out.mkdir()
+        argv = ["--progress", level, "-f", "%s_%p", "-o", out, corpus_root() / corpus / "In"]
+        code, lines, _ = dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out)
+        results.append((code, _untimed(lines)))
+    assert results[1] == results[0]
+    assert sum(line.startswith("Progress: ") for line in results[0][1]) > 3
+    assert ("Stage 3 (Convert 2D and 3D images) required" in results[0][1]) == (level == "2")
