@@ -28,7 +28,7 @@ HELP = """usage: {prog} [options] <in_folder>
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
    -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
-  -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
+  -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not o/j/b]
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
@@ -38,18 +38,20 @@ HELP = """usage: {prog} [options] <in_folder>
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
   -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
+  -r : rename instead of convert DICOMs (y/n, default n)
   -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
   -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
   -w : write behavior for name conflicts (0,1,2, default 2: 0=skip duplicates, 1=overwrite, 2=add suffix)
-  -x : crop 3D acquisitions (n, default n) [medfast: not y/i]
+  -x : crop 3D acquisitions (y/n/i, default n, use 'i'gnore to neither crop nor rotate 3D acquisitions)
   -z : compress images (y/o/i/n, default {gz}) [medfast: its own parallel zlib-ng gzip for y/o/i; not 3]
-  --big-endian : byte order (n/o, default o) [medfast: not y]
+  --big-endian : byte order (y/n/o, default o) [y=big-end, n=little-end, o=optimal/native]
+  --progress : Slicer format progress information (y/n, default n)
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
-  --ignore_trigger_times, --progress y, --diffCyclingModeGE
+ Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -t y, -u,
+  --ignore_trigger_times, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir
