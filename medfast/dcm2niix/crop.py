@@ -75,12 +75,26 @@ def crop_range(vol):
 
 
 def cropped(vol, ventral, dorsal):
-    """Slices ``ventral``..``dorsal`` of ``vol``, the origin moved to the first of them."""
+    """Slices ``ventral``..``dorsal`` of ``vol``, the origin moved to the first of them.
+
+    Examples
+    --------
+    >>> from medfast.volume import Volume
+    >>> c = cropped(Volume(np.zeros((2, 2, 10), np.int16), np.diag([1.0, 1.0, 2.0, 1.0])), 3, 7)
+    >>> c.shape, float(c.affine[2, 3])
+    ((2, 2, 5), 6.0)
+    """
     affine = np.array(vol.affine, dtype=np.float64)
     affine[:3, 3] += affine[:3, 2] * ventral
     return vol.replace(stored=vol.stored[:, :, ventral:dorsal + 1], affine=affine)
 
 
 def cropping_line(ventral, dorsal, slices):
-    """dcm2niix's line as it writes the cropped copy."""
+    """dcm2niix's line as it writes the cropped copy.
+
+    Examples
+    --------
+    >>> cropping_line(39, 124, 128)
+    ' Cropping from slice 39 to 124 (of 128)'
+    """
     return f" Cropping from slice {ventral} to {dorsal} (of {slices})"

@@ -32,7 +32,13 @@ _RANGES = {"i2": (-32768.0, 32767.0), "u2": (0.0, 65535.0), "i4": (-2147483648.0
 
 
 def extension(gz):
-    """``.nhdr`` (data in ``.raw.gz``) with ``-z y``, else ``.nrrd``."""
+    """``.nhdr`` (data in ``.raw.gz``) with ``-z y``, else ``.nrrd``.
+
+    Examples
+    --------
+    >>> extension(True), extension(False)
+    ('.nhdr', '.nrrd')
+    """
     return ".nhdr" if gz else ".nrrd"
 
 
@@ -41,6 +47,17 @@ def write(vol, path, sidecar=None, gradients=None):
 
     ``gradients``: ``(bvals, bvecs)`` of a diffusion series' main image; ``sidecar``: its BIDS sidecar.
     Returns the paths written.
+
+    Examples
+    --------
+    >>> import os, tempfile, nrrd
+    >>> from medfast.volume import Volume
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.nrrd")
+    >>> write(Volume(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4)), path) == [path]
+    True
+    >>> header = nrrd.read_header(path)
+    >>> header["space"], header["type"], header.get("thicknesses")
+    ('right-anterior-superior', 'int16', None)
     """
     from ..formats import nifti, nrrd
     from ..volume import Volume

@@ -21,7 +21,20 @@ _STEP = 5  # percent
 
 
 class Progress:
-    """The progress lines of one folder's conversion; ``say`` prints a line. ``level`` 0 prints nothing."""
+    """The progress lines of one folder's conversion; ``say`` prints a line. ``level`` 0 prints nothing.
+
+    Examples
+    --------
+    >>> p = Progress(1, print)
+    >>> p.start(); p.found(4); p.end_reading()
+    Progress: 0
+    Progress: 0.05
+    Progress: 0.15
+    Progress: 0.25
+    Progress: 0.35
+    >>> p.done(["a", "b", "c", "d"], in_reading=False); p.finish()
+    Progress: 1
+    """
 
     def __init__(self, level, say):
         self.level, self.say = level, say

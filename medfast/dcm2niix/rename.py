@@ -29,7 +29,13 @@ _META_BYTES = 4096  # enough for a file's group 0002
 
 
 def assumed_template_line():
-    """What dcm2niix prints when ``-r y`` comes without ``-f``."""
+    """What dcm2niix prints when ``-r y`` comes without ``-f``.
+
+    Examples
+    --------
+    >>> assumed_template_line()
+    "renaming without output filename, assuming '-f %t/%s_%p/%4r_%o.dcm'"
+    """
     return f"renaming without output filename, assuming '-f {DEFAULT_TEMPLATE}'"
 
 
@@ -41,6 +47,19 @@ def run(folder, out_dir, settings, say, error):
     """Copy every DICOM file under ``folder`` to its name in ``out_dir``; print as dcm2niix; its exit code.
 
     ``say`` prints a line on standard output, ``error`` one on standard error ("Error: " added).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from medfast.synth import write_ct_series
+    >>> from medfast.dcm2niix.options import parse
+    >>> src, out = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> _ = write_ct_series(src, (8, 8, 3))
+    >>> run(src, out, parse(["-r", "y", "-f", "%s_%r", src]).settings, print, print)
+    Converted 3 DICOMs
+    0
+    >>> sorted(os.listdir(out))
+    ['2_1', '2_2', '2_3']
     """
     try:
         count = _walk(folder, settings.depth, 0, (out_dir, os.path.basename(folder)), settings, say, error)
