@@ -147,6 +147,10 @@ def _example_name(settings):
               "StudyDate": "19770703", "StudyTime": "150928"}
     fields = name_fields(header, {}, indir_parent="myFolder", source_name="dicom")
     name = format_name(settings.template, fields, add_postfixes=not settings.terse)
+    if settings.export == "y":
+        from .nrrd_export import extension
+
+        return name + extension(settings.gz)
     return name + (".nii.gz" if settings.gz else ".nii")
 
 

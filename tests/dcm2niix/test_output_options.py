@@ -253,3 +253,9 @@ def test_progress(level, corpus, tmp_path, capsys):
     assert results[1] == results[0]
     assert sum(line.startswith("Progress: ") for line in results[0][1]) > 3
     assert ("Stage 3 (Convert 2D and 3D images) required" in results[0][1]) == (level == "2")
+
+
+@pytest.mark.parametrize("options", [["-e", "y"], ["-e", "y", "-z", "y"], ["-r", "y"], ["-x", "y", "-y", "n"]])
+def test_without_input(options, capsys):
+    """No input folder: dcm2niix's example name (.nrrd, .nhdr) and the template ``-r y`` assumes."""
+    assert medfast(options, capsys)[:2] == dcm2niix(options)[:2]
