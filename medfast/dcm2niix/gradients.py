@@ -118,8 +118,7 @@ def series_gradients(vol, read_header):
     orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
     vendor = "GE" if image_frame else vendor
     phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
-    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase,
-                                     slice_dir=int(meta.get("slice_dir", 3))))
+    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase, slice_dir=slice_axis(vol)))
 
 
 def _as_read(frames, nt, read_header):
@@ -156,6 +155,25 @@ def recorded_gradients(vol, read_header):
         return None
     bvals, vecs, found, _ = _as_read(frames, nt, read_header)
     return (np.array(bvals), np.array(vecs)) if found else None
+
+
+def slice_axis(vol):
+    """dcm2niix's ``sliceDir`` as its GE vector rotation sees it: the world axis (1 x, 2 y, 3 z) the slice axis
+    of the NIfTI runs closest to, the later axis on a tie; 0 for a single slice.
+
+    dcm2niix flips a stack stored top down before it rotates the vectors, so the sign is always positive.
+
+    Examples
+    --------
+    >>> from medfast.volume import Volume
+    >>> slice_axis(Volume(np.zeros((2, 2, 3)), np.diag([1.0, 1.0, 1.0, 1.0]))), slice_axis(Volume(np.zeros((2, 2, 1)), np.eye(4)))
+    (3, 0)
+    """
+    shape = vol.stored.shape
+    if len(shape) < 3 or shape[2] < 2:
+        return 0
+    column = np.abs(np.asarray(vol.affine, dtype=np.float64)[:3, 2])
+    return 3 - int(np.argmax(column[::-1]))
 
 
 def _unweighted(vol, first, bvals):

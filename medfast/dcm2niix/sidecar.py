@@ -70,6 +70,8 @@ _TABLE_MR = (
     ("PercentPhaseFOV", "PercentPhaseFieldOfView", "pos"),
     ("PercentSampling", "PercentSampling", "pos"),
 )
+#: keys dcm2niix reads into its 256-byte buffers (``dcmStr(..., true)``); every other string keeps 65 characters
+_LONG_STRINGS = frozenset({"InstitutionAddress", "ScanOptions"})
 # dcm2niix knows a modality by its first two letters (the second in any case): what it prints for each
 _MODALITIES = {"CR": "CR", "CT": "CT", "MR": "MR", "PT": "PT", "US": "US", "SE": "SEG"}
 
@@ -79,8 +81,8 @@ def _put(out, key, value, kind):
         if _str(value)[:2].upper() in ("2D", "3D"):
             out[key] = _str(value)[:2].upper()
         return
-    if kind == "str":
-        text = _str(value)
+    if kind == "str":  # held in dcm2niix's string buffers: 65 characters, 255 for the few long ones
+        text = dcm_str(value, 256 if key in _LONG_STRINGS else 66)
         if text:
             out[key] = text
         return
@@ -91,6 +93,38 @@ def _put(out, key, value, kind):
         out[key] = x
     elif math.isfinite(x) and x > 0:
         out[key] = int(x) if kind == "int" else x
+
+
+_CODE_FIELDS = {0x00080100: "CodeValue", 0x00080102: "CodingSchemeDesignator", 0x00080103: "CodingSchemeVersion",
+                0x00080104: "CodeMeaning"}
+
+
+def deidentification_codes(ds):
+    """dcm2niix's DeidentificationMethodCodeSequence: the code fields met inside (0012,0064), nested ones too,
+    an entry closed by each CodeMeaning, none before the first CodeValue, 10 entries at most.
+
+    Examples
+    --------
+    >>> import pydicom
+    >>> from medfast.dicom.header import DatasetHeader
+    >>> ds, code = pydicom.Dataset(), pydicom.Dataset()
+    >>> code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "113100", "DCM", "Basic Profile"
+    >>> ds.DeidentificationMethodCodeSequence = [code]
+    >>> deidentification_codes(DatasetHeader(ds))
+    [{'CodeValue': '113100', 'CodingSchemeDesignator': 'DCM', 'CodeMeaning': 'Basic Profile'}]
+    """
+    out, entry, started = [], {}, False
+    for item in ds.items("DeidentificationMethodCodeSequence"):
+        for tag, _, value in item.walk():
+            name = _CODE_FIELDS.get(tag)
+            started = started or name == "CodeValue"
+            if name is None or not started or len(out) >= 10:
+                continue
+            entry[name] = dcm_str(value, 256 if name == "CodeMeaning" else 66)
+            if name == "CodeMeaning":
+                out.append({k: entry[k] for k in _CODE_FIELDS.values() if entry.get(k)})
+                entry = {}
+    return out
 
 
 def str_list(text):
@@ -263,6 +297,9 @@ def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
     deid = dcm_str(ds.find("DeidentificationMethod"))
     if deid:
         out["DeidentificationMethod"] = str_list(deid)
+    codes = deidentification_codes(ds)
+    if codes:
+        out["DeidentificationMethodCodeSequence"] = codes
     series = int(_float(ds.find("SeriesNumber")) or 0) if math.isfinite(_float(ds.find("SeriesNumber"))) else 0
     if vendor == "GE":
         series = ge.series_number(ds, series)
@@ -934,6 +971,9 @@ def to_json(sidecar, version=None):
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             sep = "," if key == "BidsGuess" else ", "  # dcm2niix prints BidsGuess without the blank
             text = "[" + sep.join(_json_str(v) for v in value) + "]"
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # the code sequence's layout
+            text = "[ \n" + ",\n".join("\t  { \n" + ",\n".join(f'\t\t"{k}": {_json_str(v)}' for k, v in entry.items())
+                                      + "\n\t  }" for entry in value) + "\n\t]"
         elif isinstance(value, list) and key in _ONE_LINE_LISTS:
             text = "[" + ", ".join(_g(v) for v in value) + "]"
         elif isinstance(value, list):

@@ -145,7 +145,9 @@ def _xa_times(meta, cache, nz, nt):
         return None
     one_volume_per_file = nt > 1 and frames[0][0] != frames[nz][0] and all(
         frames[k][0] == frames[0][0] for k in range(nz))
-    start = nz if one_volume_per_file else 0
+    # the second volume of a file a volume or of a classic series: the first may carry bogus times (issue 875);
+    # one enhanced file holding every volume keeps the times of its first frames, as read
+    start = nz if one_volume_per_file or nt > 1 and not meta.get("enhanced") else 0
     values = []
     for path, frame in frames[start:start + nz]:
         value = _time_after_start(_read(path, cache), frame if meta.get("enhanced") else None)
@@ -235,7 +237,9 @@ def slice_timing(vol, ds, vendor, block=""):
         by_tile = _choose(first, second, tr_ms, description) or _rescue(block, tr_ms, nz)
         if by_tile is not None and len(by_tile) >= nz:
             times = [by_tile[tile] for _, tile in frames[:nz]]
-    elif vendor == "SI" and siemens.is_xa(ds) and _time_after_start(ds, 0 if meta.get("enhanced") else None) is not None:
+    elif vendor == "SI" and siemens.is_xa(ds) and (
+            nt > 1 and not meta.get("enhanced") or _time_after_start(ds, 0 if meta.get("enhanced") else None) is not None):
+        # sliceTimingXA: a classic series of several volumes takes its times from TimeAfterStart alone
         times = _xa_times(meta, cache, nz, nt)
         if times is None:
             return None

@@ -67,11 +67,8 @@ def _scanner_gradient(header, frame=None):
         if bvals:
             b = bvals[0] % 1e9 if bvals[0] >= 1e9 else bvals[0]
             return b, [_first(header.get((0x0019, t))) for t in (0x10BB, 0x10BC, 0x10BD)]
-    if vendor == "UI":  # UIH: private (0065,1009) and (0065,1037); dcm2niix ignores (0018,9089) for UIH
-        got = uih.frame_gradient(header)
-        if got is not None:
-            return got
-        return None
+    if vendor == "UI":
+        return uih.frame_gradient(header)
     if "DiffusionBValue" in header:
         b = number(header.get("DiffusionBValue"), 0.0) or 0.0
         return b, floats(header.get("DiffusionGradientOrientation")) or [0.0, 0.0, 0.0]

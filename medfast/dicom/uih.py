@@ -50,8 +50,12 @@ def echo_train_length(header, etl):
 
 
 def frame_gradient(header):
-    """(b, [x, y, z]) of a UIH diffusion image from (0065,1009) and (0065,1037), or None without a b-value."""
-    b = floats(header.get((0x0065, 0x1009)))
+    """(b, [x, y, z]) of a UIH diffusion image, or None without a b-value.
+
+    The b-value is (0065,1009), else the public (0018,9087); the vector only (0065,1037): dcm2niix reads
+    no (0018,9089) for UIH (issues 836, 993).
+    """
+    b = floats(header.get((0x0065, 0x1009))) or floats(header.get("DiffusionBValue"))
     if not b:
         return None
     vec = floats(header.get((0x0065, 0x1037)))

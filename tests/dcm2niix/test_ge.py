@@ -203,3 +203,24 @@ def test_table_position_less_table_delta(tmp_path, delta):
     """TablePosition: the third value of (0043,10B2) less the table delta (0019,107F)."""
     extra = {0x7F: ("DS", delta)} if delta else {}
     _check(tmp_path, ge_edit(extra=extra, params={0xB2: ("LO", ["960.5", "400", "17.9108", "0", "-9999"])}))
+
+
+@pytest.mark.parametrize("orientation, step", [
+    ([0, 1, 0, 0, 0, -1], (3.0, 0, 0)),   # sagittal: GE flips x and y
+    ([1, 0, 0, 0, 0, -1], (0, -3.0, 0)),  # coronal: y and z
+    ([1, 0, 0, 0, 1, 0], (0, 0, -3.0)),   # axial, slices stored top down (the stack is flipped first)
+    ([1, 0, 0, 0, 0.8, -0.6], (0, 1.8, 2.4)),  # oblique: the axis the slice normal runs closest to
+], ids=["sagittal", "coronal", "axial-descending", "oblique"])
+def test_dwi_gradients_follow_the_slice_plane(tmp_path, orientation, step):
+    """geCorrectBvecs' flips depend on the plane: the world axis the NIfTI's slice axis runs closest to."""
+    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"},
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ds.ImageOrientationPatient = orientation
+        ds.ImagePositionPatient = [10.0 + k * step[0], -20.0 + k * step[1], 30.0 + k * step[2]]
+        ds.SliceLocation = 30.0 + k * sum(step)
+    assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2

@@ -46,3 +46,20 @@ def test_pat_mode_text():
     assert pat_mode(ValuesHeader({0x00511011: "p2s4"})) == (0.0, 4.0)
     assert pat_mode(ValuesHeader({0x00211009: "s3"})) == (0.0, 3.0)
     assert pat_mode(ValuesHeader({0x00211009: "p2", 0x00511011: "p3s2"})) == (0.0, 2.0)  # the later tag wins
+
+
+@pytest.mark.parametrize("after_start", ["none", "bogus_first_volume"])
+def test_xa_classic_times_from_the_second_volume_only(tmp_path, after_start):
+    """sliceTimingXA: several volumes of classic XA files take TimeAfterStart of the second volume, never
+    AcquisitionTime (without it, no SliceTiming at all); a first volume out of step is not read (issue 875)."""
+    from medfast.synth import write_mr_series
+
+    def edit(t, k, ds):
+        if after_start == "none":
+            return
+        ds.add_new((0x0021, 0x0010), "LO", "SIEMENS MR SDS 01")
+        order = [0, 3, 1, 4, 2] if t else [4, 3, 2, 1, 0]
+        ds.add_new((0x0021, 0x1104), "DS", f"{t * 2.0 + order[k] * 0.4:.4f}")
+
+    write_mr_series(tmp_path / "in", shape=(8, 8, 5, 3), extra=XA, per_slice=edit)
+    assert_same_as_dcm2niix(tmp_path / "in", tmp_path / "work")

@@ -101,6 +101,14 @@ def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
 
 
+def _code(value, scheme, meaning, version=None):
+    item = pydicom.Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    if version:
+        item.CodingSchemeVersion = version
+    return item
+
+
 @pytest.mark.parametrize("edit", [
     # cut at dcm2niix's 66-byte buffer, then split at the backslashes into a list
     dict(DeidentificationMethod=["dcanon", "no identifiers", "keep descriptions", "keep manufacturer",
@@ -108,9 +116,14 @@ def test_protocol_name_fallback_in_names_and_sidecar(tmp_path, names):
     dict(DeidentificationMethod="BASIC APPLICATION LEVEL CONFIDENTIALITY PROFILE"),
     dict(ImageComments="x" * 120 + ", " + "y" * 200),  # cut at 255 characters (kDICOMStrLarge)
     dict(Modality="MR", GradientEchoTrainLength=240, EchoTrainLength=1),  # (0018,9241) wins from 2 on
-], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl"])
+    # 65 characters kept of the plain strings (two fewer when the 64th is '_'), 255 of the long ones
+    dict(SoftwareVersions="V" * 70, InstitutionName="A" * 63 + "_" + "B" * 6, StationName="S" * 65,
+         InstitutionAddress="street " * 30, SeriesDescription="d" * 64 + " e"),
+    dict(DeidentificationMethodCodeSequence=[_code("113100", "DCM", "Basic Application Confidentiality Profile"),
+                                             _code("113107", "DCM", "Retain Longitudinal Temporal Information", "01")]),
+], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl", "string-buffers", "deid-codes"])
 def test_sidecar_strings(tmp_path, edit):
-    """DeidentificationMethod, long ImageComments and EchoTrainLength as dcm2niix writes them."""
+    """DeidentificationMethod, long strings and EchoTrainLength as dcm2niix writes them."""
     _ct(tmp_path / "in", edit=_setting(edit))
     assert_same(against_dcm2niix(tmp_path / "in", tmp_path / "work"))
 
