@@ -85,12 +85,8 @@ def _walk(folder, max_depth, depth, out, settings, say, error):
         if settings.verbose > 0:
             say(f"Unable to open {folder}")
         raise RenameError(folder)
-    if not entries:
-        if settings.verbose > 0:
-            say(f"No files in {folder}")
-        return 0
-    if settings.verbose > 0:
-        say(f"Found {len(entries)} items in {folder}")
+    if settings.verbose > 0:  # dcm2niix's directory listing counts "." and ".."
+        say(f"Found {len(entries) + 2} items in {folder}")
     count = 0
     for entry in entries:
         path = os.path.join(folder, entry.name)
@@ -136,15 +132,15 @@ def _one(path, out, settings, say, error):
     fields.update(e=echo_number(header, meta, default=0), o=media.get(3, ""), r=image_number(header, media.get(3, "")))
     target = os.path.join(out_dir, format_name(settings.template, fields, add_postfixes=not settings.terse))
     os.makedirs(os.path.dirname(target) or ".", mode=0o700, exist_ok=True)
-    if os.path.exists(target):
+    if os.path.exists(target):  # dcm2niix keeps the file there and counts this one as done
         say(f"Warning: Naming conflict (duplicates?): '{path}' '{target}'")
-        return 1
-    try:
-        shutil.copyfile(path, target)
-    except OSError:
-        error(f"Check file permission. Unable to open output {target}")
-        error("Unable to rename all DICOM images.")
-        raise RenameError(target) from None
+    else:
+        try:
+            shutil.copyfile(path, target)
+        except OSError:
+            error(f"Check file permission. Unable to open output {target}")
+            error("Unable to rename all DICOM images.")
+            raise RenameError(target) from None
     if settings.verbose > 0:
         say(f"Renaming {path} -> {target}")
     return 1

@@ -199,15 +199,16 @@ def _tree(folder):
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize(("corpus", "template"), [
-    ("dcm_qa_xa30", None),  # dcm2niix's own template, %t/%s_%p/%4r_%o.dcm: enhanced XA, Phoenix reports
-    ("dcm_qa_xa60", "%s_%p_%r"),  # classic XA: image number + 1000 x series; documents without echo
-    ("dcm_qa_philips_dwi", "%f/%3s_%d_%e/%r.dcm"),  # _Raw and _PS files, CRC series numbers, name conflicts
-    ("dcm_qa_enh", "%s_%p_%r"),  # a Philips enhanced file of two echoes: _e1_fieldmaphz
+@pytest.mark.parametrize(("corpus", "more"), [
+    ("dcm_qa_xa30", []),  # dcm2niix's own template, %t/%s_%p/%4r_%o.dcm: enhanced XA, Phoenix reports
+    ("dcm_qa_xa60", ["-f", "%s_%p_%r"]),  # classic XA: image number + 1000 x series; documents without echo
+    ("dcm_qa_philips_dwi", ["-f", "%f/%3s_%d_%e/%r.dcm"]),  # _Raw and _PS files, CRC series numbers, conflicts
+    ("dcm_qa_philips_dwi", ["-f", "%s_%r", "-v", "y"]),  # each folder's listing and each copy said
+    ("dcm_qa_enh", ["-f", "%s_%p_%r"]),  # a Philips enhanced file of two echoes: _e1_fieldmaphz
 ])
-def test_rename(corpus, template, tmp_path, capsys):
+def test_rename(corpus, more, tmp_path, capsys):
     """``-r y``: each file copied to the name its own header gives; the same files, bytes and standard output."""
-    options = ["-r", "y"] + (["-f", template] if template else [])
+    options = ["-r", "y", *more]
     results, trees = [], []
     for tool in ("dcm2niix", "medfast"):
         out = tmp_path / tool
