@@ -28,7 +28,7 @@ HELP = """usage: {prog} [options] <in_folder>
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
    -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
-  -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not o/j/b]
+  -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not j/b]
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
@@ -147,10 +147,10 @@ def _example_name(settings):
               "StudyDate": "19770703", "StudyTime": "150928"}
     fields = name_fields(header, {}, indir_parent="myFolder", source_name="dicom")
     name = format_name(settings.template, fields, add_postfixes=not settings.terse)
-    if settings.export == "y":
-        from .nrrd_export import extension
+    if settings.export in ("y", "o"):
+        from . import mgh_export, nrrd_export
 
-        return name + extension(settings.gz)
+        return name + (nrrd_export if settings.export == "y" else mgh_export).extension(settings.gz)
     return name + (".nii.gz" if settings.gz else ".nii")
 
 

@@ -63,7 +63,7 @@ def write(vol, path, sidecar=None, gradients=None):
     from ..volume import Volume
 
     hdr = nifti.build_header(vol)
-    data, slope, inter = _unscaled(vol.stored, float(hdr["scl_slope"]), float(hdr["scl_inter"]))
+    data, slope, inter = remove_scaling(vol.stored, float(hdr["scl_slope"]), float(hdr["scl_inter"]))
     text = header_text(hdr, data, slope, inter, vol, sidecar, gradients)
     out = Volume(data, vol.affine)
     detached = path.endswith(".nhdr")
@@ -79,8 +79,18 @@ def _same(a, b):
     return abs(a - b) < _FLT_EPSILON
 
 
-def _unscaled(stored, slope, inter):
-    """dcm2niix's ``removeSclSlopeInter``: (voxels, slope, intercept) as NRRD gets them."""
+def remove_scaling(stored, slope, inter):
+    """dcm2niix's ``removeSclSlopeInter`` for its NRRD and MGH: (voxels, slope, intercept) as written.
+
+    16-bit voxels whose whole-number slope and intercept keep them in their type get the scaling applied;
+    anything else is returned as it is.
+
+    Examples
+    --------
+    >>> data, slope, inter = remove_scaling(np.array([0, 10], np.int16), 1.0, -1024.0)
+    >>> data.tolist(), slope, inter
+    ([-1024, -1014], 1.0, 0.0)
+    """
     if (_same(inter, 0.0) and _same(slope, 1.0)) or stored.dtype.str[1:] not in ("i2", "u2") or stored.size == 0:
         return stored, slope, inter
     if not (_same(math.fmod(inter, 1.0), 0.0) and _same(math.fmod(slope, 1.0), 0.0)):

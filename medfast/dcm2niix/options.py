@@ -368,9 +368,7 @@ def _series_option(settings, out, value):
 _CANNOT = (
     ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
     ("anonymize", lambda s: s.anonymize == "o", "strip identifiers but keep dates in the sidecar"),
-    # dcm2niix's Linux build writes MGH little-endian (its swap needs __LITTLE_ENDIAN__, which GCC leaves undefined):
-    # files FreeSurfer and nibabel cannot read
-    ("e", lambda s: s.export not in ("n", "y"), "MGH or JNIfTI output"),
+    ("e", lambda s: s.export not in ("n", "y", "o"), "JNIfTI output"),
     ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
     ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
     ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),

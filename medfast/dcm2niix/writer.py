@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._atomic import atomic_path
-from . import crop, nrrd_export
+from . import crop, mgh_export, nrrd_export
 from ..dicom.values import vendor_key
 from .gradients import derived_volumes, gradient_files, recorded_gradients, series_gradients
 from .nifti_header import nifti_fields
@@ -59,7 +59,7 @@ def write_job(job, options):
             f.write(text)
         written.append(path)
     if options.image:
-        if options.export != "y" or (gradients is not None and gradients[4]):  # NRRD: in its header, but zeros
+        if options.export == "n" or (gradients is not None and gradients[4]):  # NRRD, MGH: only the b=0 zeros
             written += _write_gradients(gradients, base)
         # dcm2niix also writes the stack resampled to even spacing, and the gantry-tilt-corrected stack
         for suffix, extra in extra_volumes(vol):
@@ -96,7 +96,8 @@ def _dcm2niix_rows(vol):
 def _write_image(vol, base, options, sidecar=None, untilted_sform=True, gradients=None):
     """Write ``base`` + the format's extension through the format's one writer; return the paths written.
 
-    NIfTI, and dcm2niix's NRRD (``-e y``, ``gradients`` in its header), get the header fields dcm2niix decides.
+    NIfTI, dcm2niix's NRRD (``-e y``, ``gradients`` in its header) and MGH (``-e o``) get the header fields
+    dcm2niix decides.
     """
     from .. import formats
     from ..formats.nifti_layout import SPATIAL_CODES, TIME_CODES
@@ -112,6 +113,8 @@ def _write_image(vol, base, options, sidecar=None, untilted_sform=True, gradient
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
     if options.export == "y":
         return nrrd_export.write(vol, base + nrrd_export.extension(options.to == "nii.gz"), sidecar, gradients)
+    if options.export == "o":
+        return mgh_export.write(vol, base + mgh_export.extension(options.to == "nii.gz"), sidecar, options.gz_level)
     path = base + EXTENSIONS[options.to]
     nifti = {"big_endian": options.big_endian} if options.to in ("nii", "nii.gz") else {}
     formats.write(vol, path, **nifti, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))

@@ -146,7 +146,7 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 
 @pytest.mark.parametrize(("argv", "named"), [
-    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
+    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "j"], "-e j"),
     (["-l", "y"], "-l y"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
     (["-t", "y"], "-t y"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
     (["-i", "o"], "-i o"),

@@ -256,7 +256,63 @@ def test_progress(level, corpus, tmp_path, capsys):
     assert ("Stage 3 (Convert 2D and 3D images) required" in results[0][1]) == (level == "2")
 
 
-@pytest.mark.parametrize("options", [["-e", "y"], ["-e", "y", "-z", "y"], ["-r", "y"], ["-x", "y", "-y", "n"]])
+@pytest.mark.parametrize("options", [["-e", "y"], ["-e", "y", "-z", "y"], ["-e", "o", "-z", "y"], ["-r", "y"],
+                                     ["-x", "y", "-y", "n"]])
 def test_without_input(options, capsys):
     """No input folder: dcm2niix's example name (.nrrd, .nhdr) and the template ``-r y`` assumes."""
     assert medfast(options, capsys)[:2] == dcm2niix(options)[:2]
+
+
+# ---- -e o: MGH ------------------------------------------------------------------------------------------------
+
+
+def _mgh(path, order):
+    """(ints, goodRASFlag, floats, voxels, footer, padding) of an MGH file read in byte ``order``."""
+    import gzip
+
+    import numpy as np
+
+    raw = path.read_bytes()
+    raw = gzip.decompress(raw) if path.suffix == ".mgz" else raw
+    ints = np.frombuffer(raw[:28], order + "i4")
+    kind = {0: "u1", 1: "i4", 3: "f4", 4: "i2"}[int(ints[5])]
+    end = 284 + int(np.prod(ints[1:5])) * np.dtype(kind).itemsize
+    return (ints.tolist(), int(np.frombuffer(raw[28:30], order + "i2")[0]), np.frombuffer(raw[30:90], order + "f4"),
+            np.frombuffer(raw[284:end], order + kind), np.frombuffer(raw[end:], order + "f4"), raw[90:284])
+
+
+def _same_mgh(ref, got):
+    """dcm2niix's MGH (little-endian, as its Linux build writes it) and medfast's (big-endian) hold the same values."""
+    import nibabel
+    import numpy as np
+
+    images = sorted(p.name for p in ref.iterdir() if p.suffix in (".mgh", ".mgz"))
+    assert images
+    for name in images:
+        want, have = _mgh(ref / name, "<"), _mgh(got / name, ">")
+        assert have[:2] == want[:2] and have[5] == want[5], name
+        assert np.allclose(have[2], want[2], atol=1e-4) and np.allclose(have[4], want[4], atol=1e-4), name
+        assert have[3].dtype.kind == want[3].dtype.kind and np.array_equal(have[3], want[3]), name
+        assert nibabel.load(got / name).shape[:3] == tuple(want[0][1:4])  # FreeSurfer's byte order: readable
+    return images
+
+
+@pytest.mark.parametrize("gz", ["n", "y"])
+def test_mgh(gz, tmp_path, capsys):
+    """``-e o``: the header, voxels and footer dcm2niix writes, in MGH's big-endian; ``.mgz`` with ``-z y``."""
+    for name in ("10_DWI_dir80_PA", "5_anat-T1w_acq-tfl"):
+        ref, got = _run_both(["-e", "o", "-z", gz], _series("dcm_qa_xa30", name), tmp_path / name, capsys)
+        (image,) = _same_mgh(ref, got)
+        assert image.endswith(".mgz" if gz == "y" else ".mgh")
+        assert not list(got.glob("*.bv*"))
+
+
+def test_mgh_unsigned_as_float(tmp_path, capsys):
+    """``-e o`` on unsigned 16-bit CT with a fractional slope: float32 real-world voxels, as dcm2niix."""
+    from medfast.synth import write_ct_series
+
+    write_ct_series(tmp_path / "ct", shape=(16, 12, 4), extra={"RescaleSlope": 0.5, "RescaleIntercept": -1024.0,
+                                                               "BitsStored": 16, "HighBit": 15})
+    ref, got = _run_both(["-e", "o", "-z", "n"], tmp_path / "ct", tmp_path, capsys)
+    (image,) = _same_mgh(ref, got)
+    assert _mgh(got / image, ">")[0][5] == 3  # float32
