@@ -150,7 +150,7 @@ def _example_name(settings):
     if settings.export in ("y", "o"):
         from . import mgh_export, nrrd_export
 
-        return name + (nrrd_export if settings.export == "y" else mgh_export).extension(settings.gz)
+        return name + (nrrd_export if settings.export == "y" else mgh_export).EXTENSION[settings.gz]
     return name + (".nii.gz" if settings.gz else ".nii")
 
 

@@ -28,15 +28,8 @@ _TYPES = {"u1": 0, "i4": 1, "f4": 3, "i2": 4}
 _PAD = 97  # int16 zeros that fill the header to 284 bytes
 
 
-def extension(gz):
-    """``.mgz`` with ``-z y``, else ``.mgh``.
-
-    Examples
-    --------
-    >>> extension(True), extension(False)
-    ('.mgz', '.mgh')
-    """
-    return ".mgz" if gz else ".mgh"
+#: the file extension by ``-z``: ``.mgz`` with ``-z y``, else ``.mgh``
+EXTENSION = {True: ".mgz", False: ".mgh"}
 
 
 def voxels(stored, slope, inter):

@@ -31,15 +31,8 @@ _TYPES = {"u1": "uint8", "i2": "int16", "u2": "uint16", "f4": "float", "i4": "in
 _RANGES = {"i2": (-32768.0, 32767.0), "u2": (0.0, 65535.0), "i4": (-2147483648.0, 2147483647.0), "u1": (0.0, 255.0)}
 
 
-def extension(gz):
-    """``.nhdr`` (data in ``.raw.gz``) with ``-z y``, else ``.nrrd``.
-
-    Examples
-    --------
-    >>> extension(True), extension(False)
-    ('.nhdr', '.nrrd')
-    """
-    return ".nhdr" if gz else ".nrrd"
+#: the file extension by ``-z``: ``.nhdr`` (data in ``.raw.gz``) with ``-z y``, else ``.nrrd``
+EXTENSION = {True: ".nhdr", False: ".nrrd"}
 
 
 def write(vol, path, sidecar=None, gradients=None):

@@ -112,9 +112,9 @@ def _write_image(vol, base, options, sidecar=None, untilted_sform=True, gradient
                          for codes, code in zip((SPATIAL_CODES, TIME_CODES), fields.pop("xyzt_units")))
         vol = vol.replace(time_step=fields.pop("pixdim4"), time_unit=time, spatial_unit=spatial, nifti_fields=fields)
     if options.export == "y":
-        return nrrd_export.write(vol, base + nrrd_export.extension(options.to == "nii.gz"), sidecar, gradients)
+        return nrrd_export.write(vol, base + nrrd_export.EXTENSION[options.to == "nii.gz"], sidecar, gradients)
     if options.export == "o":
-        return mgh_export.write(vol, base + mgh_export.extension(options.to == "nii.gz"), sidecar, options.gz_level)
+        return mgh_export.write(vol, base + mgh_export.EXTENSION[options.to == "nii.gz"], sidecar, options.gz_level)
     path = base + EXTENSIONS[options.to]
     nifti = {"big_endian": options.big_endian} if options.to in ("nii", "nii.gz") else {}
     formats.write(vol, path, **nifti, **({"gz_level": options.gz_level} if options.to == "nii.gz" else {}))
