@@ -83,8 +83,8 @@ def write(vol, path, sidecar=None, gz_level=6):
     >>> write(Volume(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.diag([2.0, 2.0, 3.0, 1.0])), path) == [path]
     True
     >>> img = nibabel.load(path)
-    >>> img.shape, int(img.get_fdata()[1, 2, 3]), img.header.get_zooms()
-    ((2, 3, 4), 23, (2.0, 2.0, 3.0))
+    >>> [int(n) for n in img.shape], int(img.get_fdata()[1, 2, 3]), [float(z) for z in img.header.get_zooms()]
+    ([2, 3, 4], 23, [2.0, 2.0, 3.0])
     """
     from .. import _io
     from ..formats import nifti
