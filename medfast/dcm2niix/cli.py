@@ -15,10 +15,14 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
 from . import console, crop, options as cli_options, search, series_messages as messages, stacking
+from .orientation import ROWS_PRESERVED
 from .progress import Progress
+from .sixteen_bit import sixteen_bit
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -26,18 +30,19 @@ HELP = """usage: {prog} [options] <in_folder>
   -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
-   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
+   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, o=strip PII only, default y)
+   -br : reproin project subfolder for '-f %H' (e.g. '-br MyStudy'; '.' uses -o as the BIDS root)
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
   -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not j/b]
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
-  -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
-  -l : losslessly scale 16-bit integers to use dynamic range (n/o [no, but uint16->int16, o=original], default o) [medfast: not y]
+  -i : ignore derived, localizer and 2D images (y/n/o, default n, o overrides keeping non-planar localizers)
+  -l : losslessly scale 16-bit integers to use dynamic range (y/n/o [yes=scale, no=no, but uint16->int16, o=original], default o)
   -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y or 0/1/2, default 2) [no, yes, auto]
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
-  -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
+  -p : Philips precise float (not display) scaling (y/n/o, default y; o to override and ignore variable intensity scaling)
   -r : rename instead of convert DICOMs (y/n, default n)
   -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
@@ -50,8 +55,8 @@ HELP = """usage: {prog} [options] <in_folder>
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -t y, -u,
-  --ignore_trigger_times, --diffCyclingModeGE
+ Refused by medfast (exit 12, naming the option): -f with %h or %H (BIDS names, so -bi, -bv, -br
+  have nothing to name), -t y, -u, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir
@@ -246,10 +251,12 @@ class _Run:
         s = self.settings
         options = Options(
             template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
-            anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
+            anonymize=s.anonymize == "y", omit_pii=s.anonymize == "o",
+            conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
-            gz_level=min(s.gz_level, 9),
+            gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling,
+            keep_orientation_varies=s.keep_orientation_varies, ignore_trigger_times=s.ignore_trigger_times,
             flip_y=s.flip_y, rotate_3d=s.crop != "i", crop=s.crop == "y", big_endian=s.big_endian, export=s.export)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
@@ -259,6 +266,8 @@ class _Run:
         self.converted, self.failed = 0, False
 
         def order(vols):
+            if s.keep_orientation_varies:  # -i o: said as the header is read, with the other header-time lines
+                left_out.kept = [console.volume_files(vol)[0] for vol in vols if _orientation_varies(vol)]
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
@@ -291,10 +300,13 @@ class _Run:
                 if _is_philips(vol):
                     lines.append(console.PHILIPS_ENHANCED_HINT)
             lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
-                                           images=s.bids != "o", syntaxes=syntaxes)
+                                           images=s.bids != "o", syntaxes=syntaxes, ge_rtia=s.ge_slice_times)
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
-            lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
+            ignored = (vol.meta.get("scaling") or {}).get("ignored")
+            if ignored:  # dcm2niix says so as it loads the first image
+                lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of "
+                             f"the `{ignored}` option.")
             if place.phase == 0:  # --progress: the headers read before this file, or all of them
                 self.progress.read_through(place.first)
             else:
@@ -350,8 +362,11 @@ class _Run:
                 self.failed = True
                 return
             _say(f"Warning: Overwriting existing file with the name {job.base}")
-        if s.max16 == "n":
-            job.volume = _uint16_as_int16(vol)
+        if s.bids != "o":  # dcm2niix's last steps before writing the image, and what it says of them
+            job.volume, said = sixteen_bit(vol, s.max16, s.verbose)
+            for line in console.philips_scaling(vol, s.verbose, s.philips_precise) + said + \
+                    messages.classic_xa_warning(vol):
+                _say(line)
         try:
             write()
         except MedfastError as err:
@@ -360,7 +375,12 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
-        for line in job.notes:  # what dcm2niix says as it writes: -y n, -x y
+        notes = list(job.notes)  # what dcm2niix says as it writes: -y n before saving, -x y after
+        if notes[:1] == [ROWS_PRESERVED]:
+            _say(notes.pop(0))
+        if s.bids != "o" and (vol.meta.get("scaling") or {}).get("varies"):
+            _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
+        for line in notes:
             _say(line)
         if job.failed:
             self.failed = True
@@ -387,12 +407,13 @@ class _LeftOut:
     def __init__(self, refused, skipped, index, syntaxes, settings):
         self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
         self.said = set()
+        self.kept = []  # -i o: files converted although their frames change orientation
         self.derived = None  # the smallest series CRC of a derived file, once known
 
     def _pending(self):
         from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
 
-        out = [(path, None) for path in self.refused]
+        out = [(path, None) for path in self.refused] + [(path, _KEPT) for path in self.kept]
         out += [(path, reason) for path, reason in dict(self.skipped).items()
                 if reason not in (LEFT_OUT_DERIVED, LEFT_OUT_2D)]
         return sorted((item for item in out if item[0] not in self.said), key=lambda item: self.index.get(item[0], 0))
@@ -407,11 +428,15 @@ class _LeftOut:
             if limit is not None and self.index.get(path, 0) > limit:
                 break
             self.said.add(path)
+            if reason is _KEPT:
+                out.append(KEEPING_ORIENTATION_VARIES)
+                continue
             syntax = self.syntaxes.get(path)
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
                 _note(f"left out {path}: {reason}")
-            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path):
+            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path) \
+                    and not self.settings.keep_orientation_varies:
                 _error(console.ORIENTATION_VARIES)
             if undecodable and console.is_jpeg_2000(syntax):
                 self.said.add("jpeg2000 due")
@@ -428,6 +453,21 @@ class _LeftOut:
                 self.said.add("derived")
                 out.append(console.SKIPPING_DERIVED)
         return out
+
+
+_KEPT = "kept although its orientation varies (-i o)"
+KEEPING_ORIENTATION_VARIES = "Warning: Keeping series even though slice orientation varies"
+
+
+def _orientation_varies(vol):
+    """True for a multi-frame file whose frames change orientation (dcm2niix's isSliceOrientVaries)."""
+    from ..dicom import enhanced
+
+    if not vol.meta.get("enhanced"):
+        return False
+    orientations = [f.get("ImageOrientationPatient") for f in enhanced.frames(vol.meta["header"])]
+    known = [np.asarray(o, np.float32) for o in orientations if o is not None]
+    return any(np.any(np.abs(o - known[0]) > 1e-4) for o in known[1:])
 
 
 def _file_crc(path, settings):
@@ -453,18 +493,6 @@ def _is_localizer(path):
 def _is_philips(vol):
     header = vol.meta.get("header") or {}
     return str(vol.meta.get("Manufacturer") or header.get("Manufacturer") or "").upper().startswith("PHILIPS")
-
-
-def _uint16_as_int16(vol):
-    """dcm2niix ``-l n``: unsigned 16-bit voxels all below 32768 are written as signed 16-bit."""
-    import numpy as np
-
-    from ..volume import Volume
-
-    stored = vol.stored
-    if stored.dtype != np.uint16 or (stored.size and stored.max() > 32767):
-        return vol
-    return Volume(stored.view(np.int16), vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
 def _entries(folder):

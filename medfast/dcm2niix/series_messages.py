@@ -191,7 +191,7 @@ def _protocol_slice_number(header):
         return 0
 
 
-def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
+def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None, ge_rtia=False):
     """The lines dcm2niix prints for a series while it saves it, before Philips scaling and ``Convert``, in its order.
 
     1. No PatientPosition (0018,5100); the gantry tilt of a CT or tilted stack
@@ -207,7 +207,8 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     5. Slice timing: ``-v 1`` its range when within the TR
        (``_checked_slice_times``); mosaics whose first and second volumes
        disagree (``slice_timing_warning``); a Siemens CSA ProtocolSliceNumber
-       above 1; GE's (``_ge_slice_timing_warnings``); ``-v 1`` slice times
+       above 1; GE's (``_ge_slice_timing_warnings``; with ``ge_rtia``, ``-j y``'s
+       comparison with the RTIA timer, ``ge_rtia_comparison``); ``-v 1`` slice times
        reversed with the slices (``_flips_slice_times``).
     6. While the sidecar is written (``sidecar``): a mosaic whose protocol
        holds sSliceArray.ucImageNumb, unless a ProtocolSliceNumber of 2 or
@@ -270,6 +271,10 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
                      "VALIDATE SLICETIMING AND BVECS")
     if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first):
         lines += _ge_slice_timing_warnings(first, files[0][0])
+        if ge_rtia:
+            from .slice_timing import ge_rtia_comparison
+
+            lines += ge_rtia_comparison(vol, headers, three_d, verbose)
     flipped = verbose and _flips_slice_times(vol, vendor, slice_number, three_d)
     if flipped:
         lines.append("Slices were spatially flipped, so slice times are flipped")

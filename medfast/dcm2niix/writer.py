@@ -31,7 +31,8 @@ def write_job(job, options):
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
     written = []
     header = vol.meta.get("header")
-    sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment) \
+    sidecar = build_sidecar(vol, header, anonymize=options.anonymize, comment=options.comment,
+                            omit_pii=options.omit_pii, philips_precise=options.philips_precise) \
         if header is not None else None
     vol, rows_preserved = as_asked(vol, rotate_3d=options.rotate_3d, flip_y=options.flip_y)
     if rows_preserved:

@@ -60,6 +60,27 @@ def one_orientation(path, orientations):
             raise file_error(path, "ImageOrientationPatient", list(after), ORIENTATION_VARIES)
 
 
+def keep_last_orientation(path, slices):
+    """dcm2niix's ``-i o`` for a multi-frame file whose frames change orientation: the last frame's for all.
+
+    dcm2niix keeps the orientation it read last and stacks the frames by
+    their in-stack positions. Raises ``InvalidFileError`` when the frames'
+    positions along that orientation's normal do not separate those stack
+    positions (its volume would not have medfast's shape).
+    """
+    last = np.asarray(slices[-1].iop, np.float32)
+    if all(np.all(np.abs(np.asarray(s.iop, np.float32) - last) <= 1e-4) for s in slices):
+        return
+    for s in slices:
+        s.iop = slices[-1].iop
+    dist = sorted(float(np.dot(s.ipp, normal(s.iop))) for s in slices)
+    places = 1 + sum(b - a > _SAME_POSITION_MM for a, b in zip(dist, dist[1:]))
+    if places != len({s.stack_position for s in slices}):
+        raise file_error(path, "ImageOrientationPatient", list(slices[-1].iop),
+                         f"{ORIENTATION_VARIES}; -i o: its {len(dist)} frames lie at {places} places along the last "
+                         "frame's normal, not at their in-stack positions")
+
+
 def placed(slices):
     """False when the first image has no position (``plane``'s NaN): dcm2niix writes a placeholder matrix."""
     return not np.isnan(np.asarray(slices[0].ipp, dtype=np.float64)).any()
