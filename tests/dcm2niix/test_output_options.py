@@ -258,8 +258,9 @@ def test_progress(level, corpus, tmp_path, capsys):
 
 @pytest.mark.parametrize("options", [["-e", "y"], ["-e", "y", "-z", "y"], ["-e", "o", "-z", "y"], ["-r", "y"],
                                      ["-x", "y", "-y", "n"]])
-def test_without_input(options, capsys):
+def test_without_input(options, capsys, tmp_path, monkeypatch):
     """No input folder: dcm2niix's example name (.nrrd, .nhdr) and the template ``-r y`` assumes."""
+    monkeypatch.chdir(tmp_path)  # dcm2niix makes the example name's folders in the working folder
     assert medfast(options, capsys)[:2] == dcm2niix(options)[:2]
 
 
