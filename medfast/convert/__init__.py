@@ -43,6 +43,11 @@ class Options:
     omit_pii: bool = False  # True: dcm2niix -ba o (with anonymize False: patient identifiers left out, dates kept)
     keep_orientation_varies: bool = False  # True: dcm2niix -i o (a multi-frame file changing orientation converts)
     ignore_trigger_times: bool = False  # True: dcm2niix --ignore_trigger_times
+    flip_y: bool = True  # False: dcm2niix -y n, rows in DICOM order (medfast.dcm2niix.orientation)
+    rotate_3d: bool = True  # False: dcm2niix -x i, 3-D acquisitions not turned to the closest RAS+ axes
+    crop: bool = False  # dcm2niix -x y: also a _Crop_1 copy of a turned 3-D acquisition (medfast.dcm2niix.crop)
+    big_endian: bool = False  # dcm2niix --big-endian y: NIfTI header and voxels big-endian
+    export: str = "n"  # dcm2niix -e: n NIfTI, y NRRD as dcm2niix writes it (medfast.dcm2niix.nrrd_export)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -61,6 +66,8 @@ class Job:
     base: str
     indir_parent: str = ""
     written: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # lines dcm2niix prints after the Convert line, said while writing
+    failed: bool = False  # dcm2niix counts the series as failed though it wrote the image (-x y could not crop)
 
 
 def _indir_parent(source):

@@ -19,7 +19,9 @@ import numpy as np
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, file_dump, options as cli_options, search, series_messages as messages, stacking
+from . import console, crop, file_dump, options as cli_options, search, series_messages as messages, stacking
+from .orientation import ROWS_PRESERVED
+from .progress import Progress
 from .sixteen_bit import sixteen_bit
 
 HELP = """usage: {prog} [options] <in_folder>
@@ -31,7 +33,7 @@ HELP = """usage: {prog} [options] <in_folder>
    -ba : anonymize BIDS (y=strip dates+PII, n=keep both, o=strip PII only, default y)
    -br : reproin project subfolder for '-f %H' (e.g. '-br MyStudy'; '.' uses -o as the BIDS root)
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
-  -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
+  -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not j/b]
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
@@ -41,18 +43,20 @@ HELP = """usage: {prog} [options] <in_folder>
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
   -p : Philips precise float (not display) scaling (y/n/o, default y; o to override and ignore variable intensity scaling)
+  -r : rename instead of convert DICOMs (y/n, default n)
   -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
   -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
   -w : write behavior for name conflicts (0,1,2, default 2: 0=skip duplicates, 1=overwrite, 2=add suffix)
-  -x : crop 3D acquisitions (n, default n) [medfast: not y/i]
+  -x : crop 3D acquisitions (y/n/i, default n, use 'i'gnore to neither crop nor rotate 3D acquisitions)
   -z : compress images (y/o/i/n, default {gz}) [medfast: its own parallel zlib-ng gzip for y/o/i; not 3]
-  --big-endian : byte order (n/o, default o) [medfast: not y]
+  --big-endian : byte order (y/n/o, default o) [y=big-end, n=little-end, o=optimal/native]
+  --progress : Slicer format progress information (y/n, default n)
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
  Refused by medfast (exit 12, naming the option): -f with %h or %H (BIDS names, so -bi, -bv, -br
-  have nothing to name), -r y, -t y, -u, -y n, --progress y, --diffCyclingModeGE
+  have nothing to name), -t y, -u, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir
@@ -71,7 +75,7 @@ XML = """<?xml version=1.0 encoding=utf-8?>
 
 def _say(line=""):
     # dcm2niix ends a few messages without a line end: what it prints next shares their line
-    print(line, end="" if line == messages.PHILIPS_FIELD_MAPS else "\n", flush=True)
+    print(line, end="" if line in (messages.PHILIPS_FIELD_MAPS, crop.NOT_16_BIT) else "\n", flush=True)
 
 
 def _error(line):
@@ -89,9 +93,9 @@ def main(argv=None):
 
     Examples
     --------
-    >>> main(["-x", "y", "in"])  # doctest: +ELLIPSIS
+    >>> main(["-t", "y", "in"])  # doctest: +ELLIPSIS
     Chris Rorden's dcm2niiX version v1.0.20260724 ...
-    Error: medfast cannot honour '-x y' (crop, or keep 3D acquisitions unrotated)
+    Error: medfast cannot honour '-t y' (text notes with private patient details)
     12
     """
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -148,6 +152,10 @@ def _example_name(settings):
               "StudyDate": "19770703", "StudyTime": "150928"}
     fields = name_fields(header, {}, indir_parent="myFolder", source_name="dicom")
     name = format_name(settings.template, fields, add_postfixes=not settings.terse)
+    if settings.export in ("y", "o"):
+        from . import mgh_export, nrrd_export
+
+        return name + (nrrd_export if settings.export == "y" else mgh_export).EXTENSION[settings.gz]
     return name + (".nii.gz" if settings.gz else ".nii")
 
 
@@ -168,6 +176,10 @@ def _load(settings, given):
     if settings.bids != "i" and not os.access(out_dir, os.W_OK):
         _error(f"Unable to write to output folder: {out_dir}")
         return exitcodes.OUTPUT_READ_ONLY
+    if settings.rename:  # -r y: copy the DICOM files to their names, convert nothing
+        from . import rename
+
+        return rename.run(folder, out_dir, settings, _say, _error)
     from .._atomic import FolderBusyError, output_folder
 
     run = _Run(settings, folder, out_dir)
@@ -188,6 +200,7 @@ class _Run:
 
     def __init__(self, settings, folder, out_dir):
         self.settings, self.folder, self.out_dir = settings, folder, out_dir
+        self.progress = Progress(0, _say)
 
     def folder_by_folder(self, folder, depth):
         """``-a y``: each folder on its own (no sub-folders), then its sub-folders, ``depth`` levels down."""
@@ -208,6 +221,8 @@ class _Run:
 
     def core(self, folder, depth):
         syntaxes = {}
+        self.progress = Progress(self.settings.progress, _say)  # --progress: one count a folder
+        self.progress.start()
         files = search.find(folder, depth, syntaxes)
         if not files:
             if depth > 0:
@@ -219,7 +234,9 @@ class _Run:
             for path in files:
                 _say(path)
             _say(f"End of list ({len(files)} in total)")
+        self.progress.found(len(files))
         if self.settings.search_only:
+            self.progress.end_reading()
             return exitcodes.OK
         return self.convert(files, syntaxes)
 
@@ -239,7 +256,8 @@ class _Run:
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
             gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling,
-            keep_orientation_varies=s.keep_orientation_varies, ignore_trigger_times=s.ignore_trigger_times)
+            keep_orientation_varies=s.keep_orientation_varies, ignore_trigger_times=s.ignore_trigger_times,
+            flip_y=s.flip_y, rotate_3d=s.crop != "i", crop=s.crop == "y", big_endian=s.big_endian, export=s.export)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
@@ -289,9 +307,15 @@ class _Run:
             if ignored:  # dcm2niix says so as it loads the first image
                 lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of "
                              f"the `{ignored}` option.")
+            if place.phase == 0:  # --progress: the headers read before this file, or all of them
+                self.progress.read_through(place.first)
+            else:
+                self.progress.end_reading()
             for line in lines:
                 _say(line)
+            before = self.converted
             self._one(job, write, place)
+            self.progress.done(files if self.converted > before else [], place.phase == 0)
 
         try:
             _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
@@ -300,6 +324,7 @@ class _Run:
             self.failed = True
         for line in left_out.before(None):
             _say(line)
+        self.progress.finish()
         if self.failed:
             if self.converted == 0:
                 return exitcodes.ERROR
@@ -350,8 +375,16 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
-            if (vol.meta.get("scaling") or {}).get("varies"):
-                _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
+        notes = list(job.notes)  # what dcm2niix says as it writes: -y n before saving, -x y after
+        if notes[:1] == [ROWS_PRESERVED]:
+            _say(notes.pop(0))
+        if s.bids != "o" and (vol.meta.get("scaling") or {}).get("varies"):
+            _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
+        for line in notes:
+            _say(line)
+        if job.failed:
+            self.failed = True
+            return
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
         if s.verbose and any(path[len(job.base):].startswith(("_Eq", "_Tilt_Eq")) for path in getattr(job, "written", None) or ()):

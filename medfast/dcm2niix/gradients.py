@@ -111,6 +111,18 @@ def series_gradients(vol, read_header):
         # dcm2niix reads gradients across files or within an enhanced file; one file
         # (an image, a mosaic) gets at most the zeros of an unweighted diffusion image
         return _unweighted(vol, first, [0.0] * nt)
+    bvals, vecs, found, image_frame = _as_read(frames, nt, read_header)
+    vendor = vendor_key(first.get("Manufacturer"))
+    if not found or not _b_values_vary(bvals, vecs, vendor):
+        return _unweighted(vol, first, bvals)
+    orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
+    vendor = "GE" if image_frame else vendor
+    phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
+    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase, slice_dir=slice_axis(vol)))
+
+
+def _as_read(frames, nt, read_header):
+    """(b-values, vectors, how many volumes have a gradient, vectors in the image frame) as the headers hold them."""
     per_volume = len(frames) // nt if len(frames) >= nt else 1
     bvals, vecs, found, image_frame = [], [], 0, False
     for t in range(nt):
@@ -126,13 +138,23 @@ def series_gradients(vol, read_header):
             found += 1
         bvals.append(float(got[0]))
         vecs.append([float(x) for x in got[1]])
-    vendor = vendor_key(first.get("Manufacturer"))
-    if not found or not _b_values_vary(bvals, vecs, vendor):
-        return _unweighted(vol, first, bvals)
-    orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
-    vendor = "GE" if image_frame else vendor
-    phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
-    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase, slice_dir=slice_axis(vol)))
+    return bvals, vecs, found, image_frame
+
+
+def recorded_gradients(vol, read_header):
+    """``(b-values, vectors)`` as the headers of a several-volume series record them, or None when none has one.
+
+    What dcm2niix's NRRD export (``-e y``) prints when the series gets no
+    ``.bval``/``.bvec`` (its gradients do not vary) but its files carry them.
+    """
+    frames = vol.meta.get("frames") or []
+    shape = vol.stored.shape
+    nt = int(np.prod(shape[3:])) if len(shape) > 3 else 1
+    positions = vol.meta.get("positions") or [[0.0]]
+    if nt < 2 or not frames or np.isnan(positions[0][0]):
+        return None
+    bvals, vecs, found, _ = _as_read(frames, nt, read_header)
+    return (np.array(bvals), np.array(vecs)) if found else None
 
 
 def slice_axis(vol):

@@ -202,6 +202,11 @@ def parse(argv):
                 raise OptionError(f" Error: invalid option '{arg} {value}'")
             last_option = i
         i += 1
+    if settings.rename and "template" not in settings.given:  # -r y without -f: dcm2niix's template for renaming
+        from .rename import DEFAULT_TEMPLATE, assumed_template_line
+
+        settings.template = DEFAULT_TEMPLATE
+        out.lines.append(assumed_template_line())
     if settings.save_defaults:
         out.lines.append(save_defaults(settings))
     out.inputs = argv[last_option + 1:]
@@ -373,14 +378,9 @@ def _series_option(settings, out, value):
 #: what medfast cannot honour: (setting, test on Settings, what the option asks)
 _CANNOT = (
     ("template", lambda s: bool(template_letters(s.template) & set("hH")), "hazardous or ReproIn BIDS names (%h, %H)"),
-    ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
-    ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
+    ("e", lambda s: s.export not in ("n", "y", "o"), "JNIfTI output"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
-    ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),
-    ("y", lambda s: not s.flip_y, "rows in raw DICOM order"),
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
-    ("big_endian", lambda s: s.big_endian, "big-endian NIfTI"),
-    ("progress", lambda s: s.progress, "Slicer progress lines"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
 )
 _OPTION_NAMES = {"ge_cycling": "--diffCyclingModeGE", "template": "-f"}  # -f: from the defaults file
@@ -409,8 +409,8 @@ def refusals(settings):
 
     Examples
     --------
-    >>> refusals(parse(["-x", "y", "in"]).settings)
-    [('-x y', 'crop, or keep 3D acquisitions unrotated')]
+    >>> refusals(parse(["-t", "y", "in"]).settings)
+    [('-t y', 'text notes with private patient details')]
     """
     out = []
     for name, test, what in _CANNOT:

@@ -450,19 +450,10 @@ def affine(first_volume, rows):
 def rotates_to_canonical(first_volume):
     """True when dcm2niix turns this one-volume stack to the closest RAS+ axes (its ``nii_setOrtho``).
 
-    It does so for a 3-D acquisition (Philips' private (2005,106F), read
-    after MRAcquisitionType and so winning, else MRAcquisitionType: '3D') of
-    several slices that is not echo-planar
-    (EchoPlanarPulseSequence 'Y', or EP in ScanningSequence) and whose slices
-    are equidistant: each step within 10% of the first.
+    It does so for a 3-D acquisition that is not echo-planar (``is_3d_not_epi``)
+    of several slices whose slices are equidistant: each step within 10% of the first.
     """
-    if len(first_volume) < 2:
-        return False
-    h = first_volume[0].ds
-    acquisition = text(h.get((0x2005, 0x106F))) or text(h.get("MRAcquisitionType"))
-    if not acquisition.upper().startswith("3D"):
-        return False
-    if text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")):
+    if len(first_volume) < 2 or not is_3d_not_epi(first_volume[0].ds):
         return False
     if not placed(first_volume):  # no positions to compare: dcm2niix finds the slices equidistant
         return True
@@ -470,6 +461,19 @@ def rotates_to_canonical(first_volume):
     along = np.array([float(np.dot(s.ipp, n)) for s in first_volume])
     steps = np.diff(along)
     return bool(np.all(np.abs(steps - steps[0]) <= abs(steps[0]) * 0.1))
+
+
+def is_3d_not_epi(h):
+    """dcm2niix's ``is3DAcq && !isEPI`` for a header: the acquisitions it turns (and with ``-x y`` crops).
+
+    Philips' private (2005,106F) read after MRAcquisitionType and so winning,
+    else MRAcquisitionType '3D'; echo-planar: EchoPlanarPulseSequence 'Y' or
+    EP in ScanningSequence.
+    """
+    acquisition = text(h.get((0x2005, 0x106F))) or text(h.get("MRAcquisitionType"))
+    if not acquisition.upper().startswith("3D"):
+        return False
+    return not (text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")))
 
 
 def closest_axes(aff):

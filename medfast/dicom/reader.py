@@ -391,6 +391,7 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True, scaling_options=(True
             turn = geometry.to_closest_canonical if geometry.placed(part) else geometry.unflipped
             stored, part_aff = turn(stored, aff)
             meta["reoriented"] = True
+            meta["affine_before_turn"] = aff  # dcm2niix's -x i writes the stack as it was before the turn
         # the typed timing fields (what every writer reads): TR in s, from the functional groups when
         # the top level has none (enhanced files), 0 when the series has none, as dcm2niix's pixdim[4]
         tr = meta["repetition_time"] or number(as_header(meta["header"]).find("RepetitionTime"), 0.0) / 1000.0

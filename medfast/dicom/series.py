@@ -84,7 +84,8 @@ def _component(image_type, ds, manufacturer):
     return "MAGNITUDE"
 
 
-def _series_number(ds, manufacturer):
+def series_number(ds, manufacturer):
+    """dcm2niix's series number: SeriesNumber (GE's rules), else the CRC-32 of the SeriesInstanceUID."""
     number_ = _int(ds.get("SeriesNumber"), 0)
     number_ = ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
     # dcm2niix numbers a series without a positive number by the CRC-32 of its SeriesInstanceUID
@@ -120,7 +121,7 @@ def slices_of(path, ds, source=None, *, philips_precise=True, keep_orientation_v
     image_type = strings(ds.get("ImageType"))
     common = dict(
         path=path, ds=ds, series_uid=text(ds.get("SeriesInstanceUID")),
-        series_number=_series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
+        series_number=series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
         bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
         coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
         acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
@@ -222,6 +223,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, phi
 #   positions         ImagePositionPatient (LPS mm) of each slice k of the first volume, in array order
 #   orientation       ImageOrientationPatient of the first slice (6 floats)
 #   reoriented        True when a 3-D acquisition was turned to the closest RAS+ axes (as dcm2niix)
+#   affine_before_turn  with reoriented: the stack's affine before the turn
 #   shape_nz_nt       (slices, volumes) before any split or reorientation
 #   EchoNumber        from the headers; numbered 1, 2, ... by first appearance when a series holds
 #                     several echo times under one number (Philips enhanced, Siemens XA)
