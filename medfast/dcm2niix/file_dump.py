@@ -42,6 +42,7 @@ _ECHO_TIME, _EFFECTIVE_ECHO_TIME, _EXPOSURE, _ECHO_NUMBERS = 0x00180081, 0x00189
 _RECEIVE_COIL, _COIL_SIEMENS, _ICE_DIMS, _POSITION = 0x00181250, 0x0051100F, 0x00211106, 0x00200032
 _DIRECTIONALITY, _B_VALUE, _ORIENTATION = 0x00189075, 0x00189087, 0x00189089
 _B_VALUE_SIEMENS, _B_VALUE_PHILIPS, _PHILIPS_CLASSIC = 0x0019100C, 0x20011003, 0x2005140F
+_DIRECTIONS_GE = (0x001910BB, 0x001910BC, 0x001910BD)  # x, y, z
 _DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
 _CSA_IMAGE, _ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS = 0x00291010, 0x00180023, 0x2005106F
 _B_VALUE_UIH, _DIRECTION_UIH = 0x00651009, 0x00651037
@@ -210,7 +211,8 @@ def _walked(header, manufacturer):
 
     te, echo, coil, first, last, count, three_d, said = 0.0, 0, "", None, None, 0, False, []
     volumes = _DiffusionVolumes()
-    siemens, philips, uih = manufacturer == _SIEMENS, manufacturer == _PHILIPS, manufacturer == _UIH
+    siemens, philips, uih, ge = (manufacturer == m for m in (_SIEMENS, _PHILIPS, _UIH, _GE))
+    b_value_ge = (_B_VALUE_GE[0] << 16) | _B_VALUE_GE[1]
     private = list(_private_positions(header))
     skip = 0
     for tag, vr, value in header.walk():
@@ -248,6 +250,10 @@ def _walked(header, manufacturer):
             volumes.dti[1:] = _floats(value, 3)
         elif tag in _DIRECTIONS_PHILIPS and philips:
             volumes.axis(_DIRECTIONS_PHILIPS.index(tag), _float(value))
+        elif tag in _DIRECTIONS_GE and ge:
+            volumes.axis(_DIRECTIONS_GE.index(tag), _float(value))
+        elif tag == b_value_ge and ge:  # set_bValGE: its 1e9 bias removed
+            volumes.b_value(float(_int(value) % 1000000000))
         elif tag in (_ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS) and len(_text(value)) > 1:
             three_d = _text(value)[:1] == "3" and _text(value)[1:2].upper() == "D"
         elif tag == _CSA_IMAGE and siemens:

@@ -666,7 +666,7 @@ def gradient_lines(vol, verbose=0):
     from ..dicom.reader import header_of
     from ..dicom.series import derived_image
     from ..dicom.values import vendor_key
-    from .gradients import _fmt, series_gradients
+    from .gradients import _fmt, series_gradients, world_vectors
     from .writer import _gradients
 
     raw = series_gradients(vol, header_of)
@@ -679,7 +679,9 @@ def gradient_lines(vol, verbose=0):
     lines, kept = _volume_notes(raw[0], vecs, vendor, derived_series)
     (bvals, bvecs) = _gradients(vol)[0]
     n = len(bvals)
-    if vendor in _IMAGE_FRAME_VENDORS or (vendor != "UI" and _world_vectors(header)):
+    if vendor == "GE" and not world_vectors(header) or vendor in ("TO", "CA") and _comment_vectors(vol):
+        lines += _ge_rotation_lines(vol, header, n, verbose)
+    if vendor in _IMAGE_FRAME_VENDORS or (vendor != "UI" and world_vectors(header)):
         threshold = 50.0 if vendor == "SI" else 6.0
         for k, i in enumerate(kept):
             b = float(np.float32(raw[0][i]))
@@ -710,11 +712,58 @@ def gradient_lines(vol, verbose=0):
 _IMAGE_FRAME_VENDORS = ("SI", "PH", "TO", "HI", "BR", "ME")
 
 
-def _world_vectors(header):
-    """dcm2niix's isBVecWorldCoordinates: the file gives DiffusionGradientOrientation (0018,9089), at any depth."""
-    from ..dicom.header import as_header
+def _comment_vectors(vol):
+    """True when a Canon/Toshiba series gives its vectors in ImageComments (the image frame)."""
+    from ..dicom import canon
+    from ..dicom.reader import header_of
 
-    return as_header(header).last("DiffusionGradientOrientation") is not None
+    return any(canon.comment_gradient(header_of(path)) is not None for path, _ in vol.meta.get("frames") or ())
+
+
+def _ge_rotation_lines(vol, header, n, verbose):
+    """geCorrectBvecs' lines as it turns GE (and Canon image-frame) vectors: its notes on a patient not
+    head first supine and on slices not axial, the ``GE Reorienting`` line (``-v 1``, or always for ROW
+    phase encoding) and the first b-value it scales by the gradient's length.
+
+    dcm2niix's texts for a phase axis neither ROW nor COL, and for one slice, end without a line break
+    and run into its next line; they are not said.
+    """
+    import numpy as np
+
+    from ..dicom.grouping import protocol_name
+    from ..dicom.header import as_header
+    from ..dicom.reader import header_of
+    from ..dicom.values import dcm_str, strings
+    from .gradients import ge_scaled_b, recorded_gradients, slice_axis
+
+    recorded = recorded_gradients(vol, header_of)
+    if recorded is None:
+        return []
+    header = as_header(header)
+    lines = []
+    if _text(header.get("PatientPosition")).strip()[:3].upper() != "HFS":
+        lines.append("Warning: Limited validation for non-HFS (Head first supine) GE DTI: "
+                     "confirm gradient vector transformation")
+    phase = _text(header.find("InPlanePhaseEncodingDirection"))[:1].upper()
+    axis = slice_axis(vol)
+    if phase not in ("R", "C") or axis == 0:
+        return lines
+    if axis != 3:
+        lines.append("Warning: Limited validation for non-Axial DTI: confirm gradient vector transformation.")
+    flip = {1: (1, 1, 0), 2: (0, 1, 1), 3: (0, 0, 1)}[axis]
+    if verbose or phase == "R":
+        protocol = dcm_str(protocol_name(header, strings(header.find("ImageType"))))
+        lines.append(f"Saving {n} DTI gradients. GE Reorienting {protocol} : please validate. "
+                     f"isCol={int(phase == 'C')} sliceDir={axis} flp={flip[0]} {flip[1]} {flip[2]}")
+        if phase == "R":
+            lines.append("Warning: Reorienting for ROW phase-encoding untested.")
+    eps = 1.1920929e-07
+    for b, v in zip(*recorded):
+        b, length = float(np.float32(b)), float(np.sqrt(np.sum(np.square(np.asarray(v, np.float32)))))
+        if b > eps and length > eps and 0.03 < length < 0.97:
+            lines.append(f"GE BVal scaling (e.g. {_g(b)} -> {_g(ge_scaled_b(b, length))} s/mm^2)")
+            break
+    return lines
 
 
 def packed_volume_lines(vols):

@@ -224,3 +224,38 @@ def test_dwi_gradients_follow_the_slice_plane(tmp_path, orientation, step):
         ds.ImagePositionPatient = [10.0 + k * step[0], -20.0 + k * step[1], 30.0 + k * step[2]]
         ds.SliceLocation = 30.0 + k * sum(step)
     assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2
+
+
+@pytest.mark.parametrize("verbose", ["0", "1"])
+@pytest.mark.parametrize("orientation, position, phase, length", [
+    ([1, 0, 0, 0, 1, 0], "HFS", "COL", 1.0),    # nothing said at -v 0
+    ([0, 1, 0, 0, 0, -1], "HFDR", "COL", 1.0),  # not head first supine, not axial
+    ([1, 0, 0, 0, 0, -1], "HFS", "ROW", 0.5),   # ROW: the Reorienting line at any verbosity; a scaled b-value
+], ids=["axial", "sagittal-decubitus", "coronal-row-scaled"])
+def test_dwi_rotation_messages(tmp_path, capsys, verbose, orientation, position, phase, length):
+    """geCorrectBvecs' lines on stdout, line for line with dcm2niix's."""
+    from test_stdout import dcm2niix, medfast
+
+    vectors = [(0, 0, 0), (length, 0, 0), (0, 0.6 * length, 0.8 * length), (0.48, 0.6, 0.64)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF", "NOSLC": "6"}, phase=phase,
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ds.PatientPosition, ds.ImageOrientationPatient = position, orientation
+        normal = [orientation[1] * orientation[5] - orientation[2] * orientation[4],
+                  orientation[2] * orientation[3] - orientation[0] * orientation[5],
+                  orientation[0] * orientation[4] - orientation[1] * orientation[3]]
+        ds.ImagePositionPatient = [10.0 + 3 * k * normal[0], -20.0 + 3 * k * normal[1], 30.0 + 3 * k * normal[2]]
+
+    source = tmp_path / "in"
+    vendor_series(source, edit, shape=(16, 12, 6, 4))
+    runs = []
+    for tool, run in (("dcm2niix", lambda argv, out: dcm2niix(argv, out)), ("medfast", lambda argv, out: medfast(argv, capsys, out))):
+        out = tmp_path / tool
+        out.mkdir()
+        runs.append(run(["-v", verbose, "-b", "y", "-z", "n", "-o", out, source], out))
+    (want_code, want, _), (got_code, got, _) = runs
+    assert got_code == want_code and got == want
+    assert verbose == "0" and phase == "COL" and position == "HFS" or any("GE" in line for line in want)
