@@ -259,3 +259,18 @@ def test_dwi_rotation_messages(tmp_path, capsys, verbose, orientation, position,
     (want_code, want, _), (got_code, got, _) = runs
     assert got_code == want_code and got == want
     assert verbose == "0" and phase == "COL" and position == "HFS" or any("GE" in line for line in want)
+
+
+def test_dwi_with_public_vectors_projected_as_world(tmp_path):
+    """A GE file that also gives (0018,9089): dcm2niix takes the vectors as world vectors (no GE turn),
+    GE's private components (read after the public tag) replacing the public ones."""
+    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"},
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ds.add_new((0x0018, 0x9087), "FD", 0.0 if t == 0 else 1000.0)
+        ds.add_new((0x0018, 0x9089), "FD", [0.6, 0.8, 0.0] if t else [0.0, 0.0, 0.0])
+    assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2
