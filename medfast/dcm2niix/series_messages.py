@@ -270,7 +270,7 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None, ge
         lines.append("Warning: Weird CSA 'ProtocolSliceNumber' (System/Miscellaneous/ImageNumbering reversed): "
                      "VALIDATE SLICETIMING AND BVECS")
     if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first):
-        lines += _ge_slice_timing_warnings(first, files[0][0])
+        lines += _ge_slice_timing_warnings(first, files[0][0], nz)
         if ge_rtia:
             from .slice_timing import ge_rtia_comparison
 
@@ -441,24 +441,63 @@ def _ge_block_length(header):
     return struct.unpack_from("<i", raw)[0] if len(raw) >= 4 else 0
 
 
-def _ge_slice_timing_warnings(first, path):
-    """dcm2niix's warnings as it estimates a GE 2-D series' slice times (its sliceTimingGE): no
-    protocol data block, a SoftwareVersions under 10 characters, a block it cannot decode, and
-    the pepolar research sequence."""
+def _ge_slice_timing_warnings(first, path, nz):
+    """dcm2niix's warnings as it estimates a GE 2-D series' slice times (its sliceTimingGE), in its order:
+    no protocol data block, a SoftwareVersions under 10 characters, several echoes (0019,10A9) outside
+    diffusion, a block it cannot decode, a slice count (NOSLC) other than the series', then by sequence
+    kind: the pepolar research sequence; epiRT whose group delay (0043,107C) and the block's DELACQNOAV
+    differ; multi-phase EPI with variable delays; diffusion it cannot time (cycling, or no cycling mode);
+    any other kind."""
+    import math
+
+    import numpy as np
+
     from ..dicom import ge
+    from ..dicom.values import number
 
     length = _ge_block_length(first)
     if length < 10:
         return [f"Warning: Unable to determine GE Slice timing, no Protocol Data Block GE (0025,101B): {path}"]
     if len(_text(first.get("SoftwareVersions"))) < 10:
         return [f"Warning: Unable to determine GE Slice timing, invalid SoftwareVersions (0018,1020): {path}"]
+    version, internal = ge.epi_versions(first)
+    lines = []
+    echoes = number(first.get((0x0019, 0x10A9)))
+    if math.isfinite(echoes) and round(echoes) > 0 and internal != 2:
+        lines.append(f"Warning: GE sequence with {round(echoes)} echoes. See issue 359")
     if length < 19:
-        return []
-    if not ge.protocol_block(first):
-        return ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
-    if ge.epi_versions(first)[0] >= ge.PEPOLAR:
-        return ["Warning: GE ABCD pepolar research sequence handling is experimental"]
-    return []
+        return lines
+    block = ge.protocol_block(first)
+    if not block:
+        return lines + ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
+    slices = ge._block_int(block, "NOSLC", 0)
+    if slices != nz:
+        lines.append(f"Warning: Missing DICOMs, number of slices estimated ({nz}) differs from "
+                     f"Protocol Block (0025,101B) report ({slices}).")
+    iopt = block.get("IOPT", "")
+    delay_block = ge._block_float(block, "DELACQNOAV")
+    if "MPh" in iopt:
+        delay_block = -1.0 if "MPhVar" in iopt else 0.0 if block.get("DELACQ") == "Minimum" else delay_block
+    delay_block = float(np.float32(delay_block) * np.float32(1000.0))
+    tag = number(first.get((0x0043, 0x107C)))
+    delay_tag = float(np.float32(tag) * np.float32(1000.0)) if math.isfinite(tag) else 0.0
+    if version >= ge.PEPOLAR:
+        lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
+    elif version == ge.EPI_RT or "FMRI" in iopt:
+        if abs(delay_block - delay_tag) > 0.0001:
+            lines.append(f"Warning: With epiRT (i.e. FMRI option), Group delay reported in private tag "
+                         f"(0043,107C = {_g(delay_tag)}) and Protocol Block (0025,101B = {_g(delay_block)}) differ.")
+    elif version == ge.EPI or "MPh" in iopt:
+        if delay_block < -0.5:
+            lines.append("Warning: SliceTiming Unsupported: GE Multi-Phase EPI with Variable Delays")
+    elif version == ge.EPI2 or internal == 2 or "DIFF" in iopt:
+        cycling = ge._cycling(first)[0]
+        if cycling not in ("OFF", "SPOFF"):
+            kind = {"ALLTR": ":Cycling", "2TR": ":2TR-Cycling", "3TR": ":3TR-Cyclin"}.get(cycling, "")
+            lines.append(f"Warning: Unable to compute slice times for GE Diffusion{kind}")
+    else:
+        lines.append("Warning: Unable to compute slice times for this GE dataset")
+    return lines
 
 
 def _checked_slice_times(vol, headers, vendor):
