@@ -128,8 +128,8 @@ def test_refuses_unsupported_options(capsys, tmp_path):
     """An option medfast cannot honour is refused by name with dcm2niix's exit code for a bad option (12)."""
     from medfast.dcm2niix import main
 
-    assert main(["-x", "y", str(tmp_path)]) == 12
-    assert "Error: medfast cannot honour '-x y'" in capsys.readouterr().out
+    assert main(["-t", "y", str(tmp_path)]) == 12
+    assert "Error: medfast cannot honour '-t y'" in capsys.readouterr().out
     assert main(["-a", "y", "-m", "0", str(tmp_path / "missing")]) == 5  # honoured: the input folder is what fails
     assert "Input folder invalid" in capsys.readouterr().err
 

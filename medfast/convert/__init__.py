@@ -38,6 +38,16 @@ class Options:
     ignore_series_uid: bool = False  # True: an explicit -m 2
     gz_level: int = 6  # dcm2niix -1..-9: zlib-ng level of .nii.gz
     comment: str = None  # dcm2niix -c: NIfTI aux_file and sidecar ConversionComments ("\t": -c "", no comments)
+    philips_precise: bool = True  # False: dcm2niix -p n (Philips display scaling)
+    ignore_scale_variation: bool = False  # True: dcm2niix -p o (a varying slope/intercept keeps the first image's)
+    omit_pii: bool = False  # True: dcm2niix -ba o (with anonymize False: patient identifiers left out, dates kept)
+    keep_orientation_varies: bool = False  # True: dcm2niix -i o (a multi-frame file changing orientation converts)
+    ignore_trigger_times: bool = False  # True: dcm2niix --ignore_trigger_times
+    flip_y: bool = True  # False: dcm2niix -y n, rows in DICOM order (medfast.dcm2niix.orientation)
+    rotate_3d: bool = True  # False: dcm2niix -x i, 3-D acquisitions not turned to the closest RAS+ axes
+    crop: bool = False  # dcm2niix -x y: also a _Crop_1 copy of a turned 3-D acquisition (medfast.dcm2niix.crop)
+    big_endian: bool = False  # dcm2niix --big-endian y: NIfTI header and voxels big-endian
+    export: str = "n"  # dcm2niix -e: n NIfTI, y NRRD as dcm2niix writes it (medfast.dcm2niix.nrrd_export)
 
     def __post_init__(self):
         if self.to not in FORMATS:
@@ -56,6 +66,8 @@ class Job:
     base: str
     indir_parent: str = ""
     written: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # lines dcm2niix prints after the Convert line, said while writing
+    failed: bool = False  # dcm2niix counts the series as failed though it wrote the image (-x y could not crop)
 
 
 def _indir_parent(source):
@@ -90,7 +102,11 @@ def plan(sources, out_dir, options=None, *, files=None, skipped=None, order=None
         found = files if files is not None else \
             _files_to_depth(source, options.depth) if options.depth is not None else source
         vols = read_dicom(found, ignore_derived=options.ignore_derived, skipped=skipped, merge=options.merge,
-                          merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid)
+                          merge_coils=options.merge_coils, ignore_series_uid=options.ignore_series_uid,
+                          philips_precise=options.philips_precise,
+                          ignore_scale_variation=options.ignore_scale_variation,
+                          keep_orientation_varies=options.keep_orientation_varies,
+                          ignore_trigger_times=options.ignore_trigger_times)
         for vol in order(vols) if order is not None else vols:
             header = vol.meta.get("header") or {}
             fields = name_fields(header, vol.meta, indir_parent=parent, source_name=_source_name(vol))

@@ -15,9 +15,14 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, options as cli_options, search, series_messages as messages, stacking
+from . import console, crop, file_dump, options as cli_options, search, series_messages as messages, stacking
+from .orientation import ROWS_PRESERVED
+from .progress import Progress
+from .sixteen_bit import sixteen_bit
 
 HELP = """usage: {prog} [options] <in_folder>
  Options :
@@ -25,30 +30,33 @@ HELP = """usage: {prog} [options] <in_folder>
   -a : adjacent DICOMs (images from same series always in same folder) for faster conversion (n/y, default n)
   -b : BIDS sidecar (y/n/o/i [o=only: no NIfTI, i=input only: write nothing], default y)
   -c : comment stored in NIfTI aux_file (up to 24 characters e.g. '-c VIP', empty to anonymize e.g. 0020,4000 e.g. '-c ""')
-   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, default y) [medfast: not o]
+   -ba : anonymize BIDS (y=strip dates+PII, n=keep both, o=strip PII only, default y)
+   -br : reproin project subfolder for '-f %H' (e.g. '-br MyStudy'; '.' uses -o as the BIDS root)
   -d : directory search depth. Convert DICOMs in sub-folders of in_folder? (0..9, default 5)
-  -e : export as NRRD (y) or MGH (o) instead of NIfTI (medfast: n only)
+  -e : export as NRRD (y) or MGH (o) or JSON/JNIfTI (j) or BJNIfTI (b) instead of NIfTI (y/n/o/j/b, default n) [medfast: not j/b]
   -f : filename (%a=antenna (coil) name, %b=basename, %c=comments, %d=description, %e=echo number, %f=folder name, %g=accession number, %i=ID of patient, %j=seriesInstanceUID, %k=studyInstanceUID, %m=manufacturer, %n=name of patient, %o=mediaObjectInstanceUID, %p=protocol, %r=instance number, %s=series number, %t=time, %u=acquisition number, %v=vendor, %x=study ID; %z=sequence name; default '{template}')
   -g : generate defaults file (y/n/o/i [o=only: reset and write defaults; i=ignore: reset defaults], default n)
   -h : show help
-  -i : ignore derived, localizer and 2D images (y/n, default n) [medfast: not o]
-  -l : losslessly scale 16-bit integers to use dynamic range (n/o [no, but uint16->int16, o=original], default o) [medfast: not y]
+  -i : ignore derived, localizer and 2D images (y/n/o, default n, o overrides keeping non-planar localizers)
+  -l : losslessly scale 16-bit integers to use dynamic range (y/n/o [yes=scale, no=no, but uint16->int16, o=original], default o)
   -m : merge 2D slices from same series regardless of echo, exposure, etc. (n/y or 0/1/2, default 2) [no, yes, auto]
   -n : only convert this series CRC number - can be used up to 16 times (default convert all)
   -o : output directory (omit to save to input folder)
-  -p : Philips precise float (not display) scaling (y, default y) [medfast: not n/o]
+  -p : Philips precise float (not display) scaling (y/n/o, default y; o to override and ignore variable intensity scaling)
+  -r : rename instead of convert DICOMs (y/n, default n)
   -q : only search directory for DICOMs (y/l/n, default n) [y=show number of DICOMs found, l=additionally list DICOMs found, n=no]
   -s : single file mode, do not convert other images in folder (y/n, default n)
   -v : verbose (n/y or 0/1/2, default 0) [no, yes, logorrheic]
   -w : write behavior for name conflicts (0,1,2, default 2: 0=skip duplicates, 1=overwrite, 2=add suffix)
-  -x : crop 3D acquisitions (n, default n) [medfast: not y/i]
+  -x : crop 3D acquisitions (y/n/i, default n, use 'i'gnore to neither crop nor rotate 3D acquisitions)
   -z : compress images (y/o/i/n, default {gz}) [medfast: its own parallel zlib-ng gzip for y/o/i; not 3]
-  --big-endian : byte order (n/o, default o) [medfast: not y]
+  --big-endian : byte order (y/n/o, default o) [y=big-end, n=little-end, o=optimal/native]
+  --progress : Slicer format progress information (y/n, default n)
   --terse : omit filename post-fixes (can cause overwrites)
   --version : report version
   --xml : Slicer format features
- Refused by medfast (exit 12, naming the option): -bi, -bv, -br, -j y, -r y, -t y, -u, -y n,
-  --ignore_trigger_times, --progress y, --diffCyclingModeGE
+ Refused by medfast (exit 12, naming the option): -f with %h or %H (BIDS names, so -bi, -bv, -br
+  have nothing to name), -t y, -u, --diffCyclingModeGE
  Defaults file : {ini}
  Examples :
   {prog} /Users/chris/dir
@@ -67,7 +75,7 @@ XML = """<?xml version=1.0 encoding=utf-8?>
 
 def _say(line=""):
     # dcm2niix ends a few messages without a line end: what it prints next shares their line
-    print(line, end="" if line == messages.PHILIPS_FIELD_MAPS else "\n", flush=True)
+    print(line, end="" if line in (messages.PHILIPS_FIELD_MAPS, crop.NOT_16_BIT) else "\n", flush=True)
 
 
 def _error(line):
@@ -85,9 +93,9 @@ def main(argv=None):
 
     Examples
     --------
-    >>> main(["-x", "y", "in"])  # doctest: +ELLIPSIS
+    >>> main(["-t", "y", "in"])  # doctest: +ELLIPSIS
     Chris Rorden's dcm2niiX version v1.0.20260724 ...
-    Error: medfast cannot honour '-x y' (crop, or keep 3D acquisitions unrotated)
+    Error: medfast cannot honour '-t y' (text notes with private patient details)
     12
     """
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -144,6 +152,10 @@ def _example_name(settings):
               "StudyDate": "19770703", "StudyTime": "150928"}
     fields = name_fields(header, {}, indir_parent="myFolder", source_name="dicom")
     name = format_name(settings.template, fields, add_postfixes=not settings.terse)
+    if settings.export in ("y", "o"):
+        from . import mgh_export, nrrd_export
+
+        return name + (nrrd_export if settings.export == "y" else mgh_export).EXTENSION[settings.gz]
     return name + (".nii.gz" if settings.gz else ".nii")
 
 
@@ -164,6 +176,10 @@ def _load(settings, given):
     if settings.bids != "i" and not os.access(out_dir, os.W_OK):
         _error(f"Unable to write to output folder: {out_dir}")
         return exitcodes.OUTPUT_READ_ONLY
+    if settings.rename:  # -r y: copy the DICOM files to their names, convert nothing
+        from . import rename
+
+        return rename.run(folder, out_dir, settings, _say, _error)
     from .._atomic import FolderBusyError, output_folder
 
     run = _Run(settings, folder, out_dir)
@@ -184,6 +200,7 @@ class _Run:
 
     def __init__(self, settings, folder, out_dir):
         self.settings, self.folder, self.out_dir = settings, folder, out_dir
+        self.progress = Progress(0, _say)
 
     def folder_by_folder(self, folder, depth):
         """``-a y``: each folder on its own (no sub-folders), then its sub-folders, ``depth`` levels down."""
@@ -204,6 +221,8 @@ class _Run:
 
     def core(self, folder, depth):
         syntaxes = {}
+        self.progress = Progress(self.settings.progress, _say)  # --progress: one count a folder
+        self.progress.start()
         files = search.find(folder, depth, syntaxes)
         if not files:
             if depth > 0:
@@ -215,7 +234,9 @@ class _Run:
             for path in files:
                 _say(path)
             _say(f"End of list ({len(files)} in total)")
+        self.progress.found(len(files))
         if self.settings.search_only:
+            self.progress.end_reading()
             return exitcodes.OK
         return self.convert(files, syntaxes)
 
@@ -230,18 +251,23 @@ class _Run:
         s = self.settings
         options = Options(
             template=s.template, to="nii.gz" if s.gz else "nii", sidecar=s.bids in ("y", "o"), image=s.bids != "o",
-            anonymize=s.anonymize == "y", conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
+            anonymize=s.anonymize == "y", omit_pii=s.anonymize == "o",
+            conflict=2 if s.conflict == 2 else 1,  # 0 and 1: decided when writing
             ignore_derived=s.ignore_derived == "y", add_postfixes=not s.terse, merge=s.merge,
             merge_coils=s.merge_dce, ignore_series_uid=s.ignore_series_uid, comment=s.comment,
-            gz_level=min(s.gz_level, 9))
+            gz_level=min(s.gz_level, 9), philips_precise=s.philips_precise, ignore_scale_variation=s.ignore_scaling,
+            keep_orientation_varies=s.keep_orientation_varies, ignore_trigger_times=s.ignore_trigger_times,
+            flip_y=s.flip_y, rotate_3d=s.crop != "i", crop=s.crop == "y", big_endian=s.big_endian, export=s.export)
         index = {path: n for n, path in enumerate(files)}
         refused = [path for path in files if console.refused_syntax(syntaxes.get(path))]
         readable = [path for path in files if not console.refused_syntax(syntaxes.get(path))]
         skipped, placed, said, split = [], {}, {}, set()
-        left_out = _LeftOut(refused, skipped, index, syntaxes, s)
+        left_out = _LeftOut(refused, skipped, index, syntaxes, s, file_dump.HeaderLines(files, s.verbose))
         self.converted, self.failed = 0, False
 
         def order(vols):
+            if s.keep_orientation_varies:  # -i o: said as the header is read, with the other header-time lines
+                left_out.kept = [console.volume_files(vol)[0] for vol in vols if _orientation_varies(vol)]
             for vol, place in zip(vols, console.places(vols, index, ignore_uid=s.ignore_series_uid)):
                 placed[id(vol)] = place
             ordered = sorted(vols, key=lambda vol: placed[id(vol)].key)
@@ -274,13 +300,22 @@ class _Run:
                 if _is_philips(vol):
                     lines.append(console.PHILIPS_ENHANCED_HINT)
             lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
-                                           images=s.bids != "o", syntaxes=syntaxes)
+                                           images=s.bids != "o", syntaxes=syntaxes, ge_rtia=s.ge_slice_times)
             if s.bids != "o":
                 lines += messages.gradient_lines(vol, s.verbose)
-            lines += console.philips_scaling(vol, s.verbose) + messages.classic_xa_warning(vol)
+            ignored = (vol.meta.get("scaling") or {}).get("ignored")
+            if ignored:  # dcm2niix says so as it loads the first image
+                lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of "
+                             f"the `{ignored}` option.")
+            if place.phase == 0:  # --progress: the headers read before this file, or all of them
+                self.progress.read_through(place.first)
+            else:
+                self.progress.end_reading()
             for line in lines:
                 _say(line)
+            before = self.converted
             self._one(job, write, place)
+            self.progress.done(files if self.converted > before else [], place.phase == 0)
 
         try:
             _engine(self.folder, readable, self.out_dir, options, skipped, order, one)
@@ -289,6 +324,7 @@ class _Run:
             self.failed = True
         for line in left_out.before(None):
             _say(line)
+        self.progress.finish()
         if self.failed:
             if self.converted == 0:
                 return exitcodes.ERROR
@@ -326,8 +362,11 @@ class _Run:
                 self.failed = True
                 return
             _say(f"Warning: Overwriting existing file with the name {job.base}")
-        if s.max16 == "n":
-            job.volume = _uint16_as_int16(vol)
+        if s.bids != "o":  # dcm2niix's last steps before writing the image, and what it says of them
+            job.volume, said = sixteen_bit(vol, s.max16, s.verbose)
+            for line in console.philips_scaling(vol, s.verbose, s.philips_precise) + said + \
+                    messages.classic_xa_warning(vol):
+                _say(line)
         try:
             write()
         except MedfastError as err:
@@ -336,8 +375,21 @@ class _Run:
             return
         if s.bids != "o":
             _say(console.convert_line(vol, job.base))
+        notes = list(job.notes)  # what dcm2niix says as it writes: -y n before saving, -x y after
+        if notes[:1] == [ROWS_PRESERVED]:
+            _say(notes.pop(0))
+        if s.bids != "o" and (vol.meta.get("scaling") or {}).get("varies"):
+            _say("Saving as 32-bit float (slope, intercept or bits allocated varies).")
+        for line in notes:
+            _say(line)
+        if job.failed:
+            self.failed = True
+            return
         if any(path[len(job.base):].startswith("_Tilt") for path in getattr(job, "written", None) or ()):
             _say(messages.TILT_CORRECTED)  # dcm2niix says it as it writes the tilt-corrected copy
+        if s.verbose and any(path[len(job.base):].startswith(("_Eq", "_Tilt_Eq")) for path in getattr(job, "written", None) or ()):
+            for line in messages.equalization_lines(vol):
+                _say(line)
         if s.ignore_derived == "y" and s.bids != "o" and messages.derived_dwi_volumes(vol):
             _say(messages.IGNORING_DERIVED_DWI)  # as it leaves out the _ADC copy
         self.converted += len(files)
@@ -355,15 +407,17 @@ class _LeftOut:
     standard error.
     """
 
-    def __init__(self, refused, skipped, index, syntaxes, settings):
+    def __init__(self, refused, skipped, index, syntaxes, settings, read):
         self.refused, self.skipped, self.index, self.syntaxes, self.settings = refused, skipped, index, syntaxes, settings
+        self.read = read  # what dcm2niix prints as it reads each file's header (file_dump.HeaderLines)
         self.said = set()
+        self.kept = []  # -i o: files converted although their frames change orientation
         self.derived = None  # the smallest series CRC of a derived file, once known
 
     def _pending(self):
         from ..dicom.reader import LEFT_OUT_2D, LEFT_OUT_DERIVED
 
-        out = [(path, None) for path in self.refused]
+        out = [(path, None) for path in self.refused] + [(path, _KEPT) for path in self.kept]
         out += [(path, reason) for path, reason in dict(self.skipped).items()
                 if reason not in (LEFT_OUT_DERIVED, LEFT_OUT_2D)]
         return sorted((item for item in out if item[0] not in self.said), key=lambda item: self.index.get(item[0], 0))
@@ -378,16 +432,24 @@ class _LeftOut:
             if limit is not None and self.index.get(path, 0) > limit:
                 break
             self.said.add(path)
+            if reason is _KEPT:  # dcm2niix warns once it has read the file
+                out += self.read.upto(self.index.get(path, 0))
+                out.append(KEEPING_ORIENTATION_VARIES)
+                continue
+            out += self.read.upto(self.index.get(path, 0) - 1)
             syntax = self.syntaxes.get(path)
             undecodable = reason is None or "TransferSyntaxUID" in reason
             if reason is not None:
                 _note(f"left out {path}: {reason}")
-            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path):
+            if reason is not None and ORIENTATION_VARIES in reason and not _is_localizer(path) \
+                    and not self.settings.keep_orientation_varies:
                 _error(console.ORIENTATION_VARIES)
             if undecodable and console.is_jpeg_2000(syntax):
                 self.said.add("jpeg2000 due")
             elif undecodable and syntax is not None:
                 out.append(console.syntax_warning(syntax))
+            out += self.read.upto(self.index.get(path, 0))
+        out += self.read.upto(limit)
         if limit is None and "jpeg2000 due" in self.said and "jpeg2000" not in self.said:
             self.said.add("jpeg2000")
             out.append(console.JPEG_2000_WARNING)
@@ -399,6 +461,21 @@ class _LeftOut:
                 self.said.add("derived")
                 out.append(console.SKIPPING_DERIVED)
         return out
+
+
+_KEPT = "kept although its orientation varies (-i o)"
+KEEPING_ORIENTATION_VARIES = "Warning: Keeping series even though slice orientation varies"
+
+
+def _orientation_varies(vol):
+    """True for a multi-frame file whose frames change orientation (dcm2niix's isSliceOrientVaries)."""
+    from ..dicom import enhanced
+
+    if not vol.meta.get("enhanced"):
+        return False
+    orientations = [f.get("ImageOrientationPatient") for f in enhanced.frames(vol.meta["header"])]
+    known = [np.asarray(o, np.float32) for o in orientations if o is not None]
+    return any(np.any(np.abs(o - known[0]) > 1e-4) for o in known[1:])
 
 
 def _file_crc(path, settings):
@@ -424,18 +501,6 @@ def _is_localizer(path):
 def _is_philips(vol):
     header = vol.meta.get("header") or {}
     return str(vol.meta.get("Manufacturer") or header.get("Manufacturer") or "").upper().startswith("PHILIPS")
-
-
-def _uint16_as_int16(vol):
-    """dcm2niix ``-l n``: unsigned 16-bit voxels all below 32768 are written as signed 16-bit."""
-    import numpy as np
-
-    from ..volume import Volume
-
-    stored = vol.stored
-    if stored.dtype != np.uint16 or (stored.size and stored.max() > 32767):
-        return vol
-    return Volume(stored.view(np.int16), vol.affine, vol.meta, slope=vol.slope, inter=vol.inter)
 
 
 def _entries(folder):

@@ -286,11 +286,12 @@ def _f32(value):
         return 0.0
 
 
-def philips_scaling(vol, verbose=0):
+def philips_scaling(vol, verbose=0, precise=True):
     """dcm2niix's ``Philips Scaling Values RS:RI:SS`` lines for a Philips volume (its ``PhilipsPrecise``).
 
     Said when the private scale slope (2005,100E) gives other values than the
     display scaling; not for enhanced files whose scaling varies by frame.
+    ``precise`` False: dcm2niix's ``-p n``, which writes the display values.
 
     Examples
     --------
@@ -310,7 +311,7 @@ def philips_scaling(vol, verbose=0):
     values = {"RescaleSlope": header.get("RescaleSlope"), "RescaleIntercept": header.get("RescaleIntercept"),
               "philips_scale_slope": header.get(SCALE_SLOPE)}
     if meta.get("enhanced"):
-        if (meta.get("scaling") or {}).get("varies"):
+        if (meta.get("scaling") or {}).get("varies") or (meta.get("scaling") or {}).get("ignored"):
             return []
         frame = (meta.get("frames") or [(None, 0)])[0][1]
         per_frame = enhanced.frames(header)
@@ -325,11 +326,11 @@ def philips_scaling(vol, verbose=0):
     if abs(ri - inter) <= 1.1920929e-07 and abs(rs - scale) <= 1.1920929e-07:
         return []
     lines = [f"Philips Scaling Values RS:RI:SS = {rs:g}:{ri:g}:{ss:g} (see PMC3998685)"]
-    if verbose > 0:  # medfast writes the precise values only (-p y)
+    if verbose > 0:
         lines += [" R = raw value, P = precise value, D = displayed value",
                   " RS = rescale slope, RI = rescale intercept, SS = scale slope",
                   " D = R * RS + RI; P = D/(RS * SS)",
                   f" D scl_slope:scl_inter = {rs:g}:{ri:g}",
                   f" P scl_slope:scl_inter = {scale:g}:{inter:g}",
-                  " Using P values ('-p n ' for D values)"]
+                  " Using P values ('-p n ' for D values)" if precise else " Using D values ('-p y ' for P values)"]
     return lines

@@ -76,9 +76,8 @@ def _ge(b, v, phase, slice_dir):
         if b[i] <= _EPS or length <= _EPS:
             out[i] = 0.0
             continue
-        if 0.03 < length < 0.97:  # b scaled by |g|^2: round to 5
-            scaled = b[i] * length * length
-            nb = 5.0 if 0 < scaled < 5 else float(int((scaled + 2.5) / 5) * 5)
+        if 0.03 < length < 0.97:  # b scaled by |g|^2
+            nb = ge_scaled_b(b[i], length)
             scale = 0.0 if nb == 0 else math.sqrt(b[i] / nb)
             bout[i] = nb
             out[i] = v[i] * scale
@@ -92,6 +91,18 @@ def _ge(b, v, phase, slice_dir):
     out = -out
     out[out == 0] = 0.0
     return bout, out
+
+
+def ge_scaled_b(b, length):
+    """GE's b-value of a gradient shorter than 1 (0.03 to 0.97): ``b * length**2`` rounded to 5, 5 at least.
+
+    Examples
+    --------
+    >>> ge_scaled_b(1000.0, 0.5), ge_scaled_b(10.0, 0.5)
+    (250.0, 5.0)
+    """
+    scaled = b * length * length
+    return 5.0 if 0 < scaled < 5 else float(int((scaled + 2.5) / 5) * 5)
 
 
 def series_gradients(vol, read_header):
@@ -111,6 +122,35 @@ def series_gradients(vol, read_header):
         # dcm2niix reads gradients across files or within an enhanced file; one file
         # (an image, a mosaic) gets at most the zeros of an unweighted diffusion image
         return _unweighted(vol, first, [0.0] * nt)
+    bvals, vecs, found, image_frame = _as_read(frames, nt, read_header)
+    vendor = vendor_key(first.get("Manufacturer"))
+    if not found or not _b_values_vary(bvals, vecs, vendor):
+        return _unweighted(vol, first, bvals)
+    orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
+    if image_frame:
+        vendor = "GE"  # Canon/Toshiba image-frame vectors are turned the GE way
+    elif vendor == "GE" and world_vectors(first):
+        vendor = None  # dcm2niix projects them as world vectors, GE's private values included
+    phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
+    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase, slice_dir=slice_axis(vol)))
+
+
+def world_vectors(header):
+    """dcm2niix's isBVecWorldCoordinates: the file gives DiffusionGradientOrientation (0018,9089), at any depth.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> world_vectors(ValuesHeader({"DiffusionGradientOrientation": [0.0, 1.0, 0.0]})), world_vectors(ValuesHeader({}))
+    (True, False)
+    """
+    from ..dicom.header import as_header
+
+    return as_header(header).last("DiffusionGradientOrientation") is not None
+
+
+def _as_read(frames, nt, read_header):
+    """(b-values, vectors, how many volumes have a gradient, vectors in the image frame) as the headers hold them."""
     per_volume = len(frames) // nt if len(frames) >= nt else 1
     bvals, vecs, found, image_frame = [], [], 0, False
     for t in range(nt):
@@ -126,13 +166,23 @@ def series_gradients(vol, read_header):
             found += 1
         bvals.append(float(got[0]))
         vecs.append([float(x) for x in got[1]])
-    vendor = vendor_key(first.get("Manufacturer"))
-    if not found or not _b_values_vary(bvals, vecs, vendor):
-        return _unweighted(vol, first, bvals)
-    orient = floats(first.find("ImageOrientationPatient")) or [1, 0, 0, 0, 1, 0]
-    vendor = "GE" if image_frame else vendor
-    phase = text(first.find("InPlanePhaseEncodingDirection"))[:1].upper()
-    return Gradients(*to_image_frame(bvals, vecs, orient, vendor, phase=phase, slice_dir=slice_axis(vol)))
+    return bvals, vecs, found, image_frame
+
+
+def recorded_gradients(vol, read_header):
+    """``(b-values, vectors)`` as the headers of a several-volume series record them, or None when none has one.
+
+    What dcm2niix's NRRD export (``-e y``) prints when the series gets no
+    ``.bval``/``.bvec`` (its gradients do not vary) but its files carry them.
+    """
+    frames = vol.meta.get("frames") or []
+    shape = vol.stored.shape
+    nt = int(np.prod(shape[3:])) if len(shape) > 3 else 1
+    positions = vol.meta.get("positions") or [[0.0]]
+    if nt < 2 or not frames or np.isnan(positions[0][0]):
+        return None
+    bvals, vecs, found, _ = _as_read(frames, nt, read_header)
+    return (np.array(bvals), np.array(vecs)) if found else None
 
 
 def slice_axis(vol):

@@ -9,11 +9,12 @@ become ``_`` and runs of ``_`` collapse to one.
 """
 from __future__ import annotations
 
+import math
 import os
 
 from ..dicom.grouping import protocol_name, tr_count
 from ..dicom.header import as_header
-from ..dicom.siemens import is_no_rf
+from ..dicom.siemens import is_no_rf, is_xa
 from ..dicom.values import integer, number, round_half_away, strings, text as _text, vendor_key
 
 # vendor key -> (%m, %v) of the name template; dcm2niix's dcmStrManufacturer
@@ -59,6 +60,50 @@ def echo_number(header, meta, default=1):
     return _int(echo, default) if echo not in (None, "") else default
 
 
+def image_number(header, instance_uid=None):
+    """dcm2niix's image number (``%r``): the first InstanceNumber above 0 anywhere in the file, nested or not.
+
+    A PET ImageIndex (0054,1330) above 0 replaces it; a file without any InstanceNumber gets the CRC-32 of
+    ``instance_uid`` (default its SOPInstanceUID; dcm2niix's is the MediaStorageSOPInstanceUID) as a signed
+    int, made positive, modulo 2^31 - 1 (1 for 0). Siemens: a fldyn3d1
+    (DCE) image adds 1000 times its AcquisitionNumber (XA10 to XA31) or SeriesNumber, FrameNumberInSeries
+    (0021,118A, the last one) replaces the number, and a one-frame XA file with a SeriesTime adds 1000
+    times its SeriesNumber (dcm2niix's issue 394).
+
+    Examples
+    --------
+    >>> image_number({"InstanceNumber": 7}), image_number({"SOPInstanceUID": "1.2.3"})
+    (7, 1984501790)
+    """
+    import zlib
+
+    header = as_header(header)
+    number = 0
+    for value in header.occurrences(["InstanceNumber"])[0x00200013]:
+        if number < 1:
+            number = _int(value, 0)
+    if not header.occurrences(["InstanceNumber"])[0x00200013]:
+        uid = _text(header.get("SOPInstanceUID")) if instance_uid is None else instance_uid
+        crc = zlib.crc32(uid.strip("\0 ").encode("latin-1", "replace"))
+        number = abs(crc - (1 << 32) if crc >= 1 << 31 else crc) % 2147483647 or 1
+    index = _int(header.last((0x0054, 0x1330)), 0)
+    if _text(header.get("Modality")).strip() == "PT" and index > 0:
+        number = index
+    if vendor_key(header.get("Manufacturer")) != "SI":
+        return number
+    series = _int(header.get("SeriesNumber"), 0)
+    if "fldyn3d1" in _text(header.get("SequenceName")):
+        version = _text(header.get("SoftwareVersions"))
+        early_xa = len(version) > 4 and any(v in version for v in ("XA10", "XA11", "XA20", "XA30", "XA31"))
+        number += 1000 * (_int(header.get("AcquisitionNumber"), 0) if early_xa else series)
+    frame = header.last((0x0021, 0x118A))
+    if frame is not None:
+        number = _int(frame, number)
+    if len(_text(header.get("SeriesTime")).strip()) > 1 and is_xa(header) and _int(header.get("NumberOfFrames"), 1) <= 1:
+        number += 1000 * series
+    return number
+
+
 def name_fields(header, meta=None, *, indir_parent="", source_name=""):
     """The values the ``-f`` tokens and the suffixes need, from a series' first header and its meta.
 
@@ -100,7 +145,7 @@ def name_fields(header, meta=None, *, indir_parent="", source_name=""):
         # dcm2niix's protocol name: SeriesDescription, then SequenceName stand in for an empty one; _MoCo
         "p": protocol_name(header, meta.get("ImageType") or strings(get("ImageType"))),
         "q": _text(get("ScanningSequence")),
-        "r": _int(get("InstanceNumber")), "s": _int(meta.get("SeriesNumber", get("SeriesNumber"))),
+        "r": image_number(header), "s": _int(meta.get("SeriesNumber", get("SeriesNumber"))),
         "t": date_time, "u": _int(get("AcquisitionNumber")), "x": _text(get("StudyID")), "y": run,
         "z": _text(get("SequenceName")),
         # suffix rules
@@ -152,8 +197,8 @@ def format_name(template, fields, *, add_postfixes=True):
         if "0" <= f <= "9" and pos + 1 < n and template[pos + 1].upper() in "SRY":
             key = template[pos + 1].upper()
             value = {"S": fields["s"], "R": fields["r"], "Y": fields["y"]}[key]
-            if key != "Y" or value >= 0:
-                out.append(f"{value:0{f}d}")
+            if key != "Y" or value >= 0:  # dcm2niix pads through a C int: a CRC series number above 2^31 goes negative
+                out.append(f"{value - (1 << 32) if value >= 1 << 31 else value:0{f}d}")
             reported.add(key.lower())
             pos += 2
             continue
@@ -171,8 +216,10 @@ def _token(f, fields, reported, add_postfixes):
     key = f.lower()
     if key in ("a", "e", "s", "r", "o"):
         reported.add(key)
-    if key == "t":
-        return f"{fields['t']:.0f}"
+    if key == "t":  # dcm2niix: YYYYMMDDHH, MM, then the seconds rounded (60 kept at 59)
+        stamp = fields["t"]
+        seconds = min(round_half_away(math.fmod(stamp, 100)), 59)
+        return f"{int(stamp / 10000):02d}{int(math.fmod(stamp, 10000) / 100):02d}{seconds:02d}"
     if key == "y":
         return str(fields["y"]) if fields["y"] >= 0 else ""
     if key in fields and key not in ("h", "w"):

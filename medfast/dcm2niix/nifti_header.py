@@ -203,4 +203,6 @@ def _descrip(vol, header, vendor, sidecar):
     multiband = int(sidecar.get("MultibandAccelerationFactor") or 1)
     if multiband > 1:
         parts.append(f"mb={multiband}")
-    return ";".join(parts).encode("latin-1", "replace")[:79]
+    said = ";".join(parts).encode("latin-1", "replace")[:79]
+    scale = f" is{meta['integer_scale']}".encode() if meta.get("integer_scale") else b""  # -l y's factor
+    return said + scale if len(said) + len(scale) < 80 else said

@@ -32,13 +32,16 @@ class Settings:
     adjacent: bool = False
     bids: str = "y"            # y, n, o (sidecar only), i (input only: write nothing)
     anonymize: str = "y"       # y, n, o (strip identifiers, keep dates)
-    bids_ids: bool = False     # -bi / -bv / -br given
+    bids_subject: str = ""     # -bi: the subject of %h/%H names
+    bids_session: str = ""     # -bv: the session of %h/%H names
+    bids_root: str = None      # -br: the ReproIn project folder of %H names ("" for -br .: none)
     comment: str = None
     depth: int = 5
     export: str = "n"          # n NIfTI, y NRRD, o MGH, j/b JNIfTI
     template: str = DEFAULT_TEMPLATE
     save_defaults: bool = False
-    ignore_derived: str = "n"  # y, n, o (keep non-planar localizers)
+    ignore_derived: str = "n"  # y, n (o: n, and keep_orientation_varies)
+    keep_orientation_varies: bool = False  # -i o: a multi-frame file changing orientation converts (issue 894)
     max16: str = "o"           # -l: y scale, n uint16 -> int16 when lossless, o keep
     merge: int = 2             # -m: 0 no, 1 yes, 2 auto (CT only)
     merge_dce: bool = True     # -m o turns it off
@@ -46,7 +49,8 @@ class Settings:
     series: list = field(default_factory=list)
     list_series: bool = False  # -n with a negative number
     out_dir: str = ""
-    philips: str = "y"         # y precise, n display, o no intensity scaling
+    philips_precise: bool = True   # -p n: Philips display scaling
+    ignore_scaling: bool = False   # -p o: a varying slope/intercept keeps the first image's (not float32)
     search_only: int = 0       # -q: 0 convert, 1 count, 2 count and list
     rename: bool = False
     single_file: bool = False
@@ -198,6 +202,11 @@ def parse(argv):
                 raise OptionError(f" Error: invalid option '{arg} {value}'")
             last_option = i
         i += 1
+    if settings.rename and "template" not in settings.given:  # -r y without -f: dcm2niix's template for renaming
+        from .rename import DEFAULT_TEMPLATE, assumed_template_line
+
+        settings.template = DEFAULT_TEMPLATE
+        out.lines.append(assumed_template_line())
     if settings.save_defaults:
         out.lines.append(save_defaults(settings))
     out.inputs = argv[last_option + 1:]
@@ -274,8 +283,9 @@ def _checked_option(settings, out, letter, first, text):
         for chars, fmt in (("yY1", "y"), ("oO2", "o"), ("jJ3", "j"), ("bB4", "b")):
             if first in chars:
                 settings.export = fmt
-    elif letter == "i":
-        settings.ignore_derived = "o" if first in "oO" else "n" if no else "y"
+    elif letter == "i":  # a later -i y or -i n leaves -i o's keeping as it is
+        settings.keep_orientation_varies = settings.keep_orientation_varies or first in "oO"
+        settings.ignore_derived = "n" if no or first in "oO" else "y"
     elif letter == "j":
         if first in "yY1":
             settings.ge_slice_times = True
@@ -284,8 +294,11 @@ def _checked_option(settings, out, letter, first, text):
         settings.max16 = "o" if first in "oO" else "n" if no else "y"
     elif letter == "m":
         _merge_option(settings, out, first)
-    elif letter == "p":
-        settings.philips = "o" if first in "oO" else "n" if no else "y"
+    elif letter == "p":  # -p o leaves the Philips choice as it was
+        if first in "oO":
+            settings.ignore_scaling = True
+        else:
+            settings.philips_precise = not no
     elif letter == "r":
         settings.rename = first in "yY"
     elif letter == "q":
@@ -339,9 +352,12 @@ def _bids_option(settings, out, arg, value):
         first = value[0]
         settings.anonymize = "n" if first in "nN0" else "o" if first in "oO" else "y"
         settings.given["anonymize"] = f"{arg} {value}"
-    elif arg[2] in "ivr":
-        settings.bids_ids = True
-        settings.given["bids_ids"] = f"{arg} {value}"
+    elif arg[2] == "i":  # -bi, -bv, -br name what %h/%H names hold: nothing else reads them
+        settings.bids_subject = value
+    elif arg[2] == "v":
+        settings.bids_session = value
+    elif arg[2] == "r":
+        settings.bids_root = "" if value == "." else value
     else:  # dcm2niix says so and reads on: the value becomes an input path
         out.lines.append(f"Error: Unknown command line argument: '{arg}'")
 
@@ -361,24 +377,31 @@ def _series_option(settings, out, value):
 
 #: what medfast cannot honour: (setting, test on Settings, what the option asks)
 _CANNOT = (
-    ("bids_ids", lambda s: s.bids_ids, "BIDS subject, session or ReproIn root (-bi, -bv, -br)"),
-    ("anonymize", lambda s: s.anonymize == "o", "strip identifiers but keep dates in the sidecar"),
-    ("e", lambda s: s.export != "n", "NRRD, MGH or JNIfTI output"),
-    ("i", lambda s: s.ignore_derived == "o", "keep non-planar localizers"),
-    ("j", lambda s: s.ge_slice_times, "GE slice times from 0021,105E"),
-    ("l", lambda s: s.max16 == "y", "scale 16-bit integers to the full range"),
-    ("p", lambda s: s.philips != "y", "Philips display or no intensity scaling"),
-    ("r", lambda s: s.rename, "rename DICOM files instead of converting"),
+    ("template", lambda s: bool(template_letters(s.template) & set("hH")), "hazardous or ReproIn BIDS names (%h, %H)"),
+    ("e", lambda s: s.export not in ("n", "y", "o"), "JNIfTI output"),
     ("t", lambda s: s.text_notes, "text notes with private patient details"),
-    ("x", lambda s: s.crop != "n", "crop, or keep 3D acquisitions unrotated"),
-    ("y", lambda s: not s.flip_y, "rows in raw DICOM order"),
     ("z", lambda s: s.save_3d, "one 3D file a volume"),
-    ("big_endian", lambda s: s.big_endian, "big-endian NIfTI"),
-    ("progress", lambda s: s.progress, "Slicer progress lines"),
-    ("ignore_trigger_times", lambda s: s.ignore_trigger_times, "disregard trigger times"),
     ("ge_cycling", lambda s: s.ge_cycling >= 0, "GE diffusion cycling mode"),
 )
-_OPTION_NAMES = {"ignore_trigger_times": "--ignore_trigger_times", "ge_cycling": "--diffCyclingModeGE"}
+_OPTION_NAMES = {"ge_cycling": "--diffCyclingModeGE", "template": "-f"}  # -f: from the defaults file
+
+
+def template_letters(template):
+    """The letters after each ``%`` of a ``-f`` template, as dcm2niix reads them (``%%h`` is no ``%h``).
+
+    Examples
+    --------
+    >>> sorted(template_letters("%p_%s_%3r_%%h"))
+    ['3', '%', 'p', 's']
+    """
+    letters, pos = set(), 0
+    while pos < len(template) - 1:
+        if template[pos] == "%":
+            letters.add(template[pos + 1])
+            pos += 2
+        else:
+            pos += 1
+    return letters
 
 
 def refusals(settings):
@@ -386,8 +409,8 @@ def refusals(settings):
 
     Examples
     --------
-    >>> refusals(parse(["-x", "y", "in"]).settings)
-    [('-x y', 'crop, or keep 3D acquisitions unrotated')]
+    >>> refusals(parse(["-t", "y", "in"]).settings)
+    [('-t y', 'text notes with private patient details')]
     """
     out = []
     for name, test, what in _CANNOT:

@@ -48,13 +48,60 @@ def _uneven(distances):
     return len(steps) > 1 and bool(np.any(np.abs(steps - steps[0]) > _UNEVEN_MM))
 
 
+def equalization_plan(distances):
+    """dcm2niix's even spacing of slices at ``distances`` (mm from the first, float32): ``(step, rows)``,
+    each row ``(mm, low slice, high slice, low weight, high weight)`` of one output slice; None when
+    dcm2niix does not equalize (the order not ascending, fewer than 3 slices out).
+
+    The step is the smallest positive one, enlarged so the stack ends on its
+    last slice (``ceil(span / step) + 1`` slices, at most twice the input).
+
+    Examples
+    --------
+    >>> step, rows = equalization_plan(np.array([0, 1, 2, 4], np.float32))
+    >>> float(step), [(lo, hi) for _, lo, hi, _, _ in rows]
+    (1.0, [(0, 0), (0, 1), (1, 2), (2, 3), (3, 3)])
+    """
+    dist = np.asarray(distances, dtype=_F)
+    n_in = dist.size
+    if n_in < 3:
+        return None
+    step = _F(dist[1] - dist[0])
+    for i in range(1, n_in):
+        dx = _F(dist[i] - dist[i - 1])
+        if dx < step and abs(float(dx)) > np.finfo(_F).eps:  # the slice order may reverse
+            step = dx
+    if step <= 0:
+        return None
+    n_out = min(int(math.ceil(float(_F(dist[-1] / step)))) + 1, 2 * n_in)
+    if n_out < 3:
+        return None
+    step = _F(dist[-1] / _F(n_out - 1))
+    rows = []
+    for s in range(n_out):
+        mm = _F(_F(s) * step)
+        lo = 0
+        while lo < n_in - 2 and dist[lo + 1] < mm:
+            lo += 1
+        hi = lo + 1
+        if mm <= dist[0]:
+            lo = hi = 0
+        elif mm >= dist[-1]:
+            lo = hi = n_in - 1
+        lo_w, hi_w = _F(1), _F(0)
+        if lo != hi:
+            frac = _F(_F(mm - dist[lo]) / _F(dist[hi] - dist[lo]))
+            lo_w, hi_w = _F(_F(1) - frac), frac
+        rows.append((mm, lo, hi, lo_w, hi_w))
+    return step, rows
+
+
 def equalize_slices(vol, distances=None):
     """dcm2niix's ``_Eq`` volume (nii_saveNII3Deq): an unevenly spaced 3-D stack resampled to even steps.
 
-    The step is the smallest positive one, enlarged so the stack ends on its
-    last slice (``ceil(span / step) + 1`` slices, at most twice the input);
-    each output slice is the linear mix of its two neighbours, rounded for
-    integers. 8-bit, 16-bit signed, RGB and float32 stacks only.
+    Each output slice of ``equalization_plan`` is the linear mix of its two
+    neighbours, rounded for integers. 8-bit, 16-bit signed, RGB and float32
+    stacks only.
 
     Parameters
     ----------
@@ -82,34 +129,13 @@ def equalize_slices(vol, distances=None):
     if stored.ndim != 3 or stored.shape[2] < 3 or not (rgb or stored.dtype in _EQ_DTYPES):
         return None
     dist = slice_distances(vol) if distances is None else np.asarray(distances, dtype=_F)
-    n_in = stored.shape[2]
-    step = _F(dist[1] - dist[0])
-    for i in range(1, n_in):
-        dx = _F(dist[i] - dist[i - 1])
-        if dx < step and abs(float(dx)) > np.finfo(_F).eps:  # the slice order may reverse
-            step = dx
-    if step <= 0:
+    plan = equalization_plan(dist)
+    if plan is None:
         return None
-    n_out = min(int(math.ceil(float(_F(dist[-1] / step)))) + 1, 2 * n_in)
-    if n_out < 3:
-        return None
-    step = _F(dist[-1] / _F(n_out - 1))
-    data = stored.view(np.uint8).reshape(stored.shape[:2] + (n_in, 3)) if rgb else stored
-    out = np.empty(data.shape[:2] + (n_out,) + data.shape[3:], data.dtype)
-    for s in range(n_out):
-        mm = _F(_F(s) * step)
-        lo = 0
-        while lo < n_in - 2 and dist[lo + 1] < mm:
-            lo += 1
-        hi = lo + 1
-        if mm <= dist[0]:
-            lo = hi = 0
-        elif mm >= dist[-1]:
-            lo = hi = n_in - 1
-        lo_w, hi_w = _F(1), _F(0)
-        if lo != hi:
-            frac = _F(_F(mm - dist[lo]) / _F(dist[hi] - dist[lo]))
-            lo_w, hi_w = _F(_F(1) - frac), frac
+    step, rows = plan
+    data = stored.view(np.uint8).reshape(stored.shape[:2] + (dist.size, 3)) if rgb else stored
+    out = np.empty(data.shape[:2] + (len(rows),) + data.shape[3:], data.dtype)
+    for s, (_, lo, hi, lo_w, hi_w) in enumerate(rows):
         mix = data[:, :, lo].astype(_F) * lo_w + data[:, :, hi].astype(_F) * hi_w
         out[:, :, s] = mix if data.dtype == np.float32 else _c_round(mix)
     if rgb:

@@ -60,9 +60,19 @@ def transfer_syntax(head):
     >>> transfer_syntax(head)
     '1.2.840.10008.1.2.1'
     """
+    found = file_meta(head)
+    return None if found is None else found.get(0x10, "")
+
+
+def file_meta(head):
+    """The text values of a Part 10 file's group 0002 from its first bytes, ``{element: text}``; None without a preamble.
+
+    dcm2niix reads MediaStorageSOPClassUID (0002,0002), MediaStorageSOPInstanceUID (0002,0003, its
+    ``%o``) and TransferSyntaxUID (0002,0010) from there.
+    """
     if head[128:132] != b"DICM":
         return None
-    pos = 132
+    pos, found = 132, {}
     while pos + 8 <= len(head):
         group, element = int.from_bytes(head[pos:pos + 2], "little"), int.from_bytes(head[pos + 2:pos + 4], "little")
         if group != 2:
@@ -72,10 +82,15 @@ def transfer_syntax(head):
             length, pos = int.from_bytes(head[pos + 8:pos + 12], "little"), pos + 12
         else:
             length, pos = int.from_bytes(head[pos + 6:pos + 8], "little"), pos + 8
-        if element == 0x10:
-            return head[pos:pos + length].decode("ascii", "replace").rstrip(" \x00")
+        if vr in (b"UI", b"SH", b"AE", b"CS"):
+            found[element] = head[pos:pos + length].decode("ascii", "replace").rstrip(" \x00")
         pos += length
-    return ""
+    return found
+
+
+def head(path, size=_PROBE_BYTES):
+    """The first ``size`` bytes of a file (b"" when it cannot be read)."""
+    return _head(path, size)
 
 
 def find(folder, depth, syntaxes=None):

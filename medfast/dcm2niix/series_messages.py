@@ -191,7 +191,7 @@ def _protocol_slice_number(header):
         return 0
 
 
-def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
+def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None, ge_rtia=False):
     """The lines dcm2niix prints for a series while it saves it, before Philips scaling and ``Convert``, in its order.
 
     1. No PatientPosition (0018,5100); the gantry tilt of a CT or tilted stack
@@ -207,7 +207,8 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
     5. Slice timing: ``-v 1`` its range when within the TR
        (``_checked_slice_times``); mosaics whose first and second volumes
        disagree (``slice_timing_warning``); a Siemens CSA ProtocolSliceNumber
-       above 1; GE's (``_ge_slice_timing_warnings``); ``-v 1`` slice times
+       above 1; GE's (``_ge_slice_timing_warnings``; with ``ge_rtia``, ``-j y``'s
+       comparison with the RTIA timer, ``ge_rtia_comparison``); ``-v 1`` slice times
        reversed with the slices (``_flips_slice_times``).
     6. While the sidecar is written (``sidecar``): a mosaic whose protocol
        holds sSliceArray.ucImageNumb, unless a ProtocolSliceNumber of 2 or
@@ -269,7 +270,11 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
         lines.append("Warning: Weird CSA 'ProtocolSliceNumber' (System/Miscellaneous/ImageNumbering reversed): "
                      "VALIDATE SLICETIMING AND BVECS")
     if vendor == "GE" and not three_d and nt > 1 and not is_localizer(first):
-        lines += _ge_slice_timing_warnings(first, files[0][0])
+        lines += _ge_slice_timing_warnings(first, files[0][0], nz)
+        if ge_rtia:
+            from .slice_timing import ge_rtia_comparison
+
+            lines += ge_rtia_comparison(vol, headers, three_d, verbose)
     flipped = verbose and _flips_slice_times(vol, vendor, slice_number, three_d)
     if flipped:
         lines.append("Slices were spatially flipped, so slice times are flipped")
@@ -277,6 +282,28 @@ def series_lines(vol, *, verbose=0, sidecar=True, images=True, syntaxes=None):
         if slice_number < 2 or flipped or _flips_slice_times(vol, vendor, slice_number, three_d):
             lines.append("Warning: Assuming mosaics saved in reverse order due to 'sSliceArray.ucImageNumb'")
     return lines
+
+
+def equalization_lines(vol):
+    """dcm2niix's ``-v 1`` lines as it writes an ``_Eq`` file: each evenly spaced slice's place and the
+    weights of the two slices it mixes (``resample.equalization_plan``, the distances tilt-corrected).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.volume import Volume
+    >>> vol = Volume(np.zeros((1, 1, 3), np.int16), np.eye(4), {"positions": [[0, 0, z] for z in (0, 1, 3)]})
+    >>> equalization_lines(vol)[1]
+    'out 1 @ 1.000 mm: 0.0% slice 0, 100.0% slice 1'
+    """
+    import numpy as np
+
+    from .resample import equalization_plan, series_tilt, slice_distances
+
+    plan = equalization_plan(slice_distances(vol, series_tilt(vol)))
+    hundred = np.float32(100)
+    return [f"out {s} @ {float(mm):.3f} mm: {float(lo_w * hundred):.1f}% slice {lo}, {float(hi_w * hundred):.1f}% slice {hi}"
+            for s, (mm, lo, hi, lo_w, hi_w) in enumerate(plan[1] if plan else ())]
 
 
 TILT_CORRECTED = "Gantry Tilt Correction is new: please validate conversions"
@@ -414,24 +441,63 @@ def _ge_block_length(header):
     return struct.unpack_from("<i", raw)[0] if len(raw) >= 4 else 0
 
 
-def _ge_slice_timing_warnings(first, path):
-    """dcm2niix's warnings as it estimates a GE 2-D series' slice times (its sliceTimingGE): no
-    protocol data block, a SoftwareVersions under 10 characters, a block it cannot decode, and
-    the pepolar research sequence."""
+def _ge_slice_timing_warnings(first, path, nz):
+    """dcm2niix's warnings as it estimates a GE 2-D series' slice times (its sliceTimingGE), in its order:
+    no protocol data block, a SoftwareVersions under 10 characters, several echoes (0019,10A9) outside
+    diffusion, a block it cannot decode, a slice count (NOSLC) other than the series', then by sequence
+    kind: the pepolar research sequence; epiRT whose group delay (0043,107C) and the block's DELACQNOAV
+    differ; multi-phase EPI with variable delays; diffusion it cannot time (cycling, or no cycling mode);
+    any other kind."""
+    import math
+
+    import numpy as np
+
     from ..dicom import ge
+    from ..dicom.values import number
 
     length = _ge_block_length(first)
     if length < 10:
         return [f"Warning: Unable to determine GE Slice timing, no Protocol Data Block GE (0025,101B): {path}"]
     if len(_text(first.get("SoftwareVersions"))) < 10:
         return [f"Warning: Unable to determine GE Slice timing, invalid SoftwareVersions (0018,1020): {path}"]
+    version, internal = ge.epi_versions(first)
+    lines = []
+    echoes = number(first.get((0x0019, 0x10A9)))
+    if math.isfinite(echoes) and round(echoes) > 0 and internal != 2:
+        lines.append(f"Warning: GE sequence with {round(echoes)} echoes. See issue 359")
     if length < 19:
-        return []
-    if not ge.protocol_block(first):
-        return ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
-    if ge.epi_versions(first)[0] >= ge.PEPOLAR:
-        return ["Warning: GE ABCD pepolar research sequence handling is experimental"]
-    return []
+        return lines
+    block = ge.protocol_block(first)
+    if not block:
+        return lines + ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
+    slices = ge._block_int(block, "NOSLC", 0)
+    if slices != nz:
+        lines.append(f"Warning: Missing DICOMs, number of slices estimated ({nz}) differs from "
+                     f"Protocol Block (0025,101B) report ({slices}).")
+    iopt = block.get("IOPT", "")
+    delay_block = ge._block_float(block, "DELACQNOAV")
+    if "MPh" in iopt:
+        delay_block = -1.0 if "MPhVar" in iopt else 0.0 if block.get("DELACQ") == "Minimum" else delay_block
+    delay_block = float(np.float32(delay_block) * np.float32(1000.0))
+    tag = number(first.get((0x0043, 0x107C)))
+    delay_tag = float(np.float32(tag) * np.float32(1000.0)) if math.isfinite(tag) else 0.0
+    if version >= ge.PEPOLAR:
+        lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
+    elif version == ge.EPI_RT or "FMRI" in iopt:
+        if abs(delay_block - delay_tag) > 0.0001:
+            lines.append(f"Warning: With epiRT (i.e. FMRI option), Group delay reported in private tag "
+                         f"(0043,107C = {_g(delay_tag)}) and Protocol Block (0025,101B = {_g(delay_block)}) differ.")
+    elif version == ge.EPI or "MPh" in iopt:
+        if delay_block < -0.5:
+            lines.append("Warning: SliceTiming Unsupported: GE Multi-Phase EPI with Variable Delays")
+    elif version == ge.EPI2 or internal == 2 or "DIFF" in iopt:
+        cycling = ge._cycling(first)[0]
+        if cycling not in ("OFF", "SPOFF"):
+            kind = {"ALLTR": ":Cycling", "2TR": ":2TR-Cycling", "3TR": ":3TR-Cyclin"}.get(cycling, "")
+            lines.append(f"Warning: Unable to compute slice times for GE Diffusion{kind}")
+    else:
+        lines.append("Warning: Unable to compute slice times for this GE dataset")
+    return lines
 
 
 def _checked_slice_times(vol, headers, vendor):
@@ -614,8 +680,9 @@ def _volume_notes(bvals, vecs, vendor, derived_series):
 def gradient_lines(vol, verbose=0):
     """dcm2niix's lines as it saves a diffusion series' gradients (its nii_saveDTI, siemensPhilipsCorrectBvecs).
 
-    First ``_volume_notes``. Then, for Siemens, Philips, Toshiba and Hitachi
-    vectors turned to the image frame: a volume with a b-value above the
+    First ``_volume_notes``. Then, for vectors turned to the image frame
+    (Siemens, Philips, Toshiba, Hitachi, Bruker, Mediso; any vendor but UIH
+    whose first file gives (0018,9089)): a volume with a b-value above the
     b=0 threshold (Siemens 50, others 6) but no vector, in a series not
     derived; ``Check bvecs`` when the patient position is not HFS; a
     warning for a Siemens mosaic whose slice normal makes a negative
@@ -638,7 +705,7 @@ def gradient_lines(vol, verbose=0):
     from ..dicom.reader import header_of
     from ..dicom.series import derived_image
     from ..dicom.values import vendor_key
-    from .gradients import _fmt, series_gradients
+    from .gradients import _fmt, series_gradients, world_vectors
     from .writer import _gradients
 
     raw = series_gradients(vol, header_of)
@@ -651,7 +718,9 @@ def gradient_lines(vol, verbose=0):
     lines, kept = _volume_notes(raw[0], vecs, vendor, derived_series)
     (bvals, bvecs) = _gradients(vol)[0]
     n = len(bvals)
-    if vendor in ("SI", "PH", "TO", "HI"):
+    if vendor == "GE" and not world_vectors(header) or vendor in ("TO", "CA") and _comment_vectors(vol):
+        lines += _ge_rotation_lines(vol, header, n, verbose)
+    if vendor in _IMAGE_FRAME_VENDORS or (vendor != "UI" and world_vectors(header)):
         threshold = 50.0 if vendor == "SI" else 6.0
         for k, i in enumerate(kept):
             b = float(np.float32(raw[0][i]))
@@ -674,6 +743,65 @@ def gradient_lines(vol, verbose=0):
                          "(image slice orientation not reported, e.g. 2001,100B).")
     if verbose:
         lines += [f"{i}\tB=\t{_fmt(b)}\tVec=\t" + "\t".join(_fmt(x) for x in v) for i, (b, v) in enumerate(zip(bvals, bvecs))]
+    return lines
+
+
+#: vendors whose vectors dcm2niix turns to the image frame (siemensPhilipsCorrectBvecs); others when their
+#: vectors are in world coordinates (0018,9089), UIH never
+_IMAGE_FRAME_VENDORS = ("SI", "PH", "TO", "HI", "BR", "ME")
+
+
+def _comment_vectors(vol):
+    """True when a Canon/Toshiba series gives its vectors in ImageComments (the image frame)."""
+    from ..dicom import canon
+    from ..dicom.reader import header_of
+
+    return any(canon.comment_gradient(header_of(path)) is not None for path, _ in vol.meta.get("frames") or ())
+
+
+def _ge_rotation_lines(vol, header, n, verbose):
+    """geCorrectBvecs' lines as it turns GE (and Canon image-frame) vectors: its notes on a patient not
+    head first supine and on slices not axial, the ``GE Reorienting`` line (``-v 1``, or always for ROW
+    phase encoding) and the first b-value it scales by the gradient's length.
+
+    dcm2niix's texts for a phase axis neither ROW nor COL, and for one slice, end without a line break
+    and run into its next line; they are not said.
+    """
+    import numpy as np
+
+    from ..dicom.grouping import protocol_name
+    from ..dicom.header import as_header
+    from ..dicom.reader import header_of
+    from ..dicom.values import dcm_str, strings
+    from .gradients import ge_scaled_b, recorded_gradients, slice_axis
+
+    recorded = recorded_gradients(vol, header_of)
+    if recorded is None:
+        return []
+    header = as_header(header)
+    lines = []
+    if _text(header.get("PatientPosition")).strip()[:3].upper() != "HFS":
+        lines.append("Warning: Limited validation for non-HFS (Head first supine) GE DTI: "
+                     "confirm gradient vector transformation")
+    phase = _text(header.find("InPlanePhaseEncodingDirection"))[:1].upper()
+    axis = slice_axis(vol)
+    if phase not in ("R", "C") or axis == 0:
+        return lines
+    if axis != 3:
+        lines.append("Warning: Limited validation for non-Axial DTI: confirm gradient vector transformation.")
+    flip = {1: (1, 1, 0), 2: (0, 1, 1), 3: (0, 0, 1)}[axis]
+    if verbose or phase == "R":
+        protocol = dcm_str(protocol_name(header, strings(header.find("ImageType"))))
+        lines.append(f"Saving {n} DTI gradients. GE Reorienting {protocol} : please validate. "
+                     f"isCol={int(phase == 'C')} sliceDir={axis} flp={flip[0]} {flip[1]} {flip[2]}")
+        if phase == "R":
+            lines.append("Warning: Reorienting for ROW phase-encoding untested.")
+    eps = 1.1920929e-07
+    for b, v in zip(*recorded):
+        b, length = float(np.float32(b)), float(np.sqrt(np.sum(np.square(np.asarray(v, np.float32)))))
+        if b > eps and length > eps and 0.03 < length < 0.97:
+            lines.append(f"GE BVal scaling (e.g. {_g(b)} -> {_g(ge_scaled_b(b, length))} s/mm^2)")
+            break
     return lines
 
 

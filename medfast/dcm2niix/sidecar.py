@@ -38,11 +38,13 @@ _TABLE_ID = (
     ("DeviceSerialNumber", "DeviceSerialNumber", "str"),
     ("StationName", "StationName", "str"),
 )
-_TABLE_PATIENT = (  # written only with -ba n
+_TABLE_STUDY = (  # written with -ba n and -ba o: identifiers of no person
     ("SeriesInstanceUID", "SeriesInstanceUID", "str"),
     ("StudyInstanceUID", "StudyInstanceUID", "str"),
-    ("ReferringPhysicianName", "ReferringPhysicianName", "str"),
     ("StudyID", "StudyID", "str"),
+)
+_TABLE_PATIENT = (  # written only with -ba n
+    ("ReferringPhysicianName", "ReferringPhysicianName", "str"),
     ("PatientName", "PatientName", "str"),
     ("PatientID", "PatientID", "str"),
     ("AccessionNumber", "AccessionNumber", "str"),
@@ -191,7 +193,7 @@ def _split_enhanced(ds):
     return False
 
 
-def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
+def build_sidecar(vol, header=None, *, anonymize=True, comment=None, omit_pii=False, philips_precise=True):
     """The sidecar dict dcm2niix writes for ``vol`` (keys in dcm2niix's order).
 
     Parameters
@@ -201,10 +203,16 @@ def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
     header : medfast.dicom.header.Header or pydicom.Dataset, optional
         The series' first header; defaults to ``vol.meta["header"]``.
     anonymize : bool
-        dcm2niix's ``-ba y`` (default): leave out patient and study identifiers.
+        dcm2niix's ``-ba y`` (default): leave out patient and study identifiers
+        and the acquisition date.
+    omit_pii : bool
+        dcm2niix's ``-ba o`` (with ``anonymize`` False): leave out the patient
+        and the referring physician, keep the study identifiers and the date.
     comment : str, optional
         dcm2niix's ``-c`` text, written as ConversionComments; ``MASK_COMMENTS``
         (``-c ""``) leaves ImageComments out instead.
+    philips_precise : bool
+        False for dcm2niix's ``-p n``: UsePhilipsFloatNotDisplayScaling 0.
 
     Examples
     --------
@@ -237,6 +245,8 @@ def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
     out.setdefault("InstitutionalDepartmentName", "None")  # dcm2niix's placeholder when the tag is absent
     _table(out, ds, _TABLE_ID[3:])
     if not anonymize:
+        _table(out, ds, _TABLE_STUDY)
+    if not anonymize and not omit_pii:
         _table(out, ds, _TABLE_PATIENT)
         birth = _str(ds.find("PatientBirthDate"))
         if len(birth) == 8 and birth.isdigit():
@@ -332,7 +342,7 @@ def build_sidecar(vol, header=None, *, anonymize=True, comment=None):
             out["Interpolation3D"] = ge.zip_factor(ds)
     frame = _first_frame(meta)
     if vendor == "PH":
-        _philips_keys(out, ds, meta, frame)
+        _philips_keys(out, ds, meta, frame, philips_precise)
     if meta.get("real_is_fieldmap_hz") and meta.get("is_real", True):
         out["Units"] = "Hz"
     xray = x_ray_exposure(ds)
@@ -632,7 +642,7 @@ def _first_frame(meta):
     return frames[0][1] if frames and meta.get("enhanced") else None
 
 
-def _philips_keys(out, ds, meta, frame):
+def _philips_keys(out, ds, meta, frame, precise=True):
     """dcm2niix's Philips keys after ImageComments: trigger delay, real-world scaling, display and private scale.
 
     TriggerDelayTime: the trigger time (ms) of the series, or the span from its
@@ -649,14 +659,15 @@ def _philips_keys(out, ds, meta, frame):
         out["PhilipsRWVSlope"] = rwv
         out["PhilipsRWVIntercept"] = _float(ds.find("RealWorldValueIntercept", frame) or 0.0)
     scale = _float(ds.private((0x2005, 0x100E), frame))
-    if not (math.isfinite(scale) and scale != 0) or (meta.get("enhanced") and (meta.get("scaling") or {}).get("varies")):
+    scaling = meta.get("scaling") or {}
+    if not (math.isfinite(scale) and scale != 0) or (meta.get("enhanced") and (scaling.get("varies") or scaling.get("ignored"))):
         return
     slope = _float(ds.find("RescaleSlope", frame))
     out["PhilipsRescaleSlope"] = slope if math.isfinite(slope) else 1.0
     inter = _float(ds.find("RescaleIntercept", frame))
     out["PhilipsRescaleIntercept"] = inter if math.isfinite(inter) else 0.0
     out["PhilipsScaleSlope"] = scale
-    out["UsePhilipsFloatNotDisplayScaling"] = 1
+    out["UsePhilipsFloatNotDisplayScaling"] = int(precise)
 
 
 _PARTIAL_FOURIER_DIRECTIONS = {"P": "PHASE", "F": "FREQUENCY", "S": "SLICE_SELECT", "C": "COMBINATION"}

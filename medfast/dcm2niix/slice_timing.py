@@ -318,3 +318,47 @@ def multiband_factor(vol, ds, vendor, times=None):
         same = sum(1 for v in values if v == values[0])
         return same if same > 1 else 1
     return 1
+
+
+#: GE's RTIA timer (0021,105E, seconds): when each image was acquired
+RTIA_TIMER = (0x0021, 0x105E)
+RTIA_MISSING = "DICOM images do not report RTIA timer(0021,105E)"
+
+
+def ge_rtia_comparison(vol, headers, three_d, verbose=0):
+    """dcm2niix's undocumented ``-j y``: its estimated GE slice times against the RTIA timer, as lines to print.
+
+    Said only where dcm2niix estimates GE slice times (``ge.timing``). The
+    timer of the second volume's images, less its smallest value, in ms, is
+    compared with the estimate (ms, before any reversal): the largest
+    difference, and each pair when it reaches 1 ms or at ``-v 1``. Nothing
+    changes in what is written. ``headers``: the series' headers in
+    dcm2niix's order (series number, then instance number).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> from medfast.volume import Volume
+    >>> vol = Volume(np.zeros((2, 2, 2, 2), np.int16), np.eye(4), {"shape_nz_nt": (2, 2)})
+    >>> ge_rtia_comparison(vol, [ValuesHeader({})] * 4, False)
+    []
+    """
+    nz, nt = vol.meta.get("shape_nz_nt") or (1, 1)
+    first = headers[0]
+    localizer = number(first.get((0x0019, 0x1017))) == 256
+    times = ge.timing(first, ge.protocol_block(first), nz, nt, is_3d=three_d, localizer=localizer)["times"]
+    if times is None or len(headers) < 2 * nz:
+        return []
+    if not _F32(number(first.get(RTIA_TIMER), -1.0)) > 0:
+        return [RTIA_MISSING]
+    timer = [_F32(number(h.get(RTIA_TIMER), -1.0)) for h in headers[nz:2 * nz]]
+    low = min(timer)
+    if low < 0:
+        return []
+    measured = [_F32(float(t - low) * 1000.0) for t in timer]
+    error = max(_F32(abs(m - _F32(t))) for m, t in zip(measured, times))
+    lines = [f"Slice Timing Error between calculated and RTIA timer(0021,105E): {float(error):g}ms"]
+    if error >= 1.0 or verbose > 0:
+        lines += [f"\t{float(_F32(t)):g}\t{float(m):g}" for t, m in zip(times, measured)]
+    return lines

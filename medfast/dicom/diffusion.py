@@ -64,9 +64,11 @@ def _scanner_gradient(header, frame=None):
     vendor = vendor_key(header.get("Manufacturer"))
     if vendor == "GE":
         bvals = floats(header.get((0x0043, 0x1039)))
-        if bvals:
+        if bvals:  # each private component replaces that of (0018,9089), which comes first in the file
             b = bvals[0] % 1e9 if bvals[0] >= 1e9 else bvals[0]
-            return b, [_first(header.get((0x0019, t))) for t in (0x10BB, 0x10BC, 0x10BD)]
+            public = floats(header.get("DiffusionGradientOrientation")) or [0.0, 0.0, 0.0]
+            return b, [_first(header.get((0x0019, t)), public[i] if i < len(public) else 0.0)
+                       for i, t in enumerate((0x10BB, 0x10BC, 0x10BD))]
     if vendor == "UI":
         return uih.frame_gradient(header)
     if "DiffusionBValue" in header:

@@ -63,6 +63,27 @@ def one_orientation(path, orientations):
         raise file_error(path, "ImageOrientationPatient", list(orientations[changes[0] + 1]), ORIENTATION_VARIES)
 
 
+def keep_last_orientation(path, slices):
+    """dcm2niix's ``-i o`` for a multi-frame file whose frames change orientation: the last frame's for all.
+
+    dcm2niix keeps the orientation it read last and stacks the frames by
+    their in-stack positions. Raises ``InvalidFileError`` when the frames'
+    positions along that orientation's normal do not separate those stack
+    positions (its volume would not have medfast's shape).
+    """
+    last = np.asarray(slices[-1].iop, np.float32)
+    if all(np.all(np.abs(np.asarray(s.iop, np.float32) - last) <= 1e-4) for s in slices):
+        return
+    for s in slices:
+        s.iop = slices[-1].iop
+    dist = sorted(float(np.dot(s.ipp, normal(s.iop))) for s in slices)
+    places = 1 + sum(b - a > _SAME_POSITION_MM for a, b in zip(dist, dist[1:]))
+    if places != len({s.stack_position for s in slices}):
+        raise file_error(path, "ImageOrientationPatient", list(slices[-1].iop),
+                         f"{ORIENTATION_VARIES}; -i o: its {len(dist)} frames lie at {places} places along the last "
+                         "frame's normal, not at their in-stack positions")
+
+
 def placed(slices):
     """False when the first image has no position (``plane``'s NaN): dcm2niix writes a placeholder matrix."""
     return not np.isnan(np.asarray(slices[0].ipp, dtype=np.float64)).any()
@@ -432,19 +453,10 @@ def affine(first_volume, rows):
 def rotates_to_canonical(first_volume):
     """True when dcm2niix turns this one-volume stack to the closest RAS+ axes (its ``nii_setOrtho``).
 
-    It does so for a 3-D acquisition (Philips' private (2005,106F), read
-    after MRAcquisitionType and so winning, else MRAcquisitionType: '3D') of
-    several slices that is not echo-planar
-    (EchoPlanarPulseSequence 'Y', or EP in ScanningSequence) and whose slices
-    are equidistant: each step within 10% of the first.
+    It does so for a 3-D acquisition that is not echo-planar (``is_3d_not_epi``)
+    of several slices whose slices are equidistant: each step within 10% of the first.
     """
-    if len(first_volume) < 2:
-        return False
-    h = first_volume[0].ds
-    acquisition = text(h.get((0x2005, 0x106F))) or text(h.get("MRAcquisitionType"))
-    if not acquisition.upper().startswith("3D"):
-        return False
-    if text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")):
+    if len(first_volume) < 2 or not is_3d_not_epi(first_volume[0].ds):
         return False
     if not placed(first_volume):  # no positions to compare: dcm2niix finds the slices equidistant
         return True
@@ -452,6 +464,19 @@ def rotates_to_canonical(first_volume):
     along = np.array([float(np.dot(s.ipp, n)) for s in first_volume])
     steps = np.diff(along)
     return bool(np.all(np.abs(steps - steps[0]) <= abs(steps[0]) * 0.1))
+
+
+def is_3d_not_epi(h):
+    """dcm2niix's ``is3DAcq && !isEPI`` for a header: the acquisitions it turns (and with ``-x y`` crops).
+
+    Philips' private (2005,106F) read after MRAcquisitionType and so winning,
+    else MRAcquisitionType '3D'; echo-planar: EchoPlanarPulseSequence 'Y' or
+    EP in ScanningSequence.
+    """
+    acquisition = text(h.get((0x2005, 0x106F))) or text(h.get("MRAcquisitionType"))
+    if not acquisition.upper().startswith("3D"):
+        return False
+    return not (text(h.get("EchoPlanarPulseSequence")).upper().startswith("Y") or "EP" in text(h.get("ScanningSequence")))
 
 
 def closest_axes(aff):

@@ -367,6 +367,40 @@ class ValuesHeader(Header):
         return self._by_tag
 
 
+class HidingHeader(Header):
+    """Another header with some elements hidden at every level: what dcm2niix does not read under an option.
+
+    Examples
+    --------
+    >>> h = HidingHeader(ValuesHeader({"TriggerTime": 40.0, "Rows": 4}), {tag_of("TriggerTime")})
+    >>> h.get("TriggerTime"), h.get("Rows"), "TriggerTime" in h
+    (None, 4, False)
+    """
+
+    __slots__ = ("header", "hidden")
+
+    def __init__(self, header, hidden):
+        super().__init__(header.path)
+        self.header, self.hidden = header, frozenset(hidden)
+
+    def _element(self, tag):
+        return None if tag in self.hidden else self.header._element(tag)
+
+    def items(self, key):
+        tag = tag_of(key)
+        return [] if tag in self.hidden else [HidingHeader(item, self.hidden) for item in self.header.items(tag)]
+
+    def sequences(self):
+        return ((tag, [HidingHeader(item, self.hidden) for item in items])
+                for tag, items in self.header.sequences() if tag not in self.hidden)
+
+    def walk(self):
+        return (found for found in self.header.walk() if found[0] not in self.hidden)
+
+    def _last_values(self):
+        return {tag: value for tag, value in self.header._last_values().items() if tag not in self.hidden}
+
+
 def as_header(obj, path=None):
     """A ``Header`` from a header, a pydicom Dataset, a mapping keyword -> value, or None (empty).
 

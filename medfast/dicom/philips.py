@@ -56,6 +56,29 @@ def precise_scale(slope, inter, scale):
     return float(np.float32(l1 - l0)), float(l0)
 
 
+def series_scaling(first, slope, inter, precise=True):
+    """``(slope, intercept)`` of a classic Philips series as dcm2niix's PhilipsPrecise sets them.
+
+    ``first`` is the first image's header, ``(slope, inter)`` the series'
+    scaling so far: its first image's display scaling, or 1 and 0 when the
+    scaling varies and the voxels are already float32 displayed values. With
+    ``precise`` (``-p y``) the first image's floating-point scaling replaces
+    it in both cases, as dcm2niix does; ``-p n`` keeps it.
+
+    Examples
+    --------
+    >>> from medfast.dicom.header import ValuesHeader
+    >>> first = ValuesHeader({"RescaleSlope": 2.0, "RescaleIntercept": 0.0, 0x2005100E: 4.0})
+    >>> series_scaling(first, 2.0, 0.0), series_scaling(first, 1.0, 0.0), series_scaling(first, 2.0, 0.0, False)
+    ((0.25, 0.0), (0.25, 0.0), (2.0, 0.0))
+    """
+    if not precise:
+        return slope, inter
+    display = values.number(first.get("RescaleSlope"), 1.0) or 1.0, values.number(first.get("RescaleIntercept"), 0.0)
+    precise_values = precise_scale(*display, first.get(SCALE_SLOPE))
+    return (slope, inter) if precise_values == display else precise_values
+
+
 def asl_label(header):
     """True for a Philips ASL image: (2005,1429) labels it LABEL or CONTROL (dcm2niix's aslFlags).
 

@@ -13,9 +13,9 @@ import numpy as np
 from .._io import BoundedFile
 from ..errors import InvalidFileError, MedfastError, UnsupportedError, file_error, reading
 from ..volume import Volume
-from . import _pydicom, geometry, grouping, mosaic, series, walk
+from . import _pydicom, geometry, grouping, mosaic, philips, series, walk
 from .pixels import undecodable
-from .header import DatasetHeader, as_header
+from .header import DatasetHeader, HidingHeader, as_header, tag_of
 from .values import integer, number, text
 
 
@@ -400,19 +400,23 @@ def _rescale_parallel(stored, slope, inter, stored_range=None):
     return out.reshape(stored.shape)
 
 
-def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
+def _build(ordered, nz, nt, flags, not_dicom, pixels=True, scaling_options=(True, False)):
     s0 = ordered[0]
     report = geometry.spacing_report(ordered[:nz])
     aff = geometry.affine(ordered[:nz], s0.rows)
     scales = {(s.slope, s.inter) for s in ordered}
     varies = len(scales) > 1
-    slope, inter = (1.0, 0.0) if varies else scales.pop()
+    ignored = _variation_ignored(s0, *scaling_options) if varies else None
+    varies = varies and not ignored
+    slope, inter = (1.0, 0.0) if varies else (s0.slope, s0.inter)
+    if not s0.enhanced and text(s0.ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        slope, inter = philips.series_scaling(s0.ds, slope, inter, scaling_options[0])
     if pixels:
         out, ranges = _fill(ordered, varies)
     else:  # header only: a zero-stride placeholder with the shape and dtype the pixels would have
         out = np.broadcast_to(np.zeros((), _out_dtype(ordered, varies)), (len(ordered), s0.rows, s0.cols))
         ranges = None
-    scaling = {"slope": slope, "inter": inter, "varies": varies}
+    scaling = {"slope": slope, "inter": inter, "varies": varies, "ignored": ignored}
     parts = [(slice(None), nt, {})]
     vols = []
     for which, part_nt, extra in parts:
@@ -432,6 +436,7 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
             turn = geometry.to_closest_canonical if geometry.placed(part) else geometry.unflipped
             stored, part_aff = turn(stored, aff)
             meta["reoriented"] = True
+            meta["affine_before_turn"] = aff  # dcm2niix's -x i writes the stack as it was before the turn
         # the typed timing fields (what every writer reads): TR in s, from the functional groups when
         # the top level has none (enhanced files), 0 when the series has none, as dcm2niix's pixdim[4]
         tr = meta["repetition_time"] or number(as_header(meta["header"]).find("RepetitionTime"), 0.0) / 1000.0
@@ -440,6 +445,19 @@ def _build(ordered, nz, nt, flags, not_dicom, pixels=True):
     return vols
 
 
+def _variation_ignored(s0, philips_precise, ignore_variation):
+    """The option (``-p n`` or ``-p o``) for which dcm2niix keeps the first image's scaling when the scaling varies.
+
+    Otherwise (None) the volume becomes float32 real-world values. ``-p n``
+    does so for every vendor but Philips, whose display scaling may vary.
+    """
+    if not philips_precise and not text(s0.ds.get("Manufacturer")).upper().startswith("PHILIPS"):
+        return "-p n"
+    return "-p o" if ignore_variation else None
+
+
+#: what ``ignore_trigger_times`` hides: the trigger times dcm2niix reads (its kTriggerTime, kTriggerDelayTime)
+_TRIGGER_TAGS = (tag_of("TriggerTime"), tag_of("NominalCardiacTriggerDelayTime"))
 #: ``skipped`` reasons of the files ``ignore_derived`` drops (dcm2niix ``-i y``)
 LEFT_OUT_DERIVED = "derived image or localizer, left out (ignore_derived)"
 #: why dcm2niix leaves out the images of a Siemens series without RepetitionTime after its first step back
@@ -527,7 +545,8 @@ def _sources(files, skipped, pixels=False):
 
 
 def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None, merge=grouping.MERGE_AUTO,
-               merge_coils=True, ignore_series_uid=False):
+               merge_coils=True, ignore_series_uid=False, philips_precise=True, ignore_scale_variation=False,
+               keep_orientation_varies=False, ignore_trigger_times=False):
     """Read every DICOM series under files or folders into volumes, as dcm2niix would convert them.
 
     Parameters
@@ -549,6 +568,22 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
         False as ``-m o``: images of different receive coils are not stacked.
     ignore_series_uid : bool
         True as an explicit ``-m 2``: a series is its number, whatever its SeriesInstanceUIDs.
+    philips_precise : bool
+        Philips images in their floating-point values (dcm2niix's ``-p y``,
+        the default) or their displayed values (``-p n``, which also keeps the
+        first image's scaling when other vendors' scaling varies in a series).
+    ignore_scale_variation : bool
+        dcm2niix's ``-p o``: a series whose slope or intercept varies keeps
+        its first image's scaling (``meta["scaling"]["ignored"]`` says so)
+        instead of becoming float32 real-world values.
+    keep_orientation_varies : bool
+        dcm2niix's ``-i o``: a multi-frame file whose frames change
+        orientation is converted (in its last frame's orientation) instead of
+        left out.
+    ignore_trigger_times : bool
+        dcm2niix's ``--ignore_trigger_times``: TriggerTime (0018,1060) and
+        NominalCardiacTriggerDelayTime (0020,9153) are not read, so they
+        neither split a series nor give a trigger delay.
     skipped : list, optional
         Given a list, a file that cannot be part of a volume (a broken header,
         no image geometry, with ``pixels`` a compressed transfer syntax no
@@ -581,6 +616,8 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
 
 def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid):
     sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped, pixels)
+    if ignore_trigger_times:
+        sources = [(path, HidingHeader(header, _TRIGGER_TAGS), *rest) for path, header, *rest in sources]
     slices, seen, duplicates = [], set(), 0
     for found in sources:
         values = found[1]
@@ -593,7 +630,8 @@ def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coi
             seen.add(uid)
         try:
             with reading(found[0]):
-                slices += series.slices_of(*found)
+                slices += series.slices_of(*found, philips_precise=philips_precise,
+                                           keep_orientation_varies=keep_orientation_varies)
         except InvalidFileError as err:  # no geometry (a screenshot, a report, a fragment)
             if skipped is None:
                 raise
@@ -614,7 +652,8 @@ def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coi
             _leave_out(skipped, members, LEFT_OUT_2D)
             continue
         s0 = ordered[0]
-        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels)
+        built = _build(ordered, nz, nt, flags[(s0.series_number, s0.series_uid)], not_dicom, pixels,
+                       (philips_precise, ignore_scale_variation))
         for vol in built:
             if dropped:
                 vol.meta.setdefault("warnings", []).append(f"{len(dropped)} image(s) {LEFT_OUT_OUT_OF_PLACE}")

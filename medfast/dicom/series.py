@@ -84,7 +84,8 @@ def _component(image_type, ds, manufacturer):
     return "MAGNITUDE"
 
 
-def _series_number(ds, manufacturer):
+def series_number(ds, manufacturer):
+    """dcm2niix's series number: SeriesNumber (GE's rules), else the CRC-32 of the SeriesInstanceUID."""
     number_ = _int(ds.get("SeriesNumber"), 0)
     number_ = ge.series_number(ds, number_) if manufacturer.startswith("GE") else number_
     # dcm2niix numbers a series without a positive number by the CRC-32 of its SeriesInstanceUID
@@ -98,11 +99,18 @@ def _coil(ds, manufacturer):
     return ""
 
 
-def slices_of(path, ds, source=None):
+def slices_of(path, ds, source=None, *, philips_precise=True, keep_orientation_varies=False):
     """The ``Slice`` records of one file: one, one a frame, or one a mosaic tile.
 
     ``ds`` is the file's ``medfast.dicom.header.Header``; ``source`` the fast
     scan's record (pixel offset) when the scan read the file.
+    A classic image keeps its display scaling (RescaleSlope/Intercept), the
+    series decides Philips' (``philips.series_scaling``); ``philips_precise``:
+    the frames of a Philips enhanced file scale to their floating-point values
+    (dcm2niix's ``-p y``), else to the displayed ones (``-p n``). A
+    multi-frame file whose frames change orientation raises
+    ``InvalidFileError``; with ``keep_orientation_varies`` (``-i o``) every
+    frame takes the last frame's orientation, the one dcm2niix keeps.
     """
     if "Rows" not in ds or "Columns" not in ds:
         return []
@@ -113,19 +121,22 @@ def slices_of(path, ds, source=None):
     image_type = strings(ds.get("ImageType"))
     common = dict(
         path=path, ds=ds, series_uid=text(ds.get("SeriesInstanceUID")),
-        series_number=_series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
+        series_number=series_number(ds, manufacturer), instance=_int(ds.get("InstanceNumber"), 0),
         bits=(_int(ds.get("BitsAllocated"), 16), _int(ds.get("SamplesPerPixel"), 1)),
         coil=_coil(ds, manufacturer), trigger=_float(ds.get("TriggerTime"), 0.0),
         acq_time=_seconds(ds.get("AcquisitionTime")), source=source,
     )
     if enhanced.is_enhanced(ds):
-        return _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer)
+        out = _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, philips_precise)
+        if keep_orientation_varies:
+            geometry.keep_last_orientation(path, out)
+        else:
+            geometry.one_orientation(path, [s.iop for s in out])
+        return out
     iop, ipp = geometry.plane(ds.get("ImageOrientationPatient"), ds.get("ImagePositionPatient"), path)
     spacing = ds.get("PixelSpacing")
     spacing = _floats(spacing, 2, path, "PixelSpacing") if spacing else [1.0, 1.0]
     slope, inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
-    if manufacturer.startswith("PHILIPS"):
-        slope, inter = philips.precise_scale(slope, inter, ds.get(philips.SCALE_SLOPE))
     base = dict(
         common, iop=iop, spacing=spacing, thickness=_float(ds.get("SliceThickness")),
         between=_float(ds.get("SpacingBetweenSlices")), slope=slope, inter=inter, image_type=image_type,
@@ -159,7 +170,7 @@ def slices_of(path, ds, source=None):
                   order=(common["instance"], common["acq_time"] or 0.0, f)) for f in range(frames)]
 
 
-def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
+def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer, philips_precise):
     out = []
     top_slope, top_inter = _float(ds.get("RescaleSlope"), 1.0) or 1.0, _float(ds.get("RescaleIntercept"), 0.0)
     count = _int(ds.get("NumberOfFrames"), 1) or 1  # dcm2niix: per-frame items beyond it are not images
@@ -169,7 +180,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
         spacing = _floats(f.get("PixelSpacing"), 2, path, field + "PixelSpacing") if f.get("PixelSpacing") else [1.0, 1.0]
         slope = _float(f.get("RescaleSlope"), top_slope) or 1.0
         inter = _float(f.get("RescaleIntercept"), top_inter)
-        if manufacturer.startswith("PHILIPS"):
+        if manufacturer.startswith("PHILIPS") and philips_precise:
             slope, inter = philips.precise_scale(slope, inter, f.get("philips_scale_slope"))
         component = text(f.get("ComplexImageComponent")).upper()
         if component not in ("MAGNITUDE", "PHASE", "REAL", "IMAGINARY"):
@@ -186,7 +197,6 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
             order=(common["instance"], _int(f.get("TemporalPositionIndex"), 0), i),  # same length as classic
             stack_position=_int(f.get("InStackPositionNumber"), i),
         ))
-    geometry.one_orientation(path, [s.iop for s in out])
     return out
 
 
@@ -213,6 +223,7 @@ def _enhanced_slices(path, ds, common, rows, cols, image_type, manufacturer):
 #   positions         ImagePositionPatient (LPS mm) of each slice k of the first volume, in array order
 #   orientation       ImageOrientationPatient of the first slice (6 floats)
 #   reoriented        True when a 3-D acquisition was turned to the closest RAS+ axes (as dcm2niix)
+#   affine_before_turn  with reoriented: the stack's affine before the turn
 #   shape_nz_nt       (slices, volumes) before any split or reorientation
 #   EchoNumber        from the headers; numbered 1, 2, ... by first appearance when a series holds
 #                     several echo times under one number (Philips enhanced, Siemens XA)

@@ -74,13 +74,13 @@ def _text(value, size, key):
     return raw
 
 
-def _extensions(fields):
+def _extensions(fields, order="<"):
     """The extension bytes after the flag: each (size, code, content padded to a multiple of 16)."""
     parts = []
     for code, content in fields.get("extensions") or ():
         content = bytes(content)
         size = -(-(len(content) + 8) // 16) * 16
-        parts.append(np.array([size, int(code)], "<i4").tobytes() + content + b"\x00" * (size - 8 - len(content)))
+        parts.append(np.array([size, int(code)], order + "i4").tobytes() + content + b"\x00" * (size - 8 - len(content)))
     return b"".join(parts)
 
 
@@ -184,10 +184,11 @@ def build_header(vol, *, nifti2=False, pair=False, path=None):
     return hdr
 
 
-def header_bytes(vol, *, nifti2=False, pair=False, path=None):
+def header_bytes(vol, *, nifti2=False, pair=False, path=None, big_endian=False):
     """What comes before the voxels: the header, the extension flag and the extensions (single file).
 
     A pair's ``.hdr`` holds the header, and the flag and extensions only when there are extensions.
+    ``big_endian``: every number byte-swapped to big-endian (dcm2niix's ``--big-endian y``).
 
     Examples
     --------
@@ -198,7 +199,9 @@ def header_bytes(vol, *, nifti2=False, pair=False, path=None):
     (352, 348)
     """
     hdr = build_header(vol, nifti2=nifti2, pair=pair, path=path)
-    extensions = _extensions(vol.nifti_fields)
+    order = ">" if big_endian else "<"
+    hdr = hdr.astype(hdr.dtype.newbyteorder(order))
+    extensions = _extensions(vol.nifti_fields, order)
     flag = (b"\x01" if extensions else b"\x00") + b"\x00" * 3
     if pair and not extensions:
         return hdr.tobytes()
@@ -235,7 +238,7 @@ def to_nibabel(vol, nifti2=False, pair=False):
     return img
 
 
-def write(vol, path, *, nifti2=None, gz_level=_gzip.LEVEL):
+def write(vol, path, *, nifti2=None, gz_level=_gzip.LEVEL, big_endian=False):
     """Write a ``Volume`` as NIfTI (``.nii``, ``.nii.gz``, or a ``.hdr/.img`` pair, ``.gz`` allowed).
 
     The header is :func:`build_header`'s; the voxels are ``vol.stored`` in its
@@ -251,6 +254,8 @@ def write(vol, path, *, nifti2=None, gz_level=_gzip.LEVEL):
         NIfTI-2; default: only when a dimension exceeds NIfTI-1's 32767.
     gz_level : int
         zlib-ng level (0-9) of a ``.gz`` file; 6, dcm2niix's default.
+    big_endian : bool
+        Header and voxels big-endian (dcm2niix's ``--big-endian y``); default little-endian.
 
     Examples
     --------
@@ -264,8 +269,10 @@ def write(vol, path, *, nifti2=None, gz_level=_gzip.LEVEL):
     path = os.fspath(path)
     nifti2 = _needs_nifti2(vol) if nifti2 is None else bool(nifti2)
     pair = is_pair_name(path)
-    head = header_bytes(vol, nifti2=nifti2, pair=pair, path=path)
+    head = header_bytes(vol, nifti2=nifti2, pair=pair, path=path, big_endian=big_endian)
     dtype = disk_dtype(vol, path)
+    if big_endian and not dtype.fields:
+        dtype = dtype.newbyteorder(">")
     if not pair:
         with _io.open_output(path, _io.is_gz_name(path), gz_level) as f:
             f.write(head)

@@ -379,14 +379,15 @@ def header_text(vol, data, encoding, data_file=None):
     return ("\n".join(lines) + "\n\n").encode("ascii")
 
 
-def write(vol, path, *, encoding=None):
+def write(vol, path, *, encoding=None, header=header_text):
     """Write a ``Volume`` as NRRD: ``.nrrd`` attached, ``.nhdr`` detached (data in ``.raw`` or ``.raw.gz``).
 
     ``encoding`` is ``"raw"`` (default; ``"gzip"`` for a ``.nrrd.gz`` name) or
     ``"gzip"`` (ISA-L); the header stays plain text, as teem reads it. NRRD
     has no scaling fields, so real-world values are written; bool as uint8,
     float16 as float32. A fourth axis gets ``vol.time_step`` (seconds) as its
-    ``spacings`` entry.
+    ``spacings`` entry. ``header(vol, data, encoding, data_file)`` gives the header bytes
+    (default ``header_text``; dcm2niix's ``-e y`` passes its own).
 
     Examples
     --------
@@ -414,10 +415,10 @@ def write(vol, path, *, encoding=None):
         with _io.open_output(os.path.join(os.path.dirname(path), data_name), gz) as f:
             _io.write_fortran(f, data, out_dtype)
             with _io.open_output(path, False) as h:
-                h.write(header_text(vol, data, encoding, data_name))
+                h.write(header(vol, data, encoding, data_name))
         return
     with _io.open_output(path, False) as raw:
-        raw.write(header_text(vol, data, encoding))
+        raw.write(header(vol, data, encoding))
         if gz:
             with _gzip.open_write(raw) as f:
                 _io.write_fortran(f, data, out_dtype)

@@ -104,11 +104,20 @@ def study(tmp_path_factory):
     (["-e", "y", "in"], {"export": "y"}),
     (["-f", "%p_%s", "in"], {"template": "%p_%s"}),
     (["-i", "y", "in"], {"ignore_derived": "y"}),
+    (["-i", "o", "in"], {"ignore_derived": "n", "keep_orientation_varies": True}),
+    (["-i", "o", "-i", "y", "in"], {"ignore_derived": "y", "keep_orientation_varies": True}),
     (["-l", "n", "in"], {"max16": "n"}),
+    (["-l", "y", "in"], {"max16": "y"}),
     (["-n", "12", "-n", "3", "in"], {"series": [12.0, 3.0]}),
     (["-n", "-1", "in"], {"list_series": True}),
     (["-o", "out", "in"], {"out_dir": "out"}),
-    (["-p", "n", "in"], {"philips": "n"}),
+    (["-p", "n", "in"], {"philips_precise": False, "ignore_scaling": False}),
+    (["-p", "o", "in"], {"philips_precise": True, "ignore_scaling": True}),
+    (["-p", "n", "-p", "o", "in"], {"philips_precise": False, "ignore_scaling": True}),  # -p o leaves -p n
+    (["-ba", "o", "in"], {"anonymize": "o"}),
+    (["-bi", "M2022", "-bv", "1222", "-br", "Study", "in"],
+     {"bids_subject": "M2022", "bids_session": "1222", "bids_root": "Study"}),
+    (["-br", ".", "in"], {"bids_root": ""}),
     (["-q", "l", "in"], {"search_only": 2}),
     (["-r", "y", "in"], {"rename": True}),
     (["-s", "y", "in"], {"single_file": True}),
@@ -146,12 +155,10 @@ def test_invalid_options_as_dcm2niix(argv, capsys):
 
 
 @pytest.mark.parametrize(("argv", "named"), [
-    (["-x", "y"], "-x y"), (["-x", "i"], "-x i"),
-    (["-p", "n"], "-p n"), (["-p", "o"], "-p o"), (["-e", "y"], "-e y"), (["-e", "o"], "-e o"), (["-e", "j"], "-e j"),
-    (["-l", "y"], "-l y"), (["-ba", "o"], "-ba o"), (["-bi", "M2022"], "-bi M2022"),
-    (["-r", "y"], "-r y"), (["-t", "y"], "-t y"), (["-y", "n"], "-y n"), (["-z", "3"], "-z 3"), (["-j", "y"], "-j y"),
-    (["-i", "o"], "-i o"), (["--big-endian", "y"], "--big-endian y"), (["--progress", "y"], "--progress y"),
-    (["--ignore_trigger_times"], "--ignore_trigger_times"), (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
+    (["-e", "j"], "-e j"),
+    (["-f", "%H"], "-f %H"), (["-f", "x_%h_%s"], "-f x_%h_%s"),
+    (["-t", "y"], "-t y"), (["-z", "3"], "-z 3"),
+    (["--diffCyclingModeGE", "1"], "--diffCyclingModeGE"),
     (["-u"], "-u"),
 ])
 def test_options_medfast_cannot_honour_are_refused_by_name(argv, named, study, tmp_path, capsys):

@@ -224,3 +224,93 @@ def test_dwi_gradients_follow_the_slice_plane(tmp_path, orientation, step):
         ds.ImagePositionPatient = [10.0 + k * step[0], -20.0 + k * step[1], 30.0 + k * step[2]]
         ds.SliceLocation = 30.0 + k * sum(step)
     assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2
+
+
+@pytest.mark.parametrize("verbose", ["0", "1"])
+@pytest.mark.parametrize("orientation, position, phase, length", [
+    ([1, 0, 0, 0, 1, 0], "HFS", "COL", 1.0),    # nothing said at -v 0
+    ([0, 1, 0, 0, 0, -1], "HFDR", "COL", 1.0),  # not head first supine, not axial
+    ([1, 0, 0, 0, 0, -1], "HFS", "ROW", 0.5),   # ROW: the Reorienting line at any verbosity; a scaled b-value
+], ids=["axial", "sagittal-decubitus", "coronal-row-scaled"])
+def test_dwi_rotation_messages(tmp_path, capsys, verbose, orientation, position, phase, length):
+    """geCorrectBvecs' lines on stdout, line for line with dcm2niix's."""
+    vectors = [(0, 0, 0), (length, 0, 0), (0, 0.6 * length, 0.8 * length), (0.48, 0.6, 0.64)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF", "NOSLC": "6"}, phase=phase,
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ds.PatientPosition, ds.ImageOrientationPatient = position, orientation
+        normal = [orientation[1] * orientation[5] - orientation[2] * orientation[4],
+                  orientation[2] * orientation[3] - orientation[0] * orientation[5],
+                  orientation[0] * orientation[4] - orientation[1] * orientation[3]]
+        ds.ImagePositionPatient = [10.0 + 3 * k * normal[0], -20.0 + 3 * k * normal[1], 30.0 + 3 * k * normal[2]]
+
+    want = _same_stdout(tmp_path, capsys, verbose, edit, shape=(16, 12, 6, 4))
+    assert verbose == "0" and phase == "COL" and position == "HFS" or any("GE" in line for line in want)
+
+
+def _same_stdout(tmp_path, capsys, verbose, edit, shape):
+    """dcm2niix's and medfast's stdout on the series ``edit`` makes, line for line; dcm2niix's lines."""
+    from test_stdout import dcm2niix, medfast
+
+    source = tmp_path / "in"
+    vendor_series(source, edit, shape=shape)
+    runs = []
+    for tool in ("dcm2niix", "medfast"):
+        out = tmp_path / tool
+        out.mkdir()
+        argv = ["-v", verbose, "-b", "y", "-z", "n", "-o", out, source]
+        runs.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
+    (want_code, want, _), (got_code, got, _) = runs
+    assert got_code == want_code and got == want
+    return want
+
+
+@pytest.mark.parametrize("kind, said", [
+    ("dwi-no-slice-count", "Missing DICOMs"),
+    ("dwi-cycling", "GE Diffusion:Cycling"),
+    ("dwi-2tr", "GE Diffusion:2TR-Cycling"),
+    ("epirt-delays-differ", "Group delay reported"),
+    ("multiphase-variable", "Variable Delays"),
+    ("other-sequence", "this GE dataset"),
+    ("echoes", "GE sequence with 2 echoes"),
+])
+def test_slice_timing_warnings(tmp_path, capsys, kind, said):
+    """sliceTimingGE's warnings, in its order, as dcm2niix prints them at -v 0."""
+    block = {"IOPT": "EPI, DIFF", "NOSLC": "6"}
+    pulse, internal, model, extra, params = "epi2", "EPI2", "DISCOVERY MR750", {}, {}
+    if kind == "dwi-no-slice-count":
+        del block["NOSLC"]
+    elif kind in ("dwi-cycling", "dwi-2tr"):
+        model = "SIGNA Premier"
+        extra = {0xB3: ("DS", "2" if kind == "dwi-2tr" else "0"), 0xB6: ("DS", "0")}
+    elif kind == "epirt-delays-differ":
+        pulse, internal, block = "epiRT", "EPI", {"IOPT": "EPI, FMRI", "NOSLC": "6", "DELACQNOAV": "0.05"}
+        params = {0x7C: ("FL", 0.02)}
+    elif kind == "multiphase-variable":
+        pulse, internal, block = "epi", "EPI", {"IOPT": "EPI, MPhVar", "NOSLC": "6"}
+    elif kind == "other-sequence":
+        pulse, internal, block = "fgre", "FGRE", {"IOPT": "FC", "NOSLC": "6"}
+    elif kind == "echoes":
+        pulse, internal, block = "epiRT", "EPI", {"IOPT": "EPI, FMRI", "NOSLC": "6"}
+        extra = {0xA9: ("DS", "2")}
+    want = _same_stdout(tmp_path, capsys, "0", ge_edit(pulse=pulse, internal=internal, block=block, model=model,
+                                                        extra=extra, params=params), shape=(16, 12, 6, 3))
+    assert any(said in line for line in want), want
+
+
+def test_dwi_with_public_vectors_projected_as_world(tmp_path):
+    """A GE file that also gives (0018,9089): dcm2niix takes the vectors as world vectors (no GE turn),
+    GE's private components (read after the public tag) replacing the public ones."""
+    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
+
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"},
+                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ds.add_new((0x0018, 0x9087), "FD", 0.0 if t == 0 else 1000.0)
+        ds.add_new((0x0018, 0x9089), "FD", [0.6, 0.8, 0.0] if t else [0.0, 0.0, 0.0])
+    assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2

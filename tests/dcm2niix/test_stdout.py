@@ -6,10 +6,10 @@ by the dcm2niix package and by ``medfast dcm2niix`` with the corpus's command,
 and the two standard outputs are compared after normalising the banner's build
 description, the output folder and the ``Conversion required`` timing.
 
-At ``-v 1`` the only lines allowed to differ are named in ``NOT_YET``: the
-dcm2niix lines medfast does not print yet, each a pattern of whole lines. The
-test asserts that medfast prints exactly dcm2niix's lines with those removed,
-so a line outside the list, a line out of order or a stale entry fails it.
+At ``-v 1`` that includes what dcm2niix prints as it reads each file's header
+(the ``DICOM file:`` dump, GE's slice-count check) and the slice weights of an
+``_Eq`` file: every line, in dcm2niix's order. Only a DTI table row may differ,
+in its last printed digit (``_same``).
 """
 from __future__ import annotations
 
@@ -25,24 +25,8 @@ from test_command_line import dcm2niix, home, medfast  # noqa: F401  (home: no d
 
 pytestmark = pytest.mark.corpus
 
-#: dcm2niix -v 1 lines medfast does not reproduce yet: what prints them -> the lines
-NOT_YET = {
-    # nii_dicom.cpp readDICOMx, for every file as its header is read: dcm2niix's internal fields
-    # (pixel data offset, locations in acquisition, coil CRC, ...), some with no medfast counterpart
-    "per-file header dump": re.compile(r"DICOM file: .*| patient position( end)? \(0020,0032\)\t.*"
-                                       r"| orient \(0020,0037\)\t.*| acq -?\d+ img -?\d+ ser .*| DWI bxyz .*"),
-    # nii_dicom.cpp readDICOMx, GE files whose slice counts disagree, printed with the dump above
-    "GE per-file slice count check": re.compile(r"Check number of slices, discrepancy between tags .*"),
-    # nii_dicom_batch.cpp nii_saveNII3Deq: the weights of each evenly spaced slice of an _Eq file
-    "slice equalisation weights": re.compile(r"out \d+ @ [\d.]+ mm: [\d.]+% slice \d+, [\d.]+% slice \d+"),
-}
-
 #: the DTI table dcm2niix prints at -v 1 (nii_saveDTI): "i B= b Vec= x y z"
 _DTI_ROW = re.compile(r"(\d+)\tB=\t(\S+)\tVec=\t(\S+)\t(\S+)\t(\S+)")
-
-
-def _not_yet(line):
-    return any(pattern.fullmatch(line) for pattern in NOT_YET.values())
 
 
 def _same(got, want):
@@ -76,15 +60,11 @@ def _runs(name, verbose, capsys, tmp_path):
 @pytest.mark.parametrize("verbose", ["0", "1"])
 @pytest.mark.parametrize("name", sorted(CORPUS_COMMANDS))
 def test_corpus_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
-    """dcm2niix's exit codes and standard output, line for line (at -v 1 the ``NOT_YET`` lines aside)."""
+    """dcm2niix's exit codes and standard output, line for line."""
     (want_codes, want), (got_codes, got) = _runs(name, verbose, capsys, tmp_path)
     assert got_codes == want_codes
-    expected = [line for line in want if verbose == "0" or not _not_yet(line)]
-    same = len(got) == len(expected) and all(_same(a, b) for a, b in zip(got, expected))
-    assert same, "\n".join(difflib.unified_diff(expected, got, "dcm2niix", "medfast", lineterm="", n=1))
-    if verbose == "1":  # dcm2niix's Convert lines are never among the lines left out
-        assert [line for line in got if line.startswith("Convert ")] == \
-            [line for line in want if line.startswith("Convert ")]
+    same = len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want))
+    assert same, "\n".join(difflib.unified_diff(want, got, "dcm2niix", "medfast", lineterm="", n=1))
 
 
 def test_dti_rows_compare_to_the_printed_digit():
@@ -93,7 +73,6 @@ def test_dti_rows_compare_to_the_printed_digit():
     assert _same("12\tB=\t2500\tVec=\t0.392396\t0.516297\t-0.761224", row)
     assert not _same("12\tB=\t2500\tVec=\t0.392495\t0.516297\t-0.761224", row)
     assert not _same("11\tB=\t2500\tVec=\t0.392395\t0.516297\t-0.761224", row)
-    assert not _not_yet("Convert 2 DICOM as OUT/a (64x64x35x2)") and _not_yet("DICOM file: /x/1.dcm")
 
 
 # ---- synthetic series: the rules the corpus does not reach ------------------------------------------------
@@ -120,6 +99,41 @@ def _one_time(ds, t, k):
 
 def _xa30(ds, t, k):
     ds.SoftwareVersions = "syngo MR XA30"
+
+
+def _csa(fields):
+    """A Siemens CSA image header (SV10) holding ``{name: [item text]}``."""
+    import struct
+
+    out = b"SV10\x04\x03\x02\x01" + struct.pack("<II", len(fields), 77)
+    for name, items in fields.items():
+        out += name.encode().ljust(64, b"\0") + struct.pack("<i4siii", len(items) or 1, b"DS\0\0", 3, len(items), 77)
+        for item in items:
+            data = item.encode() + b"\0"
+            out += struct.pack("<iiii", len(data), len(data), 77, len(data)) + data.ljust(-(-len(data) // 4) * 4, b"\0")
+    return out
+
+
+def _siemens_dwi(ds, t, k):
+    """A Siemens DWI series: b=0, then two directions at b=1000, given in the CSA image header and (0019,100C)."""
+    from vendor_series import private
+
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "DIFFUSION", "NONE"]
+    b = 1000 if t else 0
+    fields = {"B_value": [str(b)], "ICE_Dims": ["X_1_1_1_1_1_1_1_1_1_1_1_1"]}
+    if t:
+        fields["DiffusionGradientDirection"] = [f"{v:.8f}" for v in ((0.6, 0.8, 0.0), (0.0, 0.6, -0.8))[t - 1]]
+    private(ds, 0x0029, "SIEMENS CSA HEADER", {0x10: ("OB", _csa(fields))})
+    private(ds, 0x0019, "SIEMENS MR HEADER", {0x0C: ("IS", str(b))})
+
+
+def _planes_dwi(vendor):
+    """test_planes' DWI series of a vendor (public b-values and vectors; UIH: dcm2niix keeps no vector)."""
+    def write(folder):
+        from test_planes import _dwi
+
+        _dwi(folder, vendor, "sagittal_right_to_left", "HFS", "COL")
+    return write
 
 
 def _vendor_series(manufacturer, sequence, edit=None):
@@ -165,10 +179,13 @@ def _philips(kind, **options):
 SYNTHETIC = {  # name -> writes the input folder
     "siemens-no-bids-type": _vendor_series("SIEMENS", "xyz"),  # ::autoBids: at -v 0; times from acquisition times
     "siemens-shuffled": _vendor_series("SIEMENS", "epfid2d1_64", _shuffled),
+    "siemens-dwi-csa": _vendor_series("SIEMENS", "ep_b1000#1", _siemens_dwi),  # -v 1: DiffusionGradientDirection
     "ge-no-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz"),
     "ge-empty-protocol-block": _vendor_series("GE MEDICAL SYSTEMS", "xyz", _gems_block),
     "philips-shuffled": _vendor_series("Philips Medical Systems", "xyz", _shuffled),
     "uih": _vendor_series("UIH", "xyz"),
+    "uih-dwi": _planes_dwi("uih"),  # -v 1: the b-value without the public vector
+    "canon-dwi": _planes_dwi("canon"),
     "ct-tilted": _ct(shear=0.5),
     "ct-tilted-uneven": _ct(shear=0.5, gap=3.0),
     "ct-tilted-descending-ge": _ct(shear=-0.4, descending=True, manufacturer="GE MEDICAL SYSTEMS"),
@@ -189,7 +206,7 @@ SYNTHETIC = {  # name -> writes the input folder
 @pytest.mark.parametrize("verbose", ["0", "1"])
 @pytest.mark.parametrize("name", sorted(SYNTHETIC))
 def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
-    """Synthetic series: dcm2niix's standard output (at -v 1 the ``NOT_YET`` lines aside)."""
+    """Synthetic series: dcm2niix's standard output, line for line."""
     source = tmp_path / "in"
     source.mkdir()
     SYNTHETIC[name](source)
@@ -201,4 +218,58 @@ def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
         runs.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
     (want_code, want, _), (got_code, got, _) = runs
     assert got_code == want_code
-    assert got == [line for line in want if verbose == "0" or not _not_yet(line)]
+    assert got == want
+
+
+# ---- the per-file header dump on pydicom's test files: many encodings, vendors and odd files --------------
+
+#: pydicom test files whose dump differs, and why
+_DUMP_DIFFERS = {
+    # no transfer syntax in the meta group: dcm2niix stops at (0001,0001) ("Illegal DICOM tag"), pydicom reads on
+    "meta_missing_tsyntax.dcm": "dcm2niix reads no further than a broken tag",
+}
+
+
+def _dump_blocks(lines):
+    """{path: the lines readDICOMx printed for it}: from its last line before ``DICOM file:`` said while parsing
+    (CSA vectors, GE's slice count, a waveform) to its ``DWI bxyz``."""
+    parsing = ("DiffusionGradientDirection ", "Check number of slices", "Skipping DICOM (audio not image)")
+    blocks, pending = {}, []
+    for n, line in enumerate(lines):
+        if line.startswith(parsing):
+            pending.append(line)
+        elif line.startswith("DICOM file: "):
+            block = pending + [line]
+            for field in lines[n + 1:]:
+                if not field.startswith((" patient", " orient", " acq", " DWI")):
+                    break
+                block.append(field)
+            blocks[line[len("DICOM file: "):]] = block
+            pending = []
+        else:
+            pending = []
+    return blocks
+
+
+def test_header_dump_of_pydicom_files(tmp_path):
+    """Every pydicom test file: the lines medfast gives for its header read are dcm2niix's at -v 1."""
+    import glob
+    import os
+    import shutil
+
+    import pydicom
+
+    from medfast.dcm2niix.file_dump import file_lines
+
+    source = tmp_path / "in"
+    source.mkdir()
+    root = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
+    for n, path in enumerate(sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))):
+        shutil.copy(path, source / f"{n:03d}_{os.path.basename(path)}")
+    out = tmp_path / "out"
+    out.mkdir()
+    _, lines, _ = dcm2niix(["-v", "1", "-b", "n", "-z", "n", "-o", out, source], out)
+    blocks = _dump_blocks(lines)
+    assert len(blocks) > 50
+    differ = {path: (file_lines(path, 1), block) for path, block in blocks.items() if file_lines(path, 1) != block}
+    assert sorted(os.path.basename(path).split("_", 1)[1] for path in differ) == sorted(_DUMP_DIFFERS), differ
