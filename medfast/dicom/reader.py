@@ -611,10 +611,12 @@ def read_dicom(path_or_paths, *, ignore_derived=False, pixels=True, skipped=None
     ((16, 16, 4), dtype('int16'))
     """
     with _gc_paused():
-        return _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid)
+        return _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid,
+                           philips_precise, ignore_scale_variation, keep_orientation_varies, ignore_trigger_times)
 
 
-def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid):
+def _read_dicom(path_or_paths, ignore_derived, pixels, skipped, merge, merge_coils, ignore_series_uid,
+                philips_precise, ignore_scale_variation, keep_orientation_varies, ignore_trigger_times):
     sources, not_dicom = _sources(walk.candidate_files(path_or_paths), skipped, pixels)
     if ignore_trigger_times:
         sources = [(path, HidingHeader(header, _TRIGGER_TAGS), *rest) for path, header, *rest in sources]
