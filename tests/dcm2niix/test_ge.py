@@ -205,6 +205,19 @@ def test_table_position_less_table_delta(tmp_path, delta):
     _check(tmp_path, ge_edit(extra=extra, params={0xB2: ("LO", ["960.5", "400", "17.9108", "0", "-9999"])}))
 
 
+VECTORS = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
+
+
+def ge_dwi(vectors, phase="COL"):
+    """An ``edit`` that makes the six-slice phantom a GE spin-echo DWI series: volume t has b 0 (t=0) or 1000, ``vectors[t]``."""
+    def edit(ds, t, k):
+        v = vectors[t]
+        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF", "NOSLC": "6"},  # six slices
+                phase=phase, extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
+                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+    return edit
+
+
 @pytest.mark.parametrize("orientation, step", [
     ([0, 1, 0, 0, 0, -1], (3.0, 0, 0)),   # sagittal: GE flips x and y
     ([1, 0, 0, 0, 0, -1], (0, -3.0, 0)),  # coronal: y and z
@@ -213,13 +226,8 @@ def test_table_position_less_table_delta(tmp_path, delta):
 ], ids=["sagittal", "coronal", "axial-descending", "oblique"])
 def test_dwi_gradients_follow_the_slice_plane(tmp_path, orientation, step):
     """geCorrectBvecs' flips depend on the plane: the world axis the NIfTI's slice axis runs closest to."""
-    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
-
     def edit(ds, t, k):
-        v = vectors[t]
-        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"},
-                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
-                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ge_dwi(VECTORS)(ds, t, k)
         ds.ImageOrientationPatient = orientation
         ds.ImagePositionPatient = [10.0 + k * step[0], -20.0 + k * step[1], 30.0 + k * step[2]]
         ds.SliceLocation = 30.0 + k * sum(step)
@@ -237,10 +245,7 @@ def test_dwi_rotation_messages(tmp_path, capsys, verbose, orientation, position,
     vectors = [(0, 0, 0), (length, 0, 0), (0, 0.6 * length, 0.8 * length), (0.48, 0.6, 0.64)]
 
     def edit(ds, t, k):
-        v = vectors[t]
-        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF", "NOSLC": "6"}, phase=phase,
-                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
-                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ge_dwi(vectors, phase=phase)(ds, t, k)
         ds.PatientPosition, ds.ImageOrientationPatient = position, orientation
         normal = [orientation[1] * orientation[5] - orientation[2] * orientation[4],
                   orientation[2] * orientation[3] - orientation[0] * orientation[5],
@@ -253,17 +258,11 @@ def test_dwi_rotation_messages(tmp_path, capsys, verbose, orientation, position,
 
 def _same_stdout(tmp_path, capsys, verbose, edit, shape):
     """dcm2niix's and medfast's stdout on the series ``edit`` makes, line for line; dcm2niix's lines."""
-    from test_stdout import dcm2niix, medfast
+    from test_stdout import stdout_of_both
 
     source = tmp_path / "in"
     vendor_series(source, edit, shape=shape)
-    runs = []
-    for tool in ("dcm2niix", "medfast"):
-        out = tmp_path / tool
-        out.mkdir()
-        argv = ["-v", verbose, "-b", "y", "-z", "n", "-o", out, source]
-        runs.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
-    (want_code, want, _), (got_code, got, _) = runs
+    (want_code, want), (got_code, got) = stdout_of_both(source, verbose, capsys, tmp_path)
     assert got_code == want_code and got == want
     return want
 
@@ -304,13 +303,8 @@ def test_slice_timing_warnings(tmp_path, capsys, kind, said):
 def test_dwi_with_public_vectors_projected_as_world(tmp_path):
     """A GE file that also gives (0018,9089): dcm2niix takes the vectors as world vectors (no GE turn),
     GE's private components (read after the public tag) replacing the public ones."""
-    vectors = [(0, 0, 0), (1, 0, 0), (0, 0.6, 0.8), (0.48, 0.6, 0.64)]
-
     def edit(ds, t, k):
-        v = vectors[t]
-        ge_edit(pulse="epi2", internal="EPI2", block={"IOPT": "EPI, DIFF"},
-                extra={0xBB: ("DS", str(v[0])), 0xBC: ("DS", str(v[1])), 0xBD: ("DS", str(v[2]))},
-                params={0x39: ("IS", [str(0 if t == 0 else 1000), "8", "0", "0"])})(ds, t, k)
+        ge_dwi(VECTORS)(ds, t, k)
         ds.add_new((0x0018, 0x9087), "FD", 0.0 if t == 0 else 1000.0)
         ds.add_new((0x0018, 0x9089), "FD", [0.6, 0.8, 0.0] if t else [0.0, 0.0, 0.0])
     assert _check(tmp_path, edit, shape=(16, 12, 6, 4)).grad == 2

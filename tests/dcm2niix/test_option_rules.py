@@ -16,7 +16,7 @@ import pytest
 
 from dcm2niix_compare import SOFTWARE_KEYS, compare_folders
 from support import corpus_root
-from test_command_line import _both, _names, home  # noqa: F401 (home: HOME in a temporary folder, autouse)
+from test_command_line import _both, _names, home, study  # noqa: F401 (home: autouse; study: a fixture)
 
 from medfast import exitcodes
 
@@ -302,17 +302,9 @@ def test_ignore_trigger_times(args, triggered, capsys, tmp_path):
 # ---- -bi, -bv, -br: the subject, session and ReproIn root of %h/%H names -----------------------------------
 
 
-def test_bids_subject_session_and_root_without_bids_names(study_pair, capsys, tmp_path):
+def test_bids_subject_session_and_root_without_bids_names(study, capsys, tmp_path):
     """They name only what %h/%H names hold (names medfast refuses): any other template converts as without them."""
     args = ["-bi", "M2022", "-bv", "1222", "-br", "MyStudy", "-f", "%s_%p", "-z", "n"]
-    assert_same_as_dcm2niix(args, study_pair, capsys, tmp_path)
+    assert_same_as_dcm2niix(args, study, capsys, tmp_path)
 
 
-@pytest.fixture(scope="module")
-def study_pair(tmp_path_factory):
-    from medfast.synth import write_ct_series, write_mr_series
-
-    root = tmp_path_factory.mktemp("pair")
-    write_ct_series(root / "ct", shape=(20, 16, 4), series_number=2)
-    write_mr_series(root / "mr", shape=(16, 16, 3, 2), series_number=5)
-    return root

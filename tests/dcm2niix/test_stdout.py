@@ -210,15 +210,21 @@ def test_synthetic_series_stdout_as_dcm2niix(name, verbose, capsys, tmp_path):
     source = tmp_path / "in"
     source.mkdir()
     SYNTHETIC[name](source)
+    (want_code, want), (got_code, got) = stdout_of_both(source, verbose, capsys, tmp_path)
+    assert got_code == want_code
+    assert got == want
+
+
+def stdout_of_both(source, verbose, capsys, tmp_path):
+    """``((code, lines), (code, lines))`` of dcm2niix and of medfast run with ``-v verbose -b y -z n`` on ``source``."""
     runs = []
     for tool in ("dcm2niix", "medfast"):
         out = tmp_path / tool
         out.mkdir()
         argv = ["-v", verbose, "-b", "y", "-z", "n", "-o", out, source]
-        runs.append(dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out))
-    (want_code, want, _), (got_code, got, _) = runs
-    assert got_code == want_code
-    assert got == want
+        code, lines, _ = dcm2niix(argv, out) if tool == "dcm2niix" else medfast(argv, capsys, out)
+        runs.append((code, lines))
+    return runs
 
 
 # ---- the per-file header dump on pydicom's test files: many encodings, vendors and odd files --------------
