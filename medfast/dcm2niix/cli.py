@@ -19,7 +19,8 @@ import numpy as np
 
 from .. import exitcodes
 from ..dicom.geometry import ORIENTATION_VARIES
-from . import console, crop, file_dump, options as cli_options, search, series_messages as messages, stacking
+from . import console, crop, file_dump, gradient_messages, options as cli_options, search, stacking
+from . import series_messages as messages
 from .orientation import ROWS_PRESERVED
 from .progress import Progress
 from .sixteen_bit import sixteen_bit
@@ -302,7 +303,7 @@ class _Run:
             lines += messages.series_lines(vol, verbose=s.verbose, sidecar=s.bids in ("y", "o"),
                                            images=s.bids != "o", syntaxes=syntaxes, ge_rtia=s.ge_slice_times)
             if s.bids != "o":
-                lines += messages.gradient_lines(vol, s.verbose)
+                lines += gradient_messages.gradient_lines(vol, s.verbose)
             ignored = (vol.meta.get("scaling") or {}).get("ignored")
             if ignored:  # dcm2niix says so as it loads the first image
                 lines.append(f"Warning: Variance of DICOM slope/intercept is being ignored due to use of "
