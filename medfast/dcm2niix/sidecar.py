@@ -122,7 +122,7 @@ def deidentification_codes(ds):
             started = started or name == "CodeValue"
             if name is None or not started or len(out) >= 10:
                 continue
-            entry[name] = dcm_str(value, 256 if name == "CodeMeaning" else 66)
+            entry[name] = dcm_str(value)  # every field in a 66-byte buffer, CodeMeaning too
             if name == "CodeMeaning":
                 out.append({k: entry[k] for k in _CODE_FIELDS.values() if entry.get(k)})
                 entry = {}

@@ -120,7 +120,7 @@ def _code(value, scheme, meaning, version=None):
     dict(SoftwareVersions="V" * 70, InstitutionName="A" * 63 + "_" + "B" * 6, StationName="S" * 65,
          InstitutionAddress="street " * 30, SeriesDescription="d" * 64 + " e"),
     dict(DeidentificationMethodCodeSequence=[_code("113100", "DCM", "Basic Application Confidentiality Profile"),
-                                             _code("113107", "DCM", "Retain Longitudinal Temporal Information", "01")]),
+                                             _code("113107", "DCM", "Retain Longitudinal Temporal Information " * 2, "01")]),
 ], ids=["deid-list", "deid-one", "comments-cut", "gradient-etl", "string-buffers", "deid-codes"])
 def test_sidecar_strings(tmp_path, edit):
     """DeidentificationMethod, long strings and EchoTrainLength as dcm2niix writes them."""
