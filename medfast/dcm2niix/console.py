@@ -286,6 +286,11 @@ def _f32(value):
         return 0.0
 
 
+def _g(value):
+    """A float32 as C's ``%g`` prints it."""
+    return f"{_f32(value):g}"
+
+
 def philips_scaling(vol, verbose=0, precise=True):
     """dcm2niix's ``Philips Scaling Values RS:RI:SS`` lines for a Philips volume (its ``PhilipsPrecise``).
 

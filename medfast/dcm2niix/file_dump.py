@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .console import _text
+from .console import _g, _text
 
 _F = np.float32
 _EPS = float(np.finfo(np.float32).eps)
@@ -46,11 +46,6 @@ _DIRECTIONS_GE = (0x001910BB, 0x001910BC, 0x001910BD)  # x, y, z
 _DIRECTIONS_PHILIPS = (0x200510B0, 0x200510B1, 0x200510B2)  # RL, AP, FH
 _CSA_IMAGE, _ACQUISITION_TYPE, _ACQUISITION_TYPE_PHILIPS = 0x00291010, 0x00180023, 0x2005106F
 _B_VALUE_UIH, _DIRECTION_UIH = 0x00651009, 0x00651037
-
-
-def _g(value):
-    """A float32 as C's ``%g`` prints it."""
-    return f"{float(_F(value)):g}"
 
 
 def _int(value, default=0):

@@ -5,8 +5,8 @@ Written from dcm2niix v1.0.20260724's source; none of it calls dcm2niix.
 """
 from __future__ import annotations
 
-from .console import _text
-from .series_messages import _g, _vector
+from .console import _g, _text
+from .series_messages import _vector
 
 
 def _volume_notes(bvals, vecs, vendor, derived_series):

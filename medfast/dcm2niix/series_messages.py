@@ -13,7 +13,7 @@ Each rule is written from dcm2niix v1.0.20260724's source; none calls it.
 """
 from __future__ import annotations
 
-from .console import _f32, _text, is_localizer, volume_files
+from .console import _f32, _g, _text, is_localizer, volume_files
 
 _SLICE_TOLERANCE = 0.2  # mm: dcm2niix's kSliceTolerance
 _SAME_GE = 1e-4  # dcm2niix's isSameFloatGE
@@ -112,11 +112,6 @@ def instance_order_warning(vol, headers=None):
     if not _not_spatial(vol, headers) or derived_image(headers[0].get("ImageType")):
         return []
     return ["Warning: Instance Number (0020,0013) order is not spatial."]
-
-
-def _g(value):
-    """A float32 as C's ``%g`` prints it."""
-    return f"{_f32(value):g}"
 
 
 def slice_timing_warning(vol, headers):
@@ -470,31 +465,28 @@ def _ge_slice_timing_warnings(first, path, nz):
     block = ge.protocol_block(first)
     if not block:
         return lines + ["Warning: Unable to estimate slice times: issue decoding GE protocol block."]
-    slices = ge._block_int(block, "NOSLC", 0)
+    slices = ge.protocol_slice_count(block)
     if slices != nz:
         lines.append(f"Warning: Missing DICOMs, number of slices estimated ({nz}) differs from "
                      f"Protocol Block (0025,101B) report ({slices}).")
-    iopt = block.get("IOPT", "")
-    delay_block = ge._block_float(block, "DELACQNOAV")
-    if "MPh" in iopt:
-        delay_block = -1.0 if "MPhVar" in iopt else 0.0 if block.get("DELACQ") == "Minimum" else delay_block
-    delay_block = float(np.float32(delay_block) * np.float32(1000.0))
+    delay_block = float(np.float32(ge.protocol_group_delay(block)) * np.float32(1000.0))
     tag = number(first.get((0x0043, 0x107C)))
     delay_tag = float(np.float32(tag) * np.float32(1000.0)) if math.isfinite(tag) else 0.0
-    if version >= ge.PEPOLAR:
+    kind = ge.sequence_kind(version, internal, block)
+    if kind == "pepolar":
         lines.append("Warning: GE ABCD pepolar research sequence handling is experimental")
-    elif version == ge.EPI_RT or "FMRI" in iopt:
+    elif kind == "epirt":
         if abs(delay_block - delay_tag) > 0.0001:
             lines.append(f"Warning: With epiRT (i.e. FMRI option), Group delay reported in private tag "
                          f"(0043,107C = {_g(delay_tag)}) and Protocol Block (0025,101B = {_g(delay_block)}) differ.")
-    elif version == ge.EPI or "MPh" in iopt:
+    elif kind == "multiphase":
         if delay_block < -0.5:
             lines.append("Warning: SliceTiming Unsupported: GE Multi-Phase EPI with Variable Delays")
-    elif version == ge.EPI2 or internal == 2 or "DIFF" in iopt:
-        cycling = ge._cycling(first)[0]
+    elif kind == "diffusion":
+        cycling = ge.diffusion_cycling(first)[0]
         if cycling not in ("OFF", "SPOFF"):
-            kind = {"ALLTR": ":Cycling", "2TR": ":2TR-Cycling", "3TR": ":3TR-Cyclin"}.get(cycling, "")
-            lines.append(f"Warning: Unable to compute slice times for GE Diffusion{kind}")
+            suffix = {"ALLTR": ":Cycling", "2TR": ":2TR-Cycling", "3TR": ":3TR-Cyclin"}.get(cycling, "")
+            lines.append(f"Warning: Unable to compute slice times for GE Diffusion{suffix}")
     else:
         lines.append("Warning: Unable to compute slice times for this GE dataset")
     return lines

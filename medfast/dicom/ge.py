@@ -317,38 +317,75 @@ def timing(header, block, nz, nt, *, is_3d=False, localizer=False):
     if is_3d or localizer or nt < 2 or nz < 2 or not block or len(text(header.get("SoftwareVersions"))) < 10:
         return out
     out["multiband"] = mb = multiband(header, block)
-    iopt = block.get("IOPT", "")
     interleaved, late = True, None
-    if version >= PEPOLAR:
-        pass
-    elif version == EPI_RT or "FMRI" in iopt:
+    kind = sequence_kind(version, internal, block)
+    if kind == "epirt":
         interleaved = _block_int(block, "SLICEORDER", -1) != 0
         out["internal"] = 1
-    elif version == EPI or "MPh" in iopt:
+    elif kind == "multiphase":
         out["internal"] = 1
-        delay_block = _block_float(block, "DELACQNOAV")
-        if "MPh" in iopt:
-            if block.get("DELACQ") == "Minimum":
-                delay_block = 0.0
-            if "MPhVar" in iopt:
-                delay_block = -1.0
-        delay_block *= 1000.0
+        delay_block = protocol_group_delay(block) * 1000.0
         if delay_block > 0:
             out["tr"] = tr = tr + delay_block
             group_delay = delay_block
         if delay_block < -0.5:
             return out
-    elif version == EPI2 or internal == 2 or "DIFF" in iopt:
-        if _cycling(header)[0] not in ("OFF", "SPOFF"):
+    elif kind == "diffusion":
+        if diffusion_cycling(header)[0] not in ("OFF", "SPOFF"):
             return out  # cycling diffusion: dcm2niix gives no times
         late = False
-    else:
+    elif kind == "other":
         return out
     version_number, release = software_version(header.get("SoftwareVersions"))
     if late is None:
         late = _is_27r3(version_number, release)
     out["times"] = slice_times_ms(nz, tr, group_delay, mb, interleaved, version_number, late)
     return out
+
+
+def sequence_kind(version, internal, block):
+    """The branch dcm2niix's sliceTimingGE takes: "pepolar", "epirt" (or IOPT FMRI), "multiphase" (epi, or IOPT
+    MPh), "diffusion" (epi2, internal EPI2, or IOPT DIFF) or "other"; ``version, internal`` from ``epi_versions``.
+
+    Examples
+    --------
+    >>> sequence_kind(EPI, 1, {"IOPT": "EPI, FMRI"}), sequence_kind(-1, -1, {"IOPT": "DIFF"})
+    ('epirt', 'diffusion')
+    """
+    iopt = block.get("IOPT", "")
+    if version >= PEPOLAR:
+        return "pepolar"
+    if version == EPI_RT or "FMRI" in iopt:
+        return "epirt"
+    if version == EPI or "MPh" in iopt:
+        return "multiphase"
+    if version == EPI2 or internal == 2 or "DIFF" in iopt:
+        return "diffusion"
+    return "other"
+
+
+def protocol_group_delay(block):
+    """The protocol's group delay (s) as sliceTimingGE reads it: DELACQNOAV; for multi-phase EPI (IOPT MPh) 0 when
+    DELACQ is "Minimum", -1 (variable delays) for MPhVar.
+
+    Examples
+    --------
+    >>> protocol_group_delay({"DELACQNOAV": "0.05"}), protocol_group_delay({"IOPT": "MPhVar", "DELACQNOAV": "0.05"})
+    (0.05, -1.0)
+    """
+    delay = _block_float(block, "DELACQNOAV")
+    iopt = block.get("IOPT", "")
+    if "MPh" in iopt:
+        if block.get("DELACQ") == "Minimum":
+            delay = 0.0
+        if "MPhVar" in iopt:
+            delay = -1.0
+    return delay
+
+
+def protocol_slice_count(block):
+    """NOSLC, the protocol's slice count as dcm2niix's readKey reads it (0 when absent)."""
+    return _block_int(block, "NOSLC", 0)
 
 
 def slice_times_ms(nz, tr_ms, group_delay_ms, mb, interleaved, version, late):
@@ -421,7 +458,7 @@ def accel_in_plane(header):
     return accel
 
 
-def _cycling(header):
+def diffusion_cycling(header):
     """(gradient cycling mode or None, tensor file number) of a GE spin-echo EPI (dcm2niix's issue 635 rule).
 
     Premier, UHP and 7.0T systems cycle: special OFF when user data 15
@@ -483,7 +520,7 @@ def diffusion_keys(header):
     t2 = _rounded(header, (0x0019, 0x10DF))
     if t2 > 0:
         out["NumberOfDiffusionT2GE"] = t2
-    cycling, tensor = _cycling(header)
+    cycling, tensor = diffusion_cycling(header)
     if tensor > 0:
         out["TensorFileNumberGE"] = tensor
     if cycling not in (None, "OFF"):  # dcm2niix writes every mode but OFF (non-cycling systems)
